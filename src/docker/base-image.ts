@@ -1,0 +1,151 @@
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { mkdtemp, rm, mkdir, writeFile, symlink, copyFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { spawn } from 'node:child_process';
+import { EicBuildError } from '../errors.js';
+import { readAptMirror } from './apt-mirror.js';
+
+/** How to make a base image locally, for machines that cannot pull one. */
+export type BaseImageSpec =
+  | {
+      kind: 'debootstrap';
+      /** Image reference to create, e.g. `eic-build/bookworm-gnupg:local`. */
+      name: string;
+      suite?: string;
+      /** Extra Debian packages (`--include`). */
+      packages?: string[];
+      /** Host files copied into the root file system (e.g. the host's node binary). */
+      hostFiles?: { from: string; to: string; mode?: number }[];
+    }
+  | {
+      kind: 'busybox';
+      name: string;
+    };
+
+/** True when the engine already holds the image. */
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await docker.getImage(name).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Make the base image unless the engine has it already. Concurrent callers (parallel tests) are
+ * serialised by a lock directory so the image is made once.
+ */
+export async function ensureBaseImage(spec: BaseImageSpec, docker: Docker = new Docker()): Promise<{ created: boolean }> {
+  if (await imageExists(docker, spec.name)) return { created: false };
+  const lock = join(tmpdir(), `eic-build-base-${spec.name.replace(/[^\w.-]/g, '_')}.lock`);
+  await acquireLock(lock);
+  try {
+    if (await imageExists(docker, spec.name)) return { created: false };
+    const root = await mkdtemp(join(tmpdir(), 'eic-build-rootfs-'));
+    try {
+      if (spec.kind === 'debootstrap') await debootstrap(spec, root);
+      else await busyboxRootfs(root);
+      await importRootfs(docker, root, spec.name);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+    return { created: true };
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function acquireLock(lock: string): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new EicBuildError('internal', `timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no other eic-build is making that base image.` });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+async function debootstrap(spec: Extract<BaseImageSpec, { kind: 'debootstrap' }>, root: string): Promise<void> {
+  const mirror = await readAptMirror();
+  if (!mirror) {
+    throw new EicBuildError('config', `cannot make base image ${spec.name}: no Debian mirror found in /etc/apt/sources.list(.d)`, {
+      hint: 'set EIC_BUILD_DEBIAN_MIRROR to a Debian mirror URI, or pull the base image from a registry instead.',
+    });
+  }
+  const include = spec.packages?.length ? [`--include=${spec.packages.join(',')}`] : [];
+  try {
+    await execa('debootstrap', ['--variant=minbase', ...include, spec.suite ?? 'bookworm', root, mirror], { all: true });
+  } catch (error) {
+    const output = (error as { all?: string }).all ?? '';
+    throw new EicBuildError('build-failed', `debootstrap failed while making base image ${spec.name}: ${output.split('\n').slice(-5).join(' | ')}`, {
+      hint: 'install debootstrap (apt-get install debootstrap), run as root, and check that the apt mirror is reachable.',
+      cause: error,
+    });
+  }
+  await rm(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
+  await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+  for (const file of spec.hostFiles ?? []) {
+    const target = join(root, file.to);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(file.from, target);
+    if (file.mode !== undefined) await chmod(target, file.mode);
+  }
+}
+
+async function busyboxRootfs(root: string): Promise<void> {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'];
+  let source: string | undefined;
+  for (const candidate of busybox) {
+    try {
+      await copyFile(candidate, join(root, 'busybox.tmp'));
+      source = candidate;
+      break;
+    } catch {
+      // try the next location
+    }
+  }
+  if (!source) {
+    throw new EicBuildError('config', 'cannot make a busybox base image: no busybox binary on this machine', {
+      hint: 'apt-get install busybox-static',
+    });
+  }
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await rm(join(root, 'busybox.tmp'));
+  await copyFile(source, join(root, 'bin/busybox'));
+  await chmod(join(root, 'bin/busybox'), 0o755);
+  const { stdout } = await execa(join(root, 'bin/busybox'), ['--list']);
+  for (const applet of stdout.split('\n').filter(Boolean)) {
+    if (applet !== 'busybox') await symlink('busybox', join(root, 'bin', applet)).catch(() => undefined);
+  }
+  for (const dir of ['tmp', 'etc', 'root', 'usr/bin']) await mkdir(join(root, dir), { recursive: true });
+  await chmod(join(root, 'tmp'), 0o1777);
+  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+}
+
+async function importRootfs(docker: Docker, root: string, name: string): Promise<void> {
+  const [repo, tag] = splitReference(name);
+  const tar = spawn('tar', ['-C', root, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stream = await docker.importImage(tar.stdout, { repo, tag });
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+  });
+  if (!(await imageExists(docker, name))) {
+    throw new EicBuildError('build-failed', `importing the root file system as ${name} did not create the image`, {
+      hint: 'check that the Docker engine is running and has disk space.',
+    });
+  }
+}
+
+/** `repo[:tag]` (a registry port is not a tag). */
+export function splitReference(reference: string): [string, string] {
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  if (colon > slash) return [reference.slice(0, colon), reference.slice(colon + 1)];
+  return [reference, 'latest'];
+}

@@ -1,0 +1,47 @@
+/**
+ * The single redactor every output path goes through (errors, logs, reports).
+ *
+ * Two layers: exact secrets registered at run time (the signing key's armored text, its base64
+ * form, passphrases, registry tokens) are replaced wherever they appear; and anything shaped like
+ * private key material (armored blocks, GnuPG key-file bodies) is censored even if it was never
+ * registered, so a key found by the scanner cannot be echoed back in a report.
+ */
+
+const registered = new Set<string>();
+const MIN_SECRET_LENGTH = 6;
+
+/** Remember a secret so that no later output can contain it. Short values are refused: they would censor ordinary words. */
+export function registerSecret(secret: string | undefined | null): void {
+  if (!secret) return;
+  const trimmed = secret.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH) return;
+  registered.add(trimmed);
+  // The same secret is often seen re-wrapped: base64 of it, or one line of a multi-line value.
+  registered.add(Buffer.from(trimmed, 'utf8').toString('base64'));
+  for (const line of trimmed.split(/\r?\n/)) {
+    if (line.trim().length >= 16) registered.add(line.trim());
+  }
+}
+
+/** Forget every registered secret (tests only). */
+export function clearRegisteredSecrets(): void {
+  registered.clear();
+}
+
+const PRIVATE_BLOCK =
+  /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)[\s\S]*?(?:(-----END \2-----)|$)/g;
+const JSON_ESCAPED_PRIVATE_BLOCK =
+  /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)(?:\\r)?\\n[^"]*?(?:(-----END \2-----)|(?="))/g;
+const GNUPG_KEY_FILE_BODY = /\((?:\d+:)?(protected-private-key|private-key)[\s\S]*\)/g;
+
+/** Replace secrets and anything shaped like private key material with a censor mark. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of registered) {
+    if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+  }
+  out = out.replace(JSON_ESCAPED_PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\\n[REDACTED]${end ?? ''}`);
+  out = out.replace(PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\n[REDACTED]\n${end ?? ''}`);
+  out = out.replace(GNUPG_KEY_FILE_BODY, (_m, kind: string) => `(${kind} [REDACTED])`);
+  return out;
+}

@@ -1,0 +1,29 @@
+import test from 'ava';
+import { main, exitCodeFor } from '../src/cli.js';
+import { memoryIo } from '../src/cli-io.js';
+import { runCli } from './helpers/cli.js';
+
+test('no command prints usage on stderr and exits 2', async (t) => {
+  const io = memoryIo();
+  t.is(await main([], io), 2);
+  t.regex(io.stderr, /usage: eic-build <command>/);
+});
+
+test('an unknown command names itself and exits 2', async (t) => {
+  const io = memoryIo();
+  t.is(await main(['frobnicate'], io), 2);
+  t.regex(io.stderr, /unknown command 'frobnicate'/);
+});
+
+test('exit codes follow the documented table', (t) => {
+  t.is(exitCodeFor('leak-found'), 1);
+  t.is(exitCodeFor('usage'), 2);
+  t.is(exitCodeFor('build-failed'), 3);
+  t.is(exitCodeFor('push-failed'), 4);
+});
+
+test('the CLI runs as a child process and prints its version', async (t) => {
+  const result = await runCli(['--version']);
+  t.is(result.exitCode, 0);
+  t.regex(String(result.stdout), /^\d+\.\d+\.\d+/);
+});

@@ -1,0 +1,17 @@
+import Docker from 'dockerode';
+import { ensureBaseImage } from '../../src/docker/base-image.js';
+
+/** The test suite's shared Debian image with GnuPG (made once per machine by debootstrap). */
+export const DEBIAN_GNUPG_IMAGE = 'eic-build-test/bookworm-gnupg:1';
+/** A tiny busybox image for tests that only need a shell. */
+export const BUSYBOX_IMAGE = 'eic-build-test/busybox:1';
+
+export async function ensureDebianGnupgImage(docker = new Docker()): Promise<string> {
+  await ensureBaseImage({ kind: 'debootstrap', name: DEBIAN_GNUPG_IMAGE, packages: ['gnupg', 'ca-certificates'] }, docker);
+  return DEBIAN_GNUPG_IMAGE;
+}
+
+export async function ensureBusyboxImage(docker = new Docker()): Promise<string> {
+  await ensureBaseImage({ kind: 'busybox', name: BUSYBOX_IMAGE }, docker);
+  return BUSYBOX_IMAGE;
+}

@@ -1,0 +1,35 @@
+import test from 'ava';
+import { redact, registerSecret, clearRegisteredSecrets } from '../src/redact.js';
+import { EicBuildError, formatError } from '../src/errors.js';
+
+test.afterEach(() => clearRegisteredSecrets());
+
+test('a registered secret is censored, also in base64', (t) => {
+  registerSecret('correct horse battery staple');
+  const b64 = Buffer.from('correct horse battery staple').toString('base64');
+  t.is(redact(`pass=correct horse battery staple and ${b64}`), 'pass=[REDACTED] and [REDACTED]');
+});
+
+test('an armored private key block is censored even when not registered', (t) => {
+  const text = 'x -----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQVYBGabc\n=abcd\n-----END PGP PRIVATE KEY BLOCK----- y';
+  const out = redact(text);
+  t.false(out.includes('lQVYBGabc'));
+  t.true(out.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'));
+  t.true(out.endsWith(' y'));
+});
+
+test('a JSON-escaped private key is censored', (t) => {
+  const out = redact('{"k":"-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXk\\n-----END OPENSSH PRIVATE KEY-----"}');
+  t.false(out.includes('b3BlbnNzaC1rZXk'));
+});
+
+test('a GnuPG key file body is censored', (t) => {
+  const out = redact('Key: (private-key (rsa (n #00C0FFEE#)(d #1234#)))');
+  t.false(out.includes('C0FFEE'));
+});
+
+test('errors are redacted and carry a hint', (t) => {
+  registerSecret('hunter2hunter2');
+  const error = new EicBuildError('key-invalid', 'bad key hunter2hunter2', { hint: 'fix hunter2hunter2' });
+  t.is(formatError(error), 'error: bad key [REDACTED]\nhint: fix [REDACTED]');
+});
