@@ -11,6 +11,9 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
