@@ -1,0 +1,420 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { EicBuildError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
+import { digestLike, digestVerifier, parseDigest, sha256Digest } from './digest.js';
+import { createLimiter, type Limiter } from './pool.js';
+import { isLoopbackHost } from './reference.js';
+
+/** OCI and Docker manifest media types. */
+export const MediaTypes = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
+} as const;
+
+/** What getManifest asks for unless told otherwise. */
+export const DEFAULT_MANIFEST_ACCEPT = [MediaTypes.ociManifest, MediaTypes.ociIndex, MediaTypes.dockerManifest, MediaTypes.dockerList];
+
+/** A manifest as the registry served it; `digest` has been checked against `bytes`. */
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+/** An OCI descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** Result of getReferrers: how the list was found matters (an API answer is authoritative). */
+export interface Referrers {
+  kind: 'api' | 'tag-scheme' | 'none';
+  manifests: Descriptor[];
+}
+
+/** Options for a RegistryClient. */
+export interface RegistryClientOptions {
+  /** `host[:port]` */
+  registry: string;
+  /** Plain HTTP. Defaults to true only for loopback hosts (as Docker does); HTTPS otherwise. */
+  insecure?: boolean;
+  credentials?: Credentials;
+  /** Requests in flight at once (default 16). */
+  concurrency?: number;
+  /** Abort one request after this many milliseconds (default 60 s). */
+  timeoutMs?: number;
+}
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  scope: string;
+  /** Statuses the caller handles itself (others throw). */
+  ok?: number[];
+}
+
+/**
+ * A Docker Registry HTTP API v2 / OCI distribution client. Handles the Bearer-token and Basic
+ * challenges, bounds the requests in flight, and reuses connections (Node's fetch keeps them alive).
+ * Every manifest and blob it returns has been checked against its digest.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  readonly baseUrl: string;
+  private readonly credentials: Credentials | undefined;
+  private readonly limit: Limiter;
+  private readonly timeoutMs: number;
+  private basic: string | undefined;
+  private readonly tokens = new Map<string, Promise<string>>();
+  private referrersApi: boolean | undefined;
+
+  constructor(options: RegistryClientOptions) {
+    this.registry = options.registry;
+    const insecure = options.insecure ?? isLoopbackHost(options.registry);
+    this.baseUrl = `${insecure ? 'http' : 'https'}://${options.registry}`;
+    this.credentials = options.credentials;
+    if (this.credentials) registerSecret(this.credentials.password);
+    this.limit = createLimiter(options.concurrency ?? 16);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** Check that the registry speaks API v2 and that the credentials (if any) are accepted. */
+  async ping(): Promise<void> {
+    const response = await this.request('/v2/', { scope: '' });
+    await discard(response);
+  }
+
+  /** Fetch a manifest by tag or digest; throws 'registry' when it does not exist. */
+  async getManifest(repository: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<FetchedManifest> {
+    const manifest = await this.findManifest(repository, reference, accept);
+    if (!manifest) {
+      throw new EicBuildError('registry', `${this.registry}/${repository}:${reference} does not exist`, {
+        hint: 'check the repository and tag (eic-build buildcache verify lists what the mirror holds)',
+      });
+    }
+    return manifest;
+  }
+
+  /** Fetch a manifest by tag or digest; undefined when the registry says it is unknown (404). */
+  async findManifest(repository: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<FetchedManifest | undefined> {
+    const response = await this.request(`/v2/${repository}/manifests/${reference}`, {
+      headers: { accept: accept.join(', ') },
+      scope: pullScope(repository),
+      ok: [404],
+    });
+    if (response.status === 404) {
+      await discard(response);
+      return undefined;
+    }
+    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest ${repository}:${reference}`);
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim() || mediaTypeOf(bytes);
+    const what = `${this.registry}/${repository}:${reference}`;
+    const headerDigest = response.headers.get('docker-content-digest');
+    let digest: string;
+    if (reference.includes(':')) {
+      digest = reference;
+      if (digestLike(reference, bytes) !== reference) throw mismatch(what, digestLike(reference, bytes), reference);
+    } else if (headerDigest && !headerDigest.startsWith('sha256:')) {
+      digest = headerDigest;
+      if (digestLike(headerDigest, bytes) !== headerDigest) throw mismatch(what, digestLike(headerDigest, bytes), headerDigest);
+    } else {
+      digest = sha256Digest(bytes);
+      if (headerDigest && headerDigest !== digest) throw mismatch(what, digest, headerDigest);
+    }
+    return { digest, mediaType, bytes };
+  }
+
+  /** Upload a manifest under a tag or its digest; returns its digest. */
+  async putManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const response = await this.request(`/v2/${repository}/manifests/${reference}`, {
+      method: 'PUT',
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      scope: pushScope(repository),
+    });
+    await discard(response);
+    const served = response.headers.get('docker-content-digest');
+    if (served && served !== digest) throw mismatch(`manifest ${repository}:${reference}`, served, digest);
+    return digest;
+  }
+
+  /** Delete a manifest by digest (used by tests to simulate a stripped signature). */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const response = await this.request(`/v2/${repository}/manifests/${digest}`, { method: 'DELETE', scope: `repository:${repository}:delete`, ok: [404] });
+    await discard(response);
+  }
+
+  /** Size of a blob, or undefined when the registry does not have it. */
+  async headBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
+    const response = await this.request(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD', scope: pullScope(repository), ok: [404] });
+    await discard(response);
+    if (response.status === 404) return undefined;
+    return { size: Number(response.headers.get('content-length') ?? -1) };
+  }
+
+  /** True when the registry has the blob. */
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    return (await this.headBlob(repository, digest)) !== undefined;
+  }
+
+  /** A blob as a stream that errors at its end if the bytes do not match `digest`. */
+  async getBlob(repository: string, digest: string): Promise<Readable> {
+    parseDigest(digest);
+    const response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository) });
+    if (!response.body) throw new EicBuildError('registry', `blob ${digest} in ${this.registry}/${repository} has no body`);
+    const verifier = digestVerifier(digest, `blob ${digest} in ${this.registry}/${repository}`);
+    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    source.on('error', (error) => verifier.destroy(error));
+    return source.pipe(verifier);
+  }
+
+  /** A small blob in memory (at most `maxBytes`), digest-verified. */
+  async getBlobBytes(repository: string, digest: string, maxBytes = 16 * 1024 * 1024): Promise<Buffer> {
+    parseDigest(digest);
+    const response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository) });
+    const bytes = await readLimited(response, maxBytes, `blob ${digest}`);
+    const actual = digestLike(digest, bytes);
+    if (actual !== digest) throw mismatch(`blob ${digest} in ${this.registry}/${repository}`, actual, digest);
+    return bytes;
+  }
+
+  /**
+   * Upload a blob in one request (POST then PUT), or mount it from `mountFrom` (another repository
+   * of the same registry) when the registry allows. Does nothing if the blob is already there.
+   */
+  async putBlob(repository: string, bytes: Uint8Array, options: { digest?: string; mountFrom?: string } = {}): Promise<string> {
+    const digest = options.digest ?? sha256Digest(bytes);
+    if (digestLike(digest, bytes) !== digest) throw mismatch('blob to upload', digestLike(digest, bytes), digest);
+    if (await this.hasBlob(repository, digest)) return digest;
+    const scope = options.mountFrom ? `${pushScope(repository)} ${pullScope(options.mountFrom)}` : pushScope(repository);
+    const query = options.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(options.mountFrom)}` : '';
+    const start = await this.request(`/v2/${repository}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' } });
+    await discard(start);
+    if (start.status === 201) return digest;
+    const location = start.headers.get('location');
+    if (!location) throw new EicBuildError('registry', `${this.registry} started an upload without a Location header`);
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set('digest', digest);
+    const finish = await this.request(url.toString(), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+      scope: pushScope(repository),
+    });
+    await discard(finish);
+    return digest;
+  }
+
+  /** Every tag of a repository, following `Link: <…>; rel="next"` pages. */
+  async listTags(repository: string, pageSize = 1000): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
+    while (path) {
+      const response = await this.request(path, { scope: pullScope(repository), ok: [404] });
+      if (response.status === 404) {
+        await discard(response);
+        throw new EicBuildError('registry', `repository ${this.registry}/${repository} does not exist`, {
+          hint: 'check the mirror URL (oci://HOST/REPOSITORY) and the credentials',
+        });
+      }
+      const body = JSON.parse((await readLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      path = nextLink(response.headers.get('link'));
+    }
+    return tags;
+  }
+
+  /**
+   * Manifests that refer to `digest` (OCI 1.1 referrers API); where the registry has no such API
+   * (distribution 2.8), the OCI tag scheme `sha256-<hex>` index is read instead.
+   */
+  async getReferrers(repository: string, digest: string, artifactType?: string): Promise<Referrers> {
+    const { algorithm, hex } = parseDigest(digest);
+    if (this.referrersApi !== false) {
+      const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+      const response = await this.request(`/v2/${repository}/referrers/${digest}${query}`, {
+        headers: { accept: MediaTypes.ociIndex },
+        scope: pullScope(repository),
+        ok: [404, 400, 405],
+      });
+      const type = response.headers.get('content-type') ?? '';
+      if (response.status === 200 && type.includes(MediaTypes.ociIndex)) {
+        this.referrersApi = true;
+        const index = JSON.parse((await readLimited(response, MAX_MANIFEST_BYTES, 'referrers')).toString('utf8')) as { manifests?: Descriptor[] };
+        const manifests = (index.manifests ?? []).filter((m) => !artifactType || m.artifactType === artifactType);
+        return { kind: 'api', manifests };
+      }
+      await discard(response);
+      // A 404 from a registry that has the API would carry the OCI index type; anything else means no API.
+      this.referrersApi = false;
+    }
+    const fallback = await this.findManifest(repository, `${algorithm}-${hex}`, [MediaTypes.ociIndex]);
+    if (!fallback) return { kind: 'none', manifests: [] };
+    const index = JSON.parse(fallback.bytes.toString('utf8')) as { manifests?: Descriptor[] };
+    return { kind: 'tag-scheme', manifests: (index.manifests ?? []).filter((m) => !artifactType || m.artifactType === artifactType) };
+  }
+
+  /** True when the registry answered the referrers API (known after the first getReferrers). */
+  get hasReferrersApi(): boolean | undefined {
+    return this.referrersApi;
+  }
+
+  private async request(pathOrUrl: string, options: RequestOptions): Promise<Response> {
+    return this.limit(async () => {
+      const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+      let response = await this.send(url, options, await this.authorization(options.scope));
+      if (response.status === 401) {
+        const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
+        await discard(response);
+        if (challenge?.kind === 'basic') {
+          if (!this.credentials) throw this.authError(url, 'the registry asks for a user name and password');
+          this.basic = basicAuthorization(this.credentials);
+          response = await this.send(url, options, this.basic);
+        } else if (challenge?.kind === 'bearer') {
+          const scope = challenge.scope ?? options.scope;
+          this.tokens.delete(scope);
+          const token = this.fetchToken(challenge.realm, challenge.service, scope);
+          this.tokens.set(options.scope, token);
+          response = await this.send(url, options, `Bearer ${await token}`);
+        }
+        if (response.status === 401) {
+          await discard(response);
+          throw this.authError(url, this.credentials ? 'the registry refused the credentials' : 'the registry needs credentials');
+        }
+      }
+      if (response.status === 403) {
+        await discard(response);
+        throw this.authError(url, 'access denied (403)');
+      }
+      if (!response.ok && !(options.ok ?? []).includes(response.status)) {
+        const body = (await response.text().catch(() => '')).slice(0, 300);
+        throw new EicBuildError('registry', `${options.method ?? 'GET'} ${url} failed: HTTP ${response.status} ${body.trim()}`, {
+          hint: 'check the mirror URL, the repository name and the registry logs',
+        });
+      }
+      return response;
+    });
+  }
+
+  private async authorization(scope: string): Promise<string | undefined> {
+    const token = this.tokens.get(scope);
+    if (token) return `Bearer ${await token.catch(() => '')}`;
+    return this.basic;
+  }
+
+  private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (authorization) headers.authorization = authorization;
+    try {
+      return await fetch(url, {
+        method: options.method ?? 'GET',
+        headers,
+        body: options.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new EicBuildError('registry', `cannot reach ${url}${cause}`, {
+        hint: this.baseUrl.startsWith('https')
+          ? 'check the host and port; a plain-HTTP registry needs an oci+http:// mirror URL'
+          : 'check that the registry runs at this host and port',
+        cause: error,
+      });
+    }
+  }
+
+  private async fetchToken(realm: string, service: string | undefined, scope: string): Promise<string> {
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    for (const part of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', part);
+    const headers: Record<string, string> = {};
+    if (this.credentials) headers.authorization = basicAuthorization(this.credentials);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw new EicBuildError('registry', `cannot reach the token service ${url.origin}${url.pathname}`, { cause: error });
+    }
+    if (!response.ok) {
+      await discard(response);
+      throw this.authError(`${url.origin}${url.pathname}`, `the token service answered HTTP ${response.status}`);
+    }
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw this.authError(`${url.origin}${url.pathname}`, 'the token service returned no token');
+    registerSecret(token);
+    return token;
+  }
+
+  private authError(url: string, why: string): EicBuildError {
+    return new EicBuildError('registry', `${url}: ${why}`, {
+      hint: 'set the access_pair variables of the mirror (id_variable/secret_variable) or log in with docker login; check the repository permissions',
+    });
+  }
+}
+
+/** The scope for pulling from a repository. */
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+
+/** The scope for pushing to a repository. */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+/** The `rel="next"` target of a Link header, as a path. */
+export function nextLink(header: string | null): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(',')) {
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function mediaTypeOf(bytes: Buffer): string {
+  try {
+    return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function mismatch(what: string, actual: string, expected: string): EicBuildError {
+  return new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, {
+    hint: 'the registry served different bytes than the digest names: the entry was changed or corrupted',
+  });
+}
+
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // already consumed
+  }
+}
+
+async function readLimited(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > maxBytes) {
+    await discard(response);
+    throw new EicBuildError('input-corrupt', `${what} is ${length} bytes, more than the ${maxBytes} eic-build accepts`);
+  }
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (bytes.length > maxBytes) throw new EicBuildError('input-corrupt', `${what} is more than the ${maxBytes} bytes eic-build accepts`);
+  return bytes;
+}
