@@ -1,0 +1,372 @@
+/**
+ * Positive controls: each Dockerfile below leaks a key generated here by real gpg (or ssh-keygen) in one
+ * of the ways keys really end up in images. Every image is built by the real engine with BuildKit, saved
+ * with `docker save`, and scanned both from the archive and straight from the engine (`docker-daemon:`);
+ * both must give the same findings.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { execa } from 'execa';
+import { generateKeyPairSync } from 'node:crypto';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureBusyboxImage, ensureDebianGnupgImage } from '../helpers/images.js';
+import {
+  DOCKER,
+  buildImage,
+  comparableFindings,
+  generateGpgKey,
+  hexUpper,
+  makeTempDir,
+  parseColons,
+  removeImages,
+  scanJson,
+  stopAgent,
+  type BuiltImage,
+  type GpgKey,
+  type ImageSpec,
+  type JsonFinding,
+  type JsonReport,
+} from './harness.js';
+
+let dir = '';
+let cleanup: () => Promise<void> = async () => undefined;
+let debian = '';
+let busybox = '';
+let key: GpgKey;
+let other: GpgKey;
+let protectedKey: GpgKey;
+const PASSPHRASE = 'correct horse battery';
+const built: Promise<BuiltImage>[] = [];
+
+test.before(async () => {
+  ({ dir, cleanup } = await makeTempDir('scan-pos'));
+  [debian, busybox] = await Promise.all([ensureDebianGnupgImage(), ensureBusyboxImage()]);
+  [key, other, protectedKey] = await Promise.all([
+    generateGpgKey(dir, 'leak'),
+    generateGpgKey(dir, 'othr'),
+    generateGpgKey(dir, 'prot', { algo: 'rsa3072', passphrase: PASSPHRASE }),
+  ]);
+});
+
+test.after.always(async () => {
+  const images = await Promise.all(built.map((p) => p.catch(() => undefined)));
+  await removeImages(images);
+  await Promise.all([key, other, protectedKey].filter(Boolean).map(stopAgent));
+  await cleanup();
+});
+
+/** Build an image once per file run, however many tests use it. */
+const memo = new Map<string, Promise<BuiltImage>>();
+function image(name: string, make: () => Promise<Omit<ImageSpec, 'name'>>): Promise<BuiltImage> {
+  let promise = memo.get(name);
+  if (!promise) {
+    promise = make().then((spec) => buildImage(dir, { name, ...spec }));
+    promise.catch(() => undefined);
+    memo.set(name, promise);
+    built.push(promise);
+  }
+  return promise;
+}
+
+/** Scan the `docker save` archive and the engine's copy; both must leak (exit 1) with the same findings. */
+async function scanBoth(t: ExecutionContext, img: BuiltImage, extra: string[]): Promise<JsonReport> {
+  const [fromArchive, fromDaemon] = await Promise.all([
+    scanJson(`docker-archive:${img.archive}`, extra),
+    scanJson(`docker-daemon:${img.tag}`, extra),
+  ]);
+  t.is(fromArchive.exitCode, 1, `docker-archive exit code; stderr: ${fromArchive.stderr}`);
+  t.is(fromDaemon.exitCode, 1, `docker-daemon exit code; stderr: ${fromDaemon.stderr}`);
+  t.true(fromArchive.report.leaked);
+  t.true(fromDaemon.report.leaked);
+  t.deepEqual(comparableFindings(fromDaemon.report), comparableFindings(fromArchive.report), 'daemon and archive findings differ');
+  t.is(fromArchive.report.stats.layers, img.diffIds.length);
+  return fromArchive.report;
+}
+
+function describe(findings: JsonFinding[]): string {
+  return JSON.stringify(
+    findings.map((f) => ({ detector: f.detector, kind: f.kind, source: f.source, layer: f.layer?.index, path: f.path, nestedPath: f.nestedPath, field: f.field })),
+  );
+}
+
+function covers(t: ExecutionContext, actual: string[], expected: string[], what: string) {
+  const have = new Set(hexUpper(actual));
+  for (const value of hexUpper(expected)) t.true(have.has(value), `${what}: ${value} missing from ${JSON.stringify(actual)}`);
+}
+
+const armoredImage = () =>
+  image('armored', async () => ({
+    dockerfile: `FROM ${busybox}\nCOPY key.asc /key.asc\n`,
+    context: { 'key.asc': { from: key.files.secretAsc } },
+  }));
+
+test('[integration] 1. an armored secret key COPYed into a layer is found, with fingerprints and the COPY that added it', async (t) => {
+  const img = await armoredImage();
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const hits = report.findings.filter((f) => f.path === 'key.asc');
+  t.true(hits.length >= 1, `no finding for key.asc; findings: ${describe(report.findings)}`);
+  t.is(hits.length, report.findings.length, `findings outside key.asc: ${describe(report.findings)}`);
+  const finding = hits[0]!;
+  t.is(finding.source, 'layer');
+  t.deepEqual(finding.layer, { index: 1, digest: img.diffIds[1]! });
+  t.true(finding.visibleInFinalImage);
+  t.true(finding.matchesPublicKey);
+  t.is(finding.nestedPath, null);
+  covers(t, hits.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints');
+  t.regex(finding.createdBy ?? '', /COPY/);
+});
+
+test('[integration] 1b. matchesPublicKey is false for somebody else\'s public key, and there is no match without --public-key', async (t) => {
+  const img = await armoredImage();
+  const [withOther, without] = await Promise.all([
+    scanJson(`docker-archive:${img.archive}`, ['--public-key', other.files.publicAsc]),
+    scanJson(`docker-archive:${img.archive}`),
+  ]);
+  for (const { exitCode, report } of [withOther, without]) {
+    t.is(exitCode, 1);
+    t.true(report.findings.length >= 1);
+    t.true(report.findings.every((f) => !f.matchesPublicKey), describe(report.findings));
+  }
+  // Which key leaked is known without any public key: the fingerprints come from the secret packets.
+  covers(t, without.report.findings.flatMap((f) => f.fingerprints), [key.fingerprints[0]!], 'fingerprints');
+});
+
+test('[integration] 2. `gpg --import` in a RUN leaves private-keys-v1.d/<keygrip>.key files: found with the keygrips gpg reports', async (t) => {
+  const img = await image('gnupg-home', async () => ({
+    dockerfile: [
+      `FROM ${debian}`,
+      // A bind mount keeps the armored file itself out of the layer: only GnuPG's own files land.
+      'RUN --mount=type=bind,source=key.asc,target=/tmp/key.asc gpg --batch --import /tmp/key.asc && gpgconf --kill gpg-agent',
+      '',
+    ].join('\n'),
+    context: { 'key.asc': { from: key.files.secretAsc } },
+  }));
+  const listed = await execa(DOCKER, ['run', '--rm', '--network=none', img.tag, 'gpg', '--batch', '--with-colons', '--with-keygrip', '-K']);
+  const grips = parseColons(listed.stdout).keygrips;
+  t.deepEqual([...grips].sort(), [...key.keygrips].sort(), 'gpg in the image reports the keygrips of the imported key');
+
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  for (const grip of grips) {
+    const path = `root/.gnupg/private-keys-v1.d/${grip}.key`;
+    const hit = report.findings.find((f) => f.path === path);
+    if (!hit) {
+      t.fail(`no finding for ${path}; findings: ${describe(report.findings)}`);
+      continue;
+    }
+    t.deepEqual(hexUpper(hit.keygrips), [grip]);
+    t.true(hit.matchesPublicKey, `${path} should match --public-key`);
+    t.true(hit.visibleInFinalImage);
+    t.is(hit.layer?.index, img.diffIds.length - 1);
+    t.is(hit.layer?.digest, img.diffIds.at(-1));
+    t.regex(hit.createdBy ?? '', /gpg --batch --import/);
+  }
+  // pubring.kbx and trustdb.gpg are in the same layer and hold no secret: no finding outside private-keys-v1.d.
+  const elsewhere = report.findings.filter((f) => !f.path?.startsWith('root/.gnupg/private-keys-v1.d/'));
+  t.deepEqual(elsewhere, [], describe(elsewhere));
+});
+
+test('[integration] 3. the seed\'s mistake: a passphrase-protected RSA key in Spack\'s GnuPG home ($SPACK_ROOT/opt/spack/gpg) is found', async (t) => {
+  const img = await image('spack-home', async () => {
+    await writeFile(join(dir, 'passphrase'), PASSPHRASE, { mode: 0o600 });
+    return {
+      dockerfile: [
+        `FROM ${debian}`,
+        'ENV SPACK_ROOT=/opt/spack',
+        'RUN --mount=type=bind,source=key.asc,target=/tmp/key.asc --mount=type=bind,source=passphrase,target=/tmp/passphrase \\',
+        '    mkdir -p -m 700 $SPACK_ROOT/opt/spack/gpg && \\',
+        '    gpg --homedir $SPACK_ROOT/opt/spack/gpg --batch --pinentry-mode loopback --passphrase-file /tmp/passphrase --import /tmp/key.asc && \\',
+        '    gpgconf --homedir $SPACK_ROOT/opt/spack/gpg --kill gpg-agent',
+        '',
+      ].join('\n'),
+      context: { 'key.asc': { from: protectedKey.files.secretAsc }, passphrase: { from: join(dir, 'passphrase') } },
+    };
+  });
+  // Two --public-key files: the match is by the one that belongs to the leaked key.
+  const report = await scanBoth(t, img, ['--public-key', other.files.publicAsc, '--public-key', protectedKey.files.publicAsc]);
+  for (const grip of protectedKey.keygrips) {
+    const path = `opt/spack/opt/spack/gpg/private-keys-v1.d/${grip}.key`;
+    const hit = report.findings.find((f) => f.path === path);
+    if (!hit) {
+      t.fail(`no finding for ${path}; findings: ${describe(report.findings)}`);
+      continue;
+    }
+    t.deepEqual(hexUpper(hit.keygrips), [grip]);
+    t.true(hit.matchesPublicKey);
+    t.true(hit.visibleInFinalImage);
+  }
+});
+
+test('[integration] 4. a key added and deleted in a later RUN (whiteout) is found, not visible, and names the layer that hid it', async (t) => {
+  const img = await image('whiteout', async () => ({
+    dockerfile: [`FROM ${busybox}`, 'COPY key.asc /root/signing.asc', 'RUN rm /root/signing.asc', ''].join('\n'),
+    context: { 'key.asc': { from: key.files.secretAsc } },
+  }));
+  t.is(img.diffIds.length, 3);
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const hit = report.findings.find((f) => f.path === 'root/signing.asc');
+  if (!hit) return t.fail(`no finding for root/signing.asc; findings: ${describe(report.findings)}`);
+  t.deepEqual(hit.layer, { index: 1, digest: img.diffIds[1]! });
+  t.false(hit.visibleInFinalImage);
+  t.true(hit.matchesPublicKey);
+  // The issue fixes no field name for "which later layer hid it": require the hiding layer's digest in the finding.
+  t.true(JSON.stringify(hit).includes(img.diffIds[2]!), `finding does not name the hiding layer ${img.diffIds[2]}: ${JSON.stringify({ ...hit, createdBy: undefined })}`);
+});
+
+test('[integration] 4b. a key directory removed and re-created (opaque directory) is found and not visible', async (t) => {
+  const img = await image('opaque', async () => ({
+    dockerfile: [
+      `FROM ${busybox}`,
+      'COPY keys/ /srv/keys/',
+      'RUN rm -rf /srv/keys && mkdir /srv/keys && echo public only > /srv/keys/README',
+      '',
+    ].join('\n'),
+    context: { 'keys/signing.asc': { from: key.files.secretAsc } },
+  }));
+  const report = await scanBoth(t, img, []);
+  const hit = report.findings.find((f) => f.path === 'srv/keys/signing.asc');
+  if (!hit) return t.fail(`no finding for srv/keys/signing.asc; findings: ${describe(report.findings)}`);
+  t.is(hit.layer?.index, 1);
+  t.false(hit.visibleInFinalImage);
+  t.true(JSON.stringify(hit).includes(img.diffIds[2]!), 'finding names the hiding layer');
+});
+
+test('[integration] 5a. a key passed as --build-arg is found in history created_by (source config, field set)', async (t) => {
+  const img = await image('build-arg', async () => ({
+    dockerfile: [`FROM ${busybox}`, 'ARG SIGNING_KEY', 'RUN test -n "$SIGNING_KEY" && echo built > /built', ''].join('\n'),
+    buildArgsFromEnv: { SIGNING_KEY: key.armoredSecret },
+  }));
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  t.true(report.findings.length >= 1);
+  for (const finding of report.findings) {
+    t.is(finding.source, 'config', describe([finding]));
+    t.regex(finding.field ?? '', /^history\[\d+\]\.created_by$/);
+    t.true(finding.matchesPublicKey);
+  }
+  covers(t, report.findings.flatMap((f) => f.fingerprints), [key.fingerprints[0]!], 'fingerprints');
+});
+
+test('[integration] 5b. a key in ENV is found in the config Env (source config, field set)', async (t) => {
+  const img = await image('env', async () => ({
+    dockerfile: [`FROM ${busybox}`, 'ARG SIGNING_KEY', 'ENV GPG_PRIVATE_KEY="$SIGNING_KEY"', ''].join('\n'),
+    buildArgsFromEnv: { SIGNING_KEY: key.armoredSecret },
+  }));
+  const inspected = JSON.parse((await execa(DOCKER, ['image', 'inspect', img.tag])).stdout)[0].Config.Env as string[];
+  t.true(inspected.some((e) => e.startsWith('GPG_PRIVATE_KEY=-----BEGIN PGP PRIVATE KEY BLOCK-----')), 'the control really has the key in Env');
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const env = report.findings.filter((f) => f.source === 'config' && /Env/.test(f.field ?? ''));
+  t.true(env.length >= 1, `no Env finding: ${describe(report.findings)}`);
+  t.true(env.every((f) => f.matchesPublicKey));
+  t.true(report.findings.every((f) => f.source === 'config' && (f.field ?? '') !== ''), describe(report.findings));
+});
+
+test('[integration] 5c. base64-encoded keys in ENV (armored) and in a LABEL (binary export) are decoded and found', async (t) => {
+  const img = await image('base64', async () => ({
+    dockerfile: [
+      `FROM ${busybox}`,
+      'ARG KEY_B64',
+      'ARG KEY_BIN_B64',
+      'ENV SIGNING_KEY_B64=$KEY_B64',
+      'LABEL org.example.signing-key=$KEY_BIN_B64',
+      '',
+    ].join('\n'),
+    buildArgsFromEnv: {
+      KEY_B64: Buffer.from(key.armoredSecret).toString('base64'),
+      KEY_BIN_B64: key.binarySecret.toString('base64'),
+    },
+  }));
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const env = report.findings.filter((f) => f.source === 'config' && /Env/.test(f.field ?? ''));
+  const label = report.findings.filter((f) => f.source === 'config' && /Labels/.test(f.field ?? ''));
+  t.true(env.length >= 1, `no Env finding: ${describe(report.findings)}`);
+  t.true(label.length >= 1, `no Labels finding: ${describe(report.findings)}`);
+  for (const finding of [...env, ...label]) {
+    t.true(finding.matchesPublicKey);
+    covers(t, finding.fingerprints, [key.fingerprints[0]!], `fingerprints of ${finding.field}`);
+  }
+});
+
+test('[integration] 6. a binary (unarmored) secret-key export appended to an executable is found', async (t) => {
+  const img = await image('binary-append', async () => ({
+    dockerfile: [
+      `FROM ${busybox}`,
+      'RUN --mount=type=bind,source=key.gpg,target=/tmp/key.gpg mkdir -p /usr/local/bin && cat /bin/busybox /tmp/key.gpg > /usr/local/bin/tool && chmod 755 /usr/local/bin/tool',
+      '',
+    ].join('\n'),
+    context: { 'key.gpg': { from: key.files.secretGpg } },
+  }));
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const hits = report.findings.filter((f) => f.path === 'usr/local/bin/tool');
+  t.true(hits.length >= 1, `no finding for usr/local/bin/tool; findings: ${describe(report.findings)}`);
+  t.is(hits.length, report.findings.length, `unexpected findings (bin/busybox is in the base layer): ${describe(report.findings)}`);
+  t.true(hits.every((f) => f.matchesPublicKey && f.visibleInFinalImage && f.layer?.index === 1));
+  covers(t, hits.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints');
+});
+
+test('[integration] 7. keys inside a tar.gz inside a layer (and a tar inside that) are found with their nested path', async (t) => {
+  const img = await image('nested', async () => {
+    const src = join(dir, 'nested-src');
+    await mkdir(join(src, 'gnupg/private-keys-v1.d'), { recursive: true });
+    await mkdir(join(src, 'old-src'), { recursive: true });
+    // A backup of a real GnuPG home (the key files gpg wrote) plus the exported key.
+    await cp(join(key.homedir, 'private-keys-v1.d'), join(src, 'gnupg/private-keys-v1.d'), { recursive: true });
+    await writeFile(join(src, 'gnupg/signing-key.asc'), key.armoredSecret);
+    await writeFile(join(src, 'old-src/signing.gpg'), key.binarySecret);
+    await mkdir(join(src, 'old'));
+    await execa('tar', ['-cf', join(src, 'old/keys.tar'), '-C', join(src, 'old-src'), 'signing.gpg']);
+    await execa('tar', ['-czf', join(dir, 'backup.tar.gz'), '-C', src, 'gnupg', 'old']);
+    return {
+      dockerfile: [`FROM ${busybox}`, 'COPY backup.tar.gz /var/backups/gnupg-backup.tar.gz', ''].join('\n'),
+      context: { 'backup.tar.gz': { from: join(dir, 'backup.tar.gz') } },
+    };
+  });
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  t.true(report.findings.length >= 1, 'findings');
+  for (const f of report.findings) t.is(f.path, 'var/backups/gnupg-backup.tar.gz', describe([f]));
+  const armored = report.findings.find((f) => (f.nestedPath ?? '').includes('gnupg/signing-key.asc'));
+  t.truthy(armored, `no finding with nestedPath gnupg/signing-key.asc: ${describe(report.findings)}`);
+  for (const grip of key.keygrips) {
+    const hit = report.findings.find((f) => (f.nestedPath ?? '').includes(`gnupg/private-keys-v1.d/${grip}.key`));
+    t.truthy(hit, `no finding for nested private-keys-v1.d/${grip}.key: ${describe(report.findings)}`);
+    if (hit) t.deepEqual(hexUpper(hit.keygrips), [grip]);
+  }
+  const deep = report.findings.find((f) => /old\/keys\.tar.*signing\.gpg/.test(f.nestedPath ?? ''));
+  t.truthy(deep, `no finding for old/keys.tar -> signing.gpg: ${describe(report.findings)}`);
+  t.true(report.findings.every((f) => f.matchesPublicKey));
+});
+
+test('[integration] 8. OpenSSH and PEM private keys are found as other private key material; their public halves are not', async (t) => {
+  const img = await image('ssh-pem', async () => {
+    const sshDir = join(dir, 'ssh');
+    await mkdir(sshDir, { mode: 0o700 });
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(sshDir, 'id_ed25519')]);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    return {
+      dockerfile: [
+        `FROM ${busybox}`,
+        'COPY id_ed25519 id_ed25519.pub /root/.ssh/',
+        'COPY server.key server.pub /etc/ssl/private/',
+        'COPY legacy-rsa.pem /etc/legacy-rsa.pem',
+        '',
+      ].join('\n'),
+      context: {
+        id_ed25519: { from: join(sshDir, 'id_ed25519') },
+        'id_ed25519.pub': { from: join(sshDir, 'id_ed25519.pub') },
+        'server.key': ec.privateKey,
+        'server.pub': ec.publicKey,
+        'legacy-rsa.pem': rsa.privateKey,
+      },
+    };
+  });
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const paths = report.findings.map((f) => f.path).sort();
+  for (const path of ['etc/legacy-rsa.pem', 'etc/ssl/private/server.key', 'root/.ssh/id_ed25519']) {
+    t.true(paths.includes(path), `no finding for ${path}: ${describe(report.findings)}`);
+  }
+  t.deepEqual(
+    paths.filter((p) => p?.endsWith('.pub')),
+    [],
+    'public halves are not findings',
+  );
+  t.true(report.findings.every((f) => !f.matchesPublicKey), 'an SSH/PEM key is not the OpenPGP signing key');
+});
