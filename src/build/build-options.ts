@@ -1,0 +1,180 @@
+import { parseCommandArgs, type Options } from '../cli-args.js';
+import { EicBuildError } from '../errors.js';
+import {
+  parseBuildArg,
+  parseBuildContextSpec,
+  parseCacheSpec,
+  parseOutputSpec,
+  parsePlatforms,
+  parseProgressMode,
+  parseProvenanceSpec,
+  parseSecretSpec,
+  type AttrSpec,
+  type BuildArgSpec,
+  type BuildContextSpec,
+  type ProgressMode,
+  type ProvenanceSpec,
+  type SecretSpec,
+} from './flags.js';
+
+/** Where the built image goes. `--push`, `--load` and `--output` are mutually exclusive. */
+export type Destination = { kind: 'load' } | { kind: 'push' } | { kind: 'output'; spec: AttrSpec };
+
+/** Everything `eic-build build` was asked to do, typed. */
+export interface BuildOptions {
+  context: string;
+  config: string | undefined;
+  file: string | undefined;
+  target: string | undefined;
+  platforms: string[];
+  tags: string[];
+  buildArgs: BuildArgSpec[];
+  buildContexts: BuildContextSpec[];
+  secrets: SecretSpec[];
+  cacheFrom: AttrSpec[];
+  cacheTo: AttrSpec[];
+  signingKeyFile: string | undefined;
+  ephemeralKey: boolean;
+  strict: boolean;
+  destination: Destination;
+  /** True when the user chose the destination; false when it is the default (load). */
+  destinationExplicit: boolean;
+  builder: string | undefined;
+  metadataFile: string | undefined;
+  /** undefined: not given; eic-build then picks min where supported, else off. */
+  provenance: ProvenanceSpec | undefined;
+  progress: ProgressMode;
+  noCache: boolean;
+  /** Forced docker client binary (also EIC_BUILD_DOCKER). */
+  docker: string | undefined;
+}
+
+/** The flags `eic-build build` accepts (buildx spellings). */
+export const BUILD_FLAGS: Options = {
+  config: { type: 'string' },
+  file: { type: 'string', short: 'f' },
+  target: { type: 'string' },
+  platform: { type: 'string', multiple: true },
+  tag: { type: 'string', short: 't', multiple: true },
+  'build-arg': { type: 'string', multiple: true },
+  'build-context': { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
+  'signing-key': { type: 'string' },
+  'ephemeral-key': { type: 'boolean' },
+  strict: { type: 'boolean' },
+  push: { type: 'boolean' },
+  load: { type: 'boolean' },
+  output: { type: 'string', short: 'o', multiple: true },
+  builder: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  provenance: { type: 'string' },
+  progress: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  docker: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function strings(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}
+
+function single(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Parse `eic-build build` argv into typed options; every conflict is a usage error naming the flags. */
+export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolean } {
+  const { values, positionals } = parseCommandArgs('build', argv, BUILD_FLAGS);
+  if (positionals.length > 1) {
+    throw new EicBuildError('usage', `eic-build build takes one CONTEXT, got ${positionals.length}: ${positionals.join(' ')}`, {
+      hint: 'put flags before or after the context directory; quote paths with spaces.',
+    });
+  }
+  const outputs = strings(values.output).map(parseOutputSpec);
+  const chosen = [values.push ? '--push' : undefined, values.load ? '--load' : undefined, outputs.length ? '--output' : undefined].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new EicBuildError('usage', `${chosen.join(', ')} are mutually exclusive`, { hint: 'choose one destination: --push, --load or --output.' });
+  }
+  if (outputs.length > 1) throw new EicBuildError('usage', 'only one --output is supported', { hint: 'build twice for two destinations.' });
+  let destination: Destination = { kind: 'load' };
+  if (values.push) destination = { kind: 'push' };
+  else if (outputs[0]) {
+    const spec = outputs[0];
+    // Normalise buildx's aliases so the pipeline sees one spelling per intent.
+    if (spec.type === 'registry' || (spec.type === 'image' && spec.attrs.some(([k, v]) => k === 'push' && v === 'true'))) destination = { kind: 'push' };
+    else if (spec.type === 'docker' && !spec.attrs.some(([k]) => k === 'dest')) destination = { kind: 'load' };
+    else destination = { kind: 'output', spec };
+  }
+  if (values['signing-key'] !== undefined && values['ephemeral-key']) {
+    throw new EicBuildError('usage', '--signing-key and --ephemeral-key are mutually exclusive', { hint: 'give a key file for production builds, or --ephemeral-key for a throw-away local key.' });
+  }
+  const tags = strings(values.tag);
+  if (destination.kind === 'push' && tags.length === 0) {
+    throw new EicBuildError('usage', '--push needs at least one --tag', { hint: 'add --tag REGISTRY/REPOSITORY:TAG.' });
+  }
+  const secrets = strings(values.secret).map(parseSecretSpec);
+  const ids = new Set<string>();
+  for (const s of secrets) {
+    if (ids.has(s.id)) throw new EicBuildError('usage', `--secret id '${s.id}' given twice`, { hint: 'each secret id may appear once.' });
+    ids.add(s.id);
+  }
+  return {
+    help: Boolean(values.help),
+    context: positionals[0] ?? '.',
+    config: single(values.config),
+    file: single(values.file),
+    target: single(values.target),
+    platforms: parsePlatforms(strings(values.platform)),
+    tags,
+    buildArgs: strings(values['build-arg']).map(parseBuildArg),
+    buildContexts: strings(values['build-context']).map(parseBuildContextSpec),
+    secrets,
+    cacheFrom: strings(values['cache-from']).map((v) => parseCacheSpec(v, 'cache-from')),
+    cacheTo: strings(values['cache-to']).map((v) => parseCacheSpec(v, 'cache-to')),
+    signingKeyFile: single(values['signing-key']),
+    ephemeralKey: Boolean(values['ephemeral-key']),
+    strict: Boolean(values.strict),
+    destination,
+    destinationExplicit: chosen.length > 0,
+    builder: single(values.builder),
+    metadataFile: single(values['metadata-file']),
+    provenance: values.provenance === undefined ? undefined : parseProvenanceSpec(String(values.provenance)),
+    progress: values.progress === undefined ? 'auto' : parseProgressMode(String(values.progress)),
+    noCache: Boolean(values['no-cache']),
+    docker: single(values.docker),
+  };
+}
+
+/** `eic-build build --help`. */
+export const BUILD_HELP = `usage: eic-build build [CONTEXT] [options]
+
+Resolve the signing key, render (or use your Dockerfile), build with BuildKit, scan every image that
+would leave the machine for private key material, then load/push exactly the scanned image.
+
+options (docker buildx spellings):
+  --config FILE              project config (default: CONTEXT/eic-build.yaml if present)
+  -f, --file FILE            Dockerfile to build instead of rendering templates
+  --target STAGE             stage to build
+  --platform P[,P...]        target platforms (repeatable)
+  -t, --tag REF              image reference (repeatable)
+  --build-arg K=V            build argument (repeatable; never carries the signing key)
+  --build-context NAME=SRC   named build context (PATH, docker-image://REF, oci-layout://PATH, target:STAGE)
+  --secret SPEC              extra secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)
+  --cache-from SPEC          cache import, e.g. type=registry,ref=REF (repeatable)
+  --cache-to SPEC            cache export, e.g. type=registry,ref=REF,mode=max (scanned first)
+  --signing-key FILE         armored secret key (default: $SPACK_SIGNING_KEY)
+  --ephemeral-key            throw-away key held in memory (local builds)
+  --strict                   key warnings (age, expiry, size) fail the build
+  --push | --load | -o SPEC  destination (mutually exclusive; default --load)
+  --builder NAME             buildx builder instance
+  --metadata-file FILE       write build metadata JSON (containerimage.digest, ...)
+  --provenance MODE          mode=min or false (mode=max is refused: it records build-arg values)
+  --progress MODE            auto, plain, tty, quiet, or json (machine-readable summary on stdout)
+  --no-cache                 do not use the build cache
+  --docker PATH              docker client binary to use (also $EIC_BUILD_DOCKER)
+
+exit codes: 0 built (and pushed), 1 leak found (nothing pushed), 2 usage/config, 3 build failed, 4 push failed
+`;
