@@ -28,6 +28,8 @@ export interface JsonFinding {
   keygrips: string[];
   matchesPublicKey: boolean;
   createdBy: string | null;
+  /** Beyond the minimum (scan-core's report): the later layer that hid a not-visible finding. */
+  hiddenBy?: { index: number; digest: string; how: string } | null;
   [other: string]: unknown;
 }
 
@@ -205,6 +207,7 @@ export function comparable(finding: JsonFinding) {
     nestedPath: finding.nestedPath,
     field: finding.field,
     visibleInFinalImage: finding.visibleInFinalImage,
+    hiddenBy: finding.hiddenBy ? { index: finding.hiddenBy.index, how: finding.hiddenBy.how } : null,
     fingerprints: [...finding.fingerprints].map((f) => f.toUpperCase()).sort(),
     keygrips: [...finding.keygrips].map((k) => k.toUpperCase()).sort(),
     matchesPublicKey: finding.matchesPublicKey,
