@@ -1,0 +1,60 @@
+/**
+ * The fixed names the generated Dockerfile, the lint and `eic-build build` agree on. Changing one
+ * here changes all three; nothing else spells them.
+ */
+export interface SigningLayout {
+  /** BuildKit secret id of the Spack signing key (`--secret id=…`). */
+  signingSecretId: string;
+  /** BuildKit secret id of the rendered mirrors.yaml. */
+  mirrorsSecretId: string;
+  /** Where the mirrors.yaml secret is mounted in RUN steps. */
+  mirrorsTarget: string;
+  /** Stage that carries only the public key (FROM scratch + COPY of the context file). */
+  publicStage: string;
+  /** The public key's path inside that stage. */
+  publicFileInStage: string;
+  /** Where RUN steps see the public key (bind mount from the public stage). */
+  publicMountTarget: string;
+  /** Path of the public key file inside the build context (what `eic-build build` must place there). */
+  publicContextPath: string;
+  /** Build-arg carrying the public key's fingerprint (no key/token/secret words: SecretsUsedInArgOrEnv). */
+  fingerprintArg: string;
+  /** tmpfs mount of signing steps; SPACK_GNUPGHOME is a not-yet-existing subdirectory of it. */
+  gnupgTmpfs: string;
+  /** SPACK_GNUPGHOME in signing steps. */
+  spackGnupgHome: string;
+  /** Stage name of the eic-build tool image (Dockerfile.frontend), bind-mounted into steps. */
+  toolStage: string;
+  /** Where the eic-build image's root is mounted in RUN steps. */
+  toolMountTarget: string;
+  /** How the mounted eic-build is run (path inside the mount). */
+  toolCommand: string;
+}
+
+/** The layout of the bundled templates. */
+export const DEFAULT_LAYOUT: SigningLayout = {
+  signingSecretId: 'spack-signing-key',
+  mirrorsSecretId: 'mirrors',
+  mirrorsTarget: '/opt/spack/etc/spack/mirrors.yaml',
+  publicStage: 'spack-signer-public',
+  publicFileInStage: '/spack-signer-public.asc',
+  publicMountTarget: '/run/eic-build/spack-signer-public.asc',
+  publicContextPath: '.eic-build/spack-signer-public.asc',
+  fingerprintArg: 'SPACK_SIGNER_FINGERPRINT',
+  gnupgTmpfs: '/run/eic-build-gnupg',
+  spackGnupgHome: '/run/eic-build-gnupg/spack',
+  toolStage: 'eic-build',
+  toolMountTarget: '/opt/eic-build',
+  toolCommand: '/opt/eic-build/usr/local/bin/eic-build',
+};
+
+/** Registry credential secrets EIC passes to every build (as env secrets). */
+export const EIC_REGISTRY_SECRETS = ['CI_REGISTRY_USER', 'CI_REGISTRY_PASSWORD', 'GITHUB_REGISTRY_USER', 'GITHUB_REGISTRY_TOKEN'] as const;
+
+/** The shell the generated steps target: bash gets pipefail, posix sh gets the subset it has. */
+export type ShellKind = 'bash' | 'posix';
+
+/** The strict-mode prologue of every generated step. */
+export function strictModeLine(shell: ShellKind): string {
+  return shell === 'bash' ? 'set -eu -o pipefail' : 'set -eu';
+}

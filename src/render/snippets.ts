@@ -1,0 +1,78 @@
+import { strictModeLine, type ShellKind, type SigningLayout } from './layout.js';
+import type { MirrorInfo } from './mirrors.js';
+
+/** Continuation between generated lines inside one RUN instruction. */
+const NEXT_MOUNT = ' \\\n    ';
+const NEXT_COMMAND = '; \\\n    ';
+
+/** Inputs of the generated snippets. */
+export interface SnippetInputs {
+  layout: SigningLayout;
+  shell: ShellKind;
+  mirrors: MirrorInfo[];
+  /** Secret ids of registry credentials, each also the environment variable name. */
+  registrySecrets: string[];
+  transition: boolean;
+}
+
+/**
+ * The `EIC_BUILD_*` variables: the pieces of the RUN steps that must be exactly right (mounts,
+ * GnuPG home, key import, agent shutdown, fingerprint check, buildcache sign/verify). Templates
+ * compose them; the lint checks the result whatever the template did. Pure.
+ */
+export function generatedSnippets(inputs: SnippetInputs): Record<string, string> {
+  const { layout } = inputs;
+  const quote = (value: string) => `'${value}'`;
+  const fingerprintCheck = [
+    `mkdir -m 0700 ${layout.gnupgTmpfs}/check`,
+    `signer_fpr="$(gpg --homedir ${layout.gnupgTmpfs}/check --batch --with-colons --show-keys ${layout.publicMountTarget} | awk -F: '$1 == "fpr" { print $10; exit }')"`,
+    `if [ "$signer_fpr" != "$${layout.fingerprintArg}" ]; then echo "eic-build: the public key file has fingerprint $signer_fpr but build-arg ${layout.fingerprintArg} is '$${layout.fingerprintArg}'" >&2; exit 1; fi`,
+  ];
+  const trustPublic = [...fingerprintCheck, `spack gpg trust ${layout.publicMountTarget}`];
+  const gpg = `gpg --homedir "$SPACK_GNUPGHOME" --batch`;
+  const signingBegin = [
+    `export SPACK_GNUPGHOME=${layout.spackGnupgHome}`,
+    // The agent holds the unlocked key in memory and its sockets live in the tmpfs: stop it however the step ends.
+    `trap 'gpgconf --homedir "$SPACK_GNUPGHOME" --kill gpg-agent >/dev/null 2>&1 || true' EXIT`,
+    ...trustPublic,
+    `${gpg} --quiet --import /run/secrets/${layout.signingSecretId}`,
+    // Autopush cannot take --key: Spack needs exactly one secret key in its keyring.
+    `secret_keys="$(${gpg} --with-colons --list-secret-keys | grep -c '^sec:' || true)"`,
+    `if [ "$secret_keys" != 1 ]; then echo "eic-build: expected exactly one secret key in SPACK_GNUPGHOME, found $secret_keys" >&2; exit 1; fi`,
+    `signing_fpr="$(${gpg} --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')"`,
+    `if [ "$signing_fpr" != "$${layout.fingerprintArg}" ]; then echo "eic-build: the signing key $signing_fpr is not the key whose public half runtimes trust ($${layout.fingerprintArg})" >&2; exit 1; fi`,
+  ];
+  const registryMounts = inputs.registrySecrets.map((id) => `--mount=type=secret,id=${id}`);
+  const registryEnv = inputs.registrySecrets.map((id) => `if [ -f /run/secrets/${id} ]; then ${id}="$(cat /run/secrets/${id})"; export ${id}; fi`);
+  const tool = `${layout.toolCommand}`;
+  const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
+  const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
+  const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
+  const verify = verifiable.map((mirror) => {
+    const command = `${tool} buildcache verify ${quote(mirror.url)} --public-key ${layout.publicMountTarget} --all`;
+    return inputs.transition
+      ? `if ! ${command}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`
+      : command;
+  });
+  const orNoop = (lines: string[], what: string) => (lines.length === 0 ? `: no ${what}` : lines.join(NEXT_COMMAND));
+  return {
+    EIC_BUILD_STRICT: strictModeLine(inputs.shell),
+    EIC_BUILD_PUBLIC_MOUNT: `--mount=type=bind,from=${layout.publicStage},source=${layout.publicFileInStage},target=${layout.publicMountTarget}`,
+    EIC_BUILD_GNUPG_TMPFS: `--mount=type=tmpfs,target=${layout.gnupgTmpfs}`,
+    EIC_BUILD_SIGNING_MOUNT: `--mount=type=secret,id=${layout.signingSecretId},required=true`,
+    EIC_BUILD_MIRRORS_MOUNT: `--mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget},required=true`,
+    EIC_BUILD_TOOL_MOUNT: `--mount=type=bind,from=${layout.toolStage},target=${layout.toolMountTarget}`,
+    // Empty when no mirror names a credential variable: the template line becomes a blank continuation.
+    EIC_BUILD_REGISTRY_MOUNTS: registryMounts.join(NEXT_MOUNT),
+    EIC_BUILD_REGISTRY_ENV: orNoop(registryEnv, 'registry credentials'),
+    EIC_BUILD_TRUST_PUBLIC: trustPublic.join(NEXT_COMMAND),
+    EIC_BUILD_SIGNING_BEGIN: signingBegin.join(NEXT_COMMAND),
+    EIC_BUILD_SIGN_BUILDCACHES: orNoop(sign, 'OCI autopush mirror to sign'),
+    EIC_BUILD_VERIFY_BUILDCACHES: orNoop(verify, 'binary mirror to verify'),
+    EIC_BUILD_PUBLIC_CONTEXT_PATH: layout.publicContextPath,
+    EIC_BUILD_PUBLIC_STAGE: layout.publicStage,
+    EIC_BUILD_PUBLIC_FILE: layout.publicFileInStage,
+    EIC_BUILD_TOOL_STAGE: layout.toolStage,
+    EIC_BUILD_FINGERPRINT_ARG: layout.fingerprintArg,
+  };
+}
