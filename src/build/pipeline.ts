@@ -1,0 +1,396 @@
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { CliIo } from '../cli-io.js';
+import { ensureBaseImage } from '../docker/base-image.js';
+import { EicBuildError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { DEFAULT_LAYOUT, EIC_REGISTRY_SECRETS, type SigningLayout } from '../render/layout.js';
+import { writeTempSecretFile, type TempSecretFile } from '../keys/temp-secret-file.js';
+import type { BuildOptions } from './build-options.js';
+import { assertCapabilities, capabilitiesOf, effectiveProvenance, type Capabilities } from './capabilities.js';
+import { assertContextHasNoKey } from './context-check.js';
+import { parseDockerfileStages } from './dockerfile-stages.js';
+import { attr } from './flags.js';
+import {
+  buildInvocation,
+  buildMetadata,
+  chooseScanRoute,
+  decidePublish,
+  effectiveProgress,
+  planScans,
+  secretEnvName,
+  type InvocationInput,
+  type InvocationOutput,
+  type ResolvedSecret,
+  type ScanItem,
+  type ScanRoute,
+} from './plan.js';
+import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js';
+import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
+import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
+import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
+
+/** The signing key as the pipeline needs it (src/keys SigningKey fits). */
+export interface PipelineKey {
+  source: string;
+  armoredSecretKey: string;
+  armoredPublicKey: string;
+  fingerprint: string;
+  /** Handed to the scanner unchanged (a KeyIdentity). */
+  identity: unknown;
+}
+
+/** The scan report as the pipeline needs it (src/scan ScanReport fits). */
+export interface PipelineScanReport {
+  leaked: boolean;
+  findings: unknown[];
+  stats: { layers: number; bytesScanned: number; seconds: number };
+  images: { configDigest: string; manifestDigest: string | null }[];
+}
+
+/** A rendered project, as the renderer wrote it into the build context. */
+export interface RenderedFiles {
+  dockerfile: string;
+  mirrorsFile: string | undefined;
+}
+
+/** The other layers the pipeline calls: the key layer, the scanner, the renderer. Injected so each is replaceable. */
+export interface PipelineDeps {
+  resolveKey(options: { signingKeyFile?: string; ephemeral?: boolean; local?: boolean; strict?: boolean; env: NodeJS.ProcessEnv; warn: (m: string) => void }): Promise<PipelineKey>;
+  scan(target: string, publicKeys: unknown[]): Promise<PipelineScanReport>;
+  formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
+  /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
+  render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout }) => Promise<RenderedFiles>;
+}
+
+/** One image that was scanned. */
+export interface ScannedImage {
+  item: ScanItem;
+  report: PipelineScanReport;
+  /** Image ID / config digest (single-platform images). */
+  configDigest: string | undefined;
+}
+
+/** What the pipeline did: data; the command maps it to an exit code and output. */
+export type PipelineResult =
+  | { kind: 'leak'; scanned: ScannedImage[]; key: PipelineKey }
+  | {
+      kind: 'published';
+      scanned: ScannedImage[];
+      key: PipelineKey;
+      client: BuildClient;
+      destination: BuildOptions['destination'];
+      tags: string[];
+      pushed: PushedTag[];
+      configDigest: string | undefined;
+      manifestDigest: string | undefined;
+      metadata: Record<string, unknown>;
+    };
+
+/** Context for one run. */
+interface Run {
+  options: BuildOptions;
+  io: CliIo;
+  deps: PipelineDeps;
+  client: BuildClient;
+  caps: Capabilities;
+  route: ScanRoute;
+  work: string;
+  contextDir: string;
+  dockerfile: string;
+  progress: 'plain' | 'tty' | 'quiet';
+  streamMode: StreamMode;
+  base: Omit<InvocationInput, 'target' | 'output' | 'cacheTo'>;
+  runId: string;
+  scanTags: string[];
+}
+
+const say = (io: CliIo, progress: BuildOptions['progress'], text: string) => {
+  if (progress !== 'quiet') io.err(`eic-build: ${text}\n`);
+};
+
+/**
+ * The whole build: probe → key → render → build → scan everything that would leave → publish
+ * exactly the scanned image (or stop on a leak, publishing nothing).
+ */
+export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: PipelineDeps, probe?: ProbeResult): Promise<PipelineResult> {
+  const contextDir = resolve(options.context);
+  const info = await stat(contextDir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new EicBuildError('input-not-found', `build context ${contextDir} is not a directory`, { hint: 'give the project directory as CONTEXT.' });
+  const config = await readBuildProjectConfig(options.config, contextDir);
+
+  const probed = probe ?? (await probeBuildClient({ ...(options.docker ? { docker: options.docker } : {}), ...(options.builder ? { builder: options.builder } : {}), env: io.env }));
+  const client = probed.client;
+  if (!client) {
+    throw new EicBuildError('docker-unavailable', `no docker client here can run a BuildKit build:\n${probed.candidates.map((c) => `  ${c.docker}: ${c.reason}`).join('\n') || '  no docker binary found'}`, {
+      hint: "install docker with the buildx plugin (apt-get install docker.io docker-buildx), start the engine, and run 'eic-build doctor'.",
+    });
+  }
+  assertCapabilities(options, client);
+  const caps = capabilitiesOf(client);
+  const route = chooseScanRoute(caps, options.destination);
+  say(io, options.progress, `builder: ${client.kind === 'buildx' ? `buildx ${client.buildxVersion}, builder '${client.builder}' (${client.driver})` : `${client.docker} ${client.clientVersion} (built-in BuildKit)`}`);
+
+  const key = await deps.resolveKey({
+    ...(options.signingKeyFile ? { signingKeyFile: options.signingKeyFile } : {}),
+    ephemeral: options.ephemeralKey,
+    local: !io.env.CI,
+    strict: options.strict,
+    env: io.env,
+    warn: (m) => io.err(`${m}\n`),
+  });
+  registerSecret(key.armoredSecretKey);
+  say(io, options.progress, `signing key ${key.fingerprint} (${key.source})`);
+  refuseKeyInBuildArgs(options, key, io.env);
+
+  if (caps.buildsIntoEngine && config.build.baseImages.length) {
+    const docker = new Docker();
+    for (const spec of config.build.baseImages) {
+      const made = await ensureBaseImage(spec, docker);
+      if (made.created) say(io, options.progress, `made base image ${spec.name} (${spec.kind})`);
+    }
+  }
+
+  const work = await mkdtemp(join(tmpdir(), 'eic-build-run-'));
+  const secretFiles: TempSecretFile[] = [];
+  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: [] };
+  try {
+    const layout = DEFAULT_LAYOUT;
+    const { dockerfile, mirrorsFile } = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
+    await assertContextHasNoKey(contextDir, key.armoredSecretKey);
+    const secrets = await resolveSecrets(options, key, caps, layout, mirrorsFile, io.env, secretFiles);
+    const progress = effectiveProgress(options.progress, io.env, io.isTty);
+    run.dockerfile = dockerfile;
+    run.progress = progress;
+    run.streamMode = progress === 'quiet' ? 'silent' : progress === 'tty' ? 'terminal' : 'stream';
+    run.base = {
+      client,
+      caps,
+      contextDir,
+      dockerfile,
+      platforms: options.platforms,
+      buildArgs: [
+        ...options.buildArgs.map((a) => ({ name: a.name, value: a.value ?? io.env[a.name] ?? '' })),
+        // A new key changes this value, which invalidates every step that declares the ARG.
+        { name: layout.fingerprintArg, value: key.fingerprint },
+      ],
+      buildContexts: options.buildContexts,
+      secrets,
+      cacheFrom: options.cacheFrom,
+      noCache: options.noCache,
+      progress,
+      provenance: effectiveProvenance(options, caps),
+    };
+    const stages = parseDockerfileStages(await readFile(dockerfile, 'utf8'));
+    const items = planScans(stages, options.target, options.cacheTo);
+
+    const scanned: ScannedImage[] = [];
+    let finalArtifact: { configDigest: string | undefined; layoutDir?: string; archive?: string } | undefined;
+    for (const item of items) {
+      const built = await buildForScan(run as Run, item, scanned.length);
+      say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
+      const report = await deps.scan(built.scanTarget, [key.identity]);
+      const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
+      scanned.push({ item, report, configDigest });
+      if (item.reason === 'final-image') finalArtifact = { ...built, configDigest };
+      if (report.leaked) break; // nothing more needs building: nothing will be published
+    }
+
+    const decision = decidePublish(
+      scanned.map((s) => ({ item: s.item, leaked: s.report.leaked })),
+      options.destination,
+      options.cacheTo,
+    );
+    if (decision.kind === 'stop-leak') return { kind: 'leak', scanned, key };
+
+    const tags = options.tags;
+    let pushed: PushedTag[] = [];
+    const final = finalArtifact!;
+    const destination = decision.destination;
+    if (route.kind === 'engine') {
+      const imageId = final.configDigest!;
+      if (destination.kind === 'push') {
+        say(io, options.progress, `pushing ${tags.join(', ')}`);
+        pushed = await pushFromEngine(client.docker, imageId, tags, { env: io.env, mode: run.streamMode!, err: io.err });
+      } else {
+        for (const tag of tags) await docker(run as Run, ['tag', imageId, tag], 'build-failed');
+        if (destination.kind === 'output') await rerun(run as Run, { kind: 'user', spec: destination.spec }, 'writing --output');
+      }
+    } else if (route.kind === 'docker-archive') {
+      await docker(run as Run, ['load', '-i', final.archive!], 'build-failed');
+      for (const tag of tags) await docker(run as Run, ['tag', final.configDigest!, tag], 'build-failed');
+    } else {
+      if (destination.kind === 'push') {
+        say(io, options.progress, `pushing ${tags.join(', ')} from the scanned OCI layout`);
+        pushed = await pushOciLayout(final.layoutDir!, tags, io.env);
+      } else if (destination.kind === 'output') {
+        const dest = attr(destination.spec, 'dest');
+        if (destination.spec.type === 'oci' && dest && attr(destination.spec, 'tar') === 'false') await cp(final.layoutDir!, dest, { recursive: true });
+        else await rerun(run as Run, { kind: 'user', spec: destination.spec }, 'writing --output');
+      }
+    }
+    if (decision.exportCache.length) {
+      say(io, options.progress, `exporting build cache (${decision.exportCache.map((c) => c.type).join(', ')}): every stage it uploads was scanned clean`);
+      await rerun(run as Run, { kind: 'cache-only' }, 'exporting the build cache', decision.exportCache);
+    }
+    const manifestDigest = pushed[0]?.manifestDigest ?? (route.kind === 'oci-layout' ? await rootDigest(final.layoutDir!) : undefined);
+    const configDigest = final.configDigest;
+    const totals = totalsOf(scanned);
+    const metadata = buildMetadata({
+      tags,
+      configDigest: configDigest ?? '',
+      manifestDigest,
+      keyFingerprint: key.fingerprint,
+      layers: totals.layers,
+      bytesScanned: totals.bytesScanned,
+      imagesScanned: scanned.length,
+      pushed: pushed.length > 0,
+    });
+    if (options.metadataFile) await writeFile(options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+    return { kind: 'published', scanned, key, client, destination, tags, pushed, configDigest, manifestDigest, metadata };
+  } finally {
+    for (const file of secretFiles) await file.dispose();
+    for (const tag of run.scanTags ?? []) await runClient(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Sum of layers and bytes over every scanned image. */
+export function totalsOf(scanned: ScannedImage[]): { layers: number; bytesScanned: number; seconds: number } {
+  return scanned.reduce((a, s) => ({ layers: a.layers + s.report.stats.layers, bytesScanned: a.bytesScanned + s.report.stats.bytesScanned, seconds: a.seconds + s.report.stats.seconds }), { layers: 0, bytesScanned: 0, seconds: 0 });
+}
+
+function refuseKeyInBuildArgs(options: BuildOptions, key: PipelineKey, env: NodeJS.ProcessEnv): void {
+  const lines = key.armoredSecretKey.split(/\r?\n/).filter((l) => l.trim().length >= 40);
+  for (const arg of options.buildArgs) {
+    const value = arg.value ?? env[arg.name] ?? '';
+    if (/PRIVATE KEY/.test(value) || lines.some((l) => value.includes(l.trim()))) {
+      throw new EicBuildError('usage', `--build-arg ${arg.name} carries private key material`, {
+        hint: 'build args are recorded in the image history; eic-build passes the signing key as a BuildKit secret by itself. Remove this build arg.',
+      });
+    }
+  }
+}
+
+async function prepareSources(
+  config: BuildProjectConfig,
+  options: BuildOptions,
+  contextDir: string,
+  key: PipelineKey,
+  deps: PipelineDeps,
+  env: NodeJS.ProcessEnv,
+  layout: SigningLayout,
+): Promise<RenderedFiles> {
+  // The public key is a non-secret context file (the renderer's layout): a new key changes it.
+  const publicFile = join(contextDir, layout.publicContextPath);
+  await mkdir(dirname(publicFile), { recursive: true });
+  await writeFile(join(dirname(publicFile), '.gitignore'), '# written by eic-build build\n*\n');
+  await writeFile(publicFile, key.armoredPublicKey);
+  const userDockerfile = options.file ? resolve(options.file) : config.build.dockerfile;
+  if (userDockerfile) {
+    if (!(await stat(userDockerfile).catch(() => undefined))?.isFile()) {
+      throw new EicBuildError('input-not-found', `Dockerfile ${userDockerfile} does not exist`, { hint: config.file ? `check build.dockerfile in ${config.file} or --file.` : 'check --file.' });
+    }
+    return { dockerfile: userDockerfile, mirrorsFile: undefined };
+  }
+  if (!deps.render) {
+    throw new EicBuildError('config', `no Dockerfile to build in ${contextDir}: the renderer is not available in this version`, {
+      hint: 'pass --file Dockerfile, or set build.dockerfile in eic-build.yaml.',
+    });
+  }
+  const outDir = dirname(publicFile);
+  return deps.render({ configFile: config.file, configText: config.renderText, outDir, key, env, layout });
+}
+
+async function resolveSecrets(
+  options: BuildOptions,
+  key: PipelineKey,
+  caps: Capabilities,
+  layout: SigningLayout,
+  mirrorsFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  files: TempSecretFile[],
+): Promise<ResolvedSecret[]> {
+  const secrets: ResolvedSecret[] = [];
+  const add = async (id: string, value: string) => {
+    if (caps.secretEnv) secrets.push({ kind: 'env', id, envName: secretEnvName(id), value });
+    else {
+      const file = await writeTempSecretFile(value, id);
+      files.push(file);
+      secrets.push({ kind: 'file', id, path: file.path });
+    }
+  };
+  if (options.secrets.some((s) => s.id === layout.signingSecretId)) {
+    throw new EicBuildError('usage', `--secret id=${layout.signingSecretId} is reserved: eic-build passes the signing key under that id itself`, { hint: 'use --signing-key FILE or SPACK_SIGNING_KEY instead.' });
+  }
+  await add(layout.signingSecretId, key.armoredSecretKey);
+  if (mirrorsFile) secrets.push({ kind: 'file', id: layout.mirrorsSecretId, path: mirrorsFile });
+  // EIC's registry credentials, when set, as env secrets (as EIC's CI passes them).
+  for (const name of EIC_REGISTRY_SECRETS) {
+    if (env[name] && !options.secrets.some((s) => s.id === name)) {
+      registerSecret(env[name]);
+      await add(name, env[name]!);
+    }
+  }
+  for (const spec of options.secrets) {
+    if (spec.kind === 'file') secrets.push({ kind: 'file', id: spec.id, path: resolve(spec.src) });
+    else {
+      const value = env[spec.env];
+      if (value === undefined) throw new EicBuildError('usage', `--secret id=${spec.id},env=${spec.env}: ${spec.env} is not set`, { hint: `export ${spec.env} before running eic-build build.` });
+      registerSecret(value);
+      await add(spec.id, value);
+    }
+  }
+  return secrets;
+}
+
+async function docker(run: Run, args: string[], code: 'build-failed' | 'push-failed'): Promise<string> {
+  const result = await runClient(run.client.docker, args, { baseEnv: run.io.env, mode: 'silent' });
+  if (result.exitCode !== 0) throw new EicBuildError(code, `docker ${args[0]} failed: ${lastLines(result.log, 5)}`, { hint: hintsForLog(result.log).map((h) => h.hint).join(' ') || undefined });
+  return result.stdout;
+}
+
+async function invoke(run: Run, target: string | undefined, output: InvocationOutput, what: string, cacheTo: InvocationInput['cacheTo'] = []): Promise<void> {
+  const invocation = buildInvocation({ ...run.base, target, output, cacheTo });
+  const result = await runClient(invocation.command, invocation.args, { env: invocation.env, baseEnv: run.io.env, mode: run.streamMode, err: run.io.err });
+  if (result.exitCode !== 0) {
+    const hints = hintsForLog(result.log).map((h) => h.hint);
+    throw new EicBuildError('build-failed', `${what} failed (exit ${result.exitCode}):\n${lastLines(result.log)}`, {
+      hint: hints.join(' ') || 'read the BuildKit log above; run with --progress plain for the full log.',
+    });
+  }
+}
+
+async function rerun(run: Run, output: InvocationOutput, what: string, cacheTo: InvocationInput['cacheTo'] = []): Promise<void> {
+  await invoke(run, run.options.target, output, what, cacheTo);
+}
+
+/** Build one scan item into a place the scanner reads, before anything else sees it. */
+async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scanTarget: string; configDigest: string | undefined; layoutDir?: string; archive?: string }> {
+  const what = item.target ? `building stage '${item.target}'` : 'the build';
+  if (run.route.kind === 'engine') {
+    const iidFile = join(run.work, `iid-${n}`);
+    // A private tag: the user's tags are only set after the scan passed.
+    const tag = `eic-build-scan/${run.runId}:${n}`;
+    run.scanTags.push(tag);
+    await invoke(run, item.target, { kind: 'engine', iidFile, tag }, what);
+    const configDigest = (await readFile(iidFile, 'utf8')).trim();
+    return { scanTarget: `docker-daemon:${tag}`, configDigest };
+  }
+  if (run.route.kind === 'docker-archive') {
+    const archive = join(run.work, `image-${n}.tar`);
+    await invoke(run, item.target, { kind: 'docker-archive', dest: archive }, what);
+    return { scanTarget: `docker-archive:${archive}`, configDigest: undefined, archive };
+  }
+  const layoutDir = join(run.work, `layout-${n}`);
+  await invoke(run, item.target, { kind: 'oci-layout', dest: layoutDir }, what);
+  return { scanTarget: `oci:${layoutDir}`, configDigest: undefined, layoutDir };
+}
+
+async function rootDigest(layoutDir: string): Promise<string | undefined> {
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests?: { digest: string }[] };
+  return index.manifests?.[0]?.digest;
+}

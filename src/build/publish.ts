@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EicBuildError } from '../errors.js';
+import { parseImageReference, readDockerConfigCredentials, RegistryClient, type ImageReference } from '../registry/index.js';
+import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
+
+/** One tag as published, with the digests that were checked. */
+export interface PushedTag {
+  tag: string;
+  manifestDigest: string;
+  configDigest: string;
+}
+
+/** Pure: the digest `docker push` reports on its last line (`latest: digest: sha256:… size: 528`). */
+export function parsePushDigest(output: string): string | undefined {
+  const matches = [...output.matchAll(/digest: (sha256:[a-f0-9]{64}) size: \d+/g)];
+  return matches.at(-1)?.[1];
+}
+
+/** Pure: the config digest a single-image manifest names (undefined for an index). */
+export function configDigestOf(manifestBytes: Buffer | string): string | undefined {
+  const json = JSON.parse(manifestBytes.toString()) as { config?: { digest?: string } };
+  return json.config?.digest;
+}
+
+async function registryClientFor(ref: ImageReference, env: NodeJS.ProcessEnv): Promise<RegistryClient> {
+  // Docker Hub's API lives on another host than its name.
+  const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
+  const credentials = await readDockerConfigCredentials(ref.registry, env);
+  return new RegistryClient({ registry: host, ...(credentials ? { credentials } : {}) });
+}
+
+/**
+ * Check that what the registry now serves under `tag` is exactly the scanned image: its manifest
+ * digest is the one pushed and, for a single image, its config digest is the scanned image ID.
+ */
+export async function verifyPushed(tag: string, expected: { manifestDigest?: string; configDigest?: string }, env: NodeJS.ProcessEnv = process.env): Promise<PushedTag> {
+  const ref = parseImageReference(tag);
+  const client = await registryClientFor(ref, env);
+  const manifest = await client.getManifest(ref.repository, ref.tag ?? 'latest');
+  const configDigest = configDigestOf(manifest.bytes);
+  if (expected.manifestDigest && manifest.digest !== expected.manifestDigest) {
+    throw new EicBuildError('push-failed', `${tag}: the registry serves manifest ${manifest.digest}, but ${expected.manifestDigest} was pushed`, {
+      hint: 'another push to the same tag raced this one; push again, or push by digest.',
+    });
+  }
+  if (expected.configDigest && configDigest !== expected.configDigest) {
+    throw new EicBuildError('push-failed', `${tag}: the registry serves an image with config ${configDigest ?? '(none)'}, not the scanned image ${expected.configDigest}`, {
+      hint: 'the pushed image is not the one that was scanned; do not use it. Push again.',
+    });
+  }
+  return { tag, manifestDigest: manifest.digest, configDigest: configDigest ?? expected.configDigest ?? '' };
+}
+
+/**
+ * Tag the scanned image (by its ID, so nothing else can slip in) and `docker push` each tag, then
+ * fetch each pushed manifest back and check it names the scanned config.
+ */
+export async function pushFromEngine(
+  docker: string,
+  imageId: string,
+  tags: string[],
+  options: { env: NodeJS.ProcessEnv; mode: StreamMode; err: (text: string) => void },
+): Promise<PushedTag[]> {
+  const pushed: PushedTag[] = [];
+  for (const tag of tags) {
+    const tagged = await runClient(docker, ['tag', imageId, tag], { baseEnv: options.env, mode: 'silent' });
+    if (tagged.exitCode !== 0) throw new EicBuildError('push-failed', `docker tag ${imageId} ${tag} failed: ${lastLines(tagged.log, 3)}`);
+    const run = await runClient(docker, ['push', tag], { baseEnv: options.env, mode: options.mode === 'terminal' ? 'stream' : options.mode, err: options.err });
+    if (run.exitCode !== 0) {
+      const hints = hintsForLog(run.log).map((h) => h.hint);
+      throw new EicBuildError('push-failed', `docker push ${tag} failed:\n${lastLines(run.log)}`, { hint: hints.join(' ') || 'check the registry address and your login.' });
+    }
+    const manifestDigest = parsePushDigest(run.log);
+    pushed.push(await verifyPushed(tag, { ...(manifestDigest ? { manifestDigest } : {}), configDigest: imageId }, options.env));
+  }
+  return pushed;
+}
+
+interface OciDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/**
+ * Push the scanned OCI layout (what a BuildKit builder exported) with eic-build's registry client:
+ * the bytes that were scanned are the bytes uploaded, blob by blob, and the result is read back.
+ */
+export async function pushOciLayout(layoutDir: string, tags: string[], env: NodeJS.ProcessEnv = process.env): Promise<PushedTag[]> {
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests?: OciDescriptor[] };
+  const root = index.manifests?.[0];
+  if (!root) throw new EicBuildError('push-failed', `${layoutDir}/index.json names no image`, { hint: 'the build exported nothing; check the build log.' });
+  const blob = (digest: string) => readFile(join(layoutDir, 'blobs', ...digest.split(':')));
+  const pushed: PushedTag[] = [];
+  for (const tag of tags) {
+    const ref = parseImageReference(tag);
+    const client = await registryClientFor(ref, env);
+    const pushManifest = async (descriptor: OciDescriptor, reference: string): Promise<void> => {
+      const bytes = await blob(descriptor.digest);
+      const json = JSON.parse(bytes.toString('utf8')) as { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
+      if (INDEX_TYPES.has(descriptor.mediaType)) {
+        for (const child of json.manifests ?? []) await pushManifest(child, child.digest);
+      } else {
+        for (const item of [json.config, ...(json.layers ?? [])]) {
+          if (item) await client.putBlob(ref.repository, await blob(item.digest), { digest: item.digest });
+        }
+      }
+      await client.putManifest(ref.repository, reference, bytes, descriptor.mediaType);
+    };
+    try {
+      await pushManifest(root, ref.tag ?? 'latest');
+    } catch (error) {
+      if (error instanceof EicBuildError && error.code === 'push-failed') throw error;
+      throw new EicBuildError('push-failed', `pushing ${tag} failed: ${(error as Error).message}`, { hint: 'check the registry address and your login (docker login).', cause: error });
+    }
+    const rootJson = JSON.parse((await blob(root.digest)).toString('utf8')) as { config?: OciDescriptor };
+    pushed.push(await verifyPushed(tag, { manifestDigest: root.digest, ...(rootJson.config ? { configDigest: rootJson.config.digest } : {}) }, env));
+  }
+  return pushed;
+}

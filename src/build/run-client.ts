@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { redact } from '../redact.js';
+
+/** How a client run's output is shown. */
+export type StreamMode =
+  /** Each line passes through the redactor to `err`. */
+  | 'stream'
+  /** BuildKit draws its own terminal UI on our stderr (local, interactive). */
+  | 'terminal'
+  /** Kept only for error messages. */
+  | 'silent';
+
+/** Result of one client run; `log` is the redacted tail of its output. */
+export interface ClientRun {
+  exitCode: number;
+  log: string;
+  stdout: string;
+}
+
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Run a docker client command. Secrets come in through `env` only (the child's environment), never
+ * argv. Everything shown or kept has passed the redactor.
+ */
+export function runClient(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv; mode: StreamMode; err?: (text: string) => void; cwd?: string },
+): Promise<ClientRun> {
+  return new Promise((resolve, reject) => {
+    const terminal = options.mode === 'terminal';
+    const child = spawn(command, args, {
+      env: { ...(options.baseEnv ?? process.env), ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', terminal ? 'inherit' : 'pipe'],
+    });
+    let tail = '';
+    let stdout = '';
+    let pending = '';
+    const keep = (text: string) => {
+      tail = (tail + text).slice(-TAIL_BYTES);
+    };
+    const onText = (text: string) => {
+      // Redact whole lines: a secret split across two chunks would slip past a per-chunk redactor.
+      pending += text;
+      const cut = pending.lastIndexOf('\n');
+      if (cut < 0) return;
+      const lines = redact(pending.slice(0, cut + 1));
+      pending = pending.slice(cut + 1);
+      keep(lines);
+      if (options.mode === 'stream') options.err?.(lines);
+    };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > TAIL_BYTES * 4) stdout = stdout.slice(-TAIL_BYTES * 4);
+      onText(chunk);
+    });
+    child.stderr?.setEncoding('utf8').on('data', onText);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (pending) {
+        const rest = redact(pending);
+        keep(rest);
+        if (options.mode === 'stream') options.err?.(rest.endsWith('\n') ? rest : `${rest}\n`);
+      }
+      resolve({ exitCode: code ?? (signal ? 128 : 1), log: tail, stdout: redact(stdout) });
+    });
+  });
+}
+
+/** A known failure in a client log, with what a person can do about it. */
+export interface FailureHint {
+  id: string;
+  pattern: RegExp;
+  hint: string;
+}
+
+/** Known daemon/BuildKit errors mapped to hints (as buildx does for its own errors). */
+export const FAILURE_HINTS: readonly FailureHint[] = [
+  { id: 'no-daemon', pattern: /Cannot connect to the Docker daemon|Is the docker daemon running/i, hint: "start the Docker engine (or set DOCKER_HOST), then run 'eic-build doctor'." },
+  { id: 'buildx-missing', pattern: /BuildKit is enabled but the buildx component is missing/i, hint: "this client needs the buildx plugin; eic-build picks another client automatically unless --docker/EIC_BUILD_DOCKER forces one: run 'eic-build doctor'." },
+  { id: 'image-missing', pattern: /pull access denied|repository does not exist|failed to resolve source metadata|not found: manifest unknown|failed to do request: Head/i, hint: "a base image is neither in the engine nor pullable: declare it under build.baseImages in eic-build.yaml so eic-build makes it, or load it with 'docker load'." },
+  { id: 'secret-missing', pattern: /secret [^\s]+ not found|required secret/i, hint: 'a RUN --mount=type=secret,required=true step asked for a secret id that was not given: pass it with --secret id=ID,env=VAR or id=ID,src=FILE.' },
+  { id: 'dockerfile-parse', pattern: /dockerfile parse error|failed to parse dockerfile|unknown instruction/i, hint: 'fix the Dockerfile at the line named above.' },
+  { id: 'no-space', pattern: /no space left on device/i, hint: "free disk space ('docker builder prune', 'docker image prune')." },
+  { id: 'unknown-flag', pattern: /unknown flag: --(\S+)/i, hint: "this docker client is too old for a flag eic-build passed; run 'eic-build doctor' and upgrade the client or install buildx." },
+  { id: 'push-denied', pattern: /denied: requested access|unauthorized: authentication required|insufficient_scope/i, hint: "log in to the registry first ('docker login REGISTRY'), with a token that may push to that repository." },
+  { id: 'http-registry', pattern: /server gave HTTP response to HTTPS client/i, hint: "the registry speaks plain HTTP: add it to the engine's insecure-registries (loopback addresses are allowed by default)." },
+];
+
+/** Pure: the hints that apply to a failed run's log. */
+export function hintsForLog(log: string): FailureHint[] {
+  return FAILURE_HINTS.filter((h) => h.pattern.test(log));
+}
+
+/** The last lines of a log, for an error message. */
+export function lastLines(log: string, count = 12): string {
+  return log.trimEnd().split('\n').slice(-count).join('\n');
+}

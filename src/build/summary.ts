@@ -1,0 +1,57 @@
+import type { PipelineResult } from './pipeline.js';
+import { totalsOf } from './pipeline.js';
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Pure: the short summary for people, printed after BuildKit's own progress. */
+export function formatSummary(result: PipelineResult): string {
+  const totals = totalsOf(result.scanned);
+  const scannedLine = `${result.scanned.length} image(s), ${totals.layers} layer(s), ${megabytes(totals.bytesScanned)} scanned in ${totals.seconds.toFixed(1)} s`;
+  const key = `${result.key.fingerprint} (${result.key.source})`;
+  if (result.kind === 'leak') {
+    const leaking = result.scanned.filter((s) => s.report.leaked).map((s) => (s.item.target ? `stage '${s.item.target}'` : 'the image'));
+    return [
+      'eic-build: LEAK: private key material found; nothing was pushed, loaded or exported.',
+      `  leaking  ${leaking.join(', ')}`,
+      `  key      ${key}`,
+      `  scanned  ${scannedLine}`,
+      '  verdict  leak (exit 1)',
+      '',
+    ].join('\n');
+  }
+  const destination = result.destination.kind === 'push' ? 'pushed' : result.destination.kind === 'load' ? 'loaded into the engine' : `written (--output type=${result.destination.spec.type})`;
+  return [
+    `eic-build: clean: ${destination}`,
+    `  image    ${result.configDigest ?? '(multi-platform)'}`,
+    ...(result.manifestDigest ? [`  digest   ${result.manifestDigest}${result.pushed.length ? ' (read back from the registry)' : ''}`] : []),
+    `  tags     ${result.tags.length ? result.tags.join(', ') : '(none)'}`,
+    `  key      ${key}`,
+    `  scanned  ${scannedLine}`,
+    '  verdict  clean',
+    '',
+  ].join('\n');
+}
+
+/** Pure: the `--progress json` document on stdout. */
+export function summaryJson(result: PipelineResult, scanJson: (index: number) => unknown): Record<string, unknown> {
+  const totals = totalsOf(result.scanned);
+  const base = {
+    verdict: result.kind === 'leak' ? 'leak' : 'clean',
+    keyFingerprint: result.key.fingerprint,
+    keySource: result.key.source,
+    stats: { images: result.scanned.length, layers: totals.layers, bytesScanned: totals.bytesScanned, seconds: totals.seconds },
+    scans: result.scanned.map((s, i) => ({ target: s.item.target ?? null, reason: s.item.reason, leaked: s.report.leaked, configDigest: s.configDigest ?? null, report: scanJson(i) })),
+  };
+  if (result.kind === 'leak') return { ...base, pushed: false };
+  return {
+    ...base,
+    destination: result.destination.kind,
+    tags: result.tags,
+    configDigest: result.configDigest ?? null,
+    manifestDigest: result.manifestDigest ?? null,
+    pushed: result.pushed.map((p) => ({ tag: p.tag, manifestDigest: p.manifestDigest, configDigest: p.configDigest })),
+    metadata: result.metadata,
+  };
+}
