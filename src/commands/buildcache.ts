@@ -1,7 +1,134 @@
 import type { CliIo } from '../cli-io.js';
+import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
+import { credentialsFromAccessPair, readDockerConfigCredentials, type Credentials } from '../registry/auth.js';
+import { RegistryClient } from '../registry/client.js';
+import { directoryMirrorFiles, httpMirrorFiles } from '../buildcache/mirror-files.js';
+import { parseMirrorUrl, type MirrorLocation } from '../buildcache/mirror-url.js';
+import { formatVerifyJson, formatVerifyText, verifyExitCode, type VerifyReport } from '../buildcache/report.js';
+import { signFileMirror } from '../buildcache/sign-file.js';
+import { signOciMirror } from '../buildcache/sign-oci.js';
+import { formatSignJson, formatSignText } from '../buildcache/sign-report.js';
+import { loadSigningKey } from '../buildcache/signing-key.js';
+import { readTrustedKeys } from '../buildcache/trust.js';
+import { verifyFileMirror } from '../buildcache/verify-file.js';
+import { verifyOciMirror } from '../buildcache/verify-oci.js';
 
-/** `eic-build buildcache`: being written (placeholder so the dispatcher compiles). */
-export async function buildcacheCommand(_argv: string[], _io: CliIo): Promise<number> {
-  throw new EicBuildError('internal', 'eic-build buildcache is not available in this version');
+const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH]... [--all] [--format text|json] [--deep]
+       eic-build buildcache sign MIRROR [--signing-key FILE] [--spec NAME-VERSION-HASH]... [--all | --unsigned-only] [--force] [--format text|json]
+
+MIRROR is file:///path (or a path), http(s)://host/path (file layout), oci://HOST/REPO or oci+http://HOST/REPO.
+
+verify   checks every selected entry against the pinned public keys (never the keys the mirror publishes):
+         layout v3: clearsigned spec manifest + blob checksums; layout v2: .spec.json.sig + tarball checksum;
+         OCI: an eic-build signature (containers/image simple signing) for the digest each *.spack tag points at.
+         Statuses: verified, unsigned, bad-signature, untrusted-signer, checksum-mismatch, missing-blob, not-found.
+         Exit 0 when all verified, 1 otherwise, 2 when the mirror cannot be read.
+  --public-key FILE     a trusted armored public key (repeatable)
+  --spec SPEC           NAME-VERSION-HASH or the hash (repeatable); default: every entry (--all)
+  --format text|json    json lists each entry's manifest digest (and OCI reference) to pin installs to
+  --deep                OCI: download every blob and check its digest (default: check it exists and its size)
+sign     oci: stores a detached-in-registry OpenPGP signature per *.spack manifest (tag sha256-<hex>.sig, OCI subject);
+         file:// layout v3: clearsigns spec manifests in place as Spack does. Entries already signed by the key are skipped.
+  --signing-key FILE    armored private key (default: the SPACK_SIGNING_KEY environment variable)
+  --unsigned-only       sign only entries that carry no signature at all
+  --force               replace an existing signature
+OCI credentials: --id-variable VAR (or --id NAME) with --secret-variable VAR, like Spack's access_pair; else the docker config.
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  'public-key': { type: 'string', multiple: true },
+  'signing-key': { type: 'string' },
+  spec: { type: 'string', multiple: true },
+  all: { type: 'boolean' },
+  'unsigned-only': { type: 'boolean' },
+  force: { type: 'boolean' },
+  deep: { type: 'boolean' },
+  format: { type: 'string' },
+  id: { type: 'string' },
+  'id-variable': { type: 'string' },
+  'secret-variable': { type: 'string' },
+  concurrency: { type: 'string' },
+} as const;
+
+async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: Record<string, unknown>, io: CliIo, concurrency: number): Promise<RegistryClient> {
+  let credentials: Credentials | undefined;
+  const secretVariable = values['secret-variable'] as string | undefined;
+  if (secretVariable || values.id || values['id-variable']) {
+    if (!secretVariable) throw new EicBuildError('usage', '--id/--id-variable needs --secret-variable', { hint: 'name the variable holding the registry password or token' });
+    credentials = credentialsFromAccessPair(
+      { secretVariable, ...(values.id ? { id: values.id as string } : {}), ...(values['id-variable'] ? { idVariable: values['id-variable'] as string } : {}) },
+      io.env,
+      location.url,
+    );
+  } else {
+    credentials = await readDockerConfigCredentials(location.registry, io.env);
+  }
+  return new RegistryClient({ registry: location.registry, insecure: location.insecure, concurrency, ...(credentials ? { credentials } : {}) });
+}
+
+/** `eic-build buildcache verify|sign`. */
+export async function buildcacheCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    (sub ? io.out : io.err)(USAGE);
+    return sub ? 0 : 2;
+  }
+  if (sub !== 'verify' && sub !== 'sign') {
+    throw new EicBuildError('usage', `eic-build buildcache: unknown subcommand '${sub}'`, { hint: "use 'eic-build buildcache verify' or 'eic-build buildcache sign'" });
+  }
+  const { values, positionals } = parseCommandArgs(`buildcache ${sub}`, rest, OPTIONS);
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new EicBuildError('usage', `eic-build buildcache ${sub} takes exactly one MIRROR, got ${positionals.length}`, { hint: `run 'eic-build buildcache --help'` });
+  }
+  const format = (values.format as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new EicBuildError('usage', `--format must be text or json, not '${format}'`, { hint: 'pass --format text or --format json' });
+  const specs = (values.spec as string[] | undefined) ?? [];
+  if (values.all && specs.length > 0) throw new EicBuildError('usage', '--all and --spec exclude each other', { hint: 'pass either --all or one or more --spec' });
+  const concurrency = values.concurrency === undefined ? 16 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new EicBuildError('usage', `--concurrency must be an integer from 1 to 256, not '${String(values.concurrency)}'`, { hint: 'the default is 16' });
+  }
+  const mirror = positionals[0]!;
+  const location = parseMirrorUrl(mirror);
+
+  if (sub === 'verify') {
+    if (values['signing-key'] || values['unsigned-only'] || values.force) {
+      throw new EicBuildError('usage', '--signing-key, --unsigned-only and --force belong to buildcache sign', { hint: 'verify takes --public-key FILE' });
+    }
+    const publicKeys = (values['public-key'] as string[] | undefined) ?? [];
+    const trusted = await readTrustedKeys(publicKeys);
+    if (trusted.length === 0) io.err('warning: no --public-key given: no entry can verify; pass the pinned public key\n');
+    let report: VerifyReport;
+    if (location.kind === 'oci') {
+      const client = await registryClient(location, values, io, concurrency);
+      report = await verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, concurrency: concurrency * 2, deep: Boolean(values.deep) });
+    } else {
+      const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
+      report = await verifyFileMirror(files, { mirror, trusted, specs });
+    }
+    io.out(format === 'json' ? formatVerifyJson(report) : formatVerifyText(report));
+    return verifyExitCode(report);
+  }
+
+  if (values['public-key'] || values.deep) throw new EicBuildError('usage', '--public-key and --deep belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
+  if (values.all && values['unsigned-only']) throw new EicBuildError('usage', '--all and --unsigned-only exclude each other', { hint: 'pass one of them' });
+  const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env });
+  const common = { signingKey, specs, unsignedOnly: Boolean(values['unsigned-only']), force: Boolean(values.force) };
+  let outcomes;
+  if (location.kind === 'oci') {
+    const client = await registryClient(location, values, io, concurrency);
+    outcomes = await signOciMirror(client, { ...common, repository: location.repository, concurrency });
+  } else if (location.kind === 'file') {
+    outcomes = await signFileMirror(directoryMirrorFiles(location.root), common);
+  } else {
+    throw new EicBuildError('usage', `cannot sign ${mirror}: an http(s) mirror is read-only`, { hint: 'sign the directory the server publishes (file:///…), then sync it' });
+  }
+  io.out(format === 'json' ? formatSignJson(mirror, signingKey.fingerprint, outcomes) : formatSignText(mirror, signingKey.fingerprint, outcomes));
+  return outcomes.some((o) => o.kind === 'failed') ? 1 : 0;
 }

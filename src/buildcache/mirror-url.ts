@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EicBuildError } from '../errors.js';
+import { parseImageReference } from '../registry/reference.js';
+
+/** Where a buildcache lives. */
+export type MirrorLocation =
+  | { kind: 'file'; root: string; url: string }
+  | { kind: 'http'; base: string; url: string }
+  | { kind: 'oci'; registry: string; repository: string; insecure: boolean; url: string };
+
+/**
+ * Parse a mirror URL as Spack writes it: `file://PATH` (or a plain path), `http(s)://…` (a file
+ * layout served over HTTP), `oci://HOST/REPO`, `oci+http://HOST/REPO` (plain-HTTP registry).
+ */
+export function parseMirrorUrl(text: string): MirrorLocation {
+  const bad = (why: string) =>
+    new EicBuildError('usage', `invalid mirror '${text}': ${why}`, {
+      hint: 'pass file:///path/to/mirror, https://host/path, oci://HOST/REPOSITORY or oci+http://HOST/REPOSITORY',
+    });
+  if (text.startsWith('oci://') || text.startsWith('oci+http://')) {
+    const insecure = text.startsWith('oci+http://');
+    const rest = text.slice(insecure ? 'oci+http://'.length : 'oci://'.length).replace(/\/+$/, '');
+    if (!rest.includes('/')) throw bad('an OCI mirror needs HOST/REPOSITORY');
+    const ref = parseImageReference(rest);
+    if (ref.tag !== undefined || ref.digest !== undefined) throw bad('an OCI mirror URL names a repository, not a tag or digest');
+    return { kind: 'oci', registry: ref.registry, repository: ref.repository, insecure, url: text };
+  }
+  if (text.startsWith('http://') || text.startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw bad('not a URL');
+    }
+    const base = url.toString().endsWith('/') ? url.toString() : `${url.toString()}/`;
+    return { kind: 'http', base, url: text };
+  }
+  if (text.startsWith('file://')) return { kind: 'file', root: fileURLToPath(text), url: text };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw bad(`the scheme '${text.split(':')[0]}' is not supported (s3:// mirrors: sync them to a directory first)`);
+  if (text === '') throw bad('empty');
+  return { kind: 'file', root: resolve(text), url: text };
+}

@@ -1,0 +1,117 @@
+import * as openpgp from 'openpgp';
+import { isEicBuildError } from '../errors.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
+import { mapLimit } from '../registry/pool.js';
+import { version } from '../version.js';
+import { checkSignatureLayer, selectOciEntries, type OciEntry } from './verify-oci.js';
+import type { SignOutcome } from './sign-report.js';
+import type { SigningKey } from './signing-key.js';
+import {
+  REFERENCE_ANNOTATION,
+  SIGNATURE_ARTIFACT_TYPE,
+  SIGNATURE_LAYER_TYPE,
+  SIGNER_ANNOTATION,
+  formatSignatureManifest,
+  formatSimpleSigningPayload,
+  parseSignatureManifest,
+  signatureTag,
+  type SignatureLayer,
+} from './simple-signing.js';
+import { describeKey } from './trust.js';
+
+/** Options of signOciMirror. */
+export interface SignOciOptions {
+  repository: string;
+  signingKey: SigningKey;
+  specs?: readonly string[];
+  /** Sign only entries that carry no signature at all. */
+  unsignedOnly?: boolean;
+  /** Replace this key's existing signature. */
+  force?: boolean;
+  concurrency?: number;
+}
+
+/** Sign `payload` as a binary OpenPGP signed message: the format containers/image (skopeo) verifies. */
+export async function signSimpleSigningPayload(payload: Uint8Array, key: openpgp.PrivateKey): Promise<Uint8Array> {
+  const message = await openpgp.createMessage({ binary: payload });
+  return openpgp.sign({ message, signingKeys: key, format: 'binary' });
+}
+
+/** The docker-reference an entry's signature names. */
+export function entryReference(registry: string, repository: string, tag: string): string {
+  return `${registry}/${repository}:${tag}`;
+}
+
+async function updateTagSchemeIndex(client: RegistryClient, repository: string, subject: string, signature: Descriptor): Promise<void> {
+  const tag = subject.replace(':', '-');
+  const existing = await client.findManifest(repository, tag, [MediaTypes.ociIndex]);
+  const manifests = existing ? ((JSON.parse(existing.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? []) : [];
+  const kept = manifests.filter((m) => m.artifactType !== SIGNATURE_ARTIFACT_TYPE);
+  const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...kept, signature] };
+  await client.putManifest(repository, tag, Buffer.from(JSON.stringify(index)), MediaTypes.ociIndex);
+}
+
+/** Sign one entry; idempotent, and safe against a concurrent signer (re-reads and retries). */
+export async function signOciEntry(client: RegistryClient, entry: OciEntry, options: SignOciOptions): Promise<SignOutcome> {
+  const { repository, signingKey } = options;
+  const manifest = await client.getManifest(repository, entry.tag);
+  const subject: Descriptor = { mediaType: manifest.mediaType || MediaTypes.ociManifest, digest: manifest.digest, size: manifest.bytes.length };
+  const publicKey = describeKey(signingKey.key.toPublic(), 'signing key');
+  const expected = { digest: manifest.digest, repository, tag: entry.tag };
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const existing = await client.findManifest(repository, signatureTag(manifest.digest), [MediaTypes.ociManifest]);
+    const layers = existing ? parseSignatureManifest(existing.bytes).layers : [];
+    if (options.unsignedOnly && layers.length > 0) {
+      return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: 'already signed (--unsigned-only)' };
+    }
+    const ours = layers.filter((l) => l.annotations[SIGNER_ANNOTATION] === signingKey.fingerprint);
+    if (!options.force && ours.length > 0) {
+      const verdicts = await Promise.all(ours.map((l) => checkSignatureLayer(client, repository, l, expected, [publicKey])));
+      if (verdicts.some((v) => v.kind === 'verified')) {
+        return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: `already signed by ${signingKey.fingerprint} (--force re-signs)` };
+      }
+    }
+    const reference = entryReference(client.registry, repository, entry.tag);
+    const payload = formatSimpleSigningPayload(reference, manifest.digest, { creator: `eic-build ${version}`, timestamp: Math.floor(Date.now() / 1000) });
+    const signature = await signSimpleSigningPayload(payload, signingKey.key);
+    const digest = await client.putBlob(repository, signature);
+    const layer: SignatureLayer = {
+      mediaType: SIGNATURE_LAYER_TYPE,
+      digest,
+      size: signature.length,
+      annotations: { [SIGNER_ANNOTATION]: signingKey.fingerprint, [REFERENCE_ANNOTATION]: reference },
+    };
+    const bytes = formatSignatureManifest(subject, [...layers.filter((l) => l.annotations[SIGNER_ANNOTATION] !== signingKey.fingerprint), layer]);
+    const signatureDigest = await client.putManifest(repository, signatureTag(manifest.digest), bytes, MediaTypes.ociManifest);
+    // Another signer may have written the tag between our read and write: re-read and retry if our layer was lost.
+    const after = await client.findManifest(repository, signatureTag(manifest.digest), [MediaTypes.ociManifest]);
+    if (!after || !parseSignatureManifest(after.bytes).layers.some((l) => l.digest === digest)) continue;
+    if (client.hasReferrersApi === false) {
+      await updateTagSchemeIndex(client, repository, manifest.digest, { mediaType: MediaTypes.ociManifest, digest: after.digest, size: after.bytes.length, artifactType: SIGNATURE_ARTIFACT_TYPE });
+    }
+    return { kind: 'signed', id: entry.id, manifestDigest: manifest.digest, signatureDigest, detail: `signed ${manifest.digest} as ${reference}` };
+  }
+  return { kind: 'failed', id: entry.id, manifestDigest: manifest.digest, detail: 'the signature tag kept changing under concurrent signers; run sign again' };
+}
+
+/** Sign the entries of an OCI buildcache. */
+export async function signOciMirror(client: RegistryClient, options: SignOciOptions): Promise<SignOutcome[]> {
+  const tags = await client.listTags(options.repository);
+  const { picked, missing } = selectOciEntries(tags, options.specs);
+  // The empty config every signature manifest points at, and one probe for the referrers API.
+  await client.putBlob(options.repository, Buffer.from('{}'));
+  if (picked[0]) {
+    const first = await client.findManifest(options.repository, picked[0].tag);
+    if (first) await client.getReferrers(options.repository, first.digest);
+  }
+  const outcomes = await mapLimit(picked, options.concurrency ?? 16, async (entry) => {
+    try {
+      return await signOciEntry(client, entry, options);
+    } catch (error) {
+      if (!isEicBuildError(error)) throw error;
+      return { kind: 'failed' as const, id: entry.id, detail: error.message };
+    }
+  });
+  for (const selector of missing) outcomes.push({ kind: 'failed', id: selector, detail: 'no such entry in the mirror' });
+  return outcomes;
+}

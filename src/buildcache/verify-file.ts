@@ -1,0 +1,193 @@
+import { EicBuildError } from '../errors.js';
+import { mapLimit } from '../registry/pool.js';
+import {
+  idFromManifestPath,
+  parseSpecIdentity,
+  parseV3Manifest,
+  v2TarballPath,
+  v3BlobPath,
+  v3SpecManifestPath,
+} from './file-layout.js';
+import type { MirrorFiles } from './mirror-files.js';
+import { verifyClearsigned } from './pgp-verify.js';
+import { untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
+import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
+import { selectEntries, describeTrusted } from './report.js';
+import { sha256Digest } from '../registry/digest.js';
+
+/** Which file layout a mirror uses. */
+export async function detectFileLayout(files: MirrorFiles): Promise<'v2' | 'v3'> {
+  if (await files.read('v3/layout.json')) return 'v3';
+  if ((await files.read('build_cache/index.json')) || ((await files.list('build_cache')) ?? []).length > 0) return 'v2';
+  throw new EicBuildError('input-unreadable', `${files.describe('')} is not a Spack buildcache (no v3/layout.json, no build_cache/)`, {
+    hint: 'pass the mirror root: the directory that holds v3/ (Spack ≥ 1.0) or build_cache/ (Spack ≤ 0.23)',
+  });
+}
+
+/** A spec manifest (v3) or signed spec file (v2) found in the mirror. */
+export interface FileEntry {
+  id: string;
+  path: string;
+}
+
+async function readIndexInstalls(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<Record<string, { spec?: unknown }>> {
+  let dbBytes: Buffer | undefined;
+  if (layout === 'v3') {
+    const manifest = await files.read('v3/manifests/index/index.manifest.json');
+    if (!manifest) return {};
+    const [blob] = parseV3Manifest(manifest.toString('utf8'), 'index manifest');
+    dbBytes = blob ? await files.read(v3BlobPath(blob)) : undefined;
+  } else {
+    dbBytes = await files.read('build_cache/index.json');
+  }
+  if (!dbBytes) return {};
+  try {
+    return (JSON.parse(dbBytes.toString('utf8')) as { database?: { installs?: Record<string, { spec?: unknown }> } }).database?.installs ?? {};
+  } catch {
+    throw new EicBuildError('input-corrupt', `the index of ${files.describe('')} is not JSON`, { hint: 'rebuild it: spack buildcache update-index MIRROR' });
+  }
+}
+
+/** Every signed spec document of the mirror: by listing a directory, else through its index. */
+export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<FileEntry[]> {
+  const listed = await files.list(layout === 'v3' ? 'v3/manifests/spec' : 'build_cache');
+  if (listed) {
+    const pattern = layout === 'v3' ? /\.spec\.manifest\.json$/ : /^build_cache\/[^/]+\.spec\.json(\.sig)?$/;
+    const paths = listed.filter((p) => pattern.test(p));
+    // A v2 mirror may hold both foo.spec.json and foo.spec.json.sig: the signed one counts.
+    const unique = new Map<string, string>();
+    for (const path of paths) {
+      const id = idFromManifestPath(path);
+      if (!unique.has(id) || path.endsWith('.sig')) unique.set(id, path);
+    }
+    return [...unique].map(([id, path]) => ({ id, path }));
+  }
+  const installs = await readIndexInstalls(files, layout);
+  const entries: FileEntry[] = [];
+  for (const record of Object.values(installs)) {
+    const spec = parseSpecIdentity(record.spec);
+    if (!spec) continue;
+    const id = `${spec.name}-${spec.version}-${spec.hash}`;
+    if (layout === 'v3') entries.push({ id, path: v3SpecManifestPath(spec.name, id) });
+    else {
+      const tarball = v2TarballPath(spec.node);
+      if (tarball) entries.push({ id, path: `build_cache/${tarball.slice(tarball.lastIndexOf('/') + 1).replace(/\.spack$/, '.spec.json.sig')}` });
+    }
+  }
+  return entries.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Public keys the mirror publishes (v3 key manifests, v2 `_pgp/*.pub`): information only. */
+export async function readMirrorKeys(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<TrustedKey[]> {
+  const keys: TrustedKey[] = [];
+  const add = async (bytes: Buffer | undefined, source: string) => {
+    if (!bytes) return;
+    try {
+      keys.push(...(await parseTrustedKeys(bytes, source)).map((k) => ({ ...describeKey(k.key, 'mirror') })));
+    } catch {
+      // A broken or private key in the mirror is not our verdict to give: it is never trusted anyway.
+    }
+  };
+  if (layout === 'v3') {
+    let paths = (await files.list('v3/manifests/key'))?.filter((p) => p.endsWith('.key.manifest.json') && !p.endsWith('/keys.manifest.json'));
+    if (!paths) {
+      const index = await files.read('v3/manifests/key/keys.manifest.json');
+      const [blob] = index ? parseV3Manifest(index.toString('utf8'), 'key index manifest') : [];
+      const keyIndex = blob ? await files.read(v3BlobPath(blob)) : undefined;
+      const fprs = keyIndex ? Object.keys((JSON.parse(keyIndex.toString('utf8')) as { keys?: Record<string, unknown> }).keys ?? {}) : [];
+      paths = fprs.map((fpr) => `v3/manifests/key/${fpr}.key.manifest.json`);
+    }
+    for (const path of paths) {
+      const manifest = await files.read(path);
+      if (!manifest) continue;
+      for (const blob of parseV3Manifest(manifest.toString('utf8'), path)) await add(await files.read(v3BlobPath(blob)), path);
+    }
+  } else {
+    let paths = (await files.list('build_cache/_pgp'))?.filter((p) => p.endsWith('.pub'));
+    if (!paths) {
+      const index = await files.read('build_cache/_pgp/index.json');
+      paths = index ? Object.keys((JSON.parse(index.toString('utf8')) as { keys?: Record<string, unknown> }).keys ?? {}).map((f) => `build_cache/_pgp/${f}.pub`) : [];
+    }
+    for (const path of paths) await add(await files.read(path), path);
+  }
+  return keys;
+}
+
+/** Verify one layout-v3 spec manifest: clearsigned by a pinned key, and every blob it lists intact. */
+export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+  const location = files.describe(entry.path);
+  const bytes = await files.read(entry.path);
+  if (!bytes) return { kind: 'missing-blob', id: entry.id, location, detail: `spec manifest ${entry.path} is missing` };
+  const base = { id: entry.id, location, manifestDigest: sha256Digest(bytes) };
+  const check = await verifyClearsigned(bytes.toString('utf8'), trusted, mirrorKeys);
+  if (check.kind === 'unsigned') return { ...base, kind: 'unsigned', detail: `spec manifest is not signed (${check.detail})` };
+  if (check.kind === 'untrusted-signer') return { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) };
+  if (check.kind === 'bad-signature') return { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the manifest: ${check.detail}` };
+  // Checksums come from the signed text only: the file's bytes outside the signature prove nothing.
+  let blobs;
+  try {
+    blobs = parseV3Manifest(Buffer.from(check.text).toString('utf8'), entry.path);
+  } catch (error) {
+    return { ...base, kind: 'checksum-mismatch', signer: check.signer, detail: error instanceof Error ? error.message : String(error) };
+  }
+  const result: EntryResult = {
+    ...base,
+    kind: 'verified',
+    signer: check.signer,
+    detail: `signed by ${check.signer.fingerprint}; ${blobs.length} blobs match their checksums`,
+    blobs: blobs.map((b) => ({ digest: `${b.checksumAlgorithm}:${b.checksum}`, size: b.contentLength, mediaType: b.mediaType })),
+  };
+  for (const blob of blobs) {
+    const path = v3BlobPath(blob);
+    if (blob.checksumAlgorithm !== 'sha256') return { ...result, kind: 'checksum-mismatch', detail: `${path}: checksum algorithm ${blob.checksumAlgorithm} is not supported` };
+    const actual = await files.hash(path);
+    if (!actual) return { ...result, kind: 'missing-blob', detail: `${blob.mediaType} blob ${path} is missing` };
+    if (actual.sha256 !== blob.checksum) return { ...result, kind: 'checksum-mismatch', detail: `${blob.mediaType} blob ${path} hashes to sha256:${actual.sha256}` };
+    if (blob.contentLength >= 0 && actual.size !== blob.contentLength) return { ...result, kind: 'checksum-mismatch', detail: `${path} is ${actual.size} bytes, the manifest says ${blob.contentLength}` };
+  }
+  return result;
+}
+
+/** Verify one layout-v2 `.spec.json.sig` and the `.spack` tarball its `binary_cache_checksum` names. */
+export async function verifyV2Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+  const location = files.describe(entry.path);
+  const bytes = await files.read(entry.path);
+  if (!bytes) return { kind: 'missing-blob', id: entry.id, location, detail: `spec file ${entry.path} is missing` };
+  const base = { id: entry.id, location, manifestDigest: sha256Digest(bytes) };
+  const check = await verifyClearsigned(bytes.toString('utf8'), trusted, mirrorKeys);
+  if (check.kind === 'unsigned') return { ...base, kind: 'unsigned', detail: `spec file is not signed (${entry.path.endsWith('.sig') ? check.detail : 'no .spec.json.sig'})` };
+  if (check.kind === 'untrusted-signer') return { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) };
+  if (check.kind === 'bad-signature') return { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the spec file: ${check.detail}` };
+  let spec: { binary_cache_checksum?: { hash_algorithm?: string; hash?: string } };
+  try {
+    spec = JSON.parse(Buffer.from(check.text).toString('utf8')) as typeof spec;
+  } catch {
+    return { ...base, kind: 'checksum-mismatch', signer: check.signer, detail: 'the signed spec is not JSON' };
+  }
+  const identity = parseSpecIdentity(spec);
+  const tarball = identity ? v2TarballPath(identity.node) : undefined;
+  const sum = spec.binary_cache_checksum;
+  if (!tarball || !sum?.hash || (sum.hash_algorithm ?? 'sha256') !== 'sha256') {
+    return { ...base, kind: 'checksum-mismatch', signer: check.signer, detail: 'the signed spec has no sha256 binary_cache_checksum or no arch/compiler to locate the tarball' };
+  }
+  const result: EntryResult = { ...base, kind: 'verified', signer: check.signer, detail: `signed by ${check.signer.fingerprint}; tarball matches binary_cache_checksum`, blobs: [{ digest: `sha256:${sum.hash}` }] };
+  const actual = await files.hash(tarball);
+  if (!actual) return { ...result, kind: 'missing-blob', detail: `tarball ${tarball} is missing` };
+  if (actual.sha256 !== sum.hash) return { ...result, kind: 'checksum-mismatch', detail: `tarball ${tarball} hashes to sha256:${actual.sha256}, the signed spec says sha256:${sum.hash}` };
+  return { ...result, blobs: [{ digest: `sha256:${sum.hash}`, size: actual.size }] };
+}
+
+/** Verify a file-layout mirror (directory or HTTP). Throws 'input-unreadable' when it is not a buildcache. */
+export async function verifyFileMirror(
+  files: MirrorFiles,
+  options: { mirror: string; trusted: readonly TrustedKey[]; specs?: readonly string[]; concurrency?: number },
+): Promise<VerifyReport> {
+  const layout = await detectFileLayout(files);
+  const mirrorKeys = await readMirrorKeys(files, layout);
+  const mirrorKeyInfo: MirrorKey[] = mirrorKeys.map((k) => ({ fingerprint: k.fingerprint, userIds: k.userIds, trusted: options.trusted.some((t) => t.fingerprint === k.fingerprint) }));
+  const { picked, missing } = selectEntries(await listFileEntries(files, layout), options.specs);
+  const verifyOne = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
+  const entries = await mapLimit(picked, options.concurrency ?? 8, (entry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo));
+  for (const selector of missing) entries.push({ kind: 'not-found', id: selector, location: files.describe(''), detail: `no entry ${selector} in the mirror` });
+  return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries };
+}

@@ -1,0 +1,175 @@
+import { EicBuildError, isEicBuildError } from '../errors.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
+import { mapLimit } from '../registry/pool.js';
+import { idFromTag, isEntryTag, manifestBlobs, spackTag } from './oci-entries.js';
+import { verifySignedMessage, type Signer } from './pgp-verify.js';
+import { describeTrusted, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from './report.js';
+import {
+  SIGNATURE_ARTIFACT_TYPE,
+  parseSignatureManifest,
+  parseSimpleSigningPayload,
+  signatureTag,
+  splitDockerReference,
+  type SignatureLayer,
+} from './simple-signing.js';
+import type { TrustedKey } from './trust.js';
+
+/** Options of verifyOciMirror. */
+export interface VerifyOciOptions {
+  mirror: string;
+  repository: string;
+  trusted: readonly TrustedKey[];
+  specs?: readonly string[];
+  /** Entries checked at once (each makes several requests; the client bounds the total). */
+  concurrency?: number;
+  /** Download every blob and check its digest, instead of only checking that it exists. */
+  deep?: boolean;
+}
+
+/** An entry tag of an OCI buildcache. */
+export interface OciEntry {
+  id: string;
+  tag: string;
+}
+
+/** The signature layers stored for a digest: the cosign-style tag first, then the referrers API. */
+export async function findSignatureLayers(client: RegistryClient, repository: string, digest: string): Promise<SignatureLayer[]> {
+  const byTag = await client.findManifest(repository, signatureTag(digest), [MediaTypes.ociManifest]);
+  if (byTag) return parseSignatureManifest(byTag.bytes).layers;
+  const referrers = await client.getReferrers(repository, digest, SIGNATURE_ARTIFACT_TYPE);
+  const layers: SignatureLayer[] = [];
+  for (const descriptor of referrers.manifests) {
+    const manifest = await client.findManifest(repository, descriptor.digest, [MediaTypes.ociManifest]);
+    if (manifest) layers.push(...parseSignatureManifest(manifest.bytes).layers);
+  }
+  return layers;
+}
+
+type LayerVerdict =
+  | { kind: 'verified'; signer: Signer }
+  | { kind: 'bad-signature'; detail: string; signer?: Signer }
+  | { kind: 'untrusted-signer'; signers: Signer[] };
+
+/** Check one signature layer: a pinned key signed it, and it names this digest and this repository:tag. */
+export async function checkSignatureLayer(
+  client: RegistryClient,
+  repository: string,
+  layer: SignatureLayer,
+  expected: { digest: string; repository: string; tag: string },
+  trusted: readonly TrustedKey[],
+): Promise<LayerVerdict> {
+  let bytes: Buffer;
+  try {
+    bytes = await client.getBlobBytes(repository, layer.digest, 1024 * 1024);
+  } catch (error) {
+    return { kind: 'bad-signature', detail: `signature blob ${layer.digest} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const check = await verifySignedMessage(bytes, trusted);
+  if (check.kind === 'untrusted-signer') return check;
+  if (check.kind === 'unsigned') return { kind: 'bad-signature', detail: `signature blob ${layer.digest}: ${check.detail}` };
+  if (check.kind === 'bad-signature') return { kind: 'bad-signature', detail: check.detail, ...(check.signer ? { signer: check.signer } : {}) };
+  let payload;
+  try {
+    payload = parseSimpleSigningPayload(check.text);
+  } catch (error) {
+    return { kind: 'bad-signature', signer: check.signer, detail: error instanceof Error ? error.message : String(error) };
+  }
+  const signedDigest = payload.critical.image['docker-manifest-digest'];
+  if (signedDigest !== expected.digest) {
+    return { kind: 'bad-signature', signer: check.signer, detail: `the signature is for ${signedDigest}, the tag points at ${expected.digest}` };
+  }
+  // The host may differ (mirrors are copied between registries); repository and tag may not,
+  // or one entry's signed manifest could be served under another entry's tag.
+  const identity = splitDockerReference(payload.critical.identity['docker-reference']);
+  if (identity.path !== expected.repository || identity.tag !== expected.tag) {
+    return {
+      kind: 'bad-signature',
+      signer: check.signer,
+      detail: `the signature names ${payload.critical.identity['docker-reference']}, not ${expected.repository}:${expected.tag}`,
+    };
+  }
+  return { kind: 'verified', signer: check.signer };
+}
+
+/** Verify one OCI buildcache entry (`<tag>` → manifest → eic-build signature). */
+export async function verifyOciEntry(client: RegistryClient, entry: OciEntry, options: Pick<VerifyOciOptions, 'repository' | 'trusted' | 'deep'>): Promise<EntryResult> {
+  const { repository, trusted } = options;
+  const location = `${client.registry}/${repository}:${entry.tag}`;
+  let manifest;
+  try {
+    manifest = await client.findManifest(repository, entry.tag);
+  } catch (error) {
+    if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch', id: entry.id, location, detail: error.message };
+    throw error;
+  }
+  if (!manifest) return { kind: 'missing-blob', id: entry.id, location, detail: `tag ${entry.tag} has no manifest` };
+  const base = { id: entry.id, location, manifestDigest: manifest.digest, reference: `${client.registry}/${repository}@${manifest.digest}` };
+  const layers = await findSignatureLayers(client, repository, manifest.digest);
+  if (layers.length === 0) return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (tag ${signatureTag(manifest.digest)} absent)` };
+  const verdicts = await Promise.all(layers.map((layer) => checkSignatureLayer(client, repository, layer, { digest: manifest.digest, repository, tag: entry.tag }, trusted)));
+  const good = verdicts.find((v) => v.kind === 'verified');
+  if (!good) {
+    const bad = verdicts.find((v) => v.kind === 'bad-signature');
+    if (bad) return { ...base, kind: 'bad-signature', ...(bad.signer ? { signer: bad.signer } : {}), detail: bad.detail };
+    const signers = verdicts.flatMap((v) => (v.kind === 'untrusted-signer' ? v.signers : []));
+    return { ...base, kind: 'untrusted-signer', signers, detail: untrustedDetail(signers, trusted, []) };
+  }
+  let blobs: Descriptor[];
+  try {
+    blobs = manifestBlobs(manifest.bytes);
+  } catch {
+    return { ...base, kind: 'checksum-mismatch', signer: good.signer, detail: 'the signed manifest is not JSON' };
+  }
+  const result: EntryResult = {
+    ...base,
+    kind: 'verified',
+    signer: good.signer,
+    detail: `signed by ${good.signer.fingerprint} for ${manifest.digest}; ${blobs.length} blobs present`,
+    blobs: blobs.map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType })),
+  };
+  const checks = await Promise.all(
+    blobs.map(async (blob) => {
+      if (!options.deep) {
+        const head = await client.headBlob(repository, blob.digest);
+        if (!head) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
+        if (head.size >= 0 && head.size !== blob.size) return { kind: 'checksum-mismatch' as const, detail: `blob ${blob.digest} is ${head.size} bytes, the manifest says ${blob.size}` };
+        return undefined;
+      }
+      if (!(await client.hasBlob(repository, blob.digest))) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
+      try {
+        for await (const _chunk of await client.getBlob(repository, blob.digest)) {
+          // read to the end: the stream checks the digest
+        }
+      } catch (error) {
+        if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch' as const, detail: error.message };
+        throw error;
+      }
+      return undefined;
+    }),
+  );
+  const problem = checks.find((c) => c !== undefined);
+  return problem ? { ...result, ...problem } : result;
+}
+
+/** The entry tags of an OCI buildcache, filtered by `--spec` selectors. */
+export function selectOciEntries(tags: readonly string[], specs: readonly string[] | undefined): { picked: OciEntry[]; missing: string[] } {
+  const entries = tags.filter(isEntryTag).map((tag) => ({ id: idFromTag(tag), tag }));
+  if (!specs || specs.length === 0) return { picked: entries, missing: [] };
+  const hit = (entry: OciEntry, selector: string) => matchesSpec(entry.id, selector) || spackTag(selector) === entry.tag;
+  return {
+    picked: entries.filter((e) => specs.some((s) => hit(e, s))),
+    missing: specs.filter((s) => !entries.some((e) => hit(e, s))),
+  };
+}
+
+/** Verify an OCI buildcache. Registry failures (unreachable, denied) throw: the mirror cannot be read. */
+export async function verifyOciMirror(client: RegistryClient, options: VerifyOciOptions): Promise<VerifyReport> {
+  const tags = await client.listTags(options.repository);
+  if (tags.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
+  const { picked, missing } = selectOciEntries(tags, options.specs);
+  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, options));
+  for (const selector of missing) {
+    entries.push({ kind: 'not-found', id: selector, location: `${client.registry}/${options.repository}`, detail: `no tag ${spackTag(selector)} in the mirror` });
+  }
+  return { mirror: options.mirror, layout: 'oci', trusted: describeTrusted(options.trusted), mirrorKeys: [], entries };
+}
