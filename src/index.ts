@@ -2,3 +2,22 @@
 export { EicBuildError, isEicBuildError, formatError, type ErrorCode } from './errors.js';
 export { redact, registerSecret } from './redact.js';
 export { main } from './cli.js';
+export {
+  resolveSigningKey,
+  inspectKey,
+  exportPublicKey,
+  generateKey,
+  writeTempSecretFile,
+  KEY_CHECKS,
+  runKeyChecks,
+  SIGNING_KEY_VARIABLE,
+  PASSPHRASE_VARIABLE,
+  type SigningKey,
+  type ResolveSigningKeyOptions,
+  type KeyInspection,
+  type KeyFinding,
+  type KeyWarning,
+  type KeyFacts,
+  type GeneratedKey,
+  type TempSecretFile,
+} from './keys/index.js';
