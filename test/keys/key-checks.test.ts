@@ -224,7 +224,7 @@ for (const row of table) {
     if (row.fix) t.regex(finding?.fix ?? '', row.fix);
     for (const found of runKeyChecks(row.subject)) {
       t.true(found.message.length > 0 && found.fix.length > 0);
-      t.is<string | undefined>(found.severity, KEY_CHECKS.find((check) => check.id === found.id)?.severity);
+      t.is(KEY_CHECKS.find((check) => check.id === found.id)?.severity, found.severity);
     }
   });
 }
