@@ -1,7 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { CliIo } from '../cli-io.js';
+import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
+import { redact } from '../redact.js';
+import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
+import { formatReport, parseReportFormat } from '../scan/format-report.js';
+import { scanTarget } from '../scan/scan-target.js';
 
-/** `eic-build scan`: being written (placeholder so the dispatcher compiles). */
-export async function scanCommand(_argv: string[], _io: CliIo): Promise<number> {
-  throw new EicBuildError('internal', 'eic-build scan is not available in this version');
+const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--format text|json|sarif] [--output FILE]
+
+Prove that no private key material is in an image: every layer blob (also files deleted or hidden
+by later layers), archives inside layers, and the image config (Env, Labels, Cmd, Entrypoint,
+OnBuild, build history) are scanned for OpenPGP secret keys, GnuPG agent key files, OpenSSH and
+PEM private keys.
+
+TARGET
+  docker-archive:FILE   a docker save archive (legacy or Docker 25+ OCI layout inside)
+  oci-archive:FILE      a tar of an OCI image layout
+  oci:DIR               an OCI image layout directory
+  docker-daemon:REF     an image in the local Docker engine (streamed, not buffered)
+  Without a prefix the kind is detected: a directory is an OCI layout, a file an archive, and a
+  reference like name:tag that is not a path is read from the Docker engine. Every platform
+  manifest and attestation manifest of an image index is scanned.
+
+options
+  --public-key FILE     an OpenPGP public key (armored or binary); findings say whether they are
+                        the secret half of it (repeatable)
+  --format FORMAT       text (default), json or sarif (SARIF 2.1.0)
+  --output FILE         write the report to FILE (atomically) instead of stdout
+  -h, --help            this help
+
+exit status
+  0  no private key material found
+  1  private key material found (a leak)
+  2  the target could not be read whole (missing, truncated, corrupt, digest mismatch) or bad usage
+`;
+
+async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
+  const keys: KeyIdentity[] = [];
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new EicBuildError(code === 'ENOENT' ? 'input-not-found' : 'input-unreadable', `--public-key ${file}: cannot read it (${code ?? String(error)})`, {
+        hint: 'export the public key with: gpg --export --armor FINGERPRINT > key.asc',
+      });
+    }
+    try {
+      keys.push(deriveKeyIdentity(bytes));
+    } catch (error) {
+      throw new EicBuildError('key-invalid', `--public-key ${file}: not an OpenPGP key (${error instanceof Error ? error.message : String(error)})`, {
+        hint: 'give an armored or binary OpenPGP public key, e.g. the output of gpg --export --armor FINGERPRINT.',
+      });
+    }
+  }
+  return keys;
+}
+
+/** Write a file so that readers see the old content or the whole new one, never a part. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new EicBuildError('input-unreadable', `--output ${file}: cannot write the report (${error instanceof Error ? error.message : String(error)})`, {
+      hint: 'check that the directory exists and is writable.',
+    });
+  }
+}
+
+/** `eic-build scan TARGET`: exit 0 clean, 1 leak, 2 unreadable (thrown as EicBuildError). */
+export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('scan', argv, {
+    'public-key': { type: 'string', multiple: true },
+    format: { type: 'string', default: 'text' },
+    output: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new EicBuildError('usage', `eic-build scan takes exactly one TARGET (got ${positionals.length})`, {
+      hint: "run 'eic-build scan --help' for the accepted targets.",
+    });
+  }
+  const format = parseReportFormat(String(values.format));
+  const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
+  const report = await scanTarget(positionals[0]!, { publicKeys, env: io.env.EIC_BUILD_SCAN_WORKERS === undefined ? process.env : io.env });
+  const text = formatReport(report, format);
+  const output = values.output as string | undefined;
+  if (output) {
+    await writeAtomically(output, redact(text));
+    io.err(
+      `${report.leaked ? `LEAK: ${report.findings.length} finding(s)` : 'no private key material found'} in ${report.target}; report written to ${output}\n`,
+    );
+  } else {
+    io.out(text);
+  }
+  return report.leaked ? 1 : 0;
 }

@@ -1,0 +1,80 @@
+// Compression is sniffed from magic bytes, never trusted from media types or file names.
+import { Transform, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { Decompress } from 'fzstd';
+
+/** What the first bytes of a blob say it is. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** Bytes needed by sniffCompression to decide. */
+export const SNIFF_BYTES = 4;
+
+/** Decide the compression from the first bytes (gzip 1f 8b, zstd 28 b5 2f fd, anything else is plain). */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+/** Output chunk size of decompressors: large chunks keep per-chunk JS work small. */
+export const CHUNK = 1 << 20;
+
+type ZstdFactory = () => Transform;
+
+/** zstd through Node's zlib when it has it (22.15+), else the pure-JS fzstd streaming decoder (Node 20). */
+export function probeNativeZstd(): boolean {
+  return typeof (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+}
+
+const nativeZstd: ZstdFactory | null = probeNativeZstd()
+  ? () => (zlib as unknown as { createZstdDecompress: (o: object) => Transform }).createZstdDecompress({ chunkSize: CHUNK })
+  : null;
+
+/** A Transform that decompresses zstd with fzstd (push-based, frame by frame). */
+class FzstdTransform extends Transform {
+  private readonly decoder: Decompress;
+  private finished = false;
+
+  constructor() {
+    super({ readableHighWaterMark: CHUNK, writableHighWaterMark: CHUNK });
+    this.decoder = new Decompress((data, final) => {
+      if (data.length > 0) this.push(data);
+      if (final) this.finished = true;
+    });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.decoder.push(chunk);
+      callback();
+    } catch (error) {
+      callback(zstdError(error));
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (!this.finished) this.decoder.push(new Uint8Array(0), true);
+      callback();
+    } catch (error) {
+      callback(zstdError(error));
+    }
+  }
+}
+
+function zstdError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`zstd data is corrupt or truncated (${message})`);
+}
+
+/** A decompressing Transform for the given compression, or null for plain data. */
+export function createDecompressor(compression: Compression): Transform | null {
+  switch (compression) {
+    case 'gzip':
+      return zlib.createGunzip({ chunkSize: CHUNK });
+    case 'zstd':
+      return nativeZstd ? nativeZstd() : new FzstdTransform();
+    case 'none':
+      return null;
+  }
+}

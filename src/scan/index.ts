@@ -1,0 +1,7 @@
+// Public API of the leak scanner: re-exports only.
+export { scanTarget, type ScanOptions } from './scan-target.js';
+export { formatReport, parseReportFormat, type ReportFormat } from './format-report.js';
+export type { ScanReport, ReportFinding, ReportNote, ImagePointer, LayerPointer } from './report.js';
+export { parseTarget, formatTarget, resolveTarget, type ParsedTarget, type ResolvedTarget, type TargetKind } from './target.js';
+export { scanLayerBlob, type LayerScanJob, type LayerScanResult } from './layer-scan.js';
+export { decideVisibility, VisibilityIndex, type LayerChanges, type Visibility } from './visibility.js';

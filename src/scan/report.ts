@@ -1,0 +1,174 @@
+// The scan report (the JSON object of `eic-build scan --format json`) and how it is put together
+// from per-layer results and config findings. Pure apart from calling the config detectors.
+import type { KeyIdentity } from './detector-api.js';
+import { describeCreatedBy, historyIndexPerLayer, scanConfig } from './config-scan.js';
+import type { ImageRef } from './image.js';
+import type { LayerScanResult } from './layer-scan.js';
+import { VisibilityIndex, type HiddenHow } from './visibility.js';
+
+/** A layer as reports name it. */
+export interface LayerPointer {
+  index: number;
+  digest: string;
+}
+
+/** The image a finding or note belongs to. */
+export interface ImagePointer {
+  manifestDigest: string | null;
+  configDigest: string;
+  platform: string | null;
+  kind: 'image' | 'attestation';
+}
+
+/** One leak. Field names and types follow issue 2 exactly; extra fields come after. */
+export interface ReportFinding {
+  detector: string;
+  kind: string;
+  severity: string;
+  source: 'layer' | 'config';
+  layer: LayerPointer | null;
+  path: string | null;
+  nestedPath: string | null;
+  field: string | null;
+  visibleInFinalImage: boolean;
+  fingerprints: string[];
+  keygrips: string[];
+  matchesPublicKey: boolean;
+  createdBy: string | null;
+  /** The later layer that hid this file, when visibleInFinalImage is false. */
+  hiddenBy: (LayerPointer & { how: HiddenHow }) | null;
+  image: ImagePointer;
+  offset: number | null;
+  /** Redacted: never key bytes. */
+  excerpt: string;
+  message: string;
+}
+
+/** Something worth saying that is not a leak. */
+export interface ReportNote {
+  kind: string;
+  detector: string | null;
+  source: 'layer' | 'config' | 'image';
+  layer: LayerPointer | null;
+  path: string | null;
+  nestedPath: string | null;
+  field: string | null;
+  message: string;
+}
+
+/** The whole report. */
+export interface ScanReport {
+  target: string;
+  leaked: boolean;
+  findings: ReportFinding[];
+  notes: ReportNote[];
+  stats: { layers: number; bytesScanned: number; seconds: number; images: number };
+  images: ImagePointer[];
+}
+
+/** Put per-layer results (keyed by blob name) and the configs together into one report. */
+export function assembleReport(
+  target: string,
+  images: ImageRef[],
+  results: Map<string, LayerScanResult>,
+  knownKeys: KeyIdentity[],
+  seconds: number,
+  extraNotes: ReportNote[] = [],
+): ScanReport {
+  const findings: ReportFinding[] = [];
+  const notes: ReportNote[] = [...extraNotes];
+  const seenLayerNotes = new Set<string>();
+  let bytesScanned = 0;
+  for (const result of results.values()) bytesScanned += result.bytesScanned;
+
+  for (const image of images) {
+    const pointer: ImagePointer = { manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind };
+    let configJson: unknown = null;
+    try {
+      configJson = JSON.parse(image.config.toString('utf8'));
+    } catch {
+      // Attestation configs are sometimes not JSON objects we know; the raw bytes are scanned below.
+    }
+    bytesScanned += image.config.length;
+    const layerResults = image.layers.map((layer) => {
+      const result = results.get(layer.blobName);
+      if (!result) throw new Error(`internal: layer ${layer.blobName} was not scanned`);
+      return result;
+    });
+    const visibility = new VisibilityIndex(layerResults);
+    const config = scanConfig(configJson, knownKeys);
+    const tainted = new Set<number>();
+    for (const finding of config.findings) {
+      const match = /^history\[(\d+)\]/.exec(finding.field);
+      if (match) tainted.add(Number(match[1]));
+    }
+    const createdBy = historyIndexPerLayer(configJson, image.layers.length).map((i) => describeCreatedBy(configJson, i, tainted));
+    layerResults.forEach((result, index) => {
+      const layer: LayerPointer = { index, digest: image.layers[index]!.digest };
+      for (const finding of result.findings) {
+        const seen = finding.path === null ? ({ visible: true } as const) : visibility.decide(finding.path, index);
+        findings.push({
+          detector: finding.detector,
+          kind: finding.kind,
+          severity: finding.severity,
+          source: 'layer',
+          layer,
+          path: finding.path,
+          nestedPath: finding.nestedPath,
+          field: null,
+          visibleInFinalImage: seen.visible,
+          fingerprints: finding.fingerprints,
+          keygrips: finding.keygrips,
+          matchesPublicKey: finding.matchesPublicKey,
+          createdBy: createdBy[index] ?? null,
+          hiddenBy: seen.visible ? null : { index: seen.layerIndex, digest: image.layers[seen.layerIndex]!.digest, how: seen.how },
+          image: pointer,
+          offset: finding.offset,
+          excerpt: finding.excerpt,
+          message: finding.message,
+        });
+      }
+      // A layer shared by several images says its notes once.
+      const noteKey = `${image.layers[index]!.blobName}`;
+      if (seenLayerNotes.has(noteKey)) return;
+      seenLayerNotes.add(noteKey);
+      for (const note of result.notes) {
+        notes.push({ kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message });
+      }
+    });
+    for (const finding of config.findings) {
+      const historyIndex = /^history\[(\d+)\]/.exec(finding.field);
+      findings.push({
+        detector: finding.detector,
+        kind: finding.kind,
+        severity: finding.severity,
+        source: 'config',
+        layer: null,
+        path: null,
+        nestedPath: null,
+        field: finding.field,
+        visibleInFinalImage: true,
+        fingerprints: finding.fingerprints,
+        keygrips: finding.keygrips,
+        matchesPublicKey: finding.matchesPublicKey,
+        createdBy: historyIndex ? describeCreatedBy(configJson, Number(historyIndex[1]), tainted) : null,
+        hiddenBy: null,
+        image: pointer,
+        offset: finding.offset,
+        excerpt: finding.excerpt,
+        message: finding.message,
+      });
+    }
+    for (const note of config.notes) {
+      notes.push({ kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message });
+    }
+  }
+  return {
+    target,
+    leaked: findings.length > 0,
+    findings,
+    notes,
+    stats: { layers: results.size, bytesScanned, seconds, images: images.length },
+    images: images.map((image) => ({ manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind })),
+  };
+}

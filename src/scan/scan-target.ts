@@ -1,0 +1,74 @@
+// scanTarget: resolve the target, read its images, scan every layer blob once (in parallel for
+// file sources), scan the configs, and return the report. Outcomes are data; errors are EicBuildErrors.
+import { performance } from 'node:perf_hooks';
+import { EicBuildError } from '../errors.js';
+import type { KeyIdentity } from './detector-api.js';
+import { scanDaemonImage } from './daemon-source.js';
+import type { BlobStore, ImageRef } from './image.js';
+import type { LayerScanResult } from './layer-scan.js';
+import { readImages } from './layout.js';
+import { assembleReport, type ScanReport } from './report.js';
+import { openDirStore, openTarStore } from './stores.js';
+import { resolveTarget } from './target.js';
+import { scanLayers, type LayerTask } from './worker-pool.js';
+
+/** Options of scanTarget. */
+export interface ScanOptions {
+  /** Public keys to match findings against (`--public-key`). */
+  publicKeys?: KeyIdentity[];
+  /** Environment (EIC_BUILD_SCAN_WORKERS); defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+async function scanStore(store: BlobStore, knownKeys: KeyIdentity[], env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+  const images = await readImages(store);
+  const tasks: LayerTask[] = [];
+  const names: string[] = [];
+  for (const image of images) {
+    image.layers.forEach((layer) => {
+      if (names.includes(layer.blobName)) return;
+      const location = store.location(layer.blobName);
+      if (!location) throw new EicBuildError('input-corrupt', `${store.target}: layer blob '${layer.blobName}' is missing`);
+      names.push(layer.blobName);
+      tasks.push({
+        location,
+        job: {
+          label: `${store.target}: layer ${layer.digest} ('${layer.blobName}')`,
+          format: layer.format,
+          check: layer.check,
+          expectedSize: layer.size,
+          knownKeys,
+        },
+      });
+    });
+  }
+  const scanned = await scanLayers(tasks, env);
+  return { images, results: new Map(names.map((name, i) => [name, scanned[i]!])) };
+}
+
+/**
+ * Scan an image (docker save archive, OCI layout or archive, or an image in the local engine) for
+ * private key material. Resolves to the report whatever it finds; throws EicBuildError
+ * ('input-not-found' | 'input-unreadable' | 'input-corrupt' | 'digest-mismatch' | 'docker-unavailable')
+ * when the target cannot be read whole, so a partly read image never passes.
+ */
+export async function scanTarget(target: string, options: ScanOptions = {}): Promise<ScanReport> {
+  const started = performance.now();
+  const knownKeys = options.publicKeys ?? [];
+  const env = options.env ?? process.env;
+  const resolved = await resolveTarget(target);
+  let scanned: { images: ImageRef[]; results: Map<string, LayerScanResult> };
+  switch (resolved.kind) {
+    case 'docker-daemon':
+      scanned = await scanDaemonImage(resolved.reference, knownKeys);
+      break;
+    case 'oci':
+      scanned = await scanStore(await openDirStore(target, resolved.path), knownKeys, env);
+      break;
+    case 'tar-archive':
+      scanned = await scanStore(await openTarStore(target, resolved.path), knownKeys, env);
+      break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return assembleReport(target, scanned.images, scanned.results, knownKeys, seconds);
+}

@@ -1,0 +1,209 @@
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { EicBuildError } from '../../src/errors.js';
+import { scanLayerBlob, type LayerScanJob } from '../../src/scan/layer-scan.js';
+import { buildTar, compress, layerTar } from '../helpers/image-fixture.js';
+import { MARKER, markerScanner } from './marker-scanner.js';
+
+const sha = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+function job(extra: Partial<LayerScanJob> = {}): LayerScanJob {
+  return { label: 'layer 0 (test)', format: 'tar', check: null, expectedSize: null, knownKeys: [], ...extra };
+}
+
+/** Stream `bytes` in chunks of `size` (1 = the worst case for boundary handling). */
+function chunked(bytes: Uint8Array, size: number): Readable {
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) pieces.push(Buffer.from(bytes.subarray(i, i + size)));
+  return Readable.from(pieces);
+}
+
+async function scan(bytes: Uint8Array, extra: Partial<LayerScanJob> = {}, chunk = 1 << 20) {
+  const scanner = markerScanner();
+  const result = await scanLayerBlob(chunked(bytes, chunk), job(extra), scanner.factory);
+  return { result, opened: scanner.opened };
+}
+
+for (const compression of ['gzip', 'zstd', 'none'] as const) {
+  test(`a ${compression} layer: compression sniffed, every file scanned, blob digest checked`, async (t) => {
+    const tar = await layerTar({ files: { 'etc/secret.txt': `before ${MARKER} after`, 'usr/bin/tool': randomBytes(70_000), 'empty': '' } });
+    const blob = await compress(tar, compression);
+    const { result, opened } = await scan(blob, { check: { kind: 'blob', digest: sha(blob) }, expectedSize: blob.length });
+    t.is(result.compression, compression);
+    t.is(result.blobDigest, sha(blob));
+    t.is(result.bytesScanned, tar.length);
+    t.deepEqual(opened.sort(), ['etc/secret.txt', 'usr/bin/tool']);
+    t.is(result.findings.length, 1);
+    t.like(result.findings[0], { path: 'etc/secret.txt', nestedPath: null, offset: 7 });
+  });
+}
+
+test('results do not depend on how the stream is chunked (1-byte chunks)', async (t) => {
+  const tar = await layerTar({ files: { [`${'d'.repeat(150)}/${'n'.repeat(120)}.txt`]: `x${MARKER}`, 'b.bin': randomBytes(3000), c: MARKER } });
+  const blob = gzipSync(tar);
+  const whole = await scan(blob);
+  const bytewise = await scan(blob, {}, 1);
+  const plainBytewise = await scan(tar, {}, 7);
+  t.deepEqual(bytewise.result.findings, whole.result.findings);
+  t.deepEqual(plainBytewise.result.findings, whole.result.findings);
+  t.is(whole.result.findings.length, 2);
+  t.true(whole.result.findings.some((f) => f.path === `${'d'.repeat(150)}/${'n'.repeat(120)}.txt`), 'long PAX name kept whole');
+});
+
+test('GNU long names and links written by real GNU tar are read', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-gnu-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const longDir = `src/${'very-long-directory-name-'.repeat(6)}`;
+  await mkdir(join(dir, 'root', longDir), { recursive: true });
+  await writeFile(join(dir, 'root', longDir, `${'file-'.repeat(30)}.key`), `k ${MARKER}`);
+  await execa('ln', ['-s', `${longDir}/${'file-'.repeat(30)}.key`, join(dir, 'root', 'link')]);
+  await execa('tar', ['--format=gnu', '-C', join(dir, 'root'), '-cf', join(dir, 'l.tar'), '.']);
+  const { readFile } = await import('node:fs/promises');
+  const { result } = await scan(await readFile(join(dir, 'l.tar')));
+  t.is(result.findings.length, 1);
+  t.is(result.findings[0]!.path, `${longDir}/${'file-'.repeat(30)}.key`, 'no leading ./, full GNU long name');
+  t.true(result.files.includes('link'));
+});
+
+test('whiteouts, opaque directories, links and secret-mount stubs are recorded, not scanned as content', async (t) => {
+  const tar = await layerTar({
+    files: { 'run/secrets/signing_key': '', 'a/hard': { link: 'a/file' }, 'a/sym': { symlink: '/etc/passwd' }, 'a/file': 'x', 'a/dir': { dir: true } },
+    whiteouts: ['root/.gnupg/private-keys-v1.d/ABC.key'],
+    opaque: ['home/user'],
+  });
+  const { result, opened } = await scan(tar);
+  t.deepEqual(result.whiteouts, ['root/.gnupg/private-keys-v1.d/ABC.key']);
+  t.deepEqual(result.opaqueDirs, ['home/user']);
+  t.true(result.files.includes('a/hard') && result.files.includes('a/sym') && result.files.includes('a/file'));
+  t.false(result.files.includes('a/dir'));
+  t.deepEqual(opened, ['a/file']);
+  t.true(result.notes.some((n) => n.kind === 'secret-mount-stub' && n.path === 'run/secrets/signing_key'));
+});
+
+test('entry names with .. or an absolute path are noted and still scanned', async (t) => {
+  const tar = await buildTar([
+    { name: '../../escape.txt', content: Buffer.from(MARKER) },
+    { name: '/abs/path.txt', content: Buffer.from('plain') },
+  ]);
+  const { result } = await scan(tar);
+  t.is(result.notes.filter((n) => n.kind === 'unsafe-name').length, 2);
+  t.is(result.findings[0]!.path, '../../escape.txt');
+});
+
+test('archives inside a layer: tar.gz, zstd, tar in tar.gz; nested path reported, raw bytes still scanned', async (t) => {
+  const innerTar = await buildTar([{ name: 'inner/dir/key.txt', content: Buffer.from(`a ${MARKER}`) }]);
+  const deeper = await buildTar([{ name: 'bundle.tar', content: innerTar }]);
+  const tar = await layerTar({
+    files: {
+      'opt/backup.tar.gz': gzipSync(innerTar),
+      'opt/backup.tar.zst': await compress(innerTar, 'zstd'),
+      'opt/deeper.tgz': gzipSync(deeper),
+      'opt/plain.txt.gz': gzipSync(Buffer.from(`z ${MARKER}`)),
+      'opt/raw.tar': innerTar,
+    },
+  });
+  const { result } = await scan(gzipSync(tar));
+  const where = result.findings.map((f) => `${f.path} :: ${f.nestedPath}`).sort();
+  t.deepEqual(where, [
+    'opt/backup.tar.gz :: backup.tar',
+    'opt/backup.tar.gz :: backup.tar/inner/dir/key.txt',
+    'opt/backup.tar.zst :: backup.tar',
+    'opt/backup.tar.zst :: backup.tar/inner/dir/key.txt',
+    'opt/deeper.tgz :: deeper.tar',
+    'opt/deeper.tgz :: deeper.tar/bundle.tar',
+    'opt/deeper.tgz :: deeper.tar/bundle.tar/inner/dir/key.txt',
+    'opt/plain.txt.gz :: plain.txt',
+    'opt/raw.tar :: inner/dir/key.txt',
+    'opt/raw.tar :: null',
+  ]);
+});
+
+test('a decompression bomb inside a layer ends in a bounded, reported skip', async (t) => {
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+  const tar = await layerTar({ files: { 'opt/bomb.gz': bomb, 'opt/after.txt': MARKER } });
+  const { result } = await scan(tar, { limits: { maxDepth: 3, maxInflatedBytes: 8 * 1024 * 1024, maxRatio: 1000 } });
+  t.true(result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/bomb.gz'), JSON.stringify(result.notes));
+  t.is(result.findings.length, 1, 'the files after the bomb are still scanned');
+  t.is(result.findings[0]!.path, 'opt/after.txt');
+});
+
+test('a damaged file that looks compressed is a note, the layer still scans', async (t) => {
+  const broken = gzipSync(randomBytes(5000)).subarray(0, 600);
+  const { result } = await scan(await layerTar({ files: { 'a.gz': broken, 'b.txt': MARKER } }));
+  t.true(result.notes.some((n) => n.kind === 'nested-unreadable' && n.path === 'a.gz'));
+  t.is(result.findings[0]!.path, 'b.txt');
+});
+
+async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: string, pattern: RegExp) {
+  const error = await t.throwsAsync(promise);
+  t.true(error instanceof EicBuildError, String(error));
+  t.is((error as EicBuildError).code, code);
+  t.regex(error!.message, pattern);
+}
+
+test('a truncated gzip layer, bad gzip, truncated zstd and a truncated tar are errors that name the layer', async (t) => {
+  const tar = await layerTar({ files: { 'big.bin': randomBytes(200_000), 'x.txt': 'x' } });
+  const gz = gzipSync(tar);
+  const zst = await compress(tar, 'zstd');
+  await rejectsWith(t, scan(gz.subarray(0, gz.length - 100)), 'input-corrupt', /layer 0 \(test\).*gzip/);
+  const flipped = Buffer.from(gz);
+  flipped[100] ^= 0xff;
+  await rejectsWith(t, scan(flipped), 'input-corrupt', /layer 0 \(test\)/);
+  await rejectsWith(t, scan(zst.subarray(0, zst.length - 50)), 'input-corrupt', /layer 0 \(test\).*zstd/);
+  await rejectsWith(t, scan(tar.subarray(0, 100_000)), 'input-corrupt', /layer 0 \(test\).*truncated: entry 'big.bin'/);
+  await rejectsWith(t, scan(Buffer.from('definitely not a tar'.repeat(40))), 'input-corrupt', /not a valid tar header/);
+});
+
+test('a digest or size that does not match the manifest is an error', async (t) => {
+  const blob = gzipSync(await layerTar({ files: { a: 'a' } }));
+  await rejectsWith(t, scan(blob, { check: { kind: 'blob', digest: `sha256:${'0'.repeat(64)}` } }), 'digest-mismatch', /hashes to sha256:/);
+  await rejectsWith(t, scan(blob, { expectedSize: blob.length + 1 }), 'input-corrupt', /bytes, the manifest says/);
+  const tar = await layerTar({ files: { a: 'a' } });
+  // Legacy docker save: the uncompressed tar must hash to the config's diff_id, also when compressed.
+  const ok = await scan(gzipSync(tar), { check: { kind: 'diff', digest: sha(tar) } });
+  t.is(ok.result.diffDigest, sha(tar));
+  await rejectsWith(t, scan(gzipSync(tar), { check: { kind: 'diff', digest: sha(gzipSync(tar)) } }), 'digest-mismatch', /rootfs.diff_ids/);
+});
+
+test('a raw (non-tar) blob such as an attestation is scanned as one document', async (t) => {
+  const { result } = await scan(Buffer.from(JSON.stringify({ predicate: { x: MARKER } })), { format: 'raw' });
+  t.is(result.findings.length, 1);
+  t.is(result.findings[0]!.path, null);
+  t.true(result.notes.some((n) => n.kind === 'raw-blob'));
+});
+
+test('fuzz: garbage, truncations and bit flips never crash and never pass silently', async (t) => {
+  const tar = await layerTar({ files: { 'a/b.txt': MARKER, 'c.bin': randomBytes(5000), 'd.tar.gz': gzipSync(await buildTar([{ name: 'e', content: Buffer.from(MARKER) }])) } });
+  const samples: Buffer[] = [];
+  for (const base of [tar, gzipSync(tar), await compress(tar, 'zstd')]) {
+    for (let i = 0; i < 40; i++) {
+      const cut = base.subarray(0, Math.floor(Math.random() * base.length));
+      samples.push(Buffer.from(cut));
+      const flipped = Buffer.from(base);
+      for (let j = 0; j < 3; j++) flipped[Math.floor(Math.random() * flipped.length)] ^= 1 << Math.floor(Math.random() * 8);
+      samples.push(flipped);
+    }
+  }
+  for (let i = 0; i < 40; i++) samples.push(randomBytes(Math.floor(Math.random() * 4096)));
+  samples.push(Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(1000)]));
+  samples.push(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(1000)]));
+  for (const sample of samples) {
+    const digest = sha(sample);
+    // Without a digest to check against, the parsers must still either finish or raise an EicBuildError.
+    await scan(sample).catch((error: unknown) => t.true(error instanceof EicBuildError, `not an EicBuildError: ${String(error)}`));
+    try {
+      const { result } = await scan(sample, { check: { kind: 'blob', digest: sha(tar) } });
+      // Only a sample identical to the original may pass the digest check.
+      t.is(digest, sha(tar), 'a damaged blob passed');
+      t.truthy(result);
+    } catch (error) {
+      t.true(error instanceof EicBuildError, `not an EicBuildError: ${String(error)}`);
+    }
+  }
+});
