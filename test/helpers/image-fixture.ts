@@ -157,7 +157,10 @@ export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
 }
 
 /** An attestation manifest for `subject` (in-toto JSON layer), the way BuildKit attaches provenance. */
-export function buildAttestation(subjectDigest: string, statement: object = { _type: 'https://in-toto.io/Statement/v0.1', predicate: {} }) {
+export function buildAttestation(
+  subjectDigest: string,
+  statement: object = { _type: 'https://in-toto.io/Statement/v0.1', subject: [{ digest: { sha256: subjectDigest.slice(7) } }], predicate: {} },
+) {
   const layer = Buffer.from(JSON.stringify(statement));
   const config = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
   const manifest = Buffer.from(
