@@ -12,8 +12,9 @@ const DEFAULT_LIMITS: ContextCheckLimits = { maxFiles: 50_000, maxBytesPerFile: 
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
 
 /**
- * Pure: needles that identify this signing key's secret text: long body lines of its armor (any
- * copy of the armored key carries them) and the armor header of any private key block.
+ * Pure: needles that identify this signing key's secret text: long body lines from the middle of
+ * its armor (any copy of the armored key carries them). Not the generic armor header: source trees
+ * (eic-build's own) legitimately contain that string.
  */
 export function secretNeedles(armoredSecretKey: string): string[] {
   const body = armoredSecretKey
@@ -22,11 +23,11 @@ export function secretNeedles(armoredSecretKey: string): string[] {
     .filter((l) => l.length >= 40 && !l.startsWith('-----') && !l.includes(':'));
   // A few lines from the middle: the first lines of the body are public-key packets shared with the public armor.
   const middle = body.slice(Math.floor(body.length / 2), Math.floor(body.length / 2) + 2);
-  return [...middle, '-----BEGIN PGP PRIVATE KEY BLOCK-----'];
+  return middle;
 }
 
 /**
- * Refuse a build context that holds the signing key (or any armored private key): BuildKit would
+ * Refuse a build context that holds this signing key's armored text: BuildKit would
  * send it to the builder, and one careless COPY would put it in a layer.
  */
 export async function assertContextHasNoKey(contextDir: string, armoredSecretKey: string, limits: ContextCheckLimits = DEFAULT_LIMITS): Promise<{ files: number }> {
