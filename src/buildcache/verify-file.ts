@@ -9,7 +9,8 @@ import {
   v3SpecManifestPath,
 } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
-import { verifyClearsigned } from './pgp-verify.js';
+import * as openpgp from 'openpgp';
+import { isClearsigned, verifyClearsigned } from './pgp-verify.js';
 import { untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
 import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
 import { selectEntries, describeTrusted } from './report.js';
@@ -48,6 +49,19 @@ async function readIndexInstalls(files: MirrorFiles, layout: 'v2' | 'v3'): Promi
   }
 }
 
+async function v2IdOf(files: MirrorFiles, path: string): Promise<string | undefined> {
+  const bytes = await files.read(path);
+  if (!bytes) return undefined;
+  let text = bytes.toString('utf8');
+  try {
+    if (isClearsigned(text)) text = (await openpgp.readCleartextMessage({ cleartextMessage: text })).getText();
+    const spec = parseSpecIdentity(JSON.parse(text));
+    return spec ? `${spec.name}-${spec.version}-${spec.hash}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every signed spec document of the mirror: by listing a directory, else through its index. */
 export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<FileEntry[]> {
   const listed = await files.list(layout === 'v3' ? 'v3/manifests/spec' : 'build_cache');
@@ -60,7 +74,10 @@ export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): 
       const id = idFromManifestPath(path);
       if (!unique.has(id) || path.endsWith('.sig')) unique.set(id, path);
     }
-    return [...unique].map(([id, path]) => ({ id, path }));
+    const entries = [...unique].map(([id, path]) => ({ id, path }));
+    // v2 file names start with arch and compiler: the id (`name-version-hash`) comes from the spec inside.
+    if (layout === 'v2') await mapLimit(entries, 8, async (entry) => (entry.id = (await v2IdOf(files, entry.path)) ?? entry.id));
+    return entries;
   }
   const installs = await readIndexInstalls(files, layout);
   const entries: FileEntry[] = [];

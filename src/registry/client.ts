@@ -157,6 +157,12 @@ export class RegistryClient {
     await discard(response);
   }
 
+  /** Delete a blob (registries with deletion enabled; used by tests to simulate a lost blob). */
+  async deleteBlob(repository: string, digest: string): Promise<void> {
+    const response = await this.request(`/v2/${repository}/blobs/${digest}`, { method: 'DELETE', scope: `repository:${repository}:delete`, ok: [404] });
+    await discard(response);
+  }
+
   /** Size of a blob, or undefined when the registry does not have it. */
   async headBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
     const response = await this.request(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD', scope: pullScope(repository), ok: [404] });
