@@ -1,0 +1,160 @@
+import test from 'ava';
+import { execa } from 'execa';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memoryIo } from '../../src/cli-io.js';
+import { renderCommand } from '../../src/commands/render.js';
+import { EicBuildError } from '../../src/errors.js';
+import { renderProject } from '../../src/render/index.js';
+import { runCli } from '../helpers/cli.js';
+import { EIC_ENV, PLACEHOLDER_KEY } from './inputs.js';
+
+const fixtureDir = fileURLToPath(new URL('./fixtures/eic/', import.meta.url));
+
+/** One gpg key pair for the file: made at run time in a temp homedir (never committed). */
+const keys = await (async () => {
+  const home = await mkdtemp(join(tmpdir(), 'eic-build-render-gpg-'));
+  await execa('gpg', ['--homedir', home, '--batch', '--passphrase', '', '--quick-gen-key', 'Render Test <render@test.invalid>', 'ed25519', 'sign', 'never']);
+  const publicKey = (await execa('gpg', ['--homedir', home, '--armor', '--export'])).stdout;
+  const secretKey = (await execa('gpg', ['--homedir', home, '--armor', '--export-secret-keys'])).stdout;
+  const fingerprint = (await execa('gpg', ['--homedir', home, '--with-colons', '--list-keys'])).stdout.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+  await execa('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { reject: false });
+  await rm(home, { recursive: true, force: true });
+  return { publicKey, secretKey, fingerprint };
+})();
+
+async function tempDir(t: import('ava').ExecutionContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-render-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('render writes Dockerfile, mirrors.yaml and the public key into <context>/.eic-build', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'public.asc'), keys.publicKey);
+  const io = memoryIo(EIC_ENV);
+  t.is(await renderCommand(['--public-key', join(dir, 'public.asc'), '--context', dir], io), 0);
+  t.deepEqual((await readdir(join(dir, '.eic-build'))).sort(), ['Dockerfile', 'mirrors.yaml', 'spack-signer-public.asc']);
+  const publicFile = await readFile(join(dir, '.eic-build/spack-signer-public.asc'), 'utf8');
+  t.regex(publicFile, /BEGIN PGP PUBLIC KEY BLOCK/);
+  t.regex(io.stdout, new RegExp(`public key ${keys.fingerprint}`));
+  t.regex(io.stderr, new RegExp(`--build-arg SPACK_SIGNER_FINGERPRINT=${keys.fingerprint}`));
+  t.regex(io.stderr, /note: mirror eic-build-cache \(OCI\)/);
+  t.regex(await readFile(join(dir, '.eic-build/Dockerfile'), 'utf8'), /COPY \.eic-build\/spack-signer-public\.asc \/spack-signer-public\.asc/);
+});
+
+test('render derives the public key from --signing-key or SPACK_SIGNING_KEY and never prints the secret', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'secret.asc'), keys.secretKey, { mode: 0o600 });
+  const io = memoryIo(EIC_ENV);
+  t.is(await renderCommand(['--signing-key', join(dir, 'secret.asc'), '--context', dir, '--json'], io), 0);
+  const json = JSON.parse(io.stdout);
+  t.is(json.publicKey.fingerprint, keys.fingerprint);
+  const written = await readFile(join(dir, '.eic-build/spack-signer-public.asc'), 'utf8');
+  t.false(written.includes('PRIVATE'));
+  const io2 = memoryIo({ ...EIC_ENV, SPACK_SIGNING_KEY: Buffer.from(keys.secretKey).toString('base64') });
+  t.is(await renderCommand(['--context', dir, '--json'], io2), 0);
+  t.is(JSON.parse(io2.stdout).publicKey.fingerprint, keys.fingerprint);
+  for (const output of [io.stdout, io.stderr, io2.stdout, io2.stderr]) t.false(output.includes('PRIVATE KEY BLOCK-----\n\n'));
+});
+
+test('a private key given as --public-key is refused before anything is written', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'secret.asc'), keys.secretKey, { mode: 0o600 });
+  const error = await t.throwsAsync(renderCommand(['--public-key', join(dir, 'secret.asc'), '--context', dir], memoryIo(EIC_ENV)), { instanceOf: EicBuildError });
+  t.is(error!.code, 'key-invalid');
+  t.regex(error!.message, /holds a PRIVATE key/);
+  await t.throwsAsync(readdir(join(dir, '.eic-build')));
+});
+
+test('usage errors: no key, bad --var, output outside the context, unknown --var name, generated name', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'public.asc'), keys.publicKey);
+  const pub = ['--public-key', join(dir, 'public.asc'), '--context', dir];
+  const cases: [string[], string, RegExp][] = [
+    [['--context', dir], 'usage', /needs the public signing key/],
+    [[...pub, '--var', 'NOEQUALS'], 'usage', /is not NAME=VALUE/],
+    [[...pub, '--output-dir', tmpdir()], 'usage', /is not inside the build context/],
+    [[...pub, '--var', 'HOME=/x'], 'render', /HOME is not in the allowed list/],
+    [[...pub, '--var', 'EIC_BUILD_STRICT=true'], 'render', /computed by eic-build/],
+    [['--public-key', join(dir, 'missing.asc')], 'input-not-found', /cannot read the file/],
+    [[...pub, '--config', join(dir, 'missing.yaml')], 'input-not-found', /project config/],
+  ];
+  for (const [argv, code, message] of cases) {
+    const error = await t.throwsAsync(renderCommand(argv, memoryIo(EIC_ENV)), { instanceOf: EicBuildError }, argv.join(' '));
+    t.is(error!.code, code, argv.join(' '));
+    t.regex(error!.message, message);
+  }
+  await t.throwsAsync(readdir(join(dir, '.eic-build')));
+});
+
+test('unset EIC variables in both templates are all reported at once, with file:line:column', async (t) => {
+  const error = await t.throwsAsync(renderProject({ vars: {}, env: {}, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  t.is(error!.code, 'render');
+  t.regex(error!.message, /7 problems/);
+  t.regex(error!.message, /bundled:mirrors\.yaml\.in:6:16: variable CI_REGISTRY is not set/);
+  t.regex(error!.message, /bundled:dockerfile\/00-header\.Dockerfile\.in:4:19: variable CI_REGISTRY is not set/);
+  t.regex(error!.message, /SPACKPACKAGES_VERSION/);
+});
+
+test('a user template that breaks lint rules fails rendering with every finding', async (t) => {
+  const dir = await tempDir(t);
+  await cp(fixtureDir, dir, { recursive: true });
+  const runtime = join(dir, 'stages/runtime.Dockerfile.in');
+  const text = await readFile(runtime, 'utf8');
+  // The mistakes EIC made by hand: skip signature checks, keep a fallback, a key-named ARG.
+  await writeFile(runtime, text.replace('install --use-buildcache only', 'install --use-buildcache only --no-check-signature').replace('ARG ${EIC_BUILD_FINGERPRINT_ARG}', 'ARG ${EIC_BUILD_FINGERPRINT_ARG}\nARG SPACK_PUBKEY_TOKEN=none'));
+  const error = await t.throwsAsync(renderProject({ configFile: join(dir, 'eic-build.yaml'), vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  t.is(error!.code, 'lint');
+  t.regex(error!.message, /Dockerfile \(rendered\):\d+:1: \[runtime-no-check-signature\]/);
+  t.regex(error!.message, /\[no-secret-words-in-arg-env\] ARG SPACK_PUBKEY_TOKEN/);
+  t.regex(error!.hint ?? '', /docs\/render\.md/);
+});
+
+test('a user mirrors template with a literal token is refused, naming the rendered line', async (t) => {
+  const dir = await tempDir(t);
+  await cp(fixtureDir, dir, { recursive: true });
+  const mirrors = join(dir, 'mirrors.yaml.in');
+  await writeFile(mirrors, (await readFile(mirrors, 'utf8')).replace('secret_variable: CI_REGISTRY_PASSWORD', 'secret_variable: glpat-0123456789abcdefghij'));
+  const error = await t.throwsAsync(renderProject({ configFile: join(dir, 'eic-build.yaml'), vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  t.regex(error!.message, /mirrors\.yaml\.in \(rendered\):8:24: value looks like a GitLab token/);
+  t.false(error!.message.includes('glpat-0123456789abcdefghij'.slice(6)), 'the token itself is not echoed');
+});
+
+test('syntax line is configurable and transition mode is explicit and warns', async (t) => {
+  const dir = await tempDir(t);
+  await cp(fixtureDir, dir, { recursive: true });
+  const config = join(dir, 'eic-build.yaml');
+  await writeFile(config, (await readFile(config, 'utf8')).replace('check: error=true', 'check: error=true\nsyntax: docker/dockerfile:1.7\ntransition: true'));
+  const project = await renderProject({ configFile: config, vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.true(project.files.dockerfile.startsWith('# syntax=docker/dockerfile:1.7\n# check=error=true\n'));
+  t.regex(project.warnings.join('\n'), /transition mode is ON/);
+  t.regex(project.files.dockerfile, /if ! \/opt\/eic-build\/usr\/local\/bin\/eic-build buildcache verify .*WARNING: transition mode/);
+  const bundled = await renderProject({ vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.false(bundled.files.dockerfile.includes('# syntax='), 'no syntax line unless configured');
+  t.deepEqual(bundled.warnings, []);
+});
+
+test('--var overrides the environment, which overrides eic-build.yaml values', async (t) => {
+  const fromConfig = await renderProject({ configFile: join(fixtureDir, 'eic-build.yaml'), vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.regex(fromConfig.files.dockerfile, /ccache-xl/);
+  const fromEnv = await renderProject({ configFile: join(fixtureDir, 'eic-build.yaml'), vars: {}, env: { ...EIC_ENV, ENV: 'ci' }, publicKey: PLACEHOLDER_KEY });
+  t.regex(fromEnv.files.dockerfile, /ccache-ci/);
+  const fromCli = await renderProject({ configFile: join(fixtureDir, 'eic-build.yaml'), vars: { ENV: 'tf' }, env: { ...EIC_ENV, ENV: 'ci' }, publicKey: PLACEHOLDER_KEY });
+  t.regex(fromCli.files.dockerfile, /ccache-tf/);
+});
+
+test('CLI: eic-build render --help, and an error exits 2 with file:line:column', async (t) => {
+  const help = await runCli(['render', '--help']);
+  t.is(help.exitCode, 0);
+  t.regex(String(help.stdout), /usage: eic-build render/);
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'ctx'));
+  await writeFile(join(dir, 'public.asc'), keys.publicKey);
+  const failed = await runCli(['render', '--public-key', join(dir, 'public.asc'), '--context', join(dir, 'ctx')], { env: { CI_REGISTRY: '127.0.0.1:5000' }, extendEnv: false });
+  t.is(failed.exitCode, 2);
+  t.regex(String(failed.stderr), /bundled:mirrors\.yaml\.in:6:31: variable CI_PROJECT_PATH is not set/);
+  await t.throwsAsync(readdir(join(dir, 'ctx/.eic-build')));
+});
