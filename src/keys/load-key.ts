@@ -23,6 +23,8 @@ export interface LoadKeyOptions {
   rotationDays?: number;
 }
 
+const ARMORED_BLOCK = /-----BEGIN PGP [A-Z ]+-----[\s\S]*?-----END PGP [A-Z ]+-----/g;
+
 function isProtected(key: openpgp.Key): boolean {
   return key.isPrivate() && !key.isDecrypted();
 }
@@ -46,7 +48,9 @@ export async function loadKey(input: KeyInput, options: LoadKeyOptions): Promise
   let keys: openpgp.Key[] = [];
   if (input.text.kind === 'armored') {
     try {
-      keys = await openpgp.readKeys({ armoredKeys: input.text.armored });
+      // OpenPGP.js reads only the first armored block; gpg would import them all, so count them all.
+      const blocks = input.text.armored.match(ARMORED_BLOCK) ?? [input.text.armored];
+      for (const block of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
     } catch (error) {
       // OpenPGP.js messages name the packet problem, never key bytes; the redactor covers the rest.
       subject.parseError = error instanceof Error ? error.message : String(error);
