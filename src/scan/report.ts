@@ -163,12 +163,35 @@ export function assembleReport(
       notes.push({ kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message });
     }
   }
-  return {
+  return sanitizeStrings({
     target,
     leaked: findings.length > 0,
     findings,
     notes,
     stats: { layers: results.size, bytesScanned, seconds, images: images.length },
     images: images.map((image) => ({ manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind })),
-  };
+  });
+}
+
+const ARMOR_MARKER = /-----(BEGIN|END) ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----/g;
+const SEXP_MARKER = /\((?:\d+:)?(protected-private-key|private-key|shadowed-private-key)/g;
+
+/**
+ * Defuse key markers in text taken from the image (excerpts, names, commands): the output
+ * redactor censors from a BEGIN marker to its END (or the end of the output), so a bare marker in
+ * one field would otherwise swallow the rest of a JSON report.
+ */
+export function defuseMarkers(text: string): string {
+  return text.replace(ARMOR_MARKER, '[$1 $2]').replace(SEXP_MARKER, '[$1');
+}
+
+function sanitizeStrings<T>(value: T): T {
+  if (typeof value === 'string') return defuseMarkers(value) as T;
+  if (Array.isArray(value)) return value.map(sanitizeStrings) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = sanitizeStrings(inner);
+    return out as T;
+  }
+  return value;
 }

@@ -1,0 +1,31 @@
+// Child process of bench/scan.ts: runs one measurement so that its peak RSS is its own.
+// argv: mode ('scan' | 'gunzip') and target; prints one JSON line.
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { scanTarget } from '../src/scan/index.js';
+
+const [mode, target] = process.argv.slice(2);
+const started = performance.now();
+let detail: Record<string, unknown> = {};
+if (mode === 'gunzip') {
+  let bytes = 0;
+  await pipeline(
+    createReadStream(target!, { highWaterMark: 1 << 20 }),
+    createGunzip({ chunkSize: 1 << 20 }),
+    new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        callback();
+      },
+    }),
+  );
+  detail = { bytes };
+} else {
+  const report = await scanTarget(target!);
+  detail = { leaked: report.leaked, findings: report.findings.length, layers: report.stats.layers, bytes: report.stats.bytesScanned };
+}
+const seconds = (performance.now() - started) / 1000;
+console.log(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, ...detail }));
