@@ -22,57 +22,60 @@ export function isClearsigned(text: string): boolean {
   return text.trimStart().startsWith(CLEARSIGN_HEADER);
 }
 
-function signersOf(signatures: openpgp.Signature[], known: readonly TrustedKey[]): Signer[] {
-  const signers: Signer[] = [];
-  for (const signature of signatures) {
-    for (const packet of signature.packets) {
-      const keyId = packet.issuerKeyID.toHex().toUpperCase();
-      const fpr = packet.issuerFingerprint ? Buffer.from(packet.issuerFingerprint).toString('hex').toUpperCase() : undefined;
-      const owner = known.find((k) => k.keyIds.includes(keyId) || (fpr !== undefined && k.fingerprint === fpr));
-      const signer: Signer = { keyId };
-      if (owner) {
-        signer.fingerprint = owner.fingerprint;
-        signer.userIds = owner.userIds;
-      } else if (fpr) signer.fingerprint = fpr;
-      signers.push(signer);
-    }
-  }
-  return signers;
+function signerOf(keyId: string, fingerprint: string | undefined, known: readonly TrustedKey[]): Signer {
+  const owner = known.find((k) => k.keyIds.includes(keyId) || (fingerprint !== undefined && k.fingerprint === fingerprint));
+  const signer: Signer = { keyId };
+  if (owner) {
+    signer.fingerprint = owner.fingerprint;
+    signer.userIds = owner.userIds;
+  } else if (fingerprint) signer.fingerprint = fingerprint;
+  return signer;
 }
 
 async function check(
   message: openpgp.CleartextMessage | openpgp.Message<Uint8Array>,
-  signatures: openpgp.Signature[],
   trusted: readonly TrustedKey[],
   informational: readonly TrustedKey[],
 ): Promise<SignatureCheck> {
-  const signers = signersOf(signatures, [...trusted, ...informational]);
-  if (signers.length === 0) return { kind: 'unsigned', detail: 'the document carries no signature' };
-  const candidates = trusted.filter((k) => signers.some((s) => k.keyIds.includes(s.keyId)));
-  if (candidates.length === 0) return { kind: 'untrusted-signer', signers };
-  let failure: { detail: string; signer?: Signer } | undefined;
-  for (const key of candidates) {
+  const verificationKeys = trusted.map((k) => k.key);
+  let result: openpgp.VerifyMessageResult<string | Uint8Array>;
+  try {
+    result =
+      message instanceof openpgp.CleartextMessage
+        ? await openpgp.verify({ message, verificationKeys, format: 'utf8', expectSigned: false })
+        : await openpgp.verify({ message, verificationKeys, format: 'binary', expectSigned: false });
+  } catch (error) {
+    return { kind: 'bad-signature', detail: error instanceof Error ? error.message : String(error) };
+  }
+  if (result.signatures.length === 0) return { kind: 'unsigned', detail: 'the document carries no signature' };
+  const untrusted: Signer[] = [];
+  let bad: { detail: string; signer: Signer } | undefined;
+  for (const entry of result.signatures) {
+    const keyId = entry.keyID.toHex().toUpperCase();
+    let fingerprint: string | undefined;
     try {
-      const result =
-        message instanceof openpgp.CleartextMessage
-          ? await openpgp.verify({ message, verificationKeys: key.key, format: 'utf8', expectSigned: false })
-          : await openpgp.verify({ message, verificationKeys: key.key, format: 'binary', expectSigned: false });
-      for (const signature of result.signatures) {
-        const signer = signers.find((s) => s.keyId === signature.keyID.toHex().toUpperCase());
-        try {
-          await signature.verified;
-          return { kind: 'verified', signer: { ...(signer ?? { keyId: signature.keyID.toHex().toUpperCase() }), fingerprint: key.fingerprint, userIds: key.userIds }, text: typeof result.data === 'string' ? Buffer.from(result.data, 'utf8') : (result.data as Uint8Array) };
-        } catch (error) {
-          if (key.keyIds.includes(signature.keyID.toHex().toUpperCase())) {
-            failure = { detail: error instanceof Error ? error.message : String(error), ...(signer ? { signer } : {}) };
-          }
-        }
-      }
+      const packet = (await entry.signature).packets[0];
+      if (packet?.issuerFingerprint) fingerprint = Buffer.from(packet.issuerFingerprint).toString('hex').toUpperCase();
+    } catch {
+      // a malformed signature packet: reported below through `verified`
+    }
+    const signer = signerOf(keyId, fingerprint, [...trusted, ...informational]);
+    const pinned = trusted.find((k) => k.keyIds.includes(keyId));
+    if (!pinned) {
+      untrusted.push(signer);
+      await entry.verified.catch(() => undefined);
+      continue;
+    }
+    try {
+      await entry.verified;
+      const text = typeof result.data === 'string' ? Buffer.from(result.data, 'utf8') : result.data;
+      return { kind: 'verified', signer: { ...signer, fingerprint: pinned.fingerprint, userIds: pinned.userIds }, text };
     } catch (error) {
-      failure = { detail: error instanceof Error ? error.message : String(error) };
+      bad = { detail: error instanceof Error ? error.message : String(error), signer };
     }
   }
-  return { kind: 'bad-signature', detail: failure?.detail ?? 'signature did not verify', ...(failure?.signer ? { signer: failure.signer } : {}) };
+  if (bad) return { kind: 'bad-signature', detail: bad.detail, signer: bad.signer };
+  return { kind: 'untrusted-signer', signers: untrusted };
 }
 
 /**
@@ -87,8 +90,7 @@ export async function verifyClearsigned(text: string, trusted: readonly TrustedK
   } catch (error) {
     return { kind: 'bad-signature', detail: `unreadable clearsigned message: ${error instanceof Error ? error.message : String(error)}` };
   }
-  // The typings omit it, but a CleartextMessage keeps its parsed signature (openpgp.js src/cleartext.js).
-  return check(message, [(message as unknown as { signature: openpgp.Signature }).signature], trusted, informational);
+  return check(message, trusted, informational);
 }
 
 /** Check a binary OpenPGP signed message (the containers/image signature format); `text` is its payload. */
@@ -99,12 +101,5 @@ export async function verifySignedMessage(bytes: Uint8Array, trusted: readonly T
   } catch (error) {
     return { kind: 'bad-signature', detail: `unreadable OpenPGP message: ${error instanceof Error ? error.message : String(error)}` };
   }
-  // One-pass signature packets name the signer before the payload; the trailing signature packets carry the fingerprint.
-  const signaturePackets = message.packets.filterByTag(openpgp.enums.packet.signature) as unknown as openpgp.SignaturePacket[];
-  const signatures = signaturePackets.length > 0 ? [new openpgp.Signature(signaturePackets as unknown as openpgp.PacketList<openpgp.SignaturePacket>)] : [];
-  if (signatures.length === 0) {
-    const onePass = message.packets.filterByTag(openpgp.enums.packet.onePassSignature);
-    if (onePass.length === 0) return { kind: 'unsigned', detail: 'the OpenPGP message carries no signature' };
-  }
-  return check(message, signatures, trusted, informational);
+  return check(message, trusted, informational);
 }

@@ -14,6 +14,7 @@ import {
   formatSignatureManifest,
   formatSimpleSigningPayload,
   parseSignatureManifest,
+  isSignatureTagOf,
   signatureTag,
   type SignatureLayer,
 } from './simple-signing.js';
@@ -42,56 +43,68 @@ export function entryReference(registry: string, repository: string, tag: string
   return `${registry}/${repository}:${tag}`;
 }
 
-async function updateTagSchemeIndex(client: RegistryClient, repository: string, subject: string, signature: Descriptor): Promise<void> {
+/**
+ * Add a referrer to the OCI 1.1 tag-scheme index `sha256-<hex>` (for registries without the
+ * referrers API). Discovery only: verify reads the signature tags, so a lost update here (two
+ * signers at once) costs nothing but is still retried.
+ */
+async function updateTagSchemeIndex(client: RegistryClient, repository: string, subject: string, signature: Descriptor & { annotations?: Record<string, string> }): Promise<void> {
   const tag = subject.replace(':', '-');
-  const existing = await client.findManifest(repository, tag, [MediaTypes.ociIndex]);
-  const manifests = existing ? ((JSON.parse(existing.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? []) : [];
-  const kept = manifests.filter((m) => m.artifactType !== SIGNATURE_ARTIFACT_TYPE);
-  const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...kept, signature] };
-  await client.putManifest(repository, tag, Buffer.from(JSON.stringify(index)), MediaTypes.ociIndex);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await client.findManifest(repository, tag, [MediaTypes.ociIndex]);
+    const manifests = existing ? ((JSON.parse(existing.bytes.toString('utf8')) as { manifests?: (Descriptor & { annotations?: Record<string, string> })[] }).manifests ?? []) : [];
+    const signer = signature.annotations?.[SIGNER_ANNOTATION];
+    const kept = manifests.filter((m) => m.digest !== signature.digest && (m.artifactType !== SIGNATURE_ARTIFACT_TYPE || m.annotations?.[SIGNER_ANNOTATION] !== signer));
+    const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...kept, signature] };
+    await client.putManifest(repository, tag, Buffer.from(JSON.stringify(index)), MediaTypes.ociIndex);
+    const after = await client.findManifest(repository, tag, [MediaTypes.ociIndex]);
+    if (after && (JSON.parse(after.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests?.some((m) => m.digest === signature.digest)) return;
+  }
 }
 
 /** Sign one entry; idempotent, and safe against a concurrent signer (re-reads and retries). */
-export async function signOciEntry(client: RegistryClient, entry: OciEntry, options: SignOciOptions): Promise<SignOutcome> {
+export async function signOciEntry(client: RegistryClient, entry: OciEntry, tags: readonly string[], options: SignOciOptions): Promise<SignOutcome> {
   const { repository, signingKey } = options;
   const manifest = await client.getManifest(repository, entry.tag);
   const subject: Descriptor = { mediaType: manifest.mediaType || MediaTypes.ociManifest, digest: manifest.digest, size: manifest.bytes.length };
   const publicKey = describeKey(signingKey.key.toPublic(), 'signing key');
   const expected = { digest: manifest.digest, repository, tag: entry.tag };
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const existing = await client.findManifest(repository, signatureTag(manifest.digest), [MediaTypes.ociManifest]);
-    const layers = existing ? parseSignatureManifest(existing.bytes).layers : [];
-    if (options.unsignedOnly && layers.length > 0) {
-      return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: 'already signed (--unsigned-only)' };
-    }
-    const ours = layers.filter((l) => l.annotations[SIGNER_ANNOTATION] === signingKey.fingerprint);
-    if (!options.force && ours.length > 0) {
-      const verdicts = await Promise.all(ours.map((l) => checkSignatureLayer(client, repository, l, expected, [publicKey])));
-      if (verdicts.some((v) => v.kind === 'verified')) {
-        return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: `already signed by ${signingKey.fingerprint} (--force re-signs)` };
-      }
-    }
-    const reference = entryReference(client.registry, repository, entry.tag);
-    const payload = formatSimpleSigningPayload(reference, manifest.digest, { creator: `eic-build ${version}`, timestamp: Math.floor(Date.now() / 1000) });
-    const signature = await signSimpleSigningPayload(payload, signingKey.key);
-    const digest = await client.putBlob(repository, signature);
-    const layer: SignatureLayer = {
-      mediaType: SIGNATURE_LAYER_TYPE,
-      digest,
-      size: signature.length,
-      annotations: { [SIGNER_ANNOTATION]: signingKey.fingerprint, [REFERENCE_ANNOTATION]: reference },
-    };
-    const bytes = formatSignatureManifest(subject, [...layers.filter((l) => l.annotations[SIGNER_ANNOTATION] !== signingKey.fingerprint), layer]);
-    const signatureDigest = await client.putManifest(repository, signatureTag(manifest.digest), bytes, MediaTypes.ociManifest);
-    // Another signer may have written the tag between our read and write: re-read and retry if our layer was lost.
-    const after = await client.findManifest(repository, signatureTag(manifest.digest), [MediaTypes.ociManifest]);
-    if (!after || !parseSignatureManifest(after.bytes).layers.some((l) => l.digest === digest)) continue;
-    if (client.hasReferrersApi === false) {
-      await updateTagSchemeIndex(client, repository, manifest.digest, { mediaType: MediaTypes.ociManifest, digest: after.digest, size: after.bytes.length, artifactType: SIGNATURE_ARTIFACT_TYPE });
-    }
-    return { kind: 'signed', id: entry.id, manifestDigest: manifest.digest, signatureDigest, detail: `signed ${manifest.digest} as ${reference}` };
+  const tag = signatureTag(manifest.digest, signingKey.fingerprint);
+  if (options.unsignedOnly && tags.some((t) => isSignatureTagOf(t, manifest.digest))) {
+    return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: 'already signed (--unsigned-only)' };
   }
-  return { kind: 'failed', id: entry.id, manifestDigest: manifest.digest, detail: 'the signature tag kept changing under concurrent signers; run sign again' };
+  const existing = await client.findManifest(repository, tag, [MediaTypes.ociManifest]);
+  if (existing && !options.force) {
+    const layers = parseSignatureManifest(existing.bytes).layers;
+    const verdicts = await Promise.all(layers.map((l) => checkSignatureLayer(client, repository, l, expected, [publicKey])));
+    if (verdicts.some((v) => v.kind === 'verified')) {
+      return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: `already signed by ${signingKey.fingerprint} (--force re-signs)` };
+    }
+  }
+  const reference = entryReference(client.registry, repository, entry.tag);
+  const payload = formatSimpleSigningPayload(reference, manifest.digest, { creator: `eic-build ${version}`, timestamp: Math.floor(Date.now() / 1000) });
+  const signature = await signSimpleSigningPayload(payload, signingKey.key);
+  const digest = await client.putBlob(repository, signature);
+  const layer: SignatureLayer = {
+    mediaType: SIGNATURE_LAYER_TYPE,
+    digest,
+    size: signature.length,
+    annotations: { [SIGNER_ANNOTATION]: signingKey.fingerprint, [REFERENCE_ANNOTATION]: reference },
+  };
+  // One manifest per key under its own tag: a concurrent signer with another key cannot lose ours,
+  // and one with the same key writes an equally valid signature.
+  const bytes = formatSignatureManifest(subject, [layer]);
+  const signatureDigest = await client.putManifest(repository, tag, bytes, MediaTypes.ociManifest);
+  if (client.hasReferrersApi === false) {
+    await updateTagSchemeIndex(client, repository, manifest.digest, {
+      mediaType: MediaTypes.ociManifest,
+      digest: signatureDigest,
+      size: bytes.length,
+      artifactType: SIGNATURE_ARTIFACT_TYPE,
+      annotations: { [SIGNER_ANNOTATION]: signingKey.fingerprint },
+    });
+  }
+  return { kind: 'signed', id: entry.id, manifestDigest: manifest.digest, signatureDigest, detail: `signed ${manifest.digest} as ${reference}` };
 }
 
 /** Sign the entries of an OCI buildcache. */
@@ -106,7 +119,7 @@ export async function signOciMirror(client: RegistryClient, options: SignOciOpti
   }
   const outcomes = await mapLimit(picked, options.concurrency ?? 16, async (entry) => {
     try {
-      return await signOciEntry(client, entry, options);
+      return await signOciEntry(client, entry, tags, options);
     } catch (error) {
       if (!isEicBuildError(error)) throw error;
       return { kind: 'failed' as const, id: entry.id, detail: error.message };

@@ -23,9 +23,19 @@ export const REFERENCE_ANNOTATION = 'dev.eic-build.signature.docker-reference';
 /** The OCI empty config `{}`. */
 export const EMPTY_CONFIG = { mediaType: MediaTypes.ociEmpty, digest: sha256Digest('{}'), size: 2 };
 
-/** Tag under which the signatures of `digest` live (cosign's scheme, so registries without the referrers API work). */
-export function signatureTag(digest: string): string {
-  return `${digest.replace(':', '-')}.sig`;
+/**
+ * Tag under which one key's signature of `digest` lives: cosign's `sha256-<hex>.sig` scheme (so
+ * registries without the referrers API work) with the signer's long key ID inserted, so that
+ * signers with different keys never overwrite each other (a registry has no compare-and-swap).
+ */
+export function signatureTag(digest: string, fingerprint: string): string {
+  return `${digest.replace(':', '-')}.${fingerprint.slice(-16).toUpperCase()}.sig`;
+}
+
+/** True when `tag` is an eic-build signature tag of `digest` (any key). */
+export function isSignatureTagOf(tag: string, digest: string): boolean {
+  const prefix = `${digest.replace(':', '-')}.`;
+  return tag.startsWith(prefix) && /^[0-9A-F]{16}\.sig$/.test(tag.slice(prefix.length));
 }
 
 /** The payload bytes to sign for an image manifest digest and its docker reference. */

@@ -8,7 +8,7 @@ import {
   SIGNATURE_ARTIFACT_TYPE,
   parseSignatureManifest,
   parseSimpleSigningPayload,
-  signatureTag,
+  isSignatureTagOf,
   splitDockerReference,
   type SignatureLayer,
 } from './simple-signing.js';
@@ -32,10 +32,16 @@ export interface OciEntry {
   tag: string;
 }
 
-/** The signature layers stored for a digest: the cosign-style tag first, then the referrers API. */
-export async function findSignatureLayers(client: RegistryClient, repository: string, digest: string): Promise<SignatureLayer[]> {
-  const byTag = await client.findManifest(repository, signatureTag(digest), [MediaTypes.ociManifest]);
-  if (byTag) return parseSignatureManifest(byTag.bytes).layers;
+/**
+ * The signature layers stored for a digest: through the signature tags found in `tags` (the
+ * repository's tag list), else through the referrers API (e.g. after a copy that kept only referrers).
+ */
+export async function findSignatureLayers(client: RegistryClient, repository: string, digest: string, tags: readonly string[]): Promise<SignatureLayer[]> {
+  const signatureTags = tags.filter((tag) => isSignatureTagOf(tag, digest));
+  if (signatureTags.length > 0) {
+    const manifests = await Promise.all(signatureTags.map((tag) => client.findManifest(repository, tag, [MediaTypes.ociManifest])));
+    return manifests.flatMap((m) => (m ? parseSignatureManifest(m.bytes).layers : []));
+  }
   const referrers = await client.getReferrers(repository, digest, SIGNATURE_ARTIFACT_TYPE);
   const layers: SignatureLayer[] = [];
   for (const descriptor of referrers.manifests) {
@@ -92,7 +98,12 @@ export async function checkSignatureLayer(
 }
 
 /** Verify one OCI buildcache entry (`<tag>` → manifest → eic-build signature). */
-export async function verifyOciEntry(client: RegistryClient, entry: OciEntry, options: Pick<VerifyOciOptions, 'repository' | 'trusted' | 'deep'>): Promise<EntryResult> {
+export async function verifyOciEntry(
+  client: RegistryClient,
+  entry: OciEntry,
+  tags: readonly string[],
+  options: Pick<VerifyOciOptions, 'repository' | 'trusted' | 'deep'>,
+): Promise<EntryResult> {
   const { repository, trusted } = options;
   const location = `${client.registry}/${repository}:${entry.tag}`;
   let manifest;
@@ -104,8 +115,8 @@ export async function verifyOciEntry(client: RegistryClient, entry: OciEntry, op
   }
   if (!manifest) return { kind: 'missing-blob', id: entry.id, location, detail: `tag ${entry.tag} has no manifest` };
   const base = { id: entry.id, location, manifestDigest: manifest.digest, reference: `${client.registry}/${repository}@${manifest.digest}` };
-  const layers = await findSignatureLayers(client, repository, manifest.digest);
-  if (layers.length === 0) return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (tag ${signatureTag(manifest.digest)} absent)` };
+  const layers = await findSignatureLayers(client, repository, manifest.digest, tags);
+  if (layers.length === 0) return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (no tag ${manifest.digest.replace(':', '-')}.<KEYID>.sig, no referrer)` };
   const verdicts = await Promise.all(layers.map((layer) => checkSignatureLayer(client, repository, layer, { digest: manifest.digest, repository, tag: entry.tag }, trusted)));
   const good = verdicts.find((v) => v.kind === 'verified');
   if (!good) {
@@ -167,7 +178,7 @@ export async function verifyOciMirror(client: RegistryClient, options: VerifyOci
   const tags = await client.listTags(options.repository);
   if (tags.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
   const { picked, missing } = selectOciEntries(tags, options.specs);
-  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, options));
+  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, tags, options));
   for (const selector of missing) {
     entries.push({ kind: 'not-found', id: selector, location: `${client.registry}/${options.repository}`, detail: `no tag ${spackTag(selector)} in the mirror` });
   }
