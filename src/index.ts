@@ -21,3 +21,4 @@ export {
   type GeneratedKey,
   type TempSecretFile,
 } from './keys/index.js';
+export { scanTarget, formatReport, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';

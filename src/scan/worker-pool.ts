@@ -13,18 +13,31 @@ export interface LayerTask {
   job: LayerScanJob;
 }
 
-/** How many workers: EIC_BUILD_SCAN_WORKERS overrides (0 = main thread only). */
-export function workerCount(tasks: number, env: NodeJS.ProcessEnv = process.env): number {
+/** Below this many blob bytes in all, starting workers costs more than it saves. */
+const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
+
+/** How many workers for blobs of these sizes: EIC_BUILD_SCAN_WORKERS overrides (0 = main thread only). */
+export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.env): number {
   const forced = env.EIC_BUILD_SCAN_WORKERS;
-  if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), tasks);
+  if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), sizes.length);
   const cores = availableParallelism();
-  if (tasks <= 1 || cores <= 1) return 0;
-  return Math.min(cores, tasks);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  if (sizes.length <= 1 || cores <= 1 || total < PARALLEL_THRESHOLD) return 0;
+  return Math.min(cores, sizes.length);
 }
 
-// Under tsx (tests, CLI from source) this module is a .ts file and so is the worker; workers
-// inherit execArgv (`--import tsx`), so the .ts entry loads there too.
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './layer-worker.ts' : './layer-worker.js', import.meta.url);
+// Under tsx (tests, CLI from source) this module is a .ts file and so is the worker entry. Node 20
+// workers inherit execArgv but do not run its `--import tsx` hooks, so a .ts worker first
+// registers tsx itself; compiled (dist/*.js) the worker entry loads directly.
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSource ? './layer-worker.ts' : './layer-worker.js', import.meta.url);
+
+function startWorker(): Worker {
+  if (!fromSource) return new Worker(workerUrl);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(bootstrap, { eval: true });
+}
 
 function rebuildError(error: { code: string | null; message: string; hint: string | null }): Error {
   if (error.code) return new EicBuildError(error.code as ErrorCode, error.message, error.hint ? { hint: error.hint } : {});
@@ -33,7 +46,7 @@ function rebuildError(error: { code: string | null; message: string; hint: strin
 
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
-  const count = workerCount(tasks.length, env);
+  const count = workerCount(tasks.map((task) => task.location.size), env);
   if (count === 0) {
     const results: LayerScanResult[] = [];
     for (const task of tasks) results.push(await scanLayerBlob(openBlobLocation(task.location), task.job, createContentScanner));
@@ -55,7 +68,7 @@ export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = pr
         worker.postMessage({ id, location: tasks[id]!.location, job: tasks[id]!.job } satisfies WorkerRequest);
       };
       for (let i = 0; i < count; i++) {
-        const worker = new Worker(workerUrl);
+        const worker = startWorker();
         workers.push(worker);
         worker.on('message', (response: WorkerResponse) => {
           if (failed) return;

@@ -143,7 +143,7 @@ test('a damaged file that looks compressed is a note, the layer still scans', as
 async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: string, pattern: RegExp) {
   const error = await t.throwsAsync(promise);
   t.true(error instanceof EicBuildError, String(error));
-  t.is((error as EicBuildError).code, code);
+  t.is((error as EicBuildError).code as string, code);
   t.regex(error!.message, pattern);
 }
 

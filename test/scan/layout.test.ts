@@ -58,7 +58,7 @@ test('an index with two platforms and attestation manifests (nested index) lists
 async function expectError(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: string, pattern: RegExp) {
   const error = await t.throwsAsync(promise);
   t.true(error instanceof EicBuildError, String(error));
-  t.is((error as EicBuildError).code, code, error!.message);
+  t.is((error as EicBuildError).code as string, code, error!.message);
   t.regex(error!.message, pattern);
 }
 
