@@ -36,6 +36,8 @@ export interface BuildOptions {
   signingKeyFile: string | undefined;
   ephemeralKey: boolean;
   strict: boolean;
+  /** Private keys inherited from the base image block the build too. */
+  strictScan: boolean;
   destination: Destination;
   /** True when the user chose the destination; false when it is the default (load). */
   destinationExplicit: boolean;
@@ -64,6 +66,7 @@ export const BUILD_FLAGS: Options = {
   'signing-key': { type: 'string' },
   'ephemeral-key': { type: 'boolean' },
   strict: { type: 'boolean' },
+  'strict-scan': { type: 'boolean' },
   push: { type: 'boolean' },
   load: { type: 'boolean' },
   output: { type: 'string', short: 'o', multiple: true },
@@ -137,6 +140,7 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     signingKeyFile: single(values['signing-key']),
     ephemeralKey: Boolean(values['ephemeral-key']),
     strict: Boolean(values.strict),
+    strictScan: Boolean(values['strict-scan']),
     destination,
     destinationExplicit: chosen.length > 0,
     builder: single(values.builder),
@@ -168,6 +172,8 @@ options (docker buildx spellings):
   --signing-key FILE         armored secret key (default: $SPACK_SIGNING_KEY)
   --ephemeral-key            throw-away key held in memory (local builds)
   --strict                   key warnings (age, expiry, size) fail the build
+  --strict-scan              also fail on private keys inherited from the base image's layers
+                             (by default those are reported; the signing key itself always fails)
   --push | --load | -o SPEC  destination (mutually exclusive; default --load)
   --builder NAME             buildx builder instance
   --metadata-file FILE       write build metadata JSON (containerimage.digest, ...)

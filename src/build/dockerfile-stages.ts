@@ -85,3 +85,41 @@ export function stageClosure(stages: DockerfileStage[], target: number): Dockerf
   visit(target);
   return stages.filter((s) => needed.has(s.index));
 }
+
+/** Pure: `ARG NAME[=default]` lines before the first FROM (the only ARGs a FROM line can use). */
+export function parseGlobalArgs(text: string): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const line of logicalLines(text)) {
+    if (/^FROM\s/i.test(line)) break;
+    const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/i.exec(line);
+    if (arg) args[arg[1]!] = (arg[2] ?? '').trim().replace(/^"(.*)"$/, '$1');
+  }
+  return args;
+}
+
+/** Pure: expand `$NAME`, `${NAME}` and `${NAME:-default}` as a FROM line does. */
+export function expandFromArgs(text: string, args: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, def: string | undefined, b: string | undefined) => {
+    const name = (a ?? b)!;
+    const value = args[name];
+    return value !== undefined && value !== '' ? value : (def ?? '');
+  });
+}
+
+/**
+ * Pure: the external image the target stage finally builds on (following FROM <stage> chains), with
+ * build args applied; `scratch` when it starts from nothing; undefined when there is no such stage.
+ */
+export function externalBaseOf(stages: DockerfileStage[], target: number, args: Record<string, string>): string | undefined {
+  let stage = stages[target];
+  const seen = new Set<number>();
+  while (stage && !seen.has(stage.index)) {
+    seen.add(stage.index);
+    const base = expandFromArgs(stage.base, args);
+    const lower = base.toLowerCase();
+    const parent = stages.find((s) => s.index < stage!.index && s.name === lower);
+    if (!parent) return base;
+    stage = parent;
+  }
+  return undefined;
+}

@@ -12,7 +12,7 @@ import { writeTempSecretFile, type TempSecretFile } from '../keys/temp-secret-fi
 import type { BuildOptions } from './build-options.js';
 import { assertCapabilities, capabilitiesOf, effectiveProvenance, type Capabilities } from './capabilities.js';
 import { assertContextHasNoKey } from './context-check.js';
-import { parseDockerfileStages } from './dockerfile-stages.js';
+import { externalBaseOf, parseDockerfileStages, parseGlobalArgs, targetStageIndex } from './dockerfile-stages.js';
 import { attr } from './flags.js';
 import {
   buildInvocation,
@@ -32,6 +32,7 @@ import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js
 import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
 import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
 import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
+import { describeInherited, gateFindings, type GateFinding, type GateResult } from './scan-gate.js';
 
 /** The signing key as the pipeline needs it (src/keys SigningKey fits). */
 export interface PipelineKey {
@@ -46,7 +47,7 @@ export interface PipelineKey {
 /** The scan report as the pipeline needs it (src/scan ScanReport fits). */
 export interface PipelineScanReport {
   leaked: boolean;
-  findings: unknown[];
+  findings: GateFinding[];
   stats: { layers: number; bytesScanned: number; seconds: number };
   images: { configDigest: string; manifestDigest: string | null }[];
 }
@@ -70,6 +71,10 @@ export interface PipelineDeps {
 export interface ScannedImage {
   item: ScanItem;
   report: PipelineScanReport;
+  /** The publish gate's reading of the report. */
+  gate: GateResult;
+  /** The external base image whose layers count as inherited (undefined: none known). */
+  baseImage: string | undefined;
   /** Image ID / config digest (single-platform images). */
   configDigest: string | undefined;
 }
@@ -184,8 +189,10 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       progress,
       provenance: effectiveProvenance(options, caps),
     };
-    const stages = parseDockerfileStages(await readFile(dockerfile, 'utf8'));
+    const dockerfileText = await readFile(dockerfile, 'utf8');
+    const stages = parseDockerfileStages(dockerfileText);
     const items = planScans(stages, options.target, options.cacheTo);
+    const fromArgs = { ...parseGlobalArgs(dockerfileText), ...Object.fromEntries(run.base.buildArgs.map((a) => [a.name, a.value])) };
 
     const scanned: ScannedImage[] = [];
     let finalArtifact: { configDigest: string | undefined; layoutDir?: string; archive?: string } | undefined;
@@ -194,13 +201,20 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
       const report = await deps.scan(built.scanTarget, [key.identity]);
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
-      scanned.push({ item, report, configDigest });
+      const targetIndex = targetStageIndex(stages, item.target);
+      const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);
+      const baseLayers = route.kind === 'oci-layout' ? new Set<string>() : await baseLayerDigests(client.docker, baseImage, io.env);
+      const gate = gateFindings(report.findings, baseLayers, options.strictScan);
+      scanned.push({ item, report, gate, baseImage, configDigest });
+      if (gate.inherited.length && !gate.blocking.length) {
+        say(io, options.progress, `note: ${gate.inherited.length} private key finding(s) were already in the base image ${baseImage} and are not this build's signing key (not blocking; --strict-scan blocks them):\n  ${describeInherited(gate.inherited).join('\n  ')}`);
+      }
       if (item.reason === 'final-image') finalArtifact = { ...built, configDigest };
-      if (report.leaked) break; // nothing more needs building: nothing will be published
+      if (gate.blocking.length) break; // nothing more needs building: nothing will be published
     }
 
     const decision = decidePublish(
-      scanned.map((s) => ({ item: s.item, leaked: s.report.leaked })),
+      scanned.map((s) => ({ item: s.item, leaked: s.gate.blocking.length > 0 })),
       options.destination,
       options.cacheTo,
     );
@@ -286,14 +300,23 @@ async function prepareSources(
 ): Promise<RenderedFiles> {
   // The public key is a non-secret context file (the renderer's layout): a new key changes it.
   const publicFile = join(contextDir, layout.publicContextPath);
-  await mkdir(dirname(publicFile), { recursive: true });
-  await writeFile(join(dirname(publicFile), '.gitignore'), '# written by eic-build build\n*\n');
-  await writeFile(publicFile, key.armoredPublicKey);
-  const userDockerfile = options.file ? resolve(options.file) : config.build.dockerfile;
+  const writePublicKey = async () => {
+    await mkdir(dirname(publicFile), { recursive: true });
+    await writeFile(join(dirname(publicFile), '.gitignore'), '# written by eic-build build\n*\n');
+    await writeFile(publicFile, key.armoredPublicKey);
+  };
+  // As buildx: --file, else the config's build.dockerfile; without a config file CONTEXT/Dockerfile
+  // when there is one. A config without build.dockerfile (or nothing at all) renders the templates.
+  const contextDockerfile = join(contextDir, 'Dockerfile');
+  const userDockerfile = options.file
+    ? resolve(options.file)
+    : (config.build.dockerfile ?? (!config.file && (await stat(contextDockerfile).catch(() => undefined))?.isFile() ? contextDockerfile : undefined));
   if (userDockerfile) {
     if (!(await stat(userDockerfile).catch(() => undefined))?.isFile()) {
       throw new EicBuildError('input-not-found', `Dockerfile ${userDockerfile} does not exist`, { hint: config.file ? `check build.dockerfile in ${config.file} or --file.` : 'check --file.' });
     }
+    // A user Dockerfile gets the public key file only if it reads it (no stray files otherwise).
+    if ((await readFile(userDockerfile, 'utf8')).includes(layout.publicContextPath)) await writePublicKey();
     return { dockerfile: userDockerfile, mirrorsFile: undefined };
   }
   if (!deps.render) {
@@ -301,6 +324,7 @@ async function prepareSources(
       hint: 'pass --file Dockerfile, or set build.dockerfile in eic-build.yaml.',
     });
   }
+  await writePublicKey();
   const outDir = dirname(publicFile);
   return deps.render({ configFile: config.file, configText: config.renderText, outDir, key, env, layout });
 }
@@ -388,6 +412,18 @@ async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scan
   const layoutDir = join(run.work, `layout-${n}`);
   await invoke(run, item.target, { kind: 'oci-layout', dest: layoutDir }, what);
   return { scanTarget: `oci:${layoutDir}`, configDigest: undefined, layoutDir };
+}
+
+/** Layer digests (diff IDs) of the base image in the engine; empty when unknown or scratch. */
+async function baseLayerDigests(docker: string, image: string | undefined, env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (!image || image === 'scratch') return new Set();
+  const result = await runClient(docker, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { baseEnv: env, mode: 'silent' });
+  if (result.exitCode !== 0) return new Set();
+  try {
+    return new Set(JSON.parse(result.stdout.trim()) as string[]);
+  } catch {
+    return new Set();
+  }
 }
 
 async function rootDigest(layoutDir: string): Promise<string | undefined> {

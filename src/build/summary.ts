@@ -11,7 +11,9 @@ export function formatSummary(result: PipelineResult): string {
   const scannedLine = `${result.scanned.length} image(s), ${totals.layers} layer(s), ${megabytes(totals.bytesScanned)} scanned in ${totals.seconds.toFixed(1)} s`;
   const key = `${result.key.fingerprint} (${result.key.source})`;
   if (result.kind === 'leak') {
-    const leaking = result.scanned.filter((s) => s.report.leaked).map((s) => (s.item.target ? `stage '${s.item.target}'` : 'the image'));
+    const leaking = result.scanned
+      .filter((s) => s.gate.blocking.length)
+      .map((s) => `${s.item.target ? `stage '${s.item.target}'` : 'the image'}: ${s.gate.blocking.length} blocking finding(s) (${s.gate.blocking.map((f) => `${f.detector} in ${f.path ?? f.source}${f.matchesPublicKey ? ', THE SIGNING KEY' : ''}`).filter((v, i, a) => a.indexOf(v) === i).join('; ')})`);
     return [
       'eic-build: LEAK: private key material found; nothing was pushed, loaded or exported.',
       `  leaking  ${leaking.join(', ')}`,
@@ -21,6 +23,7 @@ export function formatSummary(result: PipelineResult): string {
       '',
     ].join('\n');
   }
+  const inherited = result.scanned.reduce((n, s) => n + s.gate.inherited.length, 0);
   const destination = result.destination.kind === 'push' ? 'pushed' : result.destination.kind === 'load' ? 'loaded into the engine' : `written (--output type=${result.destination.spec.type})`;
   return [
     `eic-build: clean: ${destination}`,
@@ -29,6 +32,7 @@ export function formatSummary(result: PipelineResult): string {
     `  tags     ${result.tags.length ? result.tags.join(', ') : '(none)'}`,
     `  key      ${key}`,
     `  scanned  ${scannedLine}`,
+    ...(inherited ? [`  note     ${inherited} private key finding(s) inherited from the base image, not the signing key (--strict-scan blocks them)`] : []),
     '  verdict  clean',
     '',
   ].join('\n');
@@ -42,7 +46,15 @@ export function summaryJson(result: PipelineResult, scanJson: (index: number) =>
     keyFingerprint: result.key.fingerprint,
     keySource: result.key.source,
     stats: { images: result.scanned.length, layers: totals.layers, bytesScanned: totals.bytesScanned, seconds: totals.seconds },
-    scans: result.scanned.map((s, i) => ({ target: s.item.target ?? null, reason: s.item.reason, leaked: s.report.leaked, configDigest: s.configDigest ?? null, report: scanJson(i) })),
+    scans: result.scanned.map((s, i) => ({
+      target: s.item.target ?? null,
+      reason: s.item.reason,
+      blocking: s.gate.blocking.length,
+      inheritedFromBase: s.gate.inherited.length,
+      baseImage: s.baseImage ?? null,
+      configDigest: s.configDigest ?? null,
+      report: scanJson(i),
+    })),
   };
   if (result.kind === 'leak') return { ...base, pushed: false };
   return {

@@ -1,0 +1,213 @@
+import test from 'ava';
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey } from '../../src/keys/generate-key.js';
+import { runCli, repoRoot } from '../helpers/cli.js';
+import { ensureBusyboxImage, ensureDebianGnupgImage, BUSYBOX_IMAGE } from '../helpers/images.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+// The real pipeline against the real engine (docker 20.10's built-in BuildKit here), a real
+// registry on loopback, and a key generated now. Nothing is mocked.
+
+const DOCKER = '/usr/bin/docker';
+// The example declares this base image (eic-build.yaml); the suite's shared image has the same
+// packages, so tagging it spares CI a second debootstrap. A fresh machine gets it from the example config.
+const EXAMPLE_BASE = 'eic-build/bookworm-gnupg:1';
+
+let registry: TestRegistry;
+let work: string;
+let keyFile: string;
+let keyLines: string[];
+
+test.before(async () => {
+  const shared = await ensureDebianGnupgImage();
+  if ((await execa(DOCKER, ['image', 'inspect', EXAMPLE_BASE], { reject: false })).exitCode !== 0) {
+    await execa(DOCKER, ['tag', shared, EXAMPLE_BASE]);
+  }
+  await ensureBusyboxImage();
+  registry = await startRegistry();
+  work = await mkdtemp(join(tmpdir(), 'eic-build-build-test-'));
+  const key = await generateKey({ name: 'eic-build build test key' });
+  keyFile = join(work, 'signing-key.asc');
+  await writeFile(keyFile, key.armoredSecretKey, { mode: 0o600 });
+  // Any of these in a log, argv or file means the key escaped.
+  keyLines = key.armoredSecretKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+});
+
+test.after.always(async () => {
+  await registry?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function containsKey(text: string): boolean {
+  return keyLines.some((line) => text.includes(line));
+}
+
+/** Sample the process list while `run` is in flight. */
+async function sampleProcessList<T>(run: Promise<T>): Promise<{ result: T; samples: string[] }> {
+  const samples: string[] = [];
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const ps = await execa('ps', ['-eo', 'args'], { reject: false });
+      samples.push(String(ps.stdout));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const result = await run;
+  done = true;
+  await sampler;
+  return { result, samples };
+}
+
+/** Files under os.tmpdir() changed since `since` (bounded), to check none holds the key. */
+async function recentTempFiles(since: number): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, depth: number) => {
+    if (depth > 4 || out.length > 5000) return;
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path, depth + 1);
+      else if (entry.isFile()) {
+        const info = await stat(path).catch(() => undefined);
+        if (info && info.mtimeMs >= since && info.size < 1_000_000) out.push(path);
+      }
+    }
+  };
+  await walk(tmpdir(), 0);
+  return out;
+}
+
+async function catalog(): Promise<string[]> {
+  const response = await fetch(`${registry.url}/v2/_catalog`);
+  return ((await response.json()) as { repositories: string[] }).repositories;
+}
+
+test.serial('[integration] the example builds clean, is pushed, and the registry serves exactly the scanned image', async (t) => {
+  const project = join(work, 'signed-artifacts');
+  await cp(join(repoRoot, 'examples/signed-artifacts'), project, { recursive: true, filter: (src) => !src.includes('.eic-build') });
+  const tag = `${registry.host}/eic-build-example:it`;
+  const metadataFile = join(work, 'metadata.json');
+  const started = Date.now();
+  const tempBefore = new Set(await readdir(tmpdir()));
+  const { result, samples } = await sampleProcessList(
+    runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], {
+      env: { CI: 'true' },
+    }),
+  );
+  const log = `${String(result.stdout)}\n${String(result.stderr)}`;
+  t.is(result.exitCode, 0, log);
+  t.regex(String(result.stderr), /verdict {2}clean/);
+  t.regex(String(result.stderr), /Good signature|verified 2 artifact/);
+
+  // The digests: metadata ↔ registry ↔ scanned image.
+  const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, string>;
+  const response = await fetch(`${registry.url}/v2/eic-build-example/manifests/it`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+  });
+  const manifestBytes = Buffer.from(await response.arrayBuffer());
+  const servedDigest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
+  t.is(metadata['containerimage.digest'], servedDigest);
+  const servedConfig = (JSON.parse(manifestBytes.toString()) as { config: { digest: string } }).config.digest;
+  t.is(metadata['containerimage.config.digest'], servedConfig);
+  t.is(metadata['image.name'], tag);
+  // The scanned image is the one the engine holds under the tag (its ID is the config digest).
+  const imageId = (await execa(DOCKER, ['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
+  t.is(imageId, servedConfig);
+  t.true(String(result.stderr).includes(`image    ${servedConfig}`));
+
+  // The runtime stage verifies with the public key alone.
+  const run = await execa(DOCKER, ['run', '--rm', tag], { reject: false, all: true });
+  t.is(run.exitCode, 0, String(run.all));
+  t.regex(String(run.all), /verified 2 artifact\(s\)/);
+
+  // The key never in argv, the log, or any file left in the temp directory.
+  t.true(samples.length > 3, 'the process list was sampled during the build');
+  t.false(samples.some(containsKey), 'key text in the process list');
+  t.false(containsKey(log), 'key text in the build log');
+  const leftovers = [...(await readdir(tmpdir()))].filter((name) => !tempBefore.has(name) && /^eic-build-(secret|run)-/.test(name));
+  t.deepEqual(leftovers, []);
+  for (const file of await recentTempFiles(started)) {
+    if (file.startsWith(work)) continue; // the test's own key file
+    const text = await readFile(file, 'latin1').catch(() => '');
+    t.false(containsKey(text), `key text in ${file}`);
+  }
+  // The scan tag is gone; the user's tag is the only name of the image.
+  const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}'])).stdout;
+  t.false(images.includes('eic-build-scan/'));
+});
+
+test.serial('[integration] a leaking Dockerfile is stopped before the push: exit 1, the report, nothing reaches the registry', async (t) => {
+  const project = join(work, 'leaky');
+  await mkdir(project, { recursive: true });
+  // The classic mistake: copying the mounted secret into the image.
+  await writeFile(
+    join(project, 'Dockerfile'),
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true cp /run/secrets/spack-signing-key /root/signing-key.asc\n`,
+  );
+  const tag = `${registry.host}/leaky:it`;
+  const metadataFile = join(work, 'leaky-metadata.json');
+  const result = await runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], { env: { CI: 'true' } });
+  const log = `${String(result.stdout)}\n${String(result.stderr)}`;
+  t.is(result.exitCode, 1, log);
+  t.regex(String(result.stdout), /root\/signing-key\.asc/);
+  t.regex(String(result.stderr), /LEAK: private key material found; nothing was pushed/);
+  t.false(containsKey(log), 'the report must not echo key bytes');
+  t.false((await catalog()).includes('leaky'));
+  t.is((await execa(DOCKER, ['image', 'inspect', tag], { reject: false })).exitCode, 1, 'the leaking image must not carry the user tag');
+  t.false(existsSync(metadataFile));
+  const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}'])).stdout;
+  t.false(images.includes('eic-build-scan/'));
+});
+
+test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with eic-build and scans clean', async (t) => {
+  if (!existsSync(join(repoRoot, 'dist/cli.js'))) {
+    t.fail('dist/ is missing: run npm ci (its prepare script builds dist/) before the integration tests');
+    return;
+  }
+  // A base with node and a docker client, derived from the shared Debian image (no debootstrap here).
+  const baseContext = join(work, 'frontend-base');
+  await mkdir(baseContext, { recursive: true });
+  await cp(process.execPath, join(baseContext, 'node'));
+  await cp(DOCKER, join(baseContext, 'docker'));
+  await writeFile(join(baseContext, 'Dockerfile'), `FROM eic-build-test/bookworm-gnupg:1\nCOPY node docker /usr/local/bin/\n`);
+  const base = 'eic-build-test/frontend-base:1';
+  await execa(DOCKER, ['build', '-q', '-t', base, baseContext], { env: { DOCKER_BUILDKIT: '1' } });
+
+  const tag = 'eic-build-test/frontend:it';
+  const result = await runCli(['build', '.', '--file', 'Dockerfile.frontend', '--build-arg', `BASE_IMAGE=${base}`, '--ephemeral-key', '--load', '--tag', tag, '--progress', 'json'], {
+    env: { CI: 'true' },
+  });
+  t.is(result.exitCode, 0, `${String(result.stdout).slice(-4000)}\n${String(result.stderr).slice(-4000)}`);
+  const summary = JSON.parse(String(result.stdout)) as { verdict: string; stats: { layers: number }; scans: { leaked: boolean }[] };
+  t.is(summary.verdict, 'clean');
+  t.true(summary.stats.layers > 0);
+  const version = await execa(DOCKER, ['run', '--rm', tag, '--version'], { reject: false, all: true });
+  t.is(version.exitCode, 0, String(version.all));
+  t.regex(String(version.stdout), /^\d+\.\d+\.\d+/);
+});
+
+test('[integration] doctor reports the usable client and its capabilities as JSON', async (t) => {
+  const result = await runCli(['doctor', '--format', 'json']);
+  t.is(result.exitCode, 0, String(result.stderr));
+  const json = JSON.parse(String(result.stdout)) as { usable: boolean; client: { kind: string }; capabilities: { secretEnv: boolean } };
+  t.true(json.usable);
+  t.truthy(json.client.kind);
+  t.is(typeof json.capabilities.secretEnv, 'boolean');
+});
+
+test('build --help and usage errors exit as documented', async (t) => {
+  const help = await runCli(['build', '--help']);
+  t.is(help.exitCode, 0);
+  t.regex(String(help.stdout), /--ephemeral-key/);
+  const bad = await runCli(['build', '--push', '--load']);
+  t.is(bad.exitCode, 2);
+  t.regex(String(bad.stderr), /mutually exclusive/);
+  const max = await runCli(['build', '--provenance', 'mode=max']);
+  t.is(max.exitCode, 2);
+  t.regex(String(max.stderr), /build-arg/);
+});
