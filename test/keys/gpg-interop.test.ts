@@ -102,42 +102,44 @@ test('key inspect --format json and export-public on the seed key: facts out, se
   t.deepEqual(parseColons((await gpg(pubHome, ['--with-colons', '-k'])).stdout).fingerprints, seed.colons.fingerprints);
 });
 
-test('key generate output imports into gpg, gpg clearsigns with it, and the signature verifies in gpg and OpenPGP.js', async (t) => {
-  const dir = await tempDir(t);
-  const keyFile = join(dir, 'signing.asc');
-  const generated = await runCli(['key', 'generate', '--name', 'Interop Test', '--email', 'interop@example.org', '--output', keyFile]);
-  t.is(generated.exitCode, 0, String(generated.stderr));
-  const fingerprint = /fingerprint: ([0-9A-F]{40})/.exec(String(generated.stdout))?.[1];
-  t.truthy(fingerprint);
-  t.regex(String(generated.stdout), new RegExp(`public key:  ${join(dir, 'signing.pub.asc')}`));
+for (const algorithm of ['ed25519', 'rsa4096']) {
+  test(`key generate --algorithm ${algorithm}: imports into gpg, gpg clearsigns with it, the signature verifies in gpg and OpenPGP.js`, async (t) => {
+    const dir = await tempDir(t);
+    const keyFile = join(dir, 'signing.asc');
+    const generated = await runCli(['key', 'generate', '--algorithm', algorithm, '--name', 'Interop Test', '--email', 'interop@example.org', '--output', keyFile]);
+    t.is(generated.exitCode, 0, String(generated.stderr));
+    const fingerprint = /fingerprint: ([0-9A-F]{40})/.exec(String(generated.stdout))?.[1];
+    t.truthy(fingerprint);
+    t.regex(String(generated.stdout), new RegExp(`public key:  ${join(dir, 'signing.pub.asc')}`));
 
-  // Sign as Spack does: import the secret key, then gpg --clearsign.
-  const signHome = await makeGpgHome(t);
-  await gpg(signHome, ['--import', keyFile]);
-  t.is(await firstSecretFingerprint(signHome), fingerprint!);
-  const manifest = join(dir, 'zlib-1.3.1-abcdef.spec.manifest.json');
-  await writeFile(manifest, '{"version":3,"data":[]}\n');
-  await gpg(signHome, ['--pinentry-mode', 'error', '--local-user', fingerprint!, '--clearsign', '--output', `${manifest}.sig`, manifest]);
-  const signed = await readFile(`${manifest}.sig`, 'utf8');
-  t.regex(signed, /BEGIN PGP SIGNED MESSAGE/);
+    // Sign as Spack does: import the secret key, then gpg --clearsign.
+    const signHome = await makeGpgHome(t);
+    await gpg(signHome, ['--import', keyFile]);
+    t.is(await firstSecretFingerprint(signHome), fingerprint!);
+    const manifest = join(dir, 'zlib-1.3.1-abcdef.spec.manifest.json');
+    await writeFile(manifest, '{"version":3,"data":[]}\n');
+    await gpg(signHome, ['--pinentry-mode', 'error', '--local-user', fingerprint!, '--clearsign', '--output', `${manifest}.sig`, manifest]);
+    const signed = await readFile(`${manifest}.sig`, 'utf8');
+    t.regex(signed, /BEGIN PGP SIGNED MESSAGE/);
 
-  // Verify with the exported public key only, in a fresh gpg home...
-  const publicFile = join(dir, 'exported.pub.asc');
-  const exported = await runCli(['key', 'export-public', keyFile, '--output', publicFile]);
-  t.is(exported.exitCode, 0, String(exported.stderr));
-  const verifyHome = await makeGpgHome(t);
-  await gpg(verifyHome, ['--import', publicFile]);
-  t.is((await gpg(verifyHome, ['-K', '--with-colons'])).stdout.trim(), '', 'the verifying keyring holds no secret key');
-  const verified = await gpg(verifyHome, ['--status-fd', '1', '--verify', `${manifest}.sig`]);
-  t.regex(verified.stdout, new RegExp(`VALIDSIG ${fingerprint}`));
+    // Verify with the exported public key only, in a fresh gpg home...
+    const publicFile = join(dir, 'exported.pub.asc');
+    const exported = await runCli(['key', 'export-public', keyFile, '--output', publicFile]);
+    t.is(exported.exitCode, 0, String(exported.stderr));
+    const verifyHome = await makeGpgHome(t);
+    await gpg(verifyHome, ['--import', publicFile]);
+    t.is((await gpg(verifyHome, ['-K', '--with-colons'])).stdout.trim(), '', 'the verifying keyring holds no secret key');
+    const verified = await gpg(verifyHome, ['--status-fd', '1', '--verify', `${manifest}.sig`]);
+    t.regex(verified.stdout, new RegExp(`VALIDSIG ${fingerprint}`));
 
-  // ...and in OpenPGP.js.
-  const publicKey = await openpgp.readKey({ armoredKey: await readFile(publicFile, 'utf8') });
-  const message = await openpgp.readCleartextMessage({ cleartextMessage: signed });
-  const result = await openpgp.verify({ message, verificationKeys: publicKey });
-  await t.notThrowsAsync(result.signatures[0]!.verified);
-  t.is(result.data.trim(), '{"version":3,"data":[]}');
-});
+    // ...and in OpenPGP.js.
+    const publicKey = await openpgp.readKey({ armoredKey: await readFile(publicFile, 'utf8') });
+    const message = await openpgp.readCleartextMessage({ cleartextMessage: signed });
+    const result = await openpgp.verify({ message, verificationKeys: publicKey });
+    await t.notThrowsAsync(result.signatures[0]!.verified);
+    t.is(result.data.trim(), '{"version":3,"data":[]}');
+  });
+}
 
 test('a passphrase-protected gpg key: refused with how to remove the passphrase, or decrypted in memory with SPACK_SIGNING_KEY_PASSPHRASE', async (t) => {
   const home = await makeGpgHome(t);
