@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryIo } from '../../src/cli-io.js';
 import { renderCommand } from '../../src/commands/render.js';
-import { EicBuildError } from '../../src/errors.js';
+import { EicBuildError, type ErrorCode } from '../../src/errors.js';
 import { renderProject } from '../../src/render/index.js';
 import { runCli } from '../helpers/cli.js';
 import { EIC_ENV, PLACEHOLDER_KEY } from './inputs.js';
@@ -73,7 +73,7 @@ test('usage errors: no key, bad --var, output outside the context, unknown --var
   const dir = await tempDir(t);
   await writeFile(join(dir, 'public.asc'), keys.publicKey);
   const pub = ['--public-key', join(dir, 'public.asc'), '--context', dir];
-  const cases: [string[], string, RegExp][] = [
+  const cases: [string[], ErrorCode, RegExp][] = [
     [['--context', dir], 'usage', /needs the public signing key/],
     [[...pub, '--var', 'NOEQUALS'], 'usage', /is not NAME=VALUE/],
     [[...pub, '--output-dir', tmpdir()], 'usage', /is not inside the build context/],
