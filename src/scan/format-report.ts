@@ -2,7 +2,7 @@
 import { EicBuildError } from '../errors.js';
 import { formatTextReport } from './format-text.js';
 import { toSarif } from './format-sarif.js';
-import type { ScanReport } from './report.js';
+import { defuseMarkers, type ScanReport } from './report.js';
 
 /** Output formats of `eic-build scan --format`. */
 export type ReportFormat = 'text' | 'json' | 'sarif';
@@ -15,6 +15,10 @@ export function parseReportFormat(value: string): ReportFormat {
 
 /** Render a report. JSON and SARIF end with a newline and are one object each. */
 export function formatReport(report: ScanReport, format: ReportFormat): string {
+  return defuseMarkers(render(report, format));
+}
+
+function render(report: ScanReport, format: ReportFormat): string {
   switch (format) {
     case 'text':
       return formatTextReport(report);

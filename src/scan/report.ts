@@ -182,7 +182,7 @@ const SEXP_MARKER = /\((?:\d+:)?(protected-private-key|private-key|shadowed-priv
  * one field would otherwise swallow the rest of a JSON report.
  */
 export function defuseMarkers(text: string): string {
-  return text.replace(ARMOR_MARKER, '[$1 $2]').replace(SEXP_MARKER, '[$1');
+  return text.replace(ARMOR_MARKER, '[$1 $2]').replace(SEXP_MARKER, (match) => `( ${match.slice(1)}`);
 }
 
 function sanitizeStrings<T>(value: T): T {
