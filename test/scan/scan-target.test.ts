@@ -15,7 +15,7 @@ let dir = '';
 let cleanup = async () => {};
 let armoredSecret = '';
 let armoredPublic = '';
-let binarySecret = new Uint8Array();
+let binarySecret: Uint8Array = new Uint8Array();
 let otherPublic = '';
 
 test.before(async () => {
@@ -32,7 +32,7 @@ test.before(async () => {
 test.after.always(() => cleanup());
 
 let counter = 0;
-async function image(spec: ImageSpec, format: FixtureFormat, options: { index?: boolean; attestations?: boolean } = {}) {
+async function image(spec: ImageSpec | ImageSpec[], format: FixtureFormat, options: { index?: boolean; attestations?: boolean } = {}) {
   const path = join(dir, `img-${counter++}${format === 'oci-dir' ? '' : '.tar'}`);
   const written = await writeFixture(spec, format, path, options);
   return written;
