@@ -278,10 +278,10 @@ test('[integration] 5c. base64-encoded keys in ENV (armored) and in a LABEL (bin
   const label = report.findings.filter((f) => f.source === 'config' && /Labels/.test(f.field ?? ''));
   t.true(env.length >= 1, `no Env finding: ${describe(report.findings)}`);
   t.true(label.length >= 1, `no Labels finding: ${describe(report.findings)}`);
-  for (const finding of [...env, ...label]) {
-    t.true(finding.matchesPublicKey);
-    covers(t, finding.fingerprints, [key.fingerprints[0]!], `fingerprints of ${finding.field}`);
-  }
+  t.true([...env, ...label].every((f) => f.matchesPublicKey));
+  // One finding per secret packet (primary, subkey) or one per armored block: together they name the whole key.
+  covers(t, env.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints of the Env findings');
+  covers(t, label.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints of the Labels findings');
 });
 
 test('[integration] 6. a binary (unarmored) secret-key export appended to an executable is found', async (t) => {
