@@ -2,14 +2,13 @@ import { resolve } from 'node:path';
 import type { CliIo } from '../cli-io.js';
 import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
-import { redact } from '../redact.js';
 import { exportPublicKey } from '../keys/export-public-key.js';
 import { formatKeyInspection, formatKeyInspectionJson } from '../keys/format-key-inspection.js';
 import { generateKey, KEY_ALGORITHMS, type KeyAlgorithm } from '../keys/generate-key.js';
 import { inspectKey, keySourceOf } from '../keys/inspect-key.js';
 import { blockingFindings, DEFAULT_ROTATION_DAYS } from '../keys/key-checks.js';
 import { formatDuration, parseDuration } from '../keys/parse-duration.js';
-import { rewrapArmor } from '../keys/rewrap-armor.js';
+import { printablePublicKey } from '../keys/printable-public-key.js';
 import { writeFileAtomic, writeKeyFiles } from '../keys/write-key-files.js';
 
 const USAGE = `usage: eic-build key <subcommand> [options]
@@ -167,22 +166,6 @@ async function inspect(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   return 0;
-}
-
-/**
- * Public key text that survives the redactor unchanged. The redactor censors every line of a
- * registered secret key, and an armored secret key shares whole lines with its own public key
- * (the public key packet comes first in both, at the same offsets). Narrower lines cannot
- * contain those full secret lines, and any armor line width is valid.
- */
-function printablePublicKey(armored: string): string {
-  for (const width of [64, 56, 48, 40, 32, 24, 17]) {
-    const candidate = width === 64 ? armored : rewrapArmor(armored, width);
-    if (redact(candidate) === candidate) return candidate;
-  }
-  throw new EicBuildError('internal', 'the public key cannot be printed without the redactor censoring parts of it', {
-    hint: 'use --output FILE to write it to a file instead',
-  });
 }
 
 async function exportPublic(argv: string[], io: CliIo): Promise<number> {

@@ -32,5 +32,7 @@ export { loadKey, throwIfBlocked, type LoadedKey, type LoadKeyOptions } from './
 export { formatKeyInspection, formatKeyInspectionJson } from './format-key-inspection.js';
 export { parseDuration, formatDuration } from './parse-duration.js';
 export { writeKeyFiles, publicKeyPathFor } from './write-key-files.js';
+export { printablePublicKey } from './printable-public-key.js';
+export { rewrapArmor } from './rewrap-armor.js';
 export { writeTempSecretFile, type TempSecretFile } from './temp-secret-file.js';
 export type { KeyIdentity } from '../pgp/key-identity.js';

@@ -87,7 +87,11 @@ test('key inspect reads SPACK_SIGNING_KEY (armored or base64) and --env VAR; tex
   ];
   for (const result of runs) {
     t.is(result.exitCode, 0, String(result.stderr));
-    for (const line of [...bodyLines(key.armoredSecretKey), base64]) t.false(outputs(result).includes(line));
+    // Neither what it printed nor its own command line carries any of the key.
+    for (const line of [...bodyLines(key.armoredSecretKey), base64]) {
+      t.false(outputs(result).includes(line));
+      t.false(result.command.includes(line));
+    }
   }
   t.regex(String(runs[0]!.stdout), new RegExp(`fingerprint: +${key.fingerprint}`));
   t.regex(String(runs[0]!.stdout), /algorithm: +EdDSA ed25519/);
