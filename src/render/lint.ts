@@ -43,6 +43,7 @@ export function lintDockerfile(text: string, context: LintContext): LintFinding[
   const { layout } = context;
   const credentialNames = new Set<string>([...EIC_REGISTRY_SECRETS, ...context.mirrors.flatMap((mirror) => mirror.credentialVariables)]);
   const shells = stageShells(parsed);
+  const currentShell = new Map<number, 'bash' | 'posix'>();
   const stageArgs = new Map<number, Set<string>>();
   const publicCopies = new Map<number, Set<string>>();
 
@@ -78,8 +79,9 @@ export function lintDockerfile(text: string, context: LintContext): LintFinding[
         report('mirrors-secret-mount', instruction.line, `${keyword} of mirrors.yaml: mount it as --mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget} in the steps that need it`);
       }
     }
+    if (keyword === 'SHELL') currentShell.set(instruction.stage, /bash/.test(instruction.args) ? 'bash' : 'posix');
     if (keyword !== 'RUN') continue;
-    lintRun(instruction, kind, shells[instruction.stage] ?? 'posix', {
+    lintRun(instruction, kind, currentShell.get(instruction.stage) ?? shells[instruction.stage] ?? 'posix', {
       context,
       report,
       credentialNames,
@@ -219,14 +221,16 @@ function declaredNames(instruction: DockerfileInstruction): string[] {
   return [...args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((match) => match[1]!);
 }
 
+/** The shell each stage starts with: inherited from a parent stage (FROM <stage>), else POSIX sh. */
 function stageShells(parsed: ParsedDockerfile): ('bash' | 'posix')[] {
   const shells: ('bash' | 'posix')[] = [];
+  const last: ('bash' | 'posix' | undefined)[] = [];
+  for (const instruction of parsed.instructions) {
+    if (instruction.keyword === 'SHELL' && instruction.stage >= 0) last[instruction.stage] = /bash/.test(instruction.args) ? 'bash' : 'posix';
+  }
   for (const stage of parsed.stages) {
     const parent = parsed.stages.find((other) => other.name !== undefined && other.name === stage.base && other.index < stage.index);
-    shells[stage.index] = parent ? (shells[parent.index] ?? 'posix') : 'posix';
-  }
-  for (const instruction of parsed.instructions) {
-    if (instruction.keyword === 'SHELL' && instruction.stage >= 0) shells[instruction.stage] = /bash/.test(instruction.args) ? 'bash' : 'posix';
+    shells[stage.index] = parent ? (last[parent.index] ?? shells[parent.index] ?? 'posix') : 'posix';
   }
   return shells;
 }

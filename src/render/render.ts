@@ -117,11 +117,20 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
   }
   const used = new Set<string>(mirrorsExpanded.used);
   const parts: string[] = [];
+  // Rendered line → template line, so lint findings name the template a person has to fix.
+  const origins: { file: string; line: number }[] = [];
   for (const template of input.dockerfileTemplates) {
-    const expanded = expandTemplate(template.file, template.text, { allowed: dockerfileAllowed, values: dockerfileValues });
+    const dockerScope = { allowed: dockerfileAllowed, values: dockerfileValues };
+    const expanded = expandTemplate(template.file, template.text, dockerScope);
     problems.push(...expanded.problems);
     for (const name of expanded.used) used.add(name);
-    parts.push(expanded.text.endsWith('\n') ? expanded.text : `${expanded.text}\n`);
+    const text = expanded.text.endsWith('\n') ? expanded.text : `${expanded.text}\n`;
+    parts.push(text);
+    // A reference never spans lines, so each template line expands on its own.
+    template.text.replace(/\n$/, '').split('\n').forEach((line, index) => {
+      const count = expandTemplate(template.file, line, dockerScope).text.split('\n').length;
+      for (let i = 0; i < count; i += 1) origins.push({ file: template.file, line: index + 1 });
+    });
   }
   throwProblems('render', 'cannot render the templates', problems, 'fix every place listed above (nothing was written); docs/render.md lists the variables and keys.');
 
@@ -129,7 +138,7 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
   const dockerfile = `${directives.join('\n')}${directives.length > 0 ? '\n' : ''}${parts.join('')}`;
 
   const findings = lintDockerfile(dockerfile, { layout, stageKinds: config.stages, mirrors, transition: config.transition });
-  throwLintFindings(findings);
+  throwLintFindings(findings, (line) => origins[line - 1 - directives.length]);
 
   const stages = parseDockerfile(dockerfile).stages.filter((stage) => stage.name !== undefined).map((stage) => ({ name: stage.name!, kind: stageKindOf(stage.name, config.stages) }));
   const secrets: RenderedSecret[] = [
@@ -161,12 +170,16 @@ function orderedCredentials(mirrors: MirrorInfo[]): string[] {
 }
 
 /** Fail rendering when any error-severity lint rule is broken (all findings listed). */
-export function throwLintFindings(findings: LintFinding[]): void {
+export function throwLintFindings(findings: LintFinding[], originOf: (line: number) => { file: string; line: number } | undefined = () => undefined): void {
   const errors = findings.filter((finding) => finding.severity === 'error');
   throwProblems(
     'lint',
     'the rendered Dockerfile breaks eic-build lint rules',
-    errors.map((finding) => ({ file: RENDERED_DOCKERFILE, line: finding.line, column: 1, message: `[${finding.rule}] ${finding.message}` })),
+    errors.map((finding) => {
+      const origin = originOf(finding.line);
+      const from = origin ? ` (from ${origin.file}:${origin.line})` : '';
+      return { file: RENDERED_DOCKERFILE, line: finding.line, column: 1, message: `[${finding.rule}] ${finding.message}${from}` };
+    }),
     'each rule id is explained in docs/render.md (lint rules); fix the template that produced the line.',
   );
 }

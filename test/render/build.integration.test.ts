@@ -78,7 +78,7 @@ async function readLayers(image: string): Promise<{ names: string[]; contents: B
     });
   outer.on('entry', (header, stream, next) => {
     if (header.name.endsWith('layer.tar') || header.name.startsWith('blobs/')) {
-      readInner(stream as unknown as Readable).then(() => next(), () => next());
+      readInner(stream as unknown as Readable).then(() => next(), (error: Error) => outer.destroy(error));
     } else {
       stream.resume();
       stream.on('end', next);

@@ -109,7 +109,8 @@ test('a user template that breaks lint rules fails rendering with every finding'
   const error = await t.throwsAsync(renderProject({ configFile: join(dir, 'eic-build.yaml'), vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
   t.is(error!.code, 'lint');
   t.regex(error!.message, /Dockerfile \(rendered\):\d+:1: \[runtime-no-check-signature\]/);
-  t.regex(error!.message, /\[no-secret-words-in-arg-env\] ARG SPACK_PUBKEY_TOKEN/);
+  t.regex(error!.message, /\[no-secret-words-in-arg-env\] ARG SPACK_PUBKEY_TOKEN.*\(from stages\/runtime\.Dockerfile\.in:5\)/);
+  t.regex(error!.message, /\[runtime-no-check-signature\].*\(from stages\/runtime\.Dockerfile\.in:8\)/);
   t.regex(error!.hint ?? '', /docs\/render\.md/);
 });
 
