@@ -166,8 +166,12 @@ export default async function bench(log: (line: string) => void): Promise<void> 
   const started = Date.now();
   const big = await ensureLayout('single-1g', [1.05 * GiB]);
   log(`fixture: one gzip layer, ${(1.05 * GiB / GiB).toFixed(2)} GiB uncompressed, ${((await stat(big.blobs[0]!)).size / MiB).toFixed(0)} MiB gzip (${big.made ? `made in ${((Date.now() - started) / 1000).toFixed(0)} s` : 'reused'}) at ${big.dir}`);
-  const gunzip = await run('gunzip', big.blobs[0]!);
-  const scan = await run('scan', `oci:${big.dir}`);
+  // Alternate and keep the best of two: shared CI machines are noisy.
+  const best = (a: ChildResult, b: ChildResult) => (a.seconds <= b.seconds ? a : b);
+  let gunzip = await run('gunzip', big.blobs[0]!);
+  let scan = await run('scan', `oci:${big.dir}`);
+  gunzip = best(gunzip, await run('gunzip', big.blobs[0]!));
+  scan = best(scan, await run('scan', `oci:${big.dir}`));
   log(`(a) node zlib gunzip to nowhere: ${gunzip.seconds.toFixed(2)} s (${(gunzip.bytes / MiB / gunzip.seconds).toFixed(0)} MiB/s uncompressed)`);
   log(`(b) eic-build scan of the image: ${scan.seconds.toFixed(2)} s (${(scan.bytes / MiB / scan.seconds).toFixed(0)} MiB/s), leaked=${scan.leaked}`);
   log(`ratio scan/gunzip: ${(scan.seconds / gunzip.seconds).toFixed(2)}x (target <= 1.25x)`);
@@ -175,6 +179,7 @@ export default async function bench(log: (line: string) => void): Promise<void> 
 
   const multi = await ensureLayout('multi-4x256m', [256 * MiB, 256 * MiB, 256 * MiB, 256 * MiB]);
   const serial = await run('scan', `oci:${multi.dir}`, { EIC_BUILD_SCAN_WORKERS: '0' });
-  const parallel = await run('scan', `oci:${multi.dir}`);
-  log(`4 gzip layers of 256 MiB: main thread only ${serial.seconds.toFixed(2)} s; worker pool (${availableParallelism()} cores) ${parallel.seconds.toFixed(2)} s; speed-up ${(serial.seconds / parallel.seconds).toFixed(2)}x; peak RSS ${(parallel.maxRssKiB / 1024).toFixed(0)} MiB`);
+  const parallel = await run('scan', `oci:${multi.dir}`, { EIC_BUILD_SCAN_WORKERS: '2' });
+  log(`4 gzip layers of 256 MiB (default on ${availableParallelism()} cores: ${Math.floor(availableParallelism() / 2) > 1 ? "worker pool" : "main thread + zlib pool"}):`);
+  log(`  main thread only ${serial.seconds.toFixed(2)} s; 2 workers forced ${parallel.seconds.toFixed(2)} s; speed-up ${(serial.seconds / parallel.seconds).toFixed(2)}x; peak RSS ${(parallel.maxRssKiB / 1024).toFixed(0)} MiB`);
 }

@@ -20,10 +20,12 @@ const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.env): number {
   const forced = env.EIC_BUILD_SCAN_WORKERS;
   if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), sizes.length);
-  const cores = availableParallelism();
+  // One layer scan already keeps two cores busy: its JS (tar walk, detectors) and zlib on the
+  // libuv pool. So a pool only pays off with more than one pair of cores.
+  const pairs = Math.floor(availableParallelism() / 2);
   const total = sizes.reduce((sum, size) => sum + size, 0);
-  if (sizes.length <= 1 || cores <= 1 || total < PARALLEL_THRESHOLD) return 0;
-  return Math.min(cores, sizes.length);
+  if (sizes.length <= 1 || pairs <= 1 || total < PARALLEL_THRESHOLD) return 0;
+  return Math.min(pairs, sizes.length);
 }
 
 // Under tsx (tests, CLI from source) this module is a .ts file and so is the worker entry. Node 20
