@@ -34,6 +34,8 @@ type Handler = {
 class Capture {
   private buffer: Uint8Array;
   length = 0;
+  /** Bytes taken from the last `append` (the rest of that chunk belongs to whatever comes next). */
+  lastTaken = 0;
   constructor(
     readonly start: number,
     readonly handler: Handler,
@@ -42,7 +44,8 @@ class Capture {
   }
   /** Append bytes (bounded by the handler's limit); true when the capture is complete. */
   append(bytes: Uint8Array): boolean {
-    const take = Math.min(this.handler.limit - this.length, bytes.length);
+    const take = Math.max(0, Math.min(this.handler.limit - this.length, bytes.length));
+    this.lastTaken = take;
     const from = this.length;
     if (take > 0) {
       if (this.length + take > this.buffer.length) {
@@ -275,8 +278,9 @@ class StreamingScanner implements ContentScanner {
       const open = this.captures;
       this.captures = [];
       for (const capture of open) {
-        if (capture.append(slice)) this.finishCapture(capture, false);
-        else this.captures.push(capture);
+        if (!capture.append(slice)) this.captures.push(capture);
+        else if (capture.handler instanceof ClassifyHandler) this.promote(capture, slice.subarray(capture.lastTaken), false);
+        else this.finishCapture(capture, false);
       }
     }
     const total = this.carry.length + slice.length;
@@ -382,20 +386,25 @@ class StreamingScanner implements ContentScanner {
     }
   }
 
+  /** Classify a candidate that arrived near a chunk end, now that enough bytes followed; `rest` is the unread part of the current chunk. */
+  private promote(capture: Capture, rest: Uint8Array, eof: boolean): void {
+    const handler = capture.handler as ClassifyHandler;
+    const bytes = capture.bytes();
+    const result = this.classify(bytes, handler.candidateIndex, true);
+    if (result === null || result === 'need') return;
+    if (result.handler instanceof Base64Handler && this.depth >= MAX_DEPTH) return;
+    const promoted = new Capture(capture.start + result.startIndex, result.handler);
+    if (result.handler instanceof Base64Handler) this.base64Active = promoted;
+    let complete = promoted.append(bytes.subarray(result.startIndex));
+    if (!complete && rest.length > 0) complete = promoted.append(rest);
+    if (complete || eof) this.finishCapture(promoted, eof);
+    else this.captures.push(promoted);
+  }
+
   private finishCapture(capture: Capture, eof: boolean): void {
     const handler = capture.handler;
     if (handler instanceof ClassifyHandler) {
-      // Promote: classify with the bytes now available, then continue as the real capture.
-      const bytes = capture.bytes();
-      const saved = this.windowStart;
-      this.windowStart = capture.start;
-      const savedEof = this.windowEof;
-      this.windowEof = eof;
-      const result = this.classify(bytes, handler.candidateIndex, true);
-      if (result !== null && result !== 'need') this.open(capture.start + result.startIndex, result.handler, bytes.subarray(result.startIndex));
-      this.windowStart = saved;
-      this.windowEof = savedEof;
-      this.finishCompleted(eof);
+      this.promote(capture, new Uint8Array(0), eof);
       return;
     }
     if (handler instanceof Base64Handler) {

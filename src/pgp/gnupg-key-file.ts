@@ -1,6 +1,6 @@
 import { curveByName } from './curves.js';
 import { computeKeygrip } from './keygrip.js';
-import { atomText, findList, parseSexp, type Sexp } from './sexp.js';
+import { atomText, findList, parseSexp, type Sexp, type SexpParse } from './sexp.js';
 
 /** What a gpg-agent key file (`private-keys-v1.d/<keygrip>.key`) holds. */
 export type GnupgKeyFile = {
@@ -50,7 +50,8 @@ function requireAtoms(list: Sexp[], names: string, minLength: number): Uint8Arra
  * parameters exactly as gpg-agent names the file.
  */
 export function parseGnupgKeyFile(bytes: Uint8Array, start = 0): GnupgKeyFileParse {
-  const parsed = parseSexp(bytes, start);
+  const canonical = isCanonical(bytes, start);
+  const parsed = readKeyFileExpression(bytes, start);
   if (parsed.kind !== 'ok') return parsed;
   const top = parsed.value;
   const kind = KINDS[atomText(top[0]) ?? ''];
@@ -58,7 +59,7 @@ export function parseGnupgKeyFile(bytes: Uint8Array, start = 0): GnupgKeyFilePar
   const algoList = top[1];
   if (!Array.isArray(algoList)) return { kind: 'invalid', reason: 'no algorithm list' };
   const algoName = atomText(algoList[0]);
-  const length = parsed.end - start;
+  const length = canonical ? parsed.end - start : parsed.end;
   let algorithm: GnupgKeyFile['algorithm'];
   let keygrip: string | null = null;
   let curveName: string | null = null;
@@ -115,6 +116,37 @@ export function parseGnupgKeyFile(bytes: Uint8Array, start = 0): GnupgKeyFilePar
     return { kind: 'invalid', reason: 'no shadowed parameter' };
   }
   return { kind: 'ok', file: { kind, algorithm, keygrip, curve: curveName, length } };
+}
+
+function isCanonical(bytes: Uint8Array, start: number): boolean {
+  return bytes[start + 1] !== undefined && bytes[start + 1]! >= 0x30 && bytes[start + 1]! <= 0x39;
+}
+
+/**
+ * The key S-expression of a key file at `start`, canonical or extended. The extended format folds
+ * the `Key:` value over lines anywhere, even inside a token (`(prote\n cted ...`): a line break
+ * followed by one space or tab is removed before parsing. `end` counts unfolded bytes.
+ */
+export function readKeyFileExpression(bytes: Uint8Array, start = 0): SexpParse {
+  return isCanonical(bytes, start) ? parseSexp(bytes, start) : parseSexp(unfold(bytes, start), 0);
+}
+
+function unfold(bytes: Uint8Array, start: number): Uint8Array {
+  const out = new Uint8Array(bytes.length - start);
+  let length = 0;
+  for (let i = start; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c === 0x0d && bytes[i + 1] === 0x0a && (bytes[i + 2] === 0x20 || bytes[i + 2] === 0x09)) {
+      i += 2;
+      continue;
+    }
+    if (c === 0x0a && (bytes[i + 1] === 0x20 || bytes[i + 1] === 0x09)) {
+      i += 1;
+      continue;
+    }
+    out[length++] = c;
+  }
+  return out.subarray(0, length);
 }
 
 /**

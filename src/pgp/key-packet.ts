@@ -249,11 +249,9 @@ function readSecret(reader: Reader, params: PublicParams, version: number): Secr
       if (reader.remaining() < 8) throw new Error('no encrypted secret data');
       return { kind: 'encrypted', usage, cipher };
     }
-    const block = CIPHER_BLOCK[usage];
-    if (block === undefined) throw new Error('bad s2k usage');
-    reader.take(block);
-    if (reader.remaining() < 8) throw new Error('no encrypted secret data');
-    return { kind: 'encrypted', usage, cipher: usage };
+    // Any other value is a cipher id without S2K (PGP 2.x, RFC 1991): no implementation has
+    // written it for decades, and accepting it would let random bytes pass as protected keys.
+    throw new Error('unsupported legacy s2k usage');
   }
   // v5/v6: a count octet precedes the S2K fields when protected.
   if (usage === 0) {

@@ -1,6 +1,6 @@
 // Real GnuPG 2.2 key material for tests, generated at run time in a temporary --homedir (never committed).
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,8 @@ export type GpgHome = {
 export async function createGpgHome(): Promise<GpgHome> {
   const dir = await mkdtemp(join(tmpdir(), 'eic-gpg-'));
   const env = { GNUPGHOME: dir, LC_ALL: 'C' };
+  // A fixed S2K count skips gpg-agent's calibration, which takes ~8 s per protected key here.
+  await writeFile(join(dir, 'gpg-agent.conf'), 's2k-count 65536\n');
   const gpg = async (args: string[], input?: string | Uint8Array): Promise<Buffer> => {
     const result = await execa('gpg', ['--batch', '--homedir', dir, ...args], { env, input, encoding: 'buffer', stripFinalNewline: false });
     return Buffer.from(result.stdout);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as openpgp from 'openpgp';
 import { performance } from 'node:perf_hooks';
-import { deriveKeyIdentity, findKeyFileSexp, formatCanonicalSexp, parseGnupgKeyFile, parseSexp, readKeyPackets } from '../../src/pgp/index.js';
+import { deriveKeyIdentity, findKeyFileSexp, formatCanonicalSexp, parseGnupgKeyFile, readKeyFileExpression, readKeyPackets } from '../../src/pgp/index.js';
 import { createGpgHome, type GpgHome } from './gpg-fixtures.js';
 
 // One GnuPG home for the file: every algorithm gpg 2.2 makes, plus one RSA-4096 (the seed's recipe).
@@ -57,7 +57,7 @@ test.serial('keygrips computed from the agent key files equal their file names (
     if (parsed.kind !== 'ok') continue;
     t.is(`${parsed.file.keygrip}.key`, name);
     t.is(parsed.file.kind, 'private');
-    const sexp = parseSexp(bytes, start);
+    const sexp = readKeyFileExpression(bytes, start);
     if (sexp.kind !== 'ok') return t.fail();
     const canonical = formatCanonicalSexp(sexp.value);
     const again = parseGnupgKeyFile(canonical);
