@@ -4,6 +4,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { CliIo } from '../cli-io.js';
+import type { ResolveSigningKeyOptions, SigningKey } from '../keys/index.js';
+import type { KeyIdentity } from '../pgp/key-identity.js';
+import type { ScanReport } from '../scan/index.js';
 import { ensureBaseImage } from '../docker/base-image.js';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -32,36 +35,28 @@ import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js
 import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
 import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
 import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
-import { describeInherited, gateFindings, type GateFinding, type GateResult } from './scan-gate.js';
+import { describeInherited, gateFindings, type GateResult } from './scan-gate.js';
 
-/** The signing key as the pipeline needs it (src/keys SigningKey fits). */
-export interface PipelineKey {
-  source: string;
-  armoredSecretKey: string;
-  armoredPublicKey: string;
-  fingerprint: string;
-  /** Handed to the scanner unchanged (a KeyIdentity). */
-  identity: unknown;
-}
+/** The signing key as the pipeline needs it (src/keys SigningKey). */
+export type PipelineKey = Pick<SigningKey, 'source' | 'armoredSecretKey' | 'armoredPublicKey' | 'fingerprint' | 'identity'>;
 
-/** The scan report as the pipeline needs it (src/scan ScanReport fits). */
-export interface PipelineScanReport {
-  leaked: boolean;
-  findings: GateFinding[];
-  stats: { layers: number; bytesScanned: number; seconds: number };
-  images: { configDigest: string; manifestDigest: string | null }[];
-}
+/** The scan report (src/scan ScanReport). */
+export type PipelineScanReport = ScanReport;
 
 /** A rendered project, as the renderer wrote it into the build context. */
 export interface RenderedFiles {
   dockerfile: string;
   mirrorsFile: string | undefined;
+  /** Warnings of the renderer (transition mode, …), printed before the build. */
+  warnings?: string[];
+  /** Build args the rendered Dockerfile needs (the fingerprint arg is added anyway). */
+  buildArgs?: Record<string, string>;
 }
 
 /** The other layers the pipeline calls: the key layer, the scanner, the renderer. Injected so each is replaceable. */
 export interface PipelineDeps {
-  resolveKey(options: { signingKeyFile?: string; ephemeral?: boolean; local?: boolean; strict?: boolean; env: NodeJS.ProcessEnv; warn: (m: string) => void }): Promise<PipelineKey>;
-  scan(target: string, publicKeys: unknown[]): Promise<PipelineScanReport>;
+  resolveKey(options: ResolveSigningKeyOptions): Promise<PipelineKey>;
+  scan(target: string, publicKeys: KeyIdentity[]): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout }) => Promise<RenderedFiles>;
@@ -164,7 +159,9 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: [] };
   try {
     const layout = DEFAULT_LAYOUT;
-    const { dockerfile, mirrorsFile } = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
+    const sources = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
+    const { dockerfile, mirrorsFile } = sources;
+    for (const warning of sources.warnings ?? []) io.err(`warning: ${warning}\n`);
     await assertContextHasNoKey(contextDir, key.armoredSecretKey);
     const secrets = await resolveSecrets(options, key, caps, layout, mirrorsFile, io.env, secretFiles);
     const progress = effectiveProgress(options.progress, io.env, io.isTty);
@@ -178,6 +175,9 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       dockerfile,
       platforms: options.platforms,
       buildArgs: [
+        ...Object.entries(sources.buildArgs ?? {})
+          .filter(([name]) => name !== layout.fingerprintArg && !options.buildArgs.some((a) => a.name === name))
+          .map(([name, value]) => ({ name, value })),
         ...options.buildArgs.map((a) => ({ name: a.name, value: a.value ?? io.env[a.name] ?? '' })),
         // A new key changes this value, which invalidates every step that declares the ARG.
         { name: layout.fingerprintArg, value: key.fingerprint },
