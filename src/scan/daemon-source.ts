@@ -10,6 +10,7 @@ import { sniffCompression } from './compression.js';
 import type { BlobStore, ImageRef } from './image.js';
 import { readImages } from './layout.js';
 import { scanLayerBlob, type LayerScanResult } from './layer-scan.js';
+import { waitForDrain } from './drain.js';
 import { BLOCK, parseTarHeader } from './tar-header.js';
 import { TarFormatError, TarStreamParser, type EntrySink, type TarEntry } from './tar-parser.js';
 
@@ -64,11 +65,7 @@ class MemberSink implements EntrySink {
     const pass = this.pass!;
     if (pass.destroyed) return;
     if (pass.write(chunk)) return;
-    return new Promise<void>((resolve) => {
-      pass.once('drain', resolve);
-      pass.once('close', resolve);
-      void this.scan!.then(() => resolve(), () => resolve());
-    });
+    return waitForDrain(pass, this.scan!);
   }
 
   write(chunk: Uint8Array): void | Promise<void> {

@@ -3,6 +3,7 @@
 import type { Transform } from 'node:stream';
 import type { ContentFinding, ContentScanner, KeyIdentity } from './detector-api.js';
 import { createDecompressor, sniffCompression, type Compression } from './compression.js';
+import { waitForDrain } from './drain.js';
 import { BLOCK, parseTarHeader } from './tar-header.js';
 import { TarStreamParser, type EntrySink, type TarEntry } from './tar-parser.js';
 
@@ -199,11 +200,7 @@ class DecompressSink implements EntrySink {
     if (this.stopped) return;
     this.compressedIn += chunk.length;
     if (this.stream.write(chunk)) return;
-    return new Promise<void>((resolve) => {
-      this.stream.once('drain', resolve);
-      this.stream.once('close', resolve);
-      void this.done.then(resolve);
-    });
+    return waitForDrain(this.stream, this.done);
   }
 
   end(): Promise<void> {
