@@ -90,6 +90,7 @@ export async function signOciEntry(client: RegistryClient, entry: OciEntry, tags
     digest,
     size: signature.length,
     annotations: { [SIGNER_ANNOTATION]: signingKey.fingerprint, [REFERENCE_ANNOTATION]: reference },
+    data: Buffer.from(signature).toString('base64'),
   };
   // One manifest per key under its own tag: a concurrent signer with another key cannot lose ours,
   // and one with the same key writes an equally valid signature.

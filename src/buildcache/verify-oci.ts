@@ -1,6 +1,7 @@
 import { EicBuildError, isEicBuildError } from '../errors.js';
 import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
 import { mapLimit } from '../registry/pool.js';
+import { sha256Digest } from '../registry/digest.js';
 import { idFromTag, isEntryTag, manifestBlobs, spackTag } from './oci-entries.js';
 import { verifySignedMessage, type Signer } from './pgp-verify.js';
 import { describeTrusted, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from './report.js';
@@ -66,7 +67,10 @@ export async function checkSignatureLayer(
 ): Promise<LayerVerdict> {
   let bytes: Buffer;
   try {
-    bytes = await client.getBlobBytes(repository, layer.digest, 1024 * 1024);
+    if (layer.data !== undefined) {
+      bytes = Buffer.from(layer.data, 'base64');
+      if (sha256Digest(bytes) !== layer.digest) return { kind: 'bad-signature', detail: `embedded signature data does not match its digest ${layer.digest}` };
+    } else bytes = await client.getBlobBytes(repository, layer.digest, 1024 * 1024);
   } catch (error) {
     return { kind: 'bad-signature', detail: `signature blob ${layer.digest} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
   }
@@ -103,6 +107,8 @@ export async function verifyOciEntry(
   entry: OciEntry,
   tags: readonly string[],
   options: Pick<VerifyOciOptions, 'repository' | 'trusted' | 'deep'>,
+  /** Blob checks shared across entries: Spack entries list their dependencies' tarballs as layers too. */
+  blobChecks: Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>> = new Map(),
 ): Promise<EntryResult> {
   const { repository, trusted } = options;
   const location = `${client.registry}/${repository}:${entry.tag}`;
@@ -138,24 +144,33 @@ export async function verifyOciEntry(
     detail: `signed by ${good.signer.fingerprint} for ${manifest.digest}; ${blobs.length} blobs present`,
     blobs: blobs.map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType })),
   };
-  const checks = await Promise.all(
-    blobs.map(async (blob) => {
-      if (!options.deep) {
-        const head = await client.headBlob(repository, blob.digest);
-        if (!head) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
-        if (head.size >= 0 && head.size !== blob.size) return { kind: 'checksum-mismatch' as const, detail: `blob ${blob.digest} is ${head.size} bytes, the manifest says ${blob.size}` };
-        return undefined;
-      }
-      if (!(await client.hasBlob(repository, blob.digest))) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
-      try {
-        for await (const _chunk of await client.getBlob(repository, blob.digest)) {
-          // read to the end: the stream checks the digest
-        }
-      } catch (error) {
-        if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch' as const, detail: error.message };
-        throw error;
-      }
+  const checkBlob = async (blob: Descriptor) => {
+    if (!options.deep) {
+      const head = await client.headBlob(repository, blob.digest);
+      if (!head) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
+      if (head.size >= 0 && head.size !== blob.size) return { kind: 'checksum-mismatch' as const, detail: `blob ${blob.digest} is ${head.size} bytes, the manifest says ${blob.size}` };
       return undefined;
+    }
+    if (!(await client.hasBlob(repository, blob.digest))) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
+    try {
+      for await (const _chunk of await client.getBlob(repository, blob.digest)) {
+        // read to the end: the stream checks the digest
+      }
+    } catch (error) {
+      if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch' as const, detail: error.message };
+      throw error;
+    }
+    return undefined;
+  };
+  const checks = await Promise.all(
+    blobs.map((blob) => {
+      const key = `${blob.digest} ${blob.size}`;
+      let check = blobChecks.get(key);
+      if (!check) {
+        check = checkBlob(blob);
+        blobChecks.set(key, check);
+      }
+      return check;
     }),
   );
   const problem = checks.find((c) => c !== undefined);
@@ -178,7 +193,8 @@ export async function verifyOciMirror(client: RegistryClient, options: VerifyOci
   const tags = await client.listTags(options.repository);
   if (tags.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
   const { picked, missing } = selectOciEntries(tags, options.specs);
-  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, tags, options));
+  const blobChecks = new Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>>();
+  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, tags, options, blobChecks));
   for (const selector of missing) {
     entries.push({ kind: 'not-found', id: selector, location: `${client.registry}/${options.repository}`, detail: `no tag ${spackTag(selector)} in the mirror` });
   }
