@@ -22,3 +22,20 @@ export {
   type TempSecretFile,
 } from './keys/index.js';
 export { scanTarget, formatReport, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';
+export {
+  renderProject,
+  renderFromTexts,
+  writeRenderedProject,
+  publicKeyContextPath,
+  lintDockerfile,
+  LINT_RULES,
+  validateMirrors,
+  parseProjectConfig,
+  type RenderedProject,
+  type RenderedSecret,
+  type RenderProjectOptions,
+  type LintRule,
+  type LintFinding,
+  type MirrorInfo,
+  type ProjectConfig,
+} from './render/index.js';

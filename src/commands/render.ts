@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { CliIo } from '../cli-io.js';
 import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { parsePublicKey, publicKeyFromPrivate, type PublicKeyInput } from '../render/public-key.js';
+import { resolveSigningKey, SIGNING_KEY_VARIABLE } from '../keys/index.js';
+import { parsePublicKey, type PublicKeyInput } from '../render/public-key.js';
 import { publicKeyContextPath, renderProject, writeRenderedProject } from '../render/project.js';
 
 const HELP = `usage: eic-build render [--config FILE] [--var NAME=VALUE]... [--context DIR] [--output-dir DIR]
@@ -59,7 +59,7 @@ export async function renderCommand(argv: string[], io: CliIo): Promise<number> 
   }
   if (positionals.length > 0) throw new EicBuildError('usage', `eic-build render takes no positional arguments (got '${positionals[0]}')`, { hint: "run 'eic-build render --help'." });
   const vars = parseVars((values.var as string[] | undefined) ?? []);
-  const publicKey = await readPublicKeyInput(values['public-key'] as string | undefined, values['signing-key'] as string | undefined, io.env);
+  const publicKey = await readPublicKeyInput(values['public-key'] as string | undefined, values['signing-key'] as string | undefined, io);
   const context = (values.context as string | undefined) ?? '.';
   const outputDir = (values['output-dir'] as string | undefined) ?? join(context, '.eic-build');
   const project = await renderProject({
@@ -92,24 +92,16 @@ function parseVars(pairs: string[]): Record<string, string> {
   return vars;
 }
 
-async function readPublicKeyInput(publicKeyFile: string | undefined, signingKeyFile: string | undefined, env: NodeJS.ProcessEnv): Promise<PublicKeyInput> {
+async function readPublicKeyInput(publicKeyFile: string | undefined, signingKeyFile: string | undefined, io: CliIo): Promise<PublicKeyInput> {
   if (publicKeyFile && signingKeyFile) throw new EicBuildError('usage', '--public-key and --signing-key exclude each other', { hint: 'pass one of them (render only needs the public half).' });
   if (publicKeyFile) return parsePublicKey(await readKeyFile(publicKeyFile, '--public-key'), `--public-key ${publicKeyFile}`);
-  if (signingKeyFile) {
-    const text = await readKeyFile(signingKeyFile, '--signing-key');
-    registerSecret(text);
-    return publicKeyFromPrivate(text, `--signing-key ${signingKeyFile}`);
+  if (signingKeyFile || io.env[SIGNING_KEY_VARIABLE]?.trim()) {
+    // The key layer reads, checks and registers the secret with the redactor; only its public half is kept.
+    const key = await resolveSigningKey({ ...(signingKeyFile ? { signingKeyFile } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
+    return { armored: key.armoredPublicKey, fingerprint: key.fingerprint };
   }
-  const fromEnv = env.SPACK_SIGNING_KEY?.trim();
-  if (fromEnv) {
-    registerSecret(fromEnv);
-    // The variable holds the armored key or its base64 (GitHub secrets often hold the latter).
-    const text = fromEnv.includes('-----BEGIN') ? fromEnv : Buffer.from(fromEnv, 'base64').toString('utf8');
-    registerSecret(text);
-    return publicKeyFromPrivate(text, 'SPACK_SIGNING_KEY');
-  }
-  throw new EicBuildError('usage', 'eic-build render needs the public signing key: none of --public-key, --signing-key, SPACK_SIGNING_KEY was given', {
-    hint: 'pass --public-key FILE (gpg --armor --export FPR > public.asc), or --signing-key FILE, or set SPACK_SIGNING_KEY.',
+  throw new EicBuildError('usage', `eic-build render needs the public signing key: none of --public-key, --signing-key, ${SIGNING_KEY_VARIABLE} was given`, {
+    hint: `pass --public-key FILE (eic-build key export, or gpg --armor --export FPR > public.asc), or --signing-key FILE, or set ${SIGNING_KEY_VARIABLE}.`,
   });
 }
 

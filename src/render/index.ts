@@ -8,5 +8,5 @@ export { lintDockerfile, isSecretLikeName, type LintContext } from './lint.js';
 export { LINT_RULES, type LintRule, type LintRuleId, type LintFinding, type LintSeverity } from './lint-rules.js';
 export { parseDockerfile, type ParsedDockerfile, type DockerfileInstruction } from './dockerfile-parse.js';
 export { DEFAULT_LAYOUT, EIC_REGISTRY_SECRETS, type SigningLayout, type ShellKind } from './layout.js';
-export { parsePublicKey, publicKeyFromPrivate, type PublicKeyInput } from './public-key.js';
+export { parsePublicKey, type PublicKeyInput } from './public-key.js';
 export { formatProblem, type RenderProblem } from './problems.js';

@@ -30,15 +30,3 @@ export async function parsePublicKey(text: string, what: string): Promise<Public
   if (key.isPrivate()) throw new EicBuildError('key-invalid', `${what} holds a private key`, { hint: 'pass the public half only.' });
   return { armored: key.armor(), fingerprint: key.getFingerprint().toUpperCase() };
 }
-
-/** Derive the public half from an armored private key (never returned, never stored). */
-export async function publicKeyFromPrivate(text: string, what: string): Promise<PublicKeyInput> {
-  let key: openpgp.PrivateKey;
-  try {
-    key = await openpgp.readPrivateKey({ armoredKey: text });
-  } catch (error) {
-    throw new EicBuildError('key-invalid', `${what} is not an armored OpenPGP private key`, { hint: 'export it with: gpg --armor --export-secret-keys FINGERPRINT', cause: error });
-  }
-  const publicKey = key.toPublic();
-  return { armored: publicKey.armor(), fingerprint: publicKey.getFingerprint().toUpperCase() };
-}
