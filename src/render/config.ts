@@ -58,7 +58,7 @@ export const BUNDLED_CONFIG: ProjectConfig = {
   values: {},
 };
 
-const TOP_KEYS = new Set(['version', 'templates', 'syntax', 'check', 'shell', 'transition', 'stages', 'variables']);
+const TOP_KEYS = new Set(['version', 'templates', 'syntax', 'check', 'shell', 'transition', 'stages', 'variables', 'build']);
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names eic-build computes itself; a project cannot set them. */
 export const GENERATED_PREFIX = 'EIC_BUILD_';
@@ -109,6 +109,8 @@ export function parseProjectConfig(file: string, text: string): { config: Projec
       at(pair.key as YamlNode, `unknown key '${key}' (known: ${[...TOP_KEYS].join(', ')})`);
       continue;
     }
+    // `build:` belongs to `eic-build build` (its own validation); the renderer only lets it through.
+    if (key === 'build') continue;
     if (key === 'version') {
       if (!isScalar(value) || value.value !== 1) at(value ?? (pair.key as YamlNode), "version must be 1");
     } else if (key === 'syntax' || key === 'check') {

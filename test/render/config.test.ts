@@ -36,6 +36,12 @@ test('every config problem is reported at once, with line and column', (t) => {
   t.is(problems.length, 8);
 });
 
+test('a build: section is left to eic-build build', (t) => {
+  const { config, problems } = parseProjectConfig('eic-build.yaml', 'version: 1\nbuild:\n  target: runtime\n');
+  t.deepEqual(problems, []);
+  t.truthy(config);
+});
+
 test('invalid YAML is reported with its place', (t) => {
   const { problems } = parseProjectConfig('eic-build.yaml', 'templates: [\n');
   t.regex(problems[0]!.message, /not valid YAML/);
