@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, open, rename, rm } from 'node:fs/promises';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EicBuildError } from '../errors.js';
 
@@ -45,6 +45,9 @@ export async function writeKeyFiles(
 ): Promise<{ secretPath: string; publicPath: string }> {
   const secretPath = options.output;
   const publicPath = publicKeyPathFor(secretPath);
+  if ((await stat(secretPath).catch(() => undefined))?.isDirectory()) {
+    throw new EicBuildError('usage', `--output ${secretPath} is a directory`, { hint: `give a file name, e.g. --output ${join(secretPath, 'spack-signing-key.asc')}` });
+  }
   if (!options.force) {
     for (const path of [secretPath, publicPath]) {
       if (await exists(path)) {

@@ -69,6 +69,7 @@ test('key generate: bad flags are usage errors and write nothing', async (t) => 
     [['--expires', 'soon'], /--expires 'soon' is not a duration/],
     [['--email', 'not an email'], /is not an email address/],
     [['extra'], /takes no arguments/],
+    [['--output', '/'], /--output \/ is a directory/],
   ] as const) {
     const result = await runCli(['key', 'generate', '--output', file, ...args]);
     t.is(result.exitCode, 2);
