@@ -56,3 +56,27 @@ test('EIC fixture: OCI mirrors are rendered signed: false, credentials stay vari
   t.regex(project.files.dockerfile, /buildcache verify 'oci:\/\/127\.0\.0\.1:5001\/eic\/spack-mirror\/spack-v1\.1\.0'/);
   t.false(project.files.dockerfile.includes('/root'), 'HOME is not an allowed variable and must not be read');
 });
+
+test('a file-only mirror without credentials: Spack signs, no registry secrets, no eic-build sign step', async (t) => {
+  const { readFile: read } = await import('node:fs/promises');
+  const { BUNDLED_CONFIG, BUNDLED_TEMPLATES_DIR, renderFromTexts, lintDockerfile, DEFAULT_LAYOUT } = await import('../../src/render/index.js');
+  const { PLACEHOLDER_KEY } = await import('./inputs.js');
+  const dockerfileTemplates = [];
+  for (const ref of BUNDLED_CONFIG.dockerfileTemplates) {
+    if (ref.kind === 'bundled') dockerfileTemplates.push({ file: ref.name, text: await read(join(BUNDLED_TEMPLATES_DIR, ref.name), 'utf8') });
+  }
+  const project = renderFromTexts({
+    config: BUNDLED_CONFIG,
+    mirrorsTemplate: { file: 'mirrors.yaml.in', text: 'mirrors:\n  local:\n    url: file:///opt/buildcache\n    autopush: true\n' },
+    dockerfileTemplates,
+    vars: { CI_REGISTRY: '127.0.0.1:5000', CI_PROJECT_PATH: 'p' },
+    env: {},
+    publicKey: PLACEHOLDER_KEY,
+  });
+  t.deepEqual(project.secrets.map((secret) => secret.id), ['spack-signing-key', 'mirrors']);
+  t.is(parse(project.files.mirrorsYaml).mirrors.local.signed, true);
+  t.regex(project.files.dockerfile, /: no OCI autopush mirror to sign/);
+  t.notRegex(project.files.dockerfile, /buildcache sign/);
+  t.regex(project.files.dockerfile, /buildcache verify 'file:\/\/\/opt\/buildcache'/);
+  t.deepEqual(lintDockerfile(project.files.dockerfile, { layout: DEFAULT_LAYOUT, stageKinds: BUNDLED_CONFIG.stages, mirrors: project.mirrors, transition: false }), []);
+});
