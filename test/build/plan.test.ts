@@ -187,3 +187,29 @@ test('context check needles are body lines of the secret armor, not of the publi
   const needles = secretNeedles(armor);
   t.deepEqual(needles, ['4'.repeat(64), '5'.repeat(64)]);
 });
+
+test('publish gate: the signing key anywhere, or any key in a layer this build added, blocks; base-image self-test keys are reported', async (t) => {
+  const { gateFindings } = await import('../../src/build/scan-gate.js');
+  const base = new Set(['sha256:base0']);
+  const inBase = { detector: 'pem-private-key', source: 'layer', path: 'usr/lib/libgnutls.so', layer: { index: 0, digest: 'sha256:base0' }, matchesPublicKey: false };
+  const ourKeyInBase = { ...inBase, detector: 'pgp-armored-private-key', matchesPublicKey: true };
+  const added = { ...inBase, path: 'root/id_rsa', layer: { index: 3, digest: 'sha256:added3' } };
+  const config = { ...inBase, source: 'config', layer: null, path: null };
+  const gate = gateFindings([inBase, ourKeyInBase, added, config], base, false);
+  t.deepEqual(gate.inherited, [inBase]);
+  t.deepEqual(gate.blocking, [ourKeyInBase, added, config]);
+  t.deepEqual(gateFindings([inBase], base, true).blocking, [inBase]);
+  t.deepEqual(gateFindings([inBase], new Set(), false).blocking, [inBase], 'unknown base layers: everything blocks');
+});
+
+test('FROM resolution follows stages and build args to the external base image', async (t) => {
+  const { externalBaseOf, parseGlobalArgs, parseDockerfileStages } = await import('../../src/build/dockerfile-stages.js');
+  const text = 'ARG BASE_IMAGE=eic-build/bookworm-gnupg:1\nARG OTHER\nFROM ${BASE_IMAGE} AS builder\nFROM scratch AS pub\nFROM builder AS runtime\nFROM ${OTHER:-debian:12} AS x\n';
+  const stages = parseDockerfileStages(text);
+  const args = parseGlobalArgs(text);
+  t.deepEqual(args, { BASE_IMAGE: 'eic-build/bookworm-gnupg:1', OTHER: '' });
+  t.is(externalBaseOf(stages, 2, args), 'eic-build/bookworm-gnupg:1');
+  t.is(externalBaseOf(stages, 2, { ...args, BASE_IMAGE: 'mine:2' }), 'mine:2');
+  t.is(externalBaseOf(stages, 1, args), 'scratch');
+  t.is(externalBaseOf(stages, 3, args), 'debian:12');
+});
