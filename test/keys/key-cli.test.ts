@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey } from '../../src/keys/generate-key.js';
 import { runCli } from '../helpers/cli.js';
-import { bodyLines, secretOnlyLines } from './helpers/gpg.js';
+import { bodyLines, gpg, makeGpgHome, parseColons, secretOnlyLines } from './helpers/gpg.js';
 
 // Keys made at test time (OpenPGP.js), once per file. RSA-3072 made by OpenPGP.js armors its
 // secret and public keys alike, so the two share whole body lines: export-public must still
@@ -161,6 +161,10 @@ test('key export-public prints an intact public key through the redactor, even w
   t.false(parsed.isPrivate());
   t.is(parsed.getFingerprint(), (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint());
   for (const line of secretOnlyLines(privateKey, publicKey)) t.false(outputs(result).includes(line));
+  // The re-wrapped armor is ordinary armor to gpg as well.
+  const home = await makeGpgHome(t);
+  await gpg(home, ['--import'], printed);
+  t.deepEqual(parseColons((await gpg(home, ['--with-colons', '-k'])).stdout).fingerprints[0], parsed.getFingerprint().toUpperCase());
 });
 
 test('key export-public --output writes the file; a protected key needs no passphrase for it', async (t) => {
