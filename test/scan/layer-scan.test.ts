@@ -124,6 +124,29 @@ test('archives inside a layer: tar.gz, zstd, tar in tar.gz; nested path reported
   ]);
 });
 
+test('zip members (stored, deflated, also from the real zip CLI) are unpacked; streamed zips with data descriptors end in a note', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-zip-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'src', 'META-INF'), { recursive: true });
+  await writeFile(join(dir, 'src', 'META-INF', 'key.txt'), `deflate me ${'padding '.repeat(50)} ${MARKER}`);
+  await writeFile(join(dir, 'src', 'small.txt'), MARKER);
+  await execa('zip', ['-q', '-r', join(dir, 'app.jar'), '.'], { cwd: join(dir, 'src') });
+  await execa('zip', ['-q', '-r', '-0', join(dir, 'stored.zip'), '.'], { cwd: join(dir, 'src') });
+  // Written to a pipe, zip cannot seek back: sizes follow each member in a data descriptor.
+  const piped = await execa('sh', ['-c', 'zip -q -r - . | cat'], { cwd: join(dir, 'src'), encoding: 'buffer' });
+  const { readFile } = await import('node:fs/promises');
+  const tar = await layerTar({
+    files: { 'opt/app.jar': await readFile(join(dir, 'app.jar')), 'opt/stored.zip': await readFile(join(dir, 'stored.zip')), 'opt/piped.zip': Buffer.from(piped.stdout) },
+  });
+  const { result } = await scan(gzipSync(tar));
+  const where = result.findings.map((f) => `${f.path} :: ${f.nestedPath}`).sort();
+  t.true(where.includes('opt/app.jar :: META-INF/key.txt'), where.join('\n'));
+  t.true(where.includes('opt/app.jar :: small.txt'), where.join('\n'));
+  t.true(where.includes('opt/stored.zip :: META-INF/key.txt'), where.join('\n'));
+  t.true(where.includes('opt/stored.zip :: small.txt'), where.join('\n'));
+  t.true(result.notes.some((n) => n.path === 'opt/piped.zip' && /data descriptor/.test(n.message)), JSON.stringify(result.notes));
+});
+
 test('a decompression bomb inside a layer ends in a bounded, reported skip', async (t) => {
   const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
   const tar = await layerTar({ files: { 'opt/bomb.gz': bomb, 'opt/after.txt': MARKER } });
