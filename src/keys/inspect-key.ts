@@ -68,6 +68,12 @@ export async function inspectKey(options: InspectKeyOptions & { source?: KeySour
   if (loaded.subject.key) inspection.facts = loaded.subject.key;
   const first = loaded.keys[0];
   // Fingerprints and keygrips come from public parameters only, so the public half is enough.
-  if (first) inspection.identity = await deriveKeyIdentity(first.toPublic().write());
+  if (first) {
+    try {
+      inspection.identity = deriveKeyIdentity(first.toPublic().write());
+    } catch {
+      // An algorithm the keygrip code does not know: the facts and findings still stand.
+    }
+  }
   return inspection;
 }

@@ -57,6 +57,18 @@ export const EPHEMERAL_FALLBACK_WARNING: KeyWarning = {
   fix: `for reusable buildcaches set ${SIGNING_KEY_VARIABLE} (eic-build key generate --algorithm rsa4096 makes one); pass --ephemeral-key to silence this warning`,
 };
 
+/** The scanner cannot look for a key it cannot identify, so a key without an identity is refused. */
+function identityOf(armored: string, inputName: string): KeyIdentity {
+  try {
+    return deriveKeyIdentity(armored);
+  } catch (error) {
+    throw new EicBuildError('key-invalid', `the key from ${inputName} cannot be identified for the leak scanner: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'use an RSA, EdDSA or ECDSA key made by gpg or eic-build key generate',
+      cause: error,
+    });
+  }
+}
+
 async function ephemeralKey(warnings: KeyWarning[]): Promise<SigningKey> {
   const generated = await generateKey({ algorithm: 'ed25519', name: 'eic-build ephemeral signing key' });
   return {
@@ -64,7 +76,7 @@ async function ephemeralKey(warnings: KeyWarning[]): Promise<SigningKey> {
     armoredSecretKey: generated.armoredSecretKey,
     armoredPublicKey: generated.armoredPublicKey,
     fingerprint: generated.fingerprint,
-    identity: await deriveKeyIdentity(generated.armoredSecretKey),
+    identity: identityOf(generated.armoredSecretKey, 'the ephemeral key'),
     warnings,
   };
 }
@@ -132,7 +144,7 @@ export async function resolveSigningKey(options: ResolveSigningKeyOptions): Prom
     armoredSecretKey,
     armoredPublicKey: key.toPublic().armor(),
     fingerprint: key.getFingerprint().toUpperCase(),
-    identity: await deriveKeyIdentity(armoredSecretKey),
+    identity: identityOf(armoredSecretKey, input.inputName),
     warnings,
   };
 }
