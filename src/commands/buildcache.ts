@@ -118,7 +118,7 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
 
   if (values['public-key'] || values.deep) throw new EicBuildError('usage', '--public-key and --deep belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
   if (values.all && values['unsigned-only']) throw new EicBuildError('usage', '--all and --unsigned-only exclude each other', { hint: 'pass one of them' });
-  const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env });
+  const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
   const common = { signingKey, specs, unsignedOnly: Boolean(values['unsigned-only']), force: Boolean(values.force) };
   let outcomes;
   if (location.kind === 'oci') {

@@ -205,7 +205,7 @@ test('sign refuses a public key, a missing key and corrupt entries', async (t) =
   await writeV3Mirror(mirror, [spec], undefined);
   const pub = await runCli(['buildcache', 'sign', mirror, '--signing-key', alice.publicFile]);
   t.is(pub.exitCode, 2);
-  t.regex(String(pub.stderr), /only a public key/);
+  t.regex(String(pub.stderr), /only the public key/);
   const none = await runCli(['buildcache', 'sign', mirror], { env: { SPACK_SIGNING_KEY: '' } });
   t.is(none.exitCode, 2);
   t.regex(String(none.stderr), /no signing key/);

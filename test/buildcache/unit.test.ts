@@ -120,7 +120,7 @@ test('OpenPGP checks with keys made in memory: verified, untrusted, bad, unsigne
   t.is((await verifyClearsigned(clear.replace('"data"', '"dato"'), trustA)).kind, 'bad-signature');
 });
 
-test('loadSigningKey: env (armored or base64), and clear errors for public, protected and missing keys; the key is registered as secret', async (t) => {
+test('loadSigningKey (through the key layer): env (armored or base64), and clear errors for public, protected and missing keys; the key is registered as secret', async (t) => {
   t.teardown(clearRegisteredSecrets);
   const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'k' }], format: 'armored' });
   const loaded = await loadSigningKey({ env: { SPACK_SIGNING_KEY: privateKey } });
@@ -131,7 +131,9 @@ test('loadSigningKey: env (armored or base64), and clear errors for public, prot
   t.is((await t.throwsAsync(loadSigningKey({ env: { SPACK_SIGNING_KEY: publicKey } }), { instanceOf: EicBuildError }))?.code, 'key-public-only');
   const protectedKey = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'p' }], passphrase: 'correct horse', format: 'armored' });
   t.is((await t.throwsAsync(loadSigningKey({ env: { SPACK_SIGNING_KEY: protectedKey.privateKey } }), { instanceOf: EicBuildError }))?.code, 'key-protected');
-  t.is((await t.throwsAsync(loadSigningKey({ env: {} }), { instanceOf: EicBuildError }))?.code, 'usage');
+  const unlocked = await loadSigningKey({ env: { SPACK_SIGNING_KEY: protectedKey.privateKey, SPACK_SIGNING_KEY_PASSPHRASE: 'correct horse' } });
+  t.true(unlocked.key.isDecrypted());
+  t.is((await t.throwsAsync(loadSigningKey({ env: {} }), { instanceOf: EicBuildError }))?.code, 'config');
   t.is((await t.throwsAsync(loadSigningKey({ env: { SPACK_SIGNING_KEY: 'garbage-garbage' } }), { instanceOf: EicBuildError }))?.code, 'key-invalid');
   t.is((await t.throwsAsync(parseTrustedKeys(Buffer.from(privateKey), 'k.asc'), { instanceOf: EicBuildError }))?.code, 'key-invalid');
 });
