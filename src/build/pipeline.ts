@@ -195,7 +195,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     const fromArgs = { ...parseGlobalArgs(dockerfileText), ...Object.fromEntries(run.base.buildArgs.map((a) => [a.name, a.value])) };
 
     const scanned: ScannedImage[] = [];
-    let finalArtifact: { configDigest: string | undefined; layoutDir?: string; archive?: string } | undefined;
+    let finalArtifact: { configDigest: string | undefined; layoutDir?: string; archive?: string; engineTag?: string } | undefined;
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
@@ -220,10 +220,15 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     );
     if (decision.kind === 'stop-leak') return { kind: 'leak', scanned, key };
 
-    const tags = options.tags;
+    let tags = options.tags;
     let pushed: PushedTag[] = [];
     const final = finalArtifact!;
     const destination = decision.destination;
+    if (destination.kind === 'load' && tags.length === 0 && final.engineTag) {
+      // Without --tag the scanned image keeps its private tag: removing it would delete the image.
+      run.scanTags = run.scanTags!.filter((t) => t !== final.engineTag);
+      tags = [final.engineTag];
+    }
     if (route.kind === 'engine') {
       const imageId = final.configDigest!;
       if (destination.kind === 'push') {
@@ -393,7 +398,7 @@ async function rerun(run: Run, output: InvocationOutput, what: string, cacheTo: 
 }
 
 /** Build one scan item into a place the scanner reads, before anything else sees it. */
-async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scanTarget: string; configDigest: string | undefined; layoutDir?: string; archive?: string }> {
+async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scanTarget: string; configDigest: string | undefined; layoutDir?: string; archive?: string; engineTag?: string }> {
   const what = item.target ? `building stage '${item.target}'` : 'the build';
   if (run.route.kind === 'engine') {
     const iidFile = join(run.work, `iid-${n}`);
@@ -402,7 +407,7 @@ async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scan
     run.scanTags.push(tag);
     await invoke(run, item.target, { kind: 'engine', iidFile, tag }, what);
     const configDigest = (await readFile(iidFile, 'utf8')).trim();
-    return { scanTarget: `docker-daemon:${tag}`, configDigest };
+    return { scanTarget: `docker-daemon:${tag}`, configDigest, engineTag: tag };
   }
   if (run.route.kind === 'docker-archive') {
     const archive = join(run.work, `image-${n}.tar`);
