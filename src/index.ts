@@ -39,3 +39,32 @@ export {
   type MirrorInfo,
   type ProjectConfig,
 } from './render/index.js';
+export {
+  RegistryClient,
+  parseImageReference,
+  formatImageReference,
+  credentialsFromAccessPair,
+  readDockerConfigCredentials,
+  type ImageReference,
+  type RegistryClientOptions,
+  type Credentials,
+  type AccessPair,
+  type FetchedManifest,
+  type Descriptor,
+  type Referrers,
+} from './registry/index.js';
+export {
+  verifyFileMirror,
+  verifyOciMirror,
+  signFileMirror,
+  signOciMirror,
+  parseMirrorUrl,
+  readTrustedKeys,
+  formatVerifyText,
+  formatVerifyJson,
+  type VerifyReport,
+  type EntryResult,
+  type EntryKind,
+  type SignOutcome,
+  type MirrorLocation,
+} from './buildcache/index.js';

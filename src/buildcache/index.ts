@@ -1,0 +1,30 @@
+// Buildcache verify/sign: re-exports only.
+export { parseMirrorUrl, type MirrorLocation } from './mirror-url.js';
+export { directoryMirrorFiles, httpMirrorFiles, type MirrorFiles } from './mirror-files.js';
+export { readTrustedKeys, parseTrustedKeys, describeKey, type TrustedKey } from './trust.js';
+export { verifyClearsigned, verifySignedMessage, type SignatureCheck, type Signer } from './pgp-verify.js';
+export { verifyFileMirror, detectFileLayout, listFileEntries, readMirrorKeys } from './verify-file.js';
+export { verifyOciMirror, verifyOciEntry, findSignatureLayers, selectOciEntries, type VerifyOciOptions } from './verify-oci.js';
+export { signOciMirror, signOciEntry, signSimpleSigningPayload, type SignOciOptions } from './sign-oci.js';
+export { signFileMirror, clearsignText, type SignFileOptions } from './sign-file.js';
+export { loadSigningKey, type SigningKey as BuildcacheSigningKey } from './signing-key.js';
+export {
+  formatSimpleSigningPayload,
+  parseSimpleSigningPayload,
+  signatureTag,
+  isSignatureTagOf,
+  SIGNATURE_ARTIFACT_TYPE,
+  SIGNATURE_LAYER_TYPE,
+  type SimpleSigningPayload,
+} from './simple-signing.js';
+export {
+  formatVerifyText,
+  formatVerifyJson,
+  verifyExitCode,
+  matchesSpec,
+  type VerifyReport,
+  type EntryResult,
+  type EntryKind,
+  type MirrorKey,
+} from './report.js';
+export { formatSignText, formatSignJson, type SignOutcome } from './sign-report.js';
