@@ -13,6 +13,8 @@
  * - `L..t` (`LS0t`, base64 of `---`, which any base64-wrapped armored block contains whatever its
  *   alignment).
  * Each pattern tests only two bytes: the fewer vector operations, the faster (measured).
+ * The kernel reads up to 38 bytes past `limit`; callers keep `limit` <= length - LOOKAHEAD and the
+ * window is zero-padded by 64 bytes.
  *
  * Candidates are only hints: every one is validated by a parser. `candidateAt` is the same
  * predicate in plain JavaScript (the fallback when WebAssembly SIMD is missing, and the reference
@@ -80,11 +82,13 @@ const OUT_BASE = 2 << 20;
 const PAGES = 48;
 
 function assemble(): Uint8Array {
-  // Params: 0 = position, 1 = end, 2 = output cursor. v128 locals from 3: lanes at +0,+1,+2,+3,+5,+6,
-  // the mask, two shared version tests, then one local per splatted constant (hoisted out of the loop:
-  // materialising v128 constants inside it halves the speed).
-  const LANE = [3, 4, 5, 6, -1, 7, 8];
-  const M = 9;
+  // Params: 0 = position, 1 = end, 2 = output cursor. v128 locals from 3: lanes at +0,+2,+3,+5,+6,
+  // two masks, two shared version tests, then one local per splatted constant (hoisted out of the
+  // loop: materialising v128 constants inside it halves the speed). Two 16-byte blocks per
+  // iteration share one branch.
+  const LANE: Record<number, number> = { 0: 3, 2: 4, 3: 5, 5: 6, 6: 7 };
+  const MA = 8;
+  const MB = 9;
   const VER2 = 10;
   const VER3 = 11;
   const constants = [0xf7, 0x94, 0x95, 0x96, 0xfd, 0xc5, 4, 0x2d, 0x42, 0x70, 0x65, 0x4c, 0x74];
@@ -105,20 +109,30 @@ function assemble(): Uint8Array {
     and(eqK(v(0), 0x4c), eqK(v(3), 0x74)),
   );
   const load = (offset: number, local: number): Code => [...get(0), SIMD, 0x00, 0x00, ...uleb(offset), ...set(local)];
+  const block = (base: number, mask: number): Code => [
+    ...Object.entries(LANE).flatMap(([k, local]) => load(base + Number(k), local)),
+    ...or(binary, text),
+    ...set(mask),
+  ];
+  const record = (delta: number, mask: number): Code => [
+    ...get(2), ...get(0), ...(delta ? [...i32const(delta), 0x6a] : []), 0x36, 0x02, 0x00, // i32.store position
+    ...get(2), ...get(mask), ...op(0x64), 0x36, 0x02, 0x04, // i32.store bitmask at +4
+    ...get(2), ...i32const(8), 0x6a, ...set(2),
+  ];
   const init: Code = constants.flatMap((byte, index) => [...splat(byte), ...set(12 + index)]);
   const body: Code = [
     ...init,
     0x02, 0x40, // block
     0x03, 0x40, // loop
     ...get(0), ...get(1), 0x4f, 0x0d, 0x01, // if pos >= end: break
-    ...load(0, 3), ...load(1, 4), ...load(2, 5), ...load(3, 6), ...load(5, 7), ...load(6, 8),
-    ...or(binary, text), ...tee(M), ...op(0x53), // v128.any_true
+    ...block(0, MA),
+    ...block(16, MB),
+    ...get(MA), ...get(MB), ...op(0x50), ...op(0x53), // v128.any_true(a | b)
     0x04, 0x40, // if
-    ...get(2), ...get(0), 0x36, 0x02, 0x00, // i32.store pos
-    ...get(2), ...get(M), ...op(0x64), 0x36, 0x02, 0x04, // i32.store bitmask at +4
-    ...get(2), ...i32const(8), 0x6a, ...set(2),
+    ...record(0, MA),
+    ...record(16, MB),
     0x0b, // end if
-    ...get(0), ...i32const(16), 0x6a, ...set(0),
+    ...get(0), ...i32const(32), 0x6a, ...set(0),
     0x0c, 0x00, // br loop
     0x0b, 0x0b, // end loop, end block
     ...get(2),
@@ -157,7 +171,7 @@ function copyParts(heap: Uint8Array, parts: readonly Uint8Array[]): number {
     length += part.length;
   }
   // Zero the lookahead past the end so stale bytes of an earlier window never match.
-  heap.fill(0, length, length + 32);
+  heap.fill(0, length, length + 64);
   return length;
 }
 

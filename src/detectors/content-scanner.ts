@@ -23,6 +23,7 @@ const KEYFILE_LIMIT = 256 << 10;
 const BASE64_LIMIT = 3 << 19;
 const MAX_DEPTH = 2;
 const MAX_CAPTURES = 64;
+const PIECE = 16 << 10;
 
 type Handler = {
   readonly limit: number;
@@ -42,22 +43,32 @@ class Capture {
   ) {
     this.buffer = new Uint8Array(Math.min(handler.limit, 4096));
   }
-  /** Append bytes (bounded by the handler's limit); true when the capture is complete. */
+  /**
+   * Append bytes (bounded by the handler's limit); true when the capture is complete. Bytes go in
+   * pieces so that a capture that completes early (a short key file, an END line) copies little.
+   */
   append(bytes: Uint8Array): boolean {
-    const take = Math.max(0, Math.min(this.handler.limit - this.length, bytes.length));
-    this.lastTaken = take;
-    const from = this.length;
-    if (take > 0) {
-      if (this.length + take > this.buffer.length) {
-        const grown = new Uint8Array(Math.min(this.handler.limit, Math.max(this.buffer.length * 2, this.length + take)));
-        grown.set(this.buffer.subarray(0, this.length));
-        this.buffer = grown;
+    this.lastTaken = 0;
+    let offset = 0;
+    do {
+      const piece = bytes.subarray(offset, offset + PIECE);
+      const take = Math.max(0, Math.min(this.handler.limit - this.length, piece.length));
+      const from = this.length;
+      if (take > 0) {
+        if (this.length + take > this.buffer.length) {
+          const grown = new Uint8Array(Math.min(this.handler.limit, Math.max(this.buffer.length * 2, this.length + take)));
+          grown.set(this.buffer.subarray(0, this.length));
+          this.buffer = grown;
+        }
+        this.buffer.set(take === piece.length ? piece : piece.subarray(0, take), this.length);
+        this.length += take;
+        this.lastTaken += take;
+        offset += take;
       }
-      this.buffer.set(take === bytes.length ? bytes : bytes.subarray(0, take), this.length);
-      this.length += take;
-    }
-    if (this.handler.progress(this, from)) return true;
-    return this.length >= this.handler.limit;
+      if (this.handler.progress(this, from)) return true;
+      if (this.length >= this.handler.limit) return true;
+    } while (offset < bytes.length);
+    return false;
   }
   bytes(): Uint8Array {
     return this.buffer.subarray(0, this.length);
@@ -113,15 +124,19 @@ function detectorForType(type: string): string {
 class KeyFileHandler implements Handler {
   readonly limit = KEYFILE_LIMIT;
   private verdict: KeyFileVerdict = { status: 'incomplete' };
+  private parsedAt = 0;
   constructor(private readonly fileName: string | null) {}
   progress(capture: Capture, from: number): boolean {
     const bytes = capture.bytes();
-    // Only a closing parenthesis can complete the expression.
-    if (bytes.indexOf(0x29, from) === -1) return false;
+    // Only a closing parenthesis can complete the expression, and re-parsing only after the capture
+    // grew by half keeps the total parsing work linear however the bytes are chunked.
+    if (bytes.indexOf(0x29, from) === -1 || bytes.length < this.parsedAt * 1.5) return false;
+    this.parsedAt = bytes.length;
     this.verdict = validateKeyFileSexp(bytes, 0, this.fileName);
     return this.verdict.status === 'done';
   }
   finish(capture: Capture, eof: boolean): Detection[] {
+    if (this.verdict.status !== 'done' && this.parsedAt !== capture.length) this.verdict = validateKeyFileSexp(capture.bytes(), 0, this.fileName);
     if (this.verdict.status === 'done') return this.verdict.detections;
     const why = capture.full() ? `is longer than ${KEYFILE_LIMIT} bytes` : eof ? 'is cut off at the end of the file' : 'is incomplete';
     return [{ type: 'note', detector: gnupgAgentKeyFile.id, message: `a GnuPG key S-expression ${why}: not validated` }];
@@ -354,6 +369,9 @@ class StreamingScanner implements ContentScanner {
     }
     if (first === 0x70) {
       if (!startsWith(bytes, index, 'private-key')) return null;
+      // What follows must open the algorithm list: `(rsa`, `(3:rsa`, ` (ecc`, folded or not.
+      const after = latin1(bytes.subarray(index + 11, Math.min(bytes.length, index + 11 + 16)));
+      if (!/^\s*\((?:\d:)?\s*(?:rsa|ecc|dsa|elg|ecdsa|ecdh|eddsa)\b/.test(after.replace(/\n[ \t]/g, ''))) return null;
       for (const prefix of KEY_FILE_PREFIXES) {
         if (startsWith(bytes, index - prefix.length, prefix)) return { handler: new KeyFileHandler(this.fileName), startIndex: index - prefix.length };
       }
