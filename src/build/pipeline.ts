@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -155,6 +156,9 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   }
 
   const work = await mkdtemp(join(tmpdir(), 'eic-build-run-'));
+  // Nothing secret lives here (image IDs, exported layouts), but it must not outlive an interrupted run either.
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  process.once('exit', removeWork);
   const secretFiles: TempSecretFile[] = [];
   const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: [] };
   try {
@@ -274,6 +278,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const file of secretFiles) await file.dispose();
     for (const tag of run.scanTags ?? []) await runClient(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
+    process.removeListener('exit', removeWork);
   }
 }
 
@@ -344,8 +349,10 @@ async function resolveSecrets(
   files: TempSecretFile[],
 ): Promise<ResolvedSecret[]> {
   const secrets: ResolvedSecret[] = [];
+  // EIC_BUILD_SECRET_TRANSPORT=file forces the temp-file route even where env= works (debugging, tests).
+  const byEnv = caps.secretEnv && env.EIC_BUILD_SECRET_TRANSPORT !== 'file';
   const add = async (id: string, value: string) => {
-    if (caps.secretEnv) secrets.push({ kind: 'env', id, envName: secretEnvName(id), value });
+    if (byEnv) secrets.push({ kind: 'env', id, envName: secretEnvName(id), value });
     else {
       const file = await writeTempSecretFile(value, id);
       files.push(file);

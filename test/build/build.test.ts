@@ -166,6 +166,43 @@ test.serial('[integration] a leaking Dockerfile is stopped before the push: exit
   t.false(images.includes('eic-build-scan/'));
 });
 
+test.serial('[integration] where env= is not used the key travels as a 0600 file in a 0700 temp dir, gone after the build', async (t) => {
+  const project = join(work, 'file-secret');
+  await mkdir(project, { recursive: true });
+  await writeFile(
+    join(project, 'Dockerfile'),
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true test -s /run/secrets/spack-signing-key && sleep 1 && echo secret-mounted\n`,
+  );
+  const before = new Set(await readdir(tmpdir()));
+  const seen = new Map<string, { dirMode: number; fileMode: number }>();
+  let done = false;
+  const watcher = (async () => {
+    while (!done) {
+      for (const name of await readdir(tmpdir())) {
+        if (!name.startsWith('eic-build-secret-') || before.has(name) || seen.has(name)) continue;
+        const dir = await stat(join(tmpdir(), name)).catch(() => undefined);
+        const file = await stat(join(tmpdir(), name, 'spack-signing-key')).catch(() => undefined);
+        if (dir && file) seen.set(name, { dirMode: dir.mode & 0o777, fileMode: file.mode & 0o777 });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const { result, samples } = await sampleProcessList(
+    runCli(['build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/file-secret:it', '--progress', 'plain'], {
+      env: { CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
+    }),
+  );
+  done = true;
+  await watcher;
+  t.is(result.exitCode, 0, String(result.stderr));
+  t.regex(String(result.stderr), /secret-mounted/);
+  t.deepEqual([...seen.values()], [{ dirMode: 0o700, fileMode: 0o600 }]);
+  t.true(samples.some((s) => s.includes('src=') && s.includes('eic-build-secret-')), 'the client got a file path');
+  t.false(samples.some(containsKey));
+  t.deepEqual((await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-secret-') && !before.has(name)), []);
+  await execa(DOCKER, ['rmi', 'eic-build-test/file-secret:it'], { reject: false });
+});
+
 test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with eic-build and scans clean', async (t) => {
   if (!existsSync(join(repoRoot, 'dist/cli.js'))) {
     t.fail('dist/ is missing: run npm ci (its prepare script builds dist/) before the integration tests');
