@@ -8,7 +8,8 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDebianGnupgImage } from '../helpers/images.js';
+import { ensureBusyboxImage, ensureDebianGnupgImage } from '../helpers/images.js';
+import { randomBytes } from 'node:crypto';
 import {
   DOCKER,
   buildImage,
@@ -122,5 +123,38 @@ test('[integration] c. an image with only PUBLIC keys imported (pubring.kbx, tru
   t.regex(listed.stdout, /pubring\.kbx/);
   t.regex(listed.stdout, /trustdb\.gpg/);
 
+  await assertClean(t, [`docker-archive:${img.archive}`, `docker-daemon:${img.tag}`]);
+});
+
+test('[integration] d. look-alikes are not leaks: bare markers in a script, random bytes, public exports, a signature', async (t) => {
+  const busybox = await ensureBusyboxImage();
+  const publicBinary = await execa('gpg', ['--homedir', key.homedir, '--batch', '--export', key.fingerprints[0]!], { encoding: 'buffer' });
+  const signature = await execa('gpg', [
+    '--homedir', key.homedir, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '',
+    '--detach-sign', '-o', '-', '--local-user', key.fingerprints[0]!,
+  ], { input: PAYLOAD, encoding: 'buffer' });
+  const img = await track(
+    buildImage(dir, {
+      name: 'look-alikes',
+      dockerfile: [`FROM ${busybox}`, 'COPY . /srv/', ''].join('\n'),
+      context: {
+        // What a careful CI script looks like: it names the markers to refuse them, holds no key.
+        'check-key.sh': [
+          '#!/bin/sh',
+          'grep -q -- "-----BEGIN PGP PRIVATE KEY BLOCK-----" "$1" && { echo "refusing a private key" >&2; exit 1; }',
+          'grep -q -- "-----BEGIN OPENSSH PRIVATE KEY-----" "$1" && exit 1',
+          'grep -q -- "-----BEGIN RSA PRIVATE KEY-----" "$1" && exit 1',
+          'exit 0',
+          '',
+        ].join('\n'),
+        // Random bytes contain OpenPGP-looking packet headers (0x95, 0x9d, 0xc5 ...) all over.
+        'random.bin': randomBytes(4 * 1024 * 1024),
+        'signing-key.gpg': Buffer.from(publicBinary.stdout),
+        'signing-key.asc': key.armoredPublic,
+        'payload.txt': PAYLOAD,
+        'payload.txt.sig': Buffer.from(signature.stdout),
+      },
+    }),
+  );
   await assertClean(t, [`docker-archive:${img.archive}`, `docker-daemon:${img.tag}`]);
 });

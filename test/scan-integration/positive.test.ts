@@ -131,6 +131,33 @@ test('[integration] 1b. matchesPublicKey is false for somebody else\'s public ke
   covers(t, without.report.findings.flatMap((f) => f.fingerprints), [key.fingerprints[0]!], 'fingerprints');
 });
 
+test('[integration] 1c. armored keys in other shapes: a path longer than 100 bytes (PAX), CRLF line ends, JSON-escaped in a config file', async (t) => {
+  const longDir = `opt/${'very-long-directory-name-'.repeat(6)}keys`;
+  const img = await image('armored-shapes', async () => ({
+    dockerfile: [
+      `FROM ${busybox}`,
+      `COPY key.asc /${longDir}/signing.asc`,
+      'COPY key-crlf.asc /etc/key-crlf.asc',
+      'COPY settings.json /etc/app/settings.json',
+      '',
+    ].join('\n'),
+    context: {
+      'key.asc': { from: key.files.secretAsc },
+      'key-crlf.asc': key.armoredSecret.replace(/\r?\n/g, '\r\n'),
+      'settings.json': JSON.stringify({ signing: { key: key.armoredSecret } }),
+    },
+  }));
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  for (const path of [`${longDir}/signing.asc`, 'etc/key-crlf.asc', 'etc/app/settings.json']) {
+    const hit = report.findings.find((f) => f.path === path);
+    t.truthy(hit, `no finding for ${path}: ${describe(report.findings)}`);
+    if (hit) {
+      t.true(hit.matchesPublicKey, path);
+      covers(t, hit.fingerprints, [key.fingerprints[0]!], `fingerprints of ${path}`);
+    }
+  }
+});
+
 test('[integration] 2. `gpg --import` in a RUN leaves private-keys-v1.d/<keygrip>.key files: found with the keygrips gpg reports', async (t) => {
   const img = await image('gnupg-home', async () => ({
     dockerfile: [
