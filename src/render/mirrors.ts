@@ -19,6 +19,17 @@ export interface MirrorInfo {
   signed: boolean;
   /** Environment variable names the mirror's credentials are read from. */
   credentialVariables: string[];
+  /** access_pair used to fetch (`fetch:`'s, else the mirror's), as names: what `buildcache verify` gets. */
+  fetchCredentials: MirrorCredentials | undefined;
+  /** access_pair used to push (`push:`'s, else the mirror's): what `buildcache sign` gets. */
+  pushCredentials: MirrorCredentials | undefined;
+}
+
+/** An access_pair: a literal user name or the variable holding it, and the variable holding the secret. */
+export interface MirrorCredentials {
+  id?: string;
+  idVariable?: string;
+  secretVariable: string;
 }
 
 /** The validated, normalised mirrors.yaml. */
@@ -141,6 +152,7 @@ function checkTokens(doc: Document, at: At): void {
 function checkMirror(doc: Document, name: string, node: YamlNode, at: At, options: { transition: boolean }, notes: string[], warnings: string[]): MirrorInfo | undefined {
   if (!isMap(node)) return undefined;
   const credentialVariables: string[] = [];
+  const pairs: Record<'mirror' | 'fetch' | 'push', Partial<MirrorCredentials>> = { mirror: {}, fetch: {}, push: {} };
   let url: string | undefined;
   let fetchUrl: string | undefined;
   let pushUrl: string | undefined;
@@ -157,7 +169,7 @@ function checkMirror(doc: Document, name: string, node: YamlNode, at: At, option
     }
     if (key === 'url') url = stringValue(value, `mirror ${name}: url`, at);
     else if (key === 'fetch' || key === 'push') {
-      const connectionUrl = checkConnection(name, key, value, at, credentialVariables);
+      const connectionUrl = checkConnection(name, key, value, at, credentialVariables, pairs[key]);
       if (key === 'fetch') fetchUrl = connectionUrl;
       else pushUrl = connectionUrl;
     } else if (key === 'autopush' || key === 'binary' || key === 'source' || key === 'signed') {
@@ -165,7 +177,7 @@ function checkMirror(doc: Document, name: string, node: YamlNode, at: At, option
       else if (key === 'autopush') autopush = value.value;
       else if (key === 'binary') binary = value.value;
       else if (key === 'signed') signedNode = value;
-    } else checkConnectionKey(name, key, value, pair.key as YamlNode, at, credentialVariables);
+    } else checkConnectionKey(name, key, value, pair.key as YamlNode, at, credentialVariables, pairs.mirror);
   }
   const fetch = fetchUrl ?? url;
   const push = pushUrl ?? url;
@@ -196,7 +208,13 @@ function checkMirror(doc: Document, name: string, node: YamlNode, at: At, option
     if (binary && signed) notes.push(`mirror ${name} (${kind}): Spack signs pushed binaries with the one secret key of the signing step and verifies them on install against the trusted public key.`);
   }
   if (declared === undefined || declared !== signed) node.set('signed', doc.createNode(signed));
-  return { name, kind, url: fetch, pushUrl: push, autopush, binary, signed, credentialVariables: [...new Set(credentialVariables)] };
+  const complete = (pair: Partial<MirrorCredentials>): MirrorCredentials | undefined => (pair.secretVariable ? (pair as MirrorCredentials) : undefined);
+  return {
+    name, kind, url: fetch, pushUrl: push, autopush, binary, signed,
+    credentialVariables: [...new Set(credentialVariables)],
+    fetchCredentials: complete(pairs.fetch) ?? complete(pairs.mirror),
+    pushCredentials: complete(pairs.push) ?? complete(pairs.mirror),
+  };
 }
 
 function stringValue(node: YamlNode | null, what: string, at: At): string | undefined {
@@ -205,7 +223,7 @@ function stringValue(node: YamlNode | null, what: string, at: At): string | unde
   return undefined;
 }
 
-function checkConnection(name: string, key: string, node: YamlNode | null, at: At, credentialVariables: string[]): string | undefined {
+function checkConnection(name: string, key: string, node: YamlNode | null, at: At, credentialVariables: string[], credentials: Partial<MirrorCredentials>): string | undefined {
   if (!isMap(node)) {
     at(node, `mirror ${name}: ${key} must be a mapping with a url`);
     return undefined;
@@ -220,13 +238,13 @@ function checkConnection(name: string, key: string, node: YamlNode | null, at: A
       continue;
     }
     if (sub === 'url') url = stringValue(value, `mirror ${name}: ${key}.url`, at);
-    else checkConnectionKey(name, `${key}.${sub}`, value, pair.key as YamlNode, at, credentialVariables);
+    else checkConnectionKey(name, `${key}.${sub}`, value, pair.key as YamlNode, at, credentialVariables, credentials);
   }
   if (url === undefined) at(node, `mirror ${name}: ${key} needs a url`);
   return url;
 }
 
-function checkConnectionKey(name: string, key: string, node: YamlNode | null, keyNode: YamlNode, at: At, credentialVariables: string[]): void {
+function checkConnectionKey(name: string, key: string, node: YamlNode | null, keyNode: YamlNode, at: At, credentialVariables: string[], credentials: Partial<MirrorCredentials>): void {
   const last = key.split('.').pop();
   if (last === 'access_pair') {
     if (isSeq(node)) {
@@ -247,9 +265,18 @@ function checkConnectionKey(name: string, key: string, node: YamlNode | null, ke
         continue;
       }
       const value = stringValue(pair.value as YamlNode | null, `mirror ${name}: ${key}.${sub}`, at);
-      if (value === undefined || sub === 'id') continue;
+      if (value === undefined) continue;
+      if (sub === 'id') {
+        if (!/^[A-Za-z0-9_.@-]+$/.test(value)) at(pair.value as YamlNode, `mirror ${name}: ${key}.id must be a plain user name (letters, digits, '_', '.', '@', '-')`);
+        else credentials.id = value;
+        continue;
+      }
       if (!VARIABLE_NAME.test(value)) at(pair.value as YamlNode, `mirror ${name}: ${key}.${sub} must name an environment variable (letters, digits, '_'), not hold a value`);
-      else credentialVariables.push(value);
+      else {
+        credentialVariables.push(value);
+        if (sub === 'id_variable') credentials.idVariable = value;
+        else credentials.secretVariable = value;
+      }
     }
     if (!seen.has('secret_variable')) at(node, `mirror ${name}: ${key} needs secret_variable (the name of the environment variable holding the password or token)`);
     if (seen.has('id') === seen.has('id_variable')) at(node, `mirror ${name}: ${key} needs exactly one of id / id_variable`);

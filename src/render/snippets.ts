@@ -1,5 +1,12 @@
 import { strictModeLine, type ShellKind, type SigningLayout } from './layout.js';
-import type { MirrorInfo } from './mirrors.js';
+import type { MirrorCredentials, MirrorInfo } from './mirrors.js';
+
+/** The access_pair as `eic-build buildcache` flags (variable NAMES; values stay in the environment). */
+function credentialFlags(credentials: MirrorCredentials | undefined): string {
+  if (!credentials) return '';
+  const id = credentials.idVariable ? ` --id-variable ${credentials.idVariable}` : credentials.id ? ` --id ${credentials.id}` : '';
+  return `${id} --secret-variable ${credentials.secretVariable}`;
+}
 
 /** Continuation between generated lines inside one RUN instruction. */
 const NEXT_MOUNT = ' \\\n    ';
@@ -46,10 +53,10 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const registryEnv = inputs.registrySecrets.map((id) => `if [ -f /run/secrets/${id} ]; then ${id}="$(cat /run/secrets/${id})"; export ${id}; fi`);
   const tool = `${layout.toolCommand}`;
   const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
-  const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
+  const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
   const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
   const verify = verifiable.map((mirror) => {
-    const command = `${tool} buildcache verify ${quote(mirror.url)} --public-key ${layout.publicMountTarget} --all`;
+    const command = `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} --all`;
     return inputs.transition
       ? `if ! ${command}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`
       : command;

@@ -55,7 +55,7 @@ const breaking: { rule: LintRuleId; why: string; mutate: (text: string) => strin
   { rule: 'registry-credentials-secret', why: 'credential used without its secret mount', mutate: (d) => replaceLast(d, '--mount=type=secret,id=CI_REGISTRY_PASSWORD \\\n', '') },
   { rule: 'mirrors-secret-mount', why: 'COPY mirrors.yaml', mutate: (d) => afterFrom(d, 'runtime', 'COPY mirrors.yaml /opt/spack/etc/spack/mirrors.yaml') },
   { rule: 'mirrors-secret-mount', why: 'install without the mirrors secret', mutate: (d) => replaceLast(d, '--mount=type=secret,id=mirrors,target=/opt/spack/etc/spack/mirrors.yaml,required=true \\\n', '') },
-  { rule: 'oci-autopush-signed-by-eic-build', why: 'autopush without eic-build sign', mutate: (d) => replaceFirst(d, "; \\\n    /opt/eic-build/usr/local/bin/eic-build buildcache sign 'oci://127.0.0.1:5000/eic/containers/spack-v2025.06.1' --signing-key /run/secrets/spack-signing-key --unsigned-only", '') },
+  { rule: 'oci-autopush-signed-by-eic-build', why: 'autopush without eic-build sign', mutate: (d) => replaceFirst(d, "; \\\n    /opt/eic-build/usr/local/bin/eic-build buildcache sign 'oci://127.0.0.1:5000/eic/containers/spack-v2025.06.1' --id-variable CI_REGISTRY_USER --secret-variable CI_REGISTRY_PASSWORD --signing-key /run/secrets/spack-signing-key --unsigned-only", '') },
   { rule: 'no-key-material-copy', why: 'COPY of a GnuPG private key directory', mutate: (d) => afterFrom(d, 'runtime', 'COPY gnupg/private-keys-v1.d /root/.gnupg/private-keys-v1.d') },
 ];
 

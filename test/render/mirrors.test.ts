@@ -11,6 +11,8 @@ test('OCI mirror: signed: false is rendered and the user is told who signs', (t)
   t.deepEqual(result.mirrors[0], {
     name: 'cache', kind: 'oci', url: 'oci://127.0.0.1:5000/x/spack', pushUrl: 'oci://127.0.0.1:5000/x/spack', autopush: true, binary: true, signed: false,
     credentialVariables: ['CI_REGISTRY_USER', 'CI_REGISTRY_PASSWORD'],
+    fetchCredentials: { idVariable: 'CI_REGISTRY_USER', secretVariable: 'CI_REGISTRY_PASSWORD' },
+    pushCredentials: { idVariable: 'CI_REGISTRY_USER', secretVariable: 'CI_REGISTRY_PASSWORD' },
   });
   t.regex(result.notes[0]!, /Spack cannot sign or verify OCI.*eic-build buildcache sign.*eic-build buildcache verify/);
 });
@@ -71,6 +73,14 @@ for (const [name, text, message] of negative) {
 test('all mirror problems are reported at once', (t) => {
   const result = ok('mirrors:\n  a:\n    url: oci://h/x\n    typo: 1\n  b:\n    url: oci://h/y\n    signed: true\n');
   t.deepEqual(result.problems.map((p) => p.line), [4, 7]);
+});
+
+test('fetch/push access_pairs override the mirror-level one; a literal id is kept as a user name', (t) => {
+  const result = ok('mirrors:\n  a:\n    url: oci://h/x\n    access_pair: { id: bot, secret_variable: P }\n    push:\n      url: oci://h/x\n      access_pair: { id_variable: PU, secret_variable: PP }\n');
+  t.deepEqual(result.problems, []);
+  t.deepEqual(result.mirrors[0]!.fetchCredentials, { id: 'bot', secretVariable: 'P' });
+  t.deepEqual(result.mirrors[0]!.pushCredentials, { idVariable: 'PU', secretVariable: 'PP' });
+  t.deepEqual(result.mirrors[0]!.credentialVariables, ['P', 'PU', 'PP']);
 });
 
 test('mirrorKind classifies URLs', (t) => {
