@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { chmod, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerSecret } from '../redact.js';
 
 /** A secret written to disk for a child process that can only read files (BuildKit `--secret src=`). */
 export interface TempSecretFile {
@@ -68,6 +69,8 @@ export async function writeTempSecretFile(contents: string, fileName = 'secret')
   if (fileName.includes('/') || fileName === '.' || fileName === '..' || fileName === '') {
     throw new TypeError(`writeTempSecretFile: fileName must be a plain file name, got '${fileName}'`);
   }
+  // Whatever is worth a secret file is worth censoring: callers usually registered it already.
+  registerSecret(contents);
   installHandlers();
   // mkdtemp creates the directory 0700 already; registered before any byte is written so a
   // signal arriving mid-write still removes it.
