@@ -7,8 +7,14 @@ import test from 'ava';
 import { open, readFile, stat, truncate, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBusyboxImage } from '../helpers/images.js';
+import { scanTarget } from '../../src/scan/index.js';
+import { deriveKeyIdentity } from '../../src/pgp/key-identity.js';
+import { isEicBuildError } from '../../src/errors.js';
 import {
   armorBody,
+  comparableFindings,
+  scanJson,
+  type JsonReport,
   buildImage,
   generateGpgKey,
   makeTempDir,
@@ -182,4 +188,21 @@ test('[integration] one flipped byte inside a layer blob is exit 2 naming the bl
     `error names the blob ${layerDigest}: ${result.stderr}`,
   );
   t.regex(result.stderr, /digest|sha256/i);
+});
+
+test('[integration] the library scanTarget (what build calls) gives the same findings as the CLI, and throws on a damaged archive', async (t) => {
+  const img = await leaky();
+  const publicKeys = [deriveKeyIdentity(Buffer.from(key.armoredPublic))];
+  const [library, cli] = await Promise.all([
+    scanTarget(`docker-daemon:${img.tag}`, { publicKeys }),
+    scanJson(`docker-archive:${img.archive}`, ['--public-key', key.files.publicAsc]),
+  ]);
+  t.true(library.leaked);
+  t.deepEqual(comparableFindings(library as unknown as JsonReport), comparableFindings(cli.report));
+
+  const cut = join(dir, 'library-truncated.tar');
+  await copyFile(img.archive, cut);
+  await truncate(cut, Math.floor((await stat(cut)).size / 2));
+  const error = await t.throwsAsync(scanTarget(`docker-archive:${cut}`, { publicKeys }));
+  t.true(isEicBuildError(error), String(error));
 });
