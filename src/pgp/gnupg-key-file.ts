@@ -130,7 +130,7 @@ function isCanonical(bytes: Uint8Array, start: number): boolean {
 export function readKeyFileExpression(bytes: Uint8Array, start = 0): SexpParse {
   if (isCanonical(bytes, start)) return parseSexp(bytes, start);
   // Unfold a growing prefix: a key is a few KiB, the bytes after it may be much longer.
-  for (let size = 8192; ; size *= 4) {
+  for (let size = 2048; ; size *= 4) {
     const end = Math.min(bytes.length, start + size);
     const parsed = parseSexp(unfold(bytes.subarray(0, end), start), 0);
     if (parsed.kind !== 'incomplete' || end === bytes.length) return parsed;

@@ -294,14 +294,14 @@ export function parseKeyPacket(tag: number, body: Uint8Array): KeyPacket | KeyPa
     const { params, bits } = readPublicParams(reader, algorithm, version);
     if (materialEnd !== -1 && reader.offset !== materialEnd) return { error: 'key material length mismatch' };
     const publicLength = reader.offset;
-    const publicBody = body.subarray(0, publicLength);
-    const fingerprint = computeFingerprint(version, publicBody);
     let secret: SecretProtection | null = null;
     if (tag === 5 || tag === 7) {
       secret = readSecret(reader, params, version);
     } else if (reader.remaining() !== 0) {
       return { error: 'trailing bytes after public key' };
     }
+    // Hash last: the scanner parses many candidates that fail the checks above.
+    const fingerprint = computeFingerprint(version, body.subarray(0, publicLength));
     return { tag, version, created, algorithm, params, bits, publicLength, fingerprint, secret };
   } catch (error) {
     return { error: error instanceof Error ? error.message : 'unparsable key packet' };
