@@ -25,6 +25,12 @@ export const LINT_RULES = [
     docs: 'The signing key must not appear in COPY, ADD, ARG, ENV or a bind mount, and no step may read /run/secrets/<signing id> without mounting it: anything else can write it into a layer or the build cache.',
   },
   {
+    id: 'signing-secret-only-where-signing',
+    title: 'Only steps that sign mount the signing key',
+    severity: 'error',
+    docs: 'A step that mounts the signing key must sign in that step (spack install with autopush, spack buildcache push/create, or eic-build buildcache sign), and runtime stages never mount it: every extra step holding the key is one more place it can leak from.',
+  },
+  {
     id: 'signing-gnupghome-tmpfs',
     title: 'Signing steps use a tmpfs SPACK_GNUPGHOME',
     severity: 'error',

@@ -137,6 +137,10 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
   }
 
   if (signingMounts.length > 0) {
+    if (kind === 'runtime') report('signing-secret-only-where-signing', line, 'a runtime stage mounts the signing key: runtimes only verify, with the public key');
+    else if (!/\bspack\s+(?:-\S+\s+(?:\S+\s+)?)*?(?:install|buildcache\s+(?:push|create))\b|\bbuildcache\s+sign\b/.test(command)) {
+      report('signing-secret-only-where-signing', line, 'this step mounts the signing key but does not sign (spack install with autopush, spack buildcache push, eic-build buildcache sign): drop the mount');
+    }
     const home = /(?:export\s+)?SPACK_GNUPGHOME=("?)([^\s;"]+)\1/.exec(command)?.[2];
     const inTmpfs = home !== undefined && tmpfsTargets.some((target) => target !== '' && home.startsWith(`${target.replace(/\/$/, '')}/`));
     if (!inTmpfs) {

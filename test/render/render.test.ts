@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { memoryIo } from '../../src/cli-io.js';
 import { renderCommand } from '../../src/commands/render.js';
 import { EicBuildError, type ErrorCode } from '../../src/errors.js';
-import { renderProject } from '../../src/render/index.js';
+import { publicKeyContextPath, renderProject } from '../../src/render/index.js';
 import { runCli } from '../helpers/cli.js';
 import { EIC_ENV, PLACEHOLDER_KEY } from './inputs.js';
 
@@ -76,6 +76,9 @@ test('usage errors: no key, bad --var, output outside the context, unknown --var
   const cases: [string[], ErrorCode, RegExp][] = [
     [['--context', dir], 'usage', /needs the public signing key/],
     [[...pub, '--var', 'NOEQUALS'], 'usage', /is not NAME=VALUE/],
+    [[...pub, 'extra'], 'usage', /takes no positional arguments/],
+    [[...pub, '--colour'], 'usage', /Unknown option '--colour'/],
+    [[...pub, '--signing-key', join(dir, 'public.asc')], 'usage', /exclude each other/],
     [[...pub, '--output-dir', tmpdir()], 'usage', /is not inside the build context/],
     [[...pub, '--var', 'HOME=/x'], 'render', /HOME is not in the allowed list/],
     [[...pub, '--var', 'EIC_BUILD_STRICT=true'], 'render', /computed by eic-build/],
@@ -88,6 +91,13 @@ test('usage errors: no key, bad --var, output outside the context, unknown --var
     t.regex(error!.message, message);
   }
   await t.throwsAsync(readdir(join(dir, '.eic-build')));
+});
+
+test('publicKeyContextPath: the key path the Dockerfile COPYs, relative to the build context', (t) => {
+  t.is(publicKeyContextPath('/ctx', '/ctx/.eic-build'), '.eic-build/spack-signer-public.asc');
+  t.is(publicKeyContextPath('/ctx', '/ctx'), 'spack-signer-public.asc');
+  t.is(publicKeyContextPath('/ctx', '/ctx/a/b'), 'a/b/spack-signer-public.asc');
+  t.throws(() => publicKeyContextPath('/ctx', '/elsewhere'), { message: /not inside the build context/ });
 });
 
 test('unset EIC variables in both templates are all reported at once, with file:line:column', async (t) => {
