@@ -71,7 +71,7 @@ function zstdError(error: unknown): Error {
 export function createDecompressor(compression: Compression): Transform | null {
   switch (compression) {
     case 'gzip':
-      return zlib.createGunzip({ chunkSize: CHUNK });
+      return zlib.createGunzip({ chunkSize: CHUNK, readableHighWaterMark: 4 * CHUNK, writableHighWaterMark: CHUNK } as zlib.ZlibOptions);
     case 'zstd':
       return nativeZstd ? nativeZstd() : new FzstdTransform();
     case 'none':

@@ -134,7 +134,8 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
     return createFileSink(ctx, name, null, 0);
   };
 
-  const parser = job.format === 'tar' ? new TarStreamParser(onEntry) : null;
+  const trailingSink = createFileSink(ctx, null, null, 0);
+  const parser = job.format === 'tar' ? new TarStreamParser(onEntry, trailingSink) : null;
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
   // The hash of the blob is taken in the same pass as decompression.
@@ -188,8 +189,11 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
     if (decompressor) await pipeline(replay, decompressor, consume);
     else await pipeline(replay, consume);
     stage = 'tar';
-    if (parser) parser.end();
-    else {
+    if (parser) {
+      parser.end();
+      const ended = trailingSink.end();
+      if (ended) await ended;
+    } else {
       const ended = rawSink!.end();
       if (ended) await ended;
     }

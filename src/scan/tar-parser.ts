@@ -63,7 +63,13 @@ export class TarStreamParser {
   /** True once the end-of-archive marker was read. */
   sawEndMarker = false;
 
-  constructor(private readonly onEntry: (entry: TarEntry) => EntrySink | null) {}
+  /** Bytes after the end-of-archive marker (no extractor reads them, but they ship in the blob). */
+  trailingBytes = 0;
+
+  constructor(
+    private readonly onEntry: (entry: TarEntry) => EntrySink | null,
+    private readonly trailing: EntrySink | null = null,
+  ) {}
 
   /** Feed bytes. When a promise is returned, wait for it before the next write. */
   write(chunk: Uint8Array): void | Promise<void> {
@@ -75,10 +81,14 @@ export class TarStreamParser {
     const length = chunk.length;
     while (pos < length) {
       switch (this.state) {
-        case 'end':
-          // Bytes after the end marker (record padding) are never extracted by anyone.
-          this.offset += length - pos;
-          return;
+        case 'end': {
+          // Bytes after the end marker (usually record padding) are never extracted, but they are
+          // published with the blob: hand them to the trailing sink.
+          const rest = chunk.subarray(pos);
+          this.offset += rest.length;
+          this.trailingBytes += rest.length;
+          return this.trailing && rest.length > 0 ? this.trailing.write(rest) : undefined;
+        }
         case 'header': {
           const n = Math.min(BLOCK - this.headerFill, length - pos);
           if (this.headerFill === 0) this.headerStart = this.offset;
