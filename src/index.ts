@@ -68,3 +68,13 @@ export {
   type SignOutcome,
   type MirrorLocation,
 } from './buildcache/index.js';
+export {
+  createContentScanner,
+  scanConfigValue,
+  DETECTORS,
+  type ContentScanner,
+  type ContentFinding,
+  type ContentNote,
+  type DetectorInfo,
+} from './detectors/index.js';
+export { deriveKeyIdentity, computeKeygrip, identifyGnupgKeyFile, type KeyIdentity, type GnupgKeyFile } from './pgp/index.js';

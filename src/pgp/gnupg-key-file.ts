@@ -164,3 +164,14 @@ export function findKeyFileSexp(bytes: Uint8Array): number {
   const match = /\((?:\d+:)?(?:protected-|shadowed-)?private-key/.exec(text);
   return match ? match.index : -1;
 }
+
+/**
+ * Identity parts of a whole gpg-agent key file (extended or S-expression format): its kind,
+ * algorithm and the keygrip of its public parameters. Null when the bytes are not a key file.
+ */
+export function identifyGnupgKeyFile(bytes: Uint8Array): GnupgKeyFile | null {
+  const start = findKeyFileSexp(bytes);
+  if (start === -1) return null;
+  const parsed = parseGnupgKeyFile(bytes, start);
+  return parsed.kind === 'ok' ? parsed.file : null;
+}

@@ -6,6 +6,6 @@ export { readPacketHeader, PacketTag, type PacketHeader } from './packet-header.
 export { splitPackets, type PacketSlice } from './packets.js';
 export { decodeArmor, isArmored, type Armored } from './armor.js';
 export { parseSexp, formatCanonicalSexp, atomText, findList, type Sexp, type SexpParse } from './sexp.js';
-export { parseGnupgKeyFile, findKeyFileSexp, readKeyFileExpression, type GnupgKeyFile, type GnupgKeyFileParse } from './gnupg-key-file.js';
+export { parseGnupgKeyFile, findKeyFileSexp, readKeyFileExpression, identifyGnupgKeyFile, type GnupgKeyFile, type GnupgKeyFileParse } from './gnupg-key-file.js';
 export { CURVES, curveByName, curveByOid, type CurveInfo } from './curves.js';
 export { toHex } from './hex.js';
