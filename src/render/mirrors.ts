@@ -49,15 +49,21 @@ const ACCESS_PAIR_KEYS = new Set(['id', 'id_variable', 'secret_variable']);
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MIRROR_NAME = /^[A-Za-z0-9_.-]+$/;
 
-/** Token shapes that must never be in a rendered file (GitHub, GitLab, AWS, long base64/hex). */
-const TOKEN_SHAPES: { name: string; pattern: RegExp }[] = [
-  { name: 'a GitHub token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/ },
-  { name: 'a GitLab token', pattern: /\bgl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_-]{16,}/ },
-  { name: 'an AWS access key id', pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/ },
-  { name: 'a long hex string', pattern: /\b[0-9a-fA-F]{40,}\b/ },
-  { name: 'a long base64 string', pattern: /(?:^|[^A-Za-z0-9+/_-])[A-Za-z0-9+/]{40,}={0,2}(?:$|[^A-Za-z0-9+/_-])/ },
-  { name: 'credentials in a URL', pattern: /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+:[^/\s@]+@/ },
+/**
+ * Token shapes that must never be in a rendered file. `anywhere` shapes are checked in every
+ * value; the generic long hex/base64 shapes not in URLs, whose paths legitimately hold long
+ * lower-case names and commit hashes.
+ */
+const TOKEN_SHAPES: { name: string; pattern: RegExp; anywhere: boolean }[] = [
+  { name: 'a GitHub token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/, anywhere: true },
+  { name: 'a GitLab token', pattern: /\bgl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_-]{16,}/, anywhere: true },
+  { name: 'an AWS access key id', pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/, anywhere: true },
+  { name: 'credentials in a URL', pattern: /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+:[^/\s@]+@/, anywhere: true },
+  { name: 'a long hex string', pattern: /\b[0-9a-fA-F]{40,}\b/, anywhere: false },
+  // Random base64 mixes upper case, lower case and digits; path-like words do not.
+  { name: 'a long base64 string', pattern: /(?:^|[^A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{40,}={0,2}(?:$|[^A-Za-z0-9+/_-])/, anywhere: false },
 ];
+const URL_VALUE = /^[a-z][a-z0-9+.-]*:\/\//;
 
 /** Classify a mirror URL. */
 export function mirrorKind(url: string): MirrorKind {
@@ -131,8 +137,9 @@ function checkTokens(doc: Document, at: At): void {
   const visit = (node: unknown): void => {
     if (isScalar(node)) {
       if (typeof node.value !== 'string') return;
+      const isUrl = URL_VALUE.test(node.value);
       for (const shape of TOKEN_SHAPES) {
-        if (shape.pattern.test(node.value)) {
+        if ((shape.anywhere || !isUrl) && shape.pattern.test(node.value)) {
           at(node, `value looks like ${shape.name}: mirrors.yaml must not hold credentials; name environment variables in access_pair (id_variable, secret_variable) and pass them as build secrets`);
           return;
         }

@@ -70,6 +70,11 @@ for (const [name, text, message] of negative) {
   });
 }
 
+test('long URL paths and commit hashes in URLs are not mistaken for tokens', (t) => {
+  const result = ok('mirrors:\n  a:\n    url: oci://127.0.0.1:5000/eicweb/containers/spackpackages/buildcache/development\n  b:\n    url: oci://127.0.0.1:5000/eic/spack-0123456789abcdef0123456789abcdef01234567\n');
+  t.deepEqual(result.problems, []);
+});
+
 test('all mirror problems are reported at once', (t) => {
   const result = ok('mirrors:\n  a:\n    url: oci://h/x\n    typo: 1\n  b:\n    url: oci://h/y\n    signed: true\n');
   t.deepEqual(result.problems.map((p) => p.line), [4, 7]);
