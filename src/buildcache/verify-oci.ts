@@ -10,6 +10,7 @@ import {
   parseSignatureManifest,
   parseSimpleSigningPayload,
   isSignatureTagOf,
+  signatureTag,
   splitDockerReference,
   type SignatureLayer,
 } from './simple-signing.js';
@@ -33,16 +34,37 @@ export interface OciEntry {
   tag: string;
 }
 
+/** The repository's tags, listed once on first use (a verify of a few named specs may never need them). */
+export type TagList = () => Promise<readonly string[]>;
+
+/** A TagList that lists the repository at most once. */
+export function lazyTagList(client: RegistryClient, repository: string, known?: readonly string[]): TagList {
+  let tags: Promise<readonly string[]> | undefined = known ? Promise.resolve(known) : undefined;
+  return () => (tags ??= client.listTags(repository));
+}
+
 /**
- * The signature layers stored for a digest: through the signature tags found in `tags` (the
- * repository's tag list), else through the referrers API (e.g. after a copy that kept only referrers).
+ * The signature layers stored for a digest. Fast path: the signature tags of the pinned keys
+ * (one request each, no listing). Else every signature tag in the repository's tag list (so a
+ * signature by an unpinned key can be named), else the referrers API (a copy that kept only referrers).
  */
-export async function findSignatureLayers(client: RegistryClient, repository: string, digest: string, tags: readonly string[]): Promise<SignatureLayer[]> {
-  const signatureTags = tags.filter((tag) => isSignatureTagOf(tag, digest));
-  if (signatureTags.length > 0) {
-    const manifests = await Promise.all(signatureTags.map((tag) => client.findManifest(repository, tag, [MediaTypes.ociManifest])));
+export async function findSignatureLayers(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  tags: TagList,
+  trusted: readonly TrustedKey[] = [],
+): Promise<SignatureLayer[]> {
+  const read = async (names: readonly string[]) => {
+    const manifests = await Promise.all(names.map((tag) => client.findManifest(repository, tag, [MediaTypes.ociManifest])));
     return manifests.flatMap((m) => (m ? parseSignatureManifest(m.bytes).layers : []));
+  };
+  if (trusted.length > 0) {
+    const pinned = await read([...new Set(trusted.map((k) => signatureTag(digest, k.fingerprint)))]);
+    if (pinned.length > 0) return pinned;
   }
+  const signatureTags = (await tags()).filter((tag) => isSignatureTagOf(tag, digest));
+  if (signatureTags.length > 0) return read(signatureTags);
   const referrers = await client.getReferrers(repository, digest, SIGNATURE_ARTIFACT_TYPE);
   const layers: SignatureLayer[] = [];
   for (const descriptor of referrers.manifests) {
@@ -105,7 +127,7 @@ export async function checkSignatureLayer(
 export async function verifyOciEntry(
   client: RegistryClient,
   entry: OciEntry,
-  tags: readonly string[],
+  tags: TagList,
   options: Pick<VerifyOciOptions, 'repository' | 'trusted' | 'deep'>,
   /** Blob checks shared across entries: Spack entries list their dependencies' tarballs as layers too. */
   blobChecks: Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>> = new Map(),
@@ -119,9 +141,9 @@ export async function verifyOciEntry(
     if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch', id: entry.id, location, detail: error.message };
     throw error;
   }
-  if (!manifest) return { kind: 'missing-blob', id: entry.id, location, detail: `tag ${entry.tag} has no manifest` };
+  if (!manifest) return { kind: 'not-found', id: entry.id, location, detail: `no tag ${entry.tag} in the mirror` };
   const base = { id: entry.id, location, manifestDigest: manifest.digest, reference: `${client.registry}/${repository}@${manifest.digest}` };
-  const layers = await findSignatureLayers(client, repository, manifest.digest, tags);
+  const layers = await findSignatureLayers(client, repository, manifest.digest, tags, trusted);
   if (layers.length === 0) return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (no tag ${manifest.digest.replace(':', '-')}.<KEYID>.sig, no referrer)` };
   const verdicts = await Promise.all(layers.map((layer) => checkSignatureLayer(client, repository, layer, { digest: manifest.digest, repository, tag: entry.tag }, trusted)));
   const good = verdicts.find((v) => v.kind === 'verified');
@@ -177,6 +199,8 @@ export async function verifyOciEntry(
   return problem ? { ...result, ...problem } : result;
 }
 
+const FULL_ID = /^[\w.+-]+-[a-z2-7]{32}$/;
+
 /** The entry tags of an OCI buildcache, filtered by `--spec` selectors. */
 export function selectOciEntries(tags: readonly string[], specs: readonly string[] | undefined): { picked: OciEntry[]; missing: string[] } {
   const entries = tags.filter(isEntryTag).map((tag) => ({ id: idFromTag(tag), tag }));
@@ -190,11 +214,28 @@ export function selectOciEntries(tags: readonly string[], specs: readonly string
 
 /** Verify an OCI buildcache. Registry failures (unreachable, denied) throw: the mirror cannot be read. */
 export async function verifyOciMirror(client: RegistryClient, options: VerifyOciOptions): Promise<VerifyReport> {
-  const tags = await client.listTags(options.repository);
-  if (tags.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
-  const { picked, missing } = selectOciEntries(tags, options.specs);
+  let picked: OciEntry[];
+  let missing: string[];
+  let tags: TagList;
+  if (options.specs?.length && options.specs.every((s) => FULL_ID.test(s))) {
+    // Named entries (what an install step asks for): no need to list a repository of thousands of tags.
+    await client.ping();
+    tags = lazyTagList(client, options.repository);
+    picked = options.specs.map((id) => ({ id, tag: spackTag(id) }));
+    missing = [];
+  } else {
+    const listed = await client.listTags(options.repository);
+    if (listed.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
+    ({ picked, missing } = selectOciEntries(listed, options.specs));
+    tags = lazyTagList(client, options.repository, listed);
+  }
   const blobChecks = new Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>>();
   const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, tags, options, blobChecks));
+  if (entries.length > 0 && entries.every((e) => e.kind === 'not-found')) {
+    // Nothing answered: tell a wrong repository (exit 2) from entries that are really absent.
+    const listed = await tags();
+    if (listed.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
+  }
   for (const selector of missing) {
     entries.push({ kind: 'not-found', id: selector, location: `${client.registry}/${options.repository}`, detail: `no tag ${spackTag(selector)} in the mirror` });
   }

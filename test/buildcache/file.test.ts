@@ -215,3 +215,19 @@ test('sign refuses a public key, a missing key and corrupt entries', async (t) =
   t.is(corrupt.exitCode, 1);
   t.regex(String(corrupt.stdout), /refusing to sign/);
 });
+
+test('concurrent signers of one v3 mirror leave every manifest whole and validly signed', async (t) => {
+  const { signFileMirror } = await import('../../src/buildcache/sign-file.js');
+  const { directoryMirrorFiles } = await import('../../src/buildcache/mirror-files.js');
+  const { loadSigningKey } = await import('../../src/buildcache/signing-key.js');
+  const specs = Array.from({ length: 6 }, (_, i) => ({ name: `pkg${i}`, version: '1.0', hash: fakeHash() }));
+  const mirror = join(work, 'concurrent');
+  await writeV3Mirror(mirror, specs, undefined);
+  const key = await loadSigningKey({ file: alice.secretFile, env: {} });
+  const runs = await Promise.all([1, 2, 3].map(() => signFileMirror(directoryMirrorFiles(mirror), { signingKey: key, force: true })));
+  t.false(runs.flat().some((o) => o.kind === 'failed'));
+  const result = await verifyJson([mirror, '--public-key', alice.publicFile]);
+  t.is(result.exitCode, 0);
+  t.is(result.report!.entries.length, 6);
+  for (const spec of specs) t.deepEqual(await readdir(join(mirror, `v3/manifests/spec/${spec.name}`)), [`${spec.name}-1.0-${spec.hash}.spec.manifest.json`]);
+});

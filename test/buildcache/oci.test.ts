@@ -227,3 +227,66 @@ test('[integration] basic-auth registry with Spack access_pair variables; unread
   t.regex(String(unset.stderr), /id_variable NOPE_USER not set in environment/);
   for (const result of [signed, verified, anonymous, unset]) t.false(`${String(result.stdout)}${String(result.stderr)}`.includes('cache-pass-456'));
 });
+
+test('[integration] named specs skip the tag listing; absent specs are not-found, a wrong repository exits 2', async (t) => {
+  const repo = 'eic/cache-named';
+  const { specs } = await seed(repo, 2);
+  await signOciMirror(client, { repository: repo, signingKey: await loadSigningKey({ file: alice.secretFile, env: {} }) });
+  const id = `${specs[1]!.name}-${specs[1]!.version}-${specs[1]!.hash}`;
+  const absent = `nothere-1.0-${fakeHash()}`;
+  const result = await verify(repo, [alice], ['--spec', id, '--spec', absent]);
+  t.is(result.exitCode, 1);
+  t.deepEqual(result.report!.entries.map((e) => [e.id, e.kind]), [
+    [id, 'verified'],
+    [absent, 'not-found'],
+  ]);
+  const wrongRepo = await verify('eic/no-such-repo', [alice], ['--spec', id]);
+  t.is(wrongRepo.exitCode, 2);
+});
+
+test('[integration] a registry with the OCI referrers API is asked through it', async (t) => {
+  // Distribution 2.8 has no referrers API: a loopback front answers /referrers/ from the real registry's
+  // signature tag (a mock of the API only; manifests and blobs come from the real registry).
+  const repo = 'eic/cache-referrers';
+  const { pushed } = await seed(repo, 1);
+  await signOciMirror(client, { repository: repo, signingKey: await loadSigningKey({ file: alice.secretFile, env: {} }) });
+  const signature = await client.getManifest(repo, signatureTag(pushed[0]!.digest, alice.fingerprint));
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    if (req.url?.includes('/referrers/')) {
+      asked.push(req.url);
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociIndex,
+        manifests: [{ mediaType: MediaTypes.ociManifest, digest: signature.digest, size: signature.bytes.length, artifactType: SIGNATURE_ARTIFACT_TYPE }],
+      });
+      res.writeHead(200, { 'content-type': MediaTypes.ociIndex }).end(body);
+      return;
+    }
+    // hide the signature tags, as a copy that kept only referrers would: the API is the only way to the signature
+    if (req.url?.includes('.sig') || req.url?.includes('/tags/list')) {
+      const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          if (req.url?.includes('.sig')) return void res.writeHead(404).end();
+          const list = JSON.parse(Buffer.concat(chunks).toString()) as { name: string; tags: string[] };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...list, tags: list.tags.filter((tag) => !tag.endsWith('.sig')) }));
+        });
+      });
+      req.pipe(upstream);
+      return;
+    }
+    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 500, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const result = await verify(repo, [alice], [], host);
+  t.is(result.exitCode, 0, String(result.stdout));
+  t.true(asked.length > 0);
+});
