@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,9 @@ import {
 import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js';
 import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
 import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
-import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
+import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } from './run-client.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 import { describeInherited, gateFindings, type GateResult } from './scan-gate.js';
 
 /** The signing key as the pipeline needs it (src/keys SigningKey). */
@@ -159,8 +162,19 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   // Nothing secret lives here (image IDs, exported layouts), but it must not outlive an interrupted run either.
   const removeWork = () => rmSync(work, { recursive: true, force: true });
   process.once('exit', removeWork);
+  const scanTagsRef: { tags: string[] } = { tags: [] };
+  // Interrupted: stop the docker client, drop the private scan tags and the work dir, then die of the
+  // signal as usual (the temp secret files remove themselves on the same signal).
+  const onSignal = (signal: NodeJS.Signals) => {
+    killLiveClients(signal);
+    for (const tag of scanTagsRef.tags) spawnSync(client.docker, ['rmi', '--no-prune', tag], { stdio: 'ignore', env: io.env as NodeJS.ProcessEnv, timeout: 10_000 });
+    removeWork();
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
   const secretFiles: TempSecretFile[] = [];
-  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: [] };
+  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: scanTagsRef.tags };
   try {
     const layout = DEFAULT_LAYOUT;
     const sources = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
@@ -230,7 +244,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     const destination = decision.destination;
     if (destination.kind === 'load' && tags.length === 0 && final.engineTag) {
       // Without --tag the scanned image keeps its private tag: removing it would delete the image.
-      run.scanTags = run.scanTags!.filter((t) => t !== final.engineTag);
+      run.scanTags!.splice(run.scanTags!.indexOf(final.engineTag), 1);
       tags = [final.engineTag];
     }
     if (route.kind === 'engine') {
@@ -279,6 +293,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const tag of run.scanTags ?? []) await runClient(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
     process.removeListener('exit', removeWork);
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
   }
 }
 

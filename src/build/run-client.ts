@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { redact } from '../redact.js';
 
 /** How a client run's output is shown. */
@@ -19,6 +19,14 @@ export interface ClientRun {
 
 const TAIL_BYTES = 64 * 1024;
 
+// Children still running, so that an interrupted eic-build can stop its build too.
+const live = new Set<ChildProcess>();
+
+/** Send `signal` to every docker client eic-build started that is still running. */
+export function killLiveClients(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const child of live) child.kill(signal);
+}
+
 /**
  * Run a docker client command. Secrets come in through `env` only (the child's environment), never
  * argv. Everything shown or kept has passed the redactor.
@@ -35,6 +43,7 @@ export function runClient(
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', terminal ? 'inherit' : 'pipe'],
     });
+    live.add(child);
     let tail = '';
     let stdout = '';
     let pending = '';
@@ -57,8 +66,12 @@ export function runClient(
       onText(chunk);
     });
     child.stderr?.setEncoding('utf8').on('data', onText);
-    child.on('error', reject);
+    child.on('error', (error) => {
+      live.delete(child);
+      reject(error);
+    });
     child.on('close', (code, signal) => {
+      live.delete(child);
       if (pending) {
         const rest = redact(pending);
         keep(rest);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -201,6 +202,38 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
   t.false(samples.some(containsKey));
   t.deepEqual((await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-secret-') && !before.has(name)), []);
   await execa(DOCKER, ['rmi', 'eic-build-test/file-secret:it'], { reject: false });
+});
+
+test.serial('[integration] SIGTERM during the build stops it and leaves no secret file, work dir or scan tag behind', async (t) => {
+  const project = join(work, 'interrupted');
+  await mkdir(project, { recursive: true });
+  await writeFile(
+    join(project, 'Dockerfile'),
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 60\n`,
+  );
+  await execa(DOCKER, ['rmi', 'eic-build-test/interrupted:it'], { reject: false });
+  const before = new Set(await readdir(tmpdir()));
+  // A plain spawn (not execa) so stderr can be watched while the build runs.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/interrupted:it', '--progress', 'plain'], {
+    cwd: repoRoot,
+    env: { ...process.env, CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (_code, signal) => resolve({ signal })));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!stderr.includes('step-started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.true(stderr.includes('step-started'), stderr);
+  const started = Date.now();
+  child.kill('SIGTERM');
+  const result = await exited;
+  t.true(Date.now() - started < 20_000, 'the build stopped instead of running its 60 s step');
+  t.is(result.signal, 'SIGTERM');
+  t.deepEqual((await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)), []);
+  const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;
+  t.false(images.includes('eic-build-test/interrupted'));
+  t.false(images.includes('eic-build-scan/'));
 });
 
 test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with eic-build and scans clean', async (t) => {
