@@ -137,3 +137,29 @@ test('loadSigningKey (through the key layer): env (armored or base64), and clear
   t.is((await t.throwsAsync(loadSigningKey({ env: { SPACK_SIGNING_KEY: 'garbage-garbage' } }), { instanceOf: EicBuildError }))?.code, 'key-invalid');
   t.is((await t.throwsAsync(parseTrustedKeys(Buffer.from(privateKey), 'k.asc'), { instanceOf: EicBuildError }))?.code, 'key-invalid');
 });
+
+test('buildcache CLI: --help, and usage errors name the flag', async (t) => {
+  const { buildcacheCommand } = await import('../../src/commands/buildcache.js');
+  const { memoryIo } = await import('../../src/cli-io.js');
+  const io = memoryIo();
+  t.is(await buildcacheCommand(['--help'], io), 0);
+  t.regex(io.stdout, /buildcache verify MIRROR/);
+  const verifyHelp = memoryIo();
+  t.is(await buildcacheCommand(['verify', '--help'], verifyHelp), 0);
+  t.regex(verifyHelp.stdout, /untrusted-signer/);
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown subcommand 'frobnicate'/],
+    [['verify'], /exactly one MIRROR/],
+    [['verify', '/m', '--all', '--spec', 'x'], /--all and --spec/],
+    [['verify', '/m', '--format', 'yaml'], /--format must be text or json/],
+    [['verify', '/m', '--signing-key', 'k'], /belong to buildcache sign/],
+    [['sign', '/m', '--public-key', 'k'], /belong to buildcache verify/],
+    [['verify', 's3://bucket/x'], /not supported/],
+    [['verify', '/m', '--bogus'], /bogus/],
+  ];
+  for (const [argv, message] of cases) {
+    const error = await t.throwsAsync(buildcacheCommand(argv, memoryIo()), { instanceOf: EicBuildError }, argv.join(' '));
+    t.regex(error!.message, message);
+    t.truthy(error!.hint);
+  }
+});
