@@ -193,7 +193,8 @@ test.serial('[integration] rendered Dockerfile builds: builder signs in a tmpfs 
   const noTool = await execa(DOCKER, ['run', '--rm', runtimeTag, 'test', '-e', '/opt/eic-build/usr/local/bin/eic-build'], { reject: false });
   t.not(noTool.exitCode, 0, 'the mounted eic-build left nothing in the runtime image');
 
-  for (const image of [builderTag, runtimeTag]) t.deepEqual(await keyTraces(image, key), [], `${image} must not contain the signing key`);
+  // An independent second check on the image whose build step held the key.
+  t.deepEqual(await keyTraces(builderTag, key), [], `${builderTag} must not contain the signing key`);
   // eic-build scan as the independent check. The Debian base layer holds library self-test keys
   // (libgcrypt, gnutls) that scan rightly reports; what matters is: nothing is our key, nothing
   // is in a layer this build added.
