@@ -34,24 +34,27 @@ let debian = '';
 let busybox = '';
 let key: GpgKey;
 let other: GpgKey;
-let protectedKey: GpgKey;
+let protectedKey: GpgKey | undefined;
+let protectedKeyPromise: Promise<GpgKey> | undefined;
+/** The RSA key takes seconds to make: only the test that uses it waits for it. */
+function getProtectedKey(): Promise<GpgKey> {
+  protectedKeyPromise ??= generateGpgKey(dir, 'prot', { algo: 'rsa3072', passphrase: PASSPHRASE }).then((k) => (protectedKey = k));
+  return protectedKeyPromise;
+}
 const PASSPHRASE = 'correct horse battery';
 const built: Promise<BuiltImage>[] = [];
 
 test.before(async () => {
   ({ dir, cleanup } = await makeTempDir('scan-pos'));
   [debian, busybox] = await Promise.all([ensureDebianGnupgImage(), ensureBusyboxImage()]);
-  [key, other, protectedKey] = await Promise.all([
-    generateGpgKey(dir, 'leak'),
-    generateGpgKey(dir, 'othr'),
-    generateGpgKey(dir, 'prot', { algo: 'rsa3072', passphrase: PASSPHRASE }),
-  ]);
+  [key, other] = await Promise.all([generateGpgKey(dir, 'leak'), generateGpgKey(dir, 'othr')]);
 });
 
 test.after.always(async () => {
   const images = await Promise.all(built.map((p) => p.catch(() => undefined)));
   await removeImages(images);
-  await Promise.all([key, other, protectedKey].filter(Boolean).map(stopAgent));
+  await protectedKeyPromise?.catch(() => undefined);
+  await Promise.all([key, other, protectedKey].filter((k): k is GpgKey => k !== undefined).map(stopAgent));
   await cleanup();
 });
 
@@ -193,6 +196,7 @@ test('[integration] 2. `gpg --import` in a RUN leaves private-keys-v1.d/<keygrip
 });
 
 test('[integration] 3. the seed\'s mistake: a passphrase-protected RSA key in Spack\'s GnuPG home ($SPACK_ROOT/opt/spack/gpg) is found', async (t) => {
+  const protectedKey = await getProtectedKey();
   const img = await image('spack-home', async () => {
     await writeFile(join(dir, 'passphrase'), PASSPHRASE, { mode: 0o600 });
     return {
