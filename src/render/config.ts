@@ -37,6 +37,7 @@ export const BUILTIN_VARIABLES = [
   'EIC_BUILD_IMAGE',
   'SPACK_ENV',
   'SPACK_INSTALL_FLAGS',
+  'BUILDCACHE_VERIFY_SELECTION',
 ] as const;
 
 /** The bundled template set (what runs with no config file). */

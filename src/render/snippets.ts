@@ -20,7 +20,12 @@ export interface SnippetInputs {
   /** Secret ids of registry credentials, each also the environment variable name. */
   registrySecrets: string[];
   transition: boolean;
+  /** What runtime steps verify: `--all`, or `--spec NAME-VERSION-HASH`… (the entries about to be installed). */
+  verifySelection: string;
 }
+
+/** A valid verify selection: `--all` or one or more `--spec <entry>` (no shell metacharacters). */
+export const VERIFY_SELECTION = /^(?:--all|--spec [A-Za-z0-9_.@+-]+(?: --spec [A-Za-z0-9_.@+-]+)*)$/;
 
 /**
  * The `EIC_BUILD_*` variables: the pieces of the RUN steps that must be exactly right (mounts,
@@ -56,7 +61,7 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
   const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
   const verify = verifiable.map((mirror) => {
-    const command = `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} --all`;
+    const command = `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
     return inputs.transition
       ? `if ! ${command}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`
       : command;
