@@ -144,7 +144,8 @@ class KeyFileHandler implements Handler {
 }
 
 const BASE64_CHAR = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n') BASE64_CHAR[c.charCodeAt(0)] = 1;
+// Base64 alphabet plus what wraps it in files: line breaks, YAML indentation, JSON `\n` escapes.
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n \t\\') BASE64_CHAR[c.charCodeAt(0)] = 1;
 
 /** A run of base64 text containing `LS0t` (base64 of `---`): decoded and scanned again. */
 class Base64Handler implements Handler {
@@ -166,7 +167,7 @@ class Base64Handler implements Handler {
   }
   finish(capture: Capture): Detection[] {
     const bytes = capture.bytes();
-    const text = latin1(this.end === -1 ? bytes : bytes.subarray(0, this.end)).replace(/[\r\n]/g, '');
+    const text = latin1(this.end === -1 ? bytes : bytes.subarray(0, this.end)).replace(/\\[nrt]|\s/g, '');
     // The run may start mid-group: the aligned decoding is the one that starts with dashes.
     for (let shift = 0; shift < 4; shift++) {
       const part = text.slice(shift);

@@ -63,6 +63,10 @@ export async function makeFixtures(): Promise<Fixtures> {
   positives.push({ name: 'JSON-escaped armored', bytes: Buffer.from(json), expected: [armoredExpect(json.indexOf('-----BEGIN'), 'json-escaped-armored')] });
   const b64 = Buffer.from(signingArmored).toString('base64').replace(/(.{76})/g, '$1\n');
   positives.push({ name: 'base64-wrapped armored (base64 -w76)', bytes: Buffer.from(`SPACK_SIGNING_KEY=${b64}\n`), expected: [armoredExpect('SPACK_SIGNING_KEY='.length, 'base64-armored')] });
+  const yaml = `apiVersion: v1\nkind: Secret\ndata:\n  key: |\n    ${b64.replace(/\n/g, '\n    ')}\n  other: x\n`;
+  positives.push({ name: 'base64 in an indented YAML block', bytes: Buffer.from(yaml), expected: [armoredExpect(yaml.indexOf('LS0t'), 'base64-armored')] });
+  const jsonWrapped = JSON.stringify({ key: b64 });
+  positives.push({ name: 'wrapped base64 inside a JSON string', bytes: Buffer.from(jsonWrapped), expected: [armoredExpect(jsonWrapped.indexOf('LS0t'), 'base64-armored')] });
   const shiftedB64 = Buffer.from(`# key\n${signingArmored}`).toString('base64');
   positives.push({ name: 'base64 of text with the block not at the start', bytes: Buffer.from(`{"data":"${shiftedB64}"}`), expected: [armoredExpect(-1, 'base64-armored')] });
 
