@@ -47,6 +47,8 @@ export interface BuildOptions {
   provenance: ProvenanceSpec | undefined;
   progress: ProgressMode;
   noCache: boolean;
+  /** `--var NAME=VALUE` for the renderer (templates only). */
+  vars: Record<string, string>;
   /** Forced docker client binary (also EIC_BUILD_DOCKER). */
   docker: string | undefined;
 }
@@ -76,6 +78,7 @@ export const BUILD_FLAGS: Options = {
   progress: { type: 'string' },
   'no-cache': { type: 'boolean' },
   docker: { type: 'string' },
+  var: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -149,6 +152,13 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     progress: values.progress === undefined ? 'auto' : parseProgressMode(String(values.progress)),
     noCache: Boolean(values['no-cache']),
     docker: single(values.docker),
+    vars: Object.fromEntries(
+      strings(values.var).map((v) => {
+        const arg = parseBuildArg(v);
+        if (arg.value === undefined) throw new EicBuildError('usage', `--var '${v}' has no value`, { hint: 'write --var NAME=VALUE.' });
+        return [arg.name, arg.value];
+      }),
+    ),
   };
 }
 
@@ -181,6 +191,7 @@ options (docker buildx spellings):
   --progress MODE            auto, plain, tty, quiet, or json (machine-readable summary on stdout)
   --no-cache                 do not use the build cache
   --docker PATH              docker client binary to use (also $EIC_BUILD_DOCKER)
+  --var NAME=VALUE           template variable for the renderer (repeatable; see docs/render.md)
 
 exit codes: 0 built (and pushed), 1 leak found (nothing pushed), 2 usage/config, 3 build failed, 4 push failed
 `;

@@ -63,7 +63,7 @@ export interface PipelineDeps {
   scan(target: string, publicKeys: KeyIdentity[]): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
-  render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout }) => Promise<RenderedFiles>;
+  render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
 }
 
 /** One image that was scanned. */
@@ -349,9 +349,11 @@ async function prepareSources(
       hint: 'pass --file Dockerfile, or set build.dockerfile in eic-build.yaml.',
     });
   }
-  await writePublicKey();
+  // The renderer writes the public key file itself, and nothing at all when it finds a problem.
   const outDir = dirname(publicFile);
-  return deps.render({ configFile: config.file, configText: config.renderText, outDir, key, env, layout });
+  const rendered = await deps.render({ configFile: config.file, configText: config.renderText, outDir, key, env, layout, vars: options.vars });
+  await writeFile(join(outDir, '.gitignore'), '# written by eic-build build\n*\n');
+  return rendered;
 }
 
 async function resolveSecrets(

@@ -35,7 +35,7 @@ export async function renderForBuild(input: Parameters<NonNullable<PipelineDeps[
     config,
     mirrorsTemplate,
     dockerfileTemplates,
-    vars: {},
+    vars: input.vars,
     env: input.env,
     publicKey: { armored: input.key.armoredPublicKey, fingerprint: input.key.fingerprint },
     layout: input.layout,
