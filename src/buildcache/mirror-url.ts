@@ -21,10 +21,13 @@ export function parseMirrorUrl(text: string): MirrorLocation {
   if (text.startsWith('oci://') || text.startsWith('oci+http://')) {
     const insecure = text.startsWith('oci+http://');
     const rest = text.slice(insecure ? 'oci+http://'.length : 'oci://'.length).replace(/\/+$/, '');
-    if (!rest.includes('/')) throw bad('an OCI mirror needs HOST/REPOSITORY');
-    const ref = parseImageReference(rest);
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || slash === rest.length - 1) throw bad('an OCI mirror needs HOST/REPOSITORY');
+    // In a mirror URL the first component is always the host (unlike Docker's short names).
+    const host = rest.slice(0, slash);
+    const ref = parseImageReference(`${/[.:]|^localhost$|^\[/.test(host) ? host : '127.0.0.1'}/${rest.slice(slash + 1)}`);
     if (ref.tag !== undefined || ref.digest !== undefined) throw bad('an OCI mirror URL names a repository, not a tag or digest');
-    return { kind: 'oci', registry: ref.registry, repository: ref.repository, insecure, url: text };
+    return { kind: 'oci', registry: host, repository: ref.repository, insecure, url: text };
   }
   if (text.startsWith('http://') || text.startsWith('https://')) {
     let url: URL;

@@ -1,4 +1,6 @@
+import * as openpgp from 'openpgp';
 import { EicBuildError } from '../errors.js';
+import { sha256Digest } from '../registry/digest.js';
 import { mapLimit } from '../registry/pool.js';
 import {
   idFromManifestPath,
@@ -9,12 +11,9 @@ import {
   v3SpecManifestPath,
 } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
-import * as openpgp from 'openpgp';
 import { isClearsigned, verifyClearsigned } from './pgp-verify.js';
-import { untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
+import { describeTrusted, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
 import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
-import { selectEntries, describeTrusted } from './report.js';
-import { sha256Digest } from '../registry/digest.js';
 
 /** Which file layout a mirror uses. */
 export async function detectFileLayout(files: MirrorFiles): Promise<'v2' | 'v3'> {

@@ -18,6 +18,7 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 test('parseMirrorUrl: the URL forms Spack accepts', (t) => {
   t.like(parseMirrorUrl('oci://ghcr.example/eic/spack-cache'), { kind: 'oci', registry: 'ghcr.example', repository: 'eic/spack-cache', insecure: false });
   t.like(parseMirrorUrl('oci+http://127.0.0.1:5000/eic/cache/'), { kind: 'oci', registry: '127.0.0.1:5000', repository: 'eic/cache', insecure: true });
+  t.like(parseMirrorUrl('oci://cachehost/eic/cache'), { kind: 'oci', registry: 'cachehost', repository: 'eic/cache' });
   t.like(parseMirrorUrl('file:///srv/mirror'), { kind: 'file', root: '/srv/mirror' });
   t.like(parseMirrorUrl('/srv/mirror'), { kind: 'file', root: '/srv/mirror' });
   t.like(parseMirrorUrl('https://cache.example/spack'), { kind: 'http', base: 'https://cache.example/spack/' });
