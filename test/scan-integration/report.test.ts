@@ -181,8 +181,12 @@ test('[integration] one flipped byte inside a layer blob is exit 2 naming the bl
     await handle.close();
   }
   const layerDigest = img.diffIds.at(-1)!;
-  const result = await scan(`docker-archive:${flipped}`, ['--format', 'json']);
+  const output = join(dir, 'flipped-report.json');
+  const result = await scan(`docker-archive:${flipped}`, ['--format', 'json', '--output', output]);
   t.is(result.exitCode, 2, result.stderr);
+  // No partial output: an unreadable target leaves no report that a later CI step could mistake for a verdict.
+  await t.throwsAsync(stat(output), { code: 'ENOENT' });
+  t.is(result.stdout, '');
   t.true(
     result.stderr.includes(layerDigest.slice('sha256:'.length, 'sha256:'.length + 12)) || /[0-9a-f]{64}\/layer\.tar/.test(result.stderr),
     `error names the blob ${layerDigest}: ${result.stderr}`,
