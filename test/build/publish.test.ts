@@ -1,0 +1,32 @@
+import test from 'ava';
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pushOciLayout, verifyPushed } from '../../src/build/publish.js';
+import { isEicBuildError } from '../../src/errors.js';
+import { ensureBusyboxImage } from '../helpers/images.js';
+import { startRegistry } from '../helpers/registry.js';
+
+// The BuildKit-builder route pushes the scanned OCI layout itself. No buildx here, so the layout
+// is made by skopeo from a local image: the same on-disk format buildx writes with type=oci,tar=false.
+test('[integration] pushOciLayout uploads the scanned layout and reads back the same manifest and config', async (t) => {
+  const image = await ensureBusyboxImage();
+  const registry = await startRegistry();
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-publish-test-'));
+  t.teardown(async () => {
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const layout = join(dir, 'layout');
+  await execa('skopeo', ['copy', '--quiet', `docker-daemon:${image}`, `oci:${layout}:x`]);
+  const pushed = await pushOciLayout(layout, [`${registry.host}/pushed/layout:a`, `${registry.host}/pushed/layout:b`]);
+  t.is(pushed.length, 2);
+  t.is(pushed[0]!.manifestDigest, pushed[1]!.manifestDigest);
+  const inspect = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/pushed/layout:a`])).stdout) as { Digest: string };
+  t.is(inspect.Digest, pushed[0]!.manifestDigest);
+  // A config that is not the scanned one is refused.
+  const error = await t.throwsAsync(verifyPushed(`${registry.host}/pushed/layout:a`, { configDigest: `sha256:${'0'.repeat(64)}` }));
+  t.true(isEicBuildError(error));
+  t.regex(error!.message, /not the scanned image/);
+});
