@@ -170,3 +170,21 @@ test('write after end and double end are programming errors', (t) => {
   t.throws(() => scanner.write(new Uint8Array(1)));
   t.throws(() => scanner.end());
 });
+
+test('pathological input stays bounded: many markers without END lines and an endless armored block', (t) => {
+  const scanner = createContentScanner({ path: null, knownKeys: [] });
+  for (let i = 0; i < 500; i++) scanner.write(Buffer.from(`-----BEGIN PGP PRIVATE KEY BLOCK-----\n${'A'.repeat(2000)}\n`));
+  const line = Buffer.from(`${'QUFB'.repeat(16)}\n`);
+  for (let i = 0; i < 40000; i++) scanner.write(line); // 2.6 MB of base64 after the last marker
+  const result = scanner.end();
+  t.deepEqual(result.findings, []);
+  t.true(result.notes.some((note) => /without an END line|not validated/.test(note.message)), JSON.stringify(result.notes.slice(-3)));
+  t.true(result.notes.length <= 600);
+});
+
+test('a key file whose name is not its keygrip gets a note besides the finding', (t) => {
+  const positive = fixtures.positives.find((p) => p.name.includes('(extended)'))!;
+  const result = scan(positive.bytes, 'whole', [], `home/.gnupg/private-keys-v1.d/${'0'.repeat(40)}.key`);
+  t.is(result.findings.length, 1);
+  t.true(result.notes.some((note) => /does not match the keygrip/.test(note.message)));
+});

@@ -92,6 +92,9 @@ export async function makeFixtures(): Promise<Fixtures> {
   const jsIdentity = deriveKeyIdentity(jsBytes);
   positives.push({ name: 'openpgp.js binary key (new-format CTB 0xC5/0xC7)', bytes: jsBytes, expected: binaryExpect(jsBytes, 0, jsIdentity.keygrips, null) });
   const jsProtected = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'js' }], passphrase: 'a passphrase', format: 'armored' });
+  const v6 = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'v6' }], format: 'armored', config: { v6Keys: true } });
+  const v6Identity = deriveKeyIdentity(v6.privateKey);
+  positives.push({ name: 'openpgp.js v6 key (RFC 9580, native Ed25519/X25519), armored', bytes: Buffer.from(v6.privateKey), expected: [{ detector: 'pgp-armored-private-key', kind: 'armored', offset: 0, fingerprints: v6Identity.fingerprints }] });
   positives.push({ name: 'openpgp.js passphrase-protected armored key', bytes: Buffer.from(jsProtected.privateKey), expected: [{ detector: 'pgp-armored-private-key', kind: 'armored', offset: 0 }] });
 
   for (const [name, bytes] of await home.keyFiles()) {
