@@ -13,6 +13,9 @@ export interface LayerTask {
   job: LayerScanJob;
 }
 
+/** Each worker costs its own V8 heap (~30-60 MiB); past four the memory bound matters more than speed. */
+const MAX_DEFAULT_WORKERS = 4;
+
 /** Below this many blob bytes in all, starting workers costs more than it saves. */
 const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 
@@ -25,7 +28,7 @@ export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.en
   const pairs = Math.floor(availableParallelism() / 2);
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (sizes.length <= 1 || pairs <= 1 || total < PARALLEL_THRESHOLD) return 0;
-  return Math.min(pairs, sizes.length);
+  return Math.min(pairs, sizes.length, MAX_DEFAULT_WORKERS);
 }
 
 // Under tsx (tests, CLI from source) this module is a .ts file and so is the worker entry. Node 20
@@ -46,14 +49,42 @@ function rebuildError(error: { code: string | null; message: string; hint: strin
   return new Error(error.message);
 }
 
+/**
+ * How many layers the main thread scans at once. Decompression runs on the libuv pool (4 threads
+ * unless UV_THREADPOOL_SIZE says otherwise) while the JS per chunk is small, so several layers
+ * overlap on one thread. EIC_BUILD_SCAN_CONCURRENCY overrides.
+ */
+export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = process.env): number {
+  const forced = env.EIC_BUILD_SCAN_CONCURRENCY;
+  if (forced !== undefined && /^[1-9]\d*$/.test(forced)) return Math.min(Number(forced), Math.max(tasks, 1));
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(availableParallelism(), pool, tasks));
+}
+
+async function scanOnMainThread(tasks: LayerTask[], concurrency: number): Promise<LayerScanResult[]> {
+  const results = new Array<LayerScanResult>(tasks.length);
+  const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
+  let next = 0;
+  let failure: unknown = null;
+  const lane = async () => {
+    while (failure === null && next < order.length) {
+      const id = order[next++]!;
+      try {
+        results[id] = await scanLayerBlob(openBlobLocation(tasks[id]!.location), tasks[id]!.job, createContentScanner);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  if (failure !== null) throw failure;
+  return results;
+}
+
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
   const count = workerCount(tasks.map((task) => task.location.size), env);
-  if (count === 0) {
-    const results: LayerScanResult[] = [];
-    for (const task of tasks) results.push(await scanLayerBlob(openBlobLocation(task.location), task.job, createContentScanner));
-    return results;
-  }
+  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env));
   // Largest first: the long pole starts early.
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
   const results = new Array<LayerScanResult>(tasks.length);

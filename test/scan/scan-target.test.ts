@@ -159,14 +159,16 @@ test('an index with two platforms and attestations: every manifest scanned, the 
   t.is(report.findings[0]!.image.platform, 'linux/arm64');
 });
 
-test('worker threads (forced) give the same report as the main thread', async (t) => {
+test('worker threads and concurrent main-thread lanes give the same report as one layer at a time', async (t) => {
   const spec = leakSpec();
   spec.layers.push({ files: { 'x/y.gpg': binarySecret } }, { files: { z: 'z' }, compression: 'none' });
   const written = await image(spec, 'oci-dir');
   const strip = (report: ScanReport) => ({ ...report, stats: { ...report.stats, seconds: 0 } });
-  const main = await scanTarget(written.path, { env: { EIC_BUILD_SCAN_WORKERS: '0' } });
+  const main = await scanTarget(written.path, { env: { EIC_BUILD_SCAN_WORKERS: '0', EIC_BUILD_SCAN_CONCURRENCY: '1' } });
+  const lanes = await scanTarget(written.path, { env: { EIC_BUILD_SCAN_WORKERS: '0', EIC_BUILD_SCAN_CONCURRENCY: '4' } });
   const pooled = await scanTarget(written.path, { env: { EIC_BUILD_SCAN_WORKERS: '2' } });
   t.deepEqual(strip(pooled), strip(main));
+  t.deepEqual(strip(lanes), strip(main));
   t.deepEqual([...new Set(main.findings.map((f) => f.path))].sort(), ['root/signing.asc', 'x/y.gpg']);
 });
 
