@@ -197,21 +197,22 @@ test('[integration] 2. `gpg --import` in a RUN leaves private-keys-v1.d/<keygrip
   t.deepEqual(elsewhere, [], describe(elsewhere));
 });
 
-test('[integration] 3. the seed\'s mistake: a passphrase-protected RSA key in Spack\'s GnuPG home ($SPACK_ROOT/opt/spack/gpg) is found', async (t) => {
+test('[integration] 3. the seed\'s mistake: the key comes in by secret mount but is imported into Spack\'s GnuPG home ($SPACK_ROOT/opt/spack/gpg); a protected RSA key is found there', async (t) => {
   const protectedKey = await getProtectedKey();
   const img = await image('spack-home', async () => {
     await writeFile(join(dir, 'passphrase'), PASSPHRASE, { mode: 0o600 });
     return {
+      // The secret mount itself is right; the GnuPG home it imports into is not on a tmpfs, so it stays.
       dockerfile: [
         `FROM ${debian}`,
         'ENV SPACK_ROOT=/opt/spack',
-        'RUN --mount=type=bind,source=key.asc,target=/tmp/key.asc --mount=type=bind,source=passphrase,target=/tmp/passphrase \\',
+        'RUN --mount=type=secret,id=signing_key,required=true --mount=type=secret,id=signing_pass,required=true \\',
         '    mkdir -p -m 700 $SPACK_ROOT/opt/spack/gpg && \\',
-        '    gpg --homedir $SPACK_ROOT/opt/spack/gpg --batch --pinentry-mode loopback --passphrase-file /tmp/passphrase --import /tmp/key.asc && \\',
+        '    gpg --homedir $SPACK_ROOT/opt/spack/gpg --batch --pinentry-mode loopback --passphrase-file /run/secrets/signing_pass --import /run/secrets/signing_key && \\',
         '    gpgconf --homedir $SPACK_ROOT/opt/spack/gpg --kill gpg-agent',
         '',
       ].join('\n'),
-      context: { 'key.asc': { from: protectedKey.files.secretAsc }, passphrase: { from: join(dir, 'passphrase') } },
+      secrets: { signing_key: protectedKey.files.secretAsc, signing_pass: join(dir, 'passphrase') },
     };
   });
   // Two --public-key files: the match is by the one that belongs to the leaked key.
@@ -227,6 +228,10 @@ test('[integration] 3. the seed\'s mistake: a passphrase-protected RSA key in Sp
     t.true(hit.matchesPublicKey);
     t.true(hit.visibleInFinalImage);
   }
+  // The secret mounts themselves left nothing: every finding of the step's layer is a GnuPG key file.
+  const importLayer = img.diffIds.length - 1;
+  const elsewhere = report.findings.filter((f) => f.layer?.index === importLayer && !f.path?.startsWith('opt/spack/opt/spack/gpg/private-keys-v1.d/'));
+  t.deepEqual(elsewhere, [], describe(elsewhere));
 });
 
 test('[integration] 4. a key added and deleted in a later RUN (whiteout) is found, not visible, and names the layer that hid it', async (t) => {
