@@ -1,7 +1,7 @@
 import type { CliIo } from '../cli-io.js';
 import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
-import { credentialsFromAccessPair, readDockerConfigCredentials, type Credentials } from '../registry/auth.js';
+import { resolveRegistryCredentials, type AccessPair, type Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { directoryMirrorFiles, httpMirrorFiles } from '../buildcache/mirror-files.js';
 import { parseMirrorUrl, type MirrorLocation } from '../buildcache/mirror-url.js';
@@ -53,18 +53,19 @@ const OPTIONS = {
 } as const;
 
 async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: Record<string, unknown>, io: CliIo, concurrency: number): Promise<RegistryClient> {
-  let credentials: Credentials | undefined;
   const secretVariable = values['secret-variable'] as string | undefined;
-  if (secretVariable || values.id || values['id-variable']) {
-    if (!secretVariable) throw new EicBuildError('usage', '--id/--id-variable needs --secret-variable', { hint: 'name the variable holding the registry password or token' });
-    credentials = credentialsFromAccessPair(
-      { secretVariable, ...(values.id ? { id: values.id as string } : {}), ...(values['id-variable'] ? { idVariable: values['id-variable'] as string } : {}) },
-      io.env,
-      location.url,
-    );
-  } else {
-    credentials = await readDockerConfigCredentials(location.registry, io.env);
+  if ((values.id || values['id-variable']) && !secretVariable) {
+    throw new EicBuildError('usage', '--id/--id-variable needs --secret-variable', { hint: 'name the variable holding the registry password or token' });
   }
+  const accessPair: AccessPair | undefined = secretVariable
+    ? { secretVariable, ...(values.id ? { id: values.id as string } : {}), ...(values['id-variable'] ? { idVariable: values['id-variable'] as string } : {}) }
+    : undefined;
+  const credentials: Credentials | undefined = await resolveRegistryCredentials({
+    registry: location.registry,
+    ...(accessPair ? { accessPair } : {}),
+    mirrorName: location.url,
+    env: io.env,
+  });
   return new RegistryClient({ registry: location.registry, insecure: location.insecure, concurrency, ...(credentials ? { credentials } : {}) });
 }
 

@@ -127,3 +127,18 @@ export function basicAuthorization(credentials: Credentials): string {
   registerSecret(value);
   return `Basic ${value}`;
 }
+
+/**
+ * Credentials for a registry: Spack's `access_pair` when the mirror has one (its variables must be
+ * set), else the docker config, else none (anonymous). Docker credential helpers are not consulted.
+ */
+export async function resolveRegistryCredentials(options: {
+  registry: string;
+  accessPair?: AccessPair;
+  mirrorName?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Credentials | undefined> {
+  const env = options.env ?? process.env;
+  if (options.accessPair) return credentialsFromAccessPair(options.accessPair, env, options.mirrorName);
+  return readDockerConfigCredentials(options.registry, env);
+}

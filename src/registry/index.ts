@@ -5,6 +5,8 @@ export {
   credentialsFromAccessPair,
   parseDockerConfigCredentials,
   readDockerConfigCredentials,
+  resolveRegistryCredentials,
+  basicAuthorization,
   type AccessPair,
   type AuthChallenge,
   type Credentials,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -219,13 +219,18 @@ test('[integration] basic-auth registry with Spack access_pair variables; unread
   t.is(signed.exitCode, 0, String(signed.stderr));
   const verified = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, '--id-variable', 'OCI_USER', '--secret-variable', 'OCI_TOKEN'], { env });
   t.is(verified.exitCode, 0, String(verified.stderr));
-  const anonymous = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile], { env: { HOME: work } });
+  const dockerConfig = join(work, 'docker-config');
+  await mkdir(dockerConfig, { recursive: true });
+  await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('robot:cache-pass-456').toString('base64') } } }));
+  const viaDockerConfig = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile], { env: { DOCKER_CONFIG: dockerConfig } });
+  t.is(viaDockerConfig.exitCode, 0, String(viaDockerConfig.stderr));
+  const anonymous = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile], { env: { HOME: work, DOCKER_CONFIG: join(work, 'none') } });
   t.is(anonymous.exitCode, 2);
   t.regex(String(anonymous.stderr), /user name and password/);
   const unset = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, '--id-variable', 'NOPE_USER', '--secret-variable', 'OCI_TOKEN'], { env });
   t.is(unset.exitCode, 2);
   t.regex(String(unset.stderr), /id_variable NOPE_USER not set in environment/);
-  for (const result of [signed, verified, anonymous, unset]) t.false(`${String(result.stdout)}${String(result.stderr)}`.includes('cache-pass-456'));
+  for (const result of [signed, verified, viaDockerConfig, anonymous, unset]) t.false(`${String(result.stdout)}${String(result.stderr)}`.includes('cache-pass-456'));
 });
 
 test('[integration] named specs skip the tag listing; absent specs are not-found, a wrong repository exits 2', async (t) => {
