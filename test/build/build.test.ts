@@ -236,6 +236,39 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   t.false(images.includes('eic-build-scan/'));
 });
 
+test.serial('[integration] a new signing key invalidates the cached signing step; the same key reuses it', async (t) => {
+  const project = join(work, 'cache-key');
+  await mkdir(project, { recursive: true });
+  await writeFile(
+    join(project, 'Dockerfile'),
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo "signing with $SPACK_SIGNER_FINGERPRINT" > /signed-by\n`,
+  );
+  const otherKey = await generateKey({ name: 'eic-build second key' });
+  const otherKeyFile = join(work, 'other-key.asc');
+  await writeFile(otherKeyFile, otherKey.armoredSecretKey, { mode: 0o600 });
+  const build = (file: string) => runCli(['build', project, '--signing-key', file, '--tag', 'eic-build-test/cache-key:it', '--progress', 'plain'], { env: { CI: 'true' } });
+  // The signing step's lines in BuildKit's plain log ("#5 [2/2] RUN …", "#5 CACHED" when cached).
+  const signingStepCached = (log: string): boolean => {
+    const lines = log.split('\n');
+    const header = lines.find((l) => /^#\d+ \[\d+\/\d+\] RUN --mount=type=secret/.test(l));
+    if (!header) throw new Error(`no signing step in the log:\n${log}`);
+    const step = header.split(' ')[0]!;
+    return lines.some((l) => l === `${step} CACHED`);
+  };
+  const first = await build(keyFile);
+  t.is(first.exitCode, 0, String(first.stderr));
+  const again = await build(keyFile);
+  t.is(again.exitCode, 0, String(again.stderr));
+  t.false(signingStepCached(String(first.stderr)));
+  t.true(signingStepCached(String(again.stderr)), 'same key: the signing step comes from the cache');
+  const rotated = await build(otherKeyFile);
+  t.is(rotated.exitCode, 0, String(rotated.stderr));
+  t.false(signingStepCached(String(rotated.stderr)), 'new key: the signing step ran again');
+  const signedBy = (await execa(DOCKER, ['run', '--rm', 'eic-build-test/cache-key:it', 'cat', '/signed-by'])).stdout;
+  t.is(signedBy, `signing with ${otherKey.fingerprint}`);
+  await execa(DOCKER, ['rmi', 'eic-build-test/cache-key:it'], { reject: false });
+});
+
 test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with eic-build and scans clean', async (t) => {
   if (!existsSync(join(repoRoot, 'dist/cli.js'))) {
     t.fail('dist/ is missing: run npm ci (its prepare script builds dist/) before the integration tests');
