@@ -1,4 +1,4 @@
-import { decodeArmor } from '../pgp/armor.js';
+import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import type { Detection, DetectorInfo } from './types.js';
 

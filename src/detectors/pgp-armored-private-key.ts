@@ -1,4 +1,4 @@
-import { decodeArmor } from '../pgp/armor.js';
+import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { describeKeys, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { protectionText, summariseSecretKeys } from './pgp-binary-secret-key.js';
 import type { Detection, DetectorInfo } from './types.js';

@@ -40,3 +40,19 @@ export function decodeArmor(text: string): Armored | null {
 export function isArmored(text: string): boolean {
   return /-----BEGIN PGP [A-Z ]+-----/.test(text);
 }
+
+/**
+ * Like decodeArmor, but also accepts a block whose line breaks were turned into spaces (a key pasted
+ * into a one-line environment variable or label) by retrying with the body's spaces as line breaks.
+ */
+export function decodeArmorLoose(text: string): Armored | null {
+  const strict = decodeArmor(text);
+  if (strict) return strict;
+  const begin = BEGIN.exec(text);
+  if (!begin) return null;
+  const head = text.slice(0, begin.index + begin[0].length);
+  const rest = text.slice(head.length);
+  const end = rest.indexOf(`-----END ${begin[1]!}-----`);
+  const body = end === -1 ? rest : rest.slice(0, end);
+  return decodeArmor(`${head}\n\n${body.replace(/[ \t]+/g, '\n')}\n${end === -1 ? '' : rest.slice(end)}`);
+}

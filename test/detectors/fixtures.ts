@@ -59,6 +59,8 @@ export async function makeFixtures(): Promise<Fixtures> {
   positives.push({ name: 'gpg armored secret key', bytes: Buffer.from(signingArmored, 'latin1'), expected: [armoredExpect(0, 'armored')] });
   positives.push({ name: 'armored with Version/Comment headers', bytes: Buffer.from(`x\n${armoredWithHeaders(signingArmored)}`), expected: [armoredExpect(2, 'armored')] });
   positives.push({ name: 'armored with CRLF', bytes: Buffer.from(signingArmored.replace(/\n/g, '\r\n')), expected: [armoredExpect(0, 'armored-crlf')] });
+  const oneLine = `SPACK_SIGNING_KEY=${signingArmored.trim().replace(/\n+/g, ' ')}`;
+  positives.push({ name: 'armored key pasted on one line (line breaks turned into spaces)', bytes: Buffer.from(oneLine), expected: [armoredExpect(oneLine.indexOf('-----BEGIN'), 'armored')] });
   const json = JSON.stringify({ name: 'ci', key: signingArmored });
   positives.push({ name: 'JSON-escaped armored', bytes: Buffer.from(json), expected: [armoredExpect(json.indexOf('-----BEGIN'), 'json-escaped-armored')] });
   const b64 = Buffer.from(signingArmored).toString('base64').replace(/(.{76})/g, '$1\n');
