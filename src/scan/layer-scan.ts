@@ -2,7 +2,7 @@
 // file's bytes to the detectors. Runs on the main thread or in a worker; never holds the blob.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EicBuildError } from '../errors.js';
 import type { KeyIdentity } from './detector-api.js';
@@ -62,9 +62,8 @@ const OPAQUE = '.wh..wh..opq';
 
 /** Open a blob location as a stream with large reads. */
 export function openBlobLocation(location: BlobLocation): Readable {
-  if (location.size === 0) {
-    return createReadStream(location.file, { start: 0, end: -1, highWaterMark: CHUNK });
-  }
+  // createReadStream cannot express an empty range; an empty blob is an empty stream.
+  if (location.size === 0) return Readable.from([]);
   return createReadStream(location.file, { start: location.offset, end: location.offset + location.size - 1, highWaterMark: CHUNK });
 }
 
