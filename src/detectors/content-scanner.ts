@@ -3,7 +3,7 @@ import { validateKeyFileSexp, type KeyFileVerdict, gnupgAgentKeyFile } from './g
 import { validateOpensshBlock, OPENSSH_TYPE } from './openssh-private-key.js';
 import { PEM_PRIVATE_TYPES, validatePemBlock } from './pem-private-key.js';
 import { validatePgpArmoredBlock, PGP_PRIVATE_TYPE, pgpArmoredPrivateKey } from './pgp-armored-private-key.js';
-import { probeSecretKeyPacket, validateSecretKeyPacket, pgpBinarySecretKey } from './pgp-binary-secret-key.js';
+import { probeSecretKeyPacket, validateSecretKeyPacket } from './pgp-binary-secret-key.js';
 import type { ContentFinding, ContentNote, ContentScanner, ContentScanResult, Detection, KeyIdentity } from './types.js';
 
 /** Options of one file's scanner. */
@@ -478,5 +478,5 @@ export function scanBytes(bytes: Uint8Array, options: ContentScannerOptions, dep
   return scanner.end();
 }
 
-/** Exported for the kernel-free reference check in tests. */
+/** The bounds every scanner keeps (documented in docs/detectors; callers may report them). */
 export const SCANNER_LIMITS = { SLICE, HISTORY, CLASSIFY_AHEAD, ARMOR_LIMIT, KEYFILE_LIMIT, BASE64_LIMIT, MAX_DEPTH, MAX_CAPTURES } as const;
