@@ -62,7 +62,7 @@ async function updateTagSchemeIndex(client: RegistryClient, repository: string, 
   }
 }
 
-/** Sign one entry; idempotent, and safe against a concurrent signer (re-reads and retries). */
+/** Sign one entry; idempotent (a valid signature by this key is kept unless `force`), and safe with concurrent signers (one tag per key). */
 export async function signOciEntry(client: RegistryClient, entry: OciEntry, tags: readonly string[], options: SignOciOptions): Promise<SignOutcome> {
   const { repository, signingKey } = options;
   const manifest = await client.getManifest(repository, entry.tag);
