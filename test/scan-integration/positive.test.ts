@@ -206,6 +206,8 @@ test('[integration] 3. the seed\'s mistake: the key comes in by secret mount but
       dockerfile: [
         `FROM ${debian}`,
         'ENV SPACK_ROOT=/opt/spack',
+        // A secret is not part of BuildKit's cache key: the fingerprint build arg is (as in eic-build's own builds).
+        'ARG SPACK_SIGNER_FINGERPRINT',
         'RUN --mount=type=secret,id=signing_key,required=true --mount=type=secret,id=signing_pass,required=true \\',
         '    mkdir -p -m 700 $SPACK_ROOT/opt/spack/gpg && \\',
         '    gpg --homedir $SPACK_ROOT/opt/spack/gpg --batch --pinentry-mode loopback --passphrase-file /run/secrets/signing_pass --import /run/secrets/signing_key && \\',
@@ -213,6 +215,7 @@ test('[integration] 3. the seed\'s mistake: the key comes in by secret mount but
         '',
       ].join('\n'),
       secrets: { signing_key: protectedKey.files.secretAsc, signing_pass: join(dir, 'passphrase') },
+      buildArgsFromEnv: { SPACK_SIGNER_FINGERPRINT: protectedKey.fingerprints[0]! },
     };
   });
   // Two --public-key files: the match is by the one that belongs to the leaked key.
