@@ -5,7 +5,7 @@ import { registerSecret } from '../redact.js';
 import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
 import { digestLike, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
-import { isLoopbackHost } from './reference.js';
+import { DOCKER_HUB, isLoopbackHost } from './reference.js';
 
 /** OCI and Docker manifest media types. */
 export const MediaTypes = {
@@ -83,7 +83,9 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     const insecure = options.insecure ?? isLoopbackHost(options.registry);
-    this.baseUrl = `${insecure ? 'http' : 'https'}://${options.registry}`;
+    // Docker Hub's API does not live at its reference name.
+    const host = options.registry === DOCKER_HUB ? 'registry-1.docker.io' : options.registry;
+    this.baseUrl = `${insecure ? 'http' : 'https'}://${host}`;
     this.credentials = options.credentials;
     if (this.credentials) registerSecret(this.credentials.password);
     this.limit = createLimiter(options.concurrency ?? 16);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { formatImageReference, isLoopbackHost, parseImageReference } from '../../src/registry/reference.js';
 import { parseWwwAuthenticate, parseDockerConfigCredentials, credentialsFromAccessPair } from '../../src/registry/auth.js';
-import { nextLink } from '../../src/registry/client.js';
+import { nextLink, RegistryClient } from '../../src/registry/client.js';
 import { EicBuildError } from '../../src/errors.js';
 import { redact, clearRegisteredSecrets } from '../../src/redact.js';
 
@@ -33,6 +33,14 @@ for (const input of ['', 'UPPER/case', 'a/b:bad tag', 'a@sha256:xyz', 'host:5000
     t.truthy(error?.hint);
   });
 }
+
+test('client base URLs: HTTPS by default, HTTP for loopback or when asked, Docker Hub at its API host', (t) => {
+  t.is(new RegistryClient({ registry: 'reg.example:5000' }).baseUrl, 'https://reg.example:5000');
+  t.is(new RegistryClient({ registry: '127.0.0.1:5000' }).baseUrl, 'http://127.0.0.1:5000');
+  t.is(new RegistryClient({ registry: '127.0.0.1:5000', insecure: false }).baseUrl, 'https://127.0.0.1:5000');
+  t.is(new RegistryClient({ registry: 'reg.example', insecure: true }).baseUrl, 'http://reg.example');
+  t.is(new RegistryClient({ registry: 'docker.io' }).baseUrl, 'https://registry-1.docker.io');
+});
 
 test('loopback hosts', (t) => {
   t.true(isLoopbackHost('127.0.0.1:5000'));
