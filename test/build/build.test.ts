@@ -316,3 +316,10 @@ test('build --help and usage errors exit as documented', async (t) => {
   t.is(max.exitCode, 2);
   t.regex(String(max.stderr), /build-arg/);
 });
+
+test('[integration] asking for what the client cannot do exits 2 naming the feature and how to get it', async (t) => {
+  const multi = await runCli(['build', 'examples/signed-artifacts', '--platform', 'linux/amd64,linux/arm64', '--ephemeral-key']);
+  t.is(multi.exitCode, 2, String(multi.stderr));
+  t.regex(String(multi.stderr), /multi-platform/);
+  t.regex(String(multi.stderr), /hint: .*buildx/);
+});
