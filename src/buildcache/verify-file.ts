@@ -93,6 +93,18 @@ export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): 
   return entries.sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** The v3 spec manifest of `name-version-hash`, trying each '-' as the end of the name (names and versions may hold '-'). */
+export async function findV3Manifest(files: MirrorFiles, id: string): Promise<FileEntry | undefined> {
+  const match = /^(.+)-([a-z2-7]{32})$/.exec(id);
+  if (!match) return undefined;
+  const nameVersion = match[1]!;
+  for (let at = nameVersion.indexOf('-'); at > 0; at = nameVersion.indexOf('-', at + 1)) {
+    const path = v3SpecManifestPath(nameVersion.slice(0, at), id);
+    if (await files.read(path)) return { id, path };
+  }
+  return undefined;
+}
+
 /** Public keys the mirror publishes (v3 key manifests, v2 `_pgp/*.pub`): information only. */
 export async function readMirrorKeys(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<TrustedKey[]> {
   const keys: TrustedKey[] = [];
@@ -201,7 +213,15 @@ export async function verifyFileMirror(
   const layout = await detectFileLayout(files);
   const mirrorKeys = await readMirrorKeys(files, layout);
   const mirrorKeyInfo: MirrorKey[] = mirrorKeys.map((k) => ({ fingerprint: k.fingerprint, userIds: k.userIds, trusted: options.trusted.some((t) => t.fingerprint === k.fingerprint) }));
-  const { picked, missing } = selectEntries(await listFileEntries(files, layout), options.specs);
+  const listed = await listFileEntries(files, layout);
+  const { picked, missing: unlisted } = selectEntries(listed, options.specs);
+  // Over HTTP nothing can be listed and autopush does not update the index: look named v3 specs up directly.
+  const missing: string[] = [];
+  for (const selector of unlisted) {
+    const found = layout === 'v3' ? await findV3Manifest(files, selector) : undefined;
+    if (found) picked.push(found);
+    else missing.push(selector);
+  }
   const verifyOne = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
   const entries = await mapLimit(picked, options.concurrency ?? 8, (entry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo));
   for (const selector of missing) entries.push({ kind: 'not-found', id: selector, location: files.describe(''), detail: `no entry ${selector} in the mirror` });

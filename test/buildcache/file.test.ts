@@ -102,9 +102,10 @@ test('--spec selects entries; an unknown spec is not-found (exit 1); an unreadab
 });
 
 test('an http mirror in file layout is verified through its index', async (t) => {
+  let servedRoot = FIXTURE;
   const server = createServer(async (req, res) => {
     try {
-      res.end(await readFile(join(FIXTURE, decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/cache\//, ''))));
+      res.end(await readFile(join(servedRoot, decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/cache\//, ''))));
     } catch {
       res.writeHead(404).end();
     }
@@ -116,6 +117,13 @@ test('an http mirror in file layout is verified through its index', async (t) =>
   t.is(exitCode, 0);
   t.like(report!.entries[0], { kind: 'verified', id: FIXTURE_ID });
   t.is(report!.mirrorKeys[0]!.fingerprint, FIXTURE_FPR);
+  // without an index (autopush does not update it), a named spec is still found by its path
+  const noIndexDir = await copyFixture('no-index');
+  await rm(join(noIndexDir, 'v3/manifests/index'), { recursive: true });
+  servedRoot = noIndexDir;
+  const named = await verifyJson([url, '--public-key', FIXTURE_KEY, '--spec', FIXTURE_ID]);
+  t.is(named.exitCode, 0, String(named.stdout));
+  t.like(named.report!.entries[0], { kind: 'verified', id: FIXTURE_ID });
 });
 
 test('layout v3 and v2 trees clearsigned by real gpg verify; v2 tarball tampering and a missing .sig are caught', async (t) => {
