@@ -27,7 +27,8 @@ export {
 export { probeBuildClient, probeDockerClient, findDockerClients, parseBuildxVersion, parseBuildxInspect, parseDockerVersionJson, hasBuiltinBuildKit, type BuildClient, type BuildxDriver, type ProbeResult, type CandidateReport } from './probe.js';
 export { capabilitiesOf, missingCapabilities, assertCapabilities, effectiveProvenance, type Capabilities, type MissingCapability } from './capabilities.js';
 export { buildInvocation, planScans, decidePublish, buildMetadata, chooseScanRoute, effectiveProgress, secretEnvName, type Invocation, type InvocationInput, type ScanItem, type PublishDecision, type ResolvedSecret } from './plan.js';
-export { gateFindings, type GateFinding, type GateResult } from './scan-gate.js';
+export { gateFindings, describeInherited, type GateFinding, type GateResult } from './scan-gate.js';
+export { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 export { parseDockerfileStages, stageClosure, externalBaseOf, parseGlobalArgs, type DockerfileStage } from './dockerfile-stages.js';
 export { runBuildPipeline, totalsOf, type PipelineDeps, type PipelineResult, type PipelineKey, type ScannedImage } from './pipeline.js';
 export { defaultPipelineDeps } from './default-deps.js';

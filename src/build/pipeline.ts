@@ -40,6 +40,7 @@ import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } f
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 import { describeInherited, gateFindings, type GateResult } from './scan-gate.js';
+import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 
 /** The signing key as the pipeline needs it (src/keys SigningKey). */
 export type PipelineKey = Pick<SigningKey, 'source' | 'armoredSecretKey' | 'armoredPublicKey' | 'fingerprint' | 'identity'>;
@@ -221,7 +222,8 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);
-      const baseLayers = route.kind === 'oci-layout' ? new Set<string>() : await baseLayerDigests(client.docker, baseImage, io.env);
+      // Engine images are scanned by diff ID, exported layouts by blob digest: compare like with like.
+      const baseLayers = route.kind === 'engine' ? await engineLayerDigests(client.docker, baseImage, io.env) : await registryLayerDigests(baseImage, io.env);
       const gate = gateFindings(report.findings, baseLayers, options.strictScan);
       scanned.push({ item, report, gate, baseImage, configDigest });
       if (gate.inherited.length && !gate.blocking.length) {
@@ -441,18 +443,6 @@ async function buildForScan(run: Run, item: ScanItem, n: number): Promise<{ scan
   const layoutDir = join(run.work, `layout-${n}`);
   await invoke(run, item.target, { kind: 'oci-layout', dest: layoutDir }, what);
   return { scanTarget: `oci:${layoutDir}`, configDigest: undefined, layoutDir };
-}
-
-/** Layer digests (diff IDs) of the base image in the engine; empty when unknown or scratch. */
-async function baseLayerDigests(docker: string, image: string | undefined, env: NodeJS.ProcessEnv): Promise<Set<string>> {
-  if (!image || image === 'scratch') return new Set();
-  const result = await runClient(docker, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { baseEnv: env, mode: 'silent' });
-  if (result.exitCode !== 0) return new Set();
-  try {
-    return new Set(JSON.parse(result.stdout.trim()) as string[]);
-  } catch {
-    return new Set();
-  }
 }
 
 async function rootDigest(layoutDir: string): Promise<string | undefined> {

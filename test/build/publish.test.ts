@@ -30,3 +30,20 @@ test('[integration] pushOciLayout uploads the scanned layout and reads back the 
   t.true(isEicBuildError(error));
   t.regex(error!.message, /not the scanned image/);
 });
+
+test('[integration] base layers are read from the engine (diff IDs) and from a registry (blob digests)', async (t) => {
+  const { engineLayerDigests, registryLayerDigests } = await import('../../src/build/base-layers.js');
+  const image = await ensureBusyboxImage();
+  const registry = await startRegistry();
+  t.teardown(() => registry.stop());
+  const engine = await engineLayerDigests('/usr/bin/docker', image, process.env);
+  t.is(engine.size, 1);
+  t.deepEqual(await engineLayerDigests('/usr/bin/docker', 'scratch', process.env), new Set());
+  t.deepEqual(await engineLayerDigests('/usr/bin/docker', 'eic-build-test/no-such-image:0', process.env), new Set());
+  await execa('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-daemon:${image}`, `docker://${registry.host}/base/busybox:1`]);
+  const remote = await registryLayerDigests(`${registry.host}/base/busybox:1`);
+  t.is(remote.size, 1);
+  const manifest = JSON.parse((await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/base/busybox:1`])).stdout) as { layers: { digest: string }[] };
+  t.deepEqual(remote, new Set(manifest.layers.map((l) => l.digest)));
+  t.deepEqual(await registryLayerDigests(`${registry.host}/base/missing:1`), new Set(), 'unreadable: nothing counts as inherited');
+});
