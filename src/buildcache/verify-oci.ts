@@ -35,18 +35,23 @@ export interface OciEntry {
 }
 
 /** The repository's tags, listed once on first use (a verify of a few named specs may never need them). */
-export type TagList = () => Promise<readonly string[]>;
+export interface TagList {
+  (): Promise<readonly string[]>;
+  /** True once the list is known (then signature tags are picked from it, with no guessing requests). */
+  readonly known: boolean;
+}
 
 /** A TagList that lists the repository at most once. */
 export function lazyTagList(client: RegistryClient, repository: string, known?: readonly string[]): TagList {
   let tags: Promise<readonly string[]> | undefined = known ? Promise.resolve(known) : undefined;
-  return () => (tags ??= client.listTags(repository));
+  const list = () => (tags ??= client.listTags(repository));
+  return Object.defineProperty(list, 'known', { get: () => tags !== undefined }) as TagList;
 }
 
 /**
- * The signature layers stored for a digest. Fast path: the signature tags of the pinned keys
- * (one request each, no listing). Else every signature tag in the repository's tag list (so a
- * signature by an unpinned key can be named), else the referrers API (a copy that kept only referrers).
+ * The signature layers stored for a digest: every signature tag of the digest in the repository's
+ * tag list (so a signature by an unpinned key can be named); before the list is known, first the
+ * pinned keys' tags (one request each); else the referrers API (a copy that kept only referrers).
  */
 export async function findSignatureLayers(
   client: RegistryClient,
@@ -59,7 +64,7 @@ export async function findSignatureLayers(
     const manifests = await Promise.all(names.map((tag) => client.findManifest(repository, tag, [MediaTypes.ociManifest])));
     return manifests.flatMap((m) => (m ? parseSignatureManifest(m.bytes).layers : []));
   };
-  if (trusted.length > 0) {
+  if (trusted.length > 0 && !tags.known) {
     const pinned = await read([...new Set(trusted.map((k) => signatureTag(digest, k.fingerprint)))]);
     if (pinned.length > 0) return pinned;
   }
