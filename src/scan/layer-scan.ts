@@ -1,22 +1,16 @@
 // One pass over one layer blob: hash it, sniff and decompress it, walk its tar, and hand every
 // file's bytes to the detectors. Runs on the main thread or in a worker; never holds the blob.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
 import type { KeyIdentity } from './detector-api.js';
-import { CHUNK, createDecompressor, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
+import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type BlobLocation } from './blob-decode.js';
+import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { isUnsafeEntryName } from './tar-header.js';
 import { TarFormatError, TarStreamParser, type TarEntry } from './tar-parser.js';
 
-/** Where a blob's bytes are inside a file (a plain blob file, or a member of an outer tar). */
-export interface BlobLocation {
-  file: string;
-  offset: number;
-  size: number;
-}
+export { openBlobLocation, type BlobLocation } from './blob-decode.js';
 
 /** What a layer blob must hash to: the blob itself (manifest digest) or its uncompressed tar (diff id). */
 export interface DigestCheck {
@@ -36,6 +30,8 @@ export interface LayerScanJob {
   expectedSize: number | null;
   knownKeys: KeyIdentity[];
   limits?: NestedLimits;
+  /** Decompress in a helper thread (large blobs scanned from the main thread). */
+  decodeOffThread?: boolean;
 }
 
 /** Everything learnt from one layer. Plain data (crosses worker boundaries). */
@@ -60,13 +56,6 @@ const SECRET_MOUNT_STUB = /(^|\/)run\/secrets\/[^/]+$/;
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
-/** Open a blob location as a stream with large reads. */
-export function openBlobLocation(location: BlobLocation): Readable {
-  // createReadStream cannot express an empty range; an empty blob is an empty stream.
-  if (location.size === 0) return Readable.from([]);
-  return createReadStream(location.file, { start: location.offset, end: location.offset + location.size - 1, highWaterMark: CHUNK });
-}
-
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
@@ -76,8 +65,7 @@ function describeError(error: unknown): string {
  * Scan one layer blob read from `input`, handing each file to a scanner from `createScanner`.
  * Throws EicBuildError when the blob cannot be read whole.
  */
-export async function scanLayerBlob(input: Readable, job: LayerScanJob, createScanner: ScannerFactory): Promise<LayerScanResult> {
-  const blobHash = createHash('sha256');
+export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerScanJob, createScanner: ScannerFactory): Promise<LayerScanResult> {
   let diffHash = job.check?.kind === 'diff' || job.alwaysDiff ? createHash('sha256') : null;
   const ctx: ScanContext = {
     createScanner,
@@ -91,7 +79,6 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
   const files: string[] = [];
   const whiteouts: string[] = [];
   const opaqueDirs: string[] = [];
-  let blobBytes = 0;
   let compression: Compression = 'none';
 
   const onEntry = (entry: TarEntry) => {
@@ -137,56 +124,26 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
   const parser = job.format === 'tar' ? new TarStreamParser(onEntry, trailingSink) : null;
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
-  // The hash of the blob is taken in the same pass as decompression.
-  async function* hashed(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      blobHash.update(chunk);
-      blobBytes += chunk.length;
-      yield chunk;
-    }
-  }
-
-  async function consume(source: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const chunk of source) {
+  let stage = 'read';
+  let decoded: ReturnType<typeof decodeInThread> | null = null;
+  let iterator: AsyncIterator<Uint8Array> | null = null;
+  try {
+    const isLocation = !('pipe' in source);
+    decoded = isLocation && job.decodeOffThread ? decodeOffThread(source) : decodeInThread(isLocation ? openBlobLocation(source) : source);
+    iterator = decoded.chunks[Symbol.asyncIterator]();
+    let next = await iterator.next();
+    // Sniffed before the first chunk: an uncompressed blob is its own diff, no second hash.
+    compression = await decoded.compression;
+    if (compression === 'none') diffHash = null;
+    stage = compression === 'none' ? 'read' : `${compression} decompression`;
+    while (!next.done) {
+      const chunk = next.value;
       diffHash?.update(chunk);
       ctx.bytesScanned += chunk.length;
       const written = parser ? parser.write(chunk) : rawSink!.write(chunk);
       if (written) await written;
+      next = await iterator.next();
     }
-  }
-
-  let stage = 'read';
-  try {
-    const iterator = hashed(input)[Symbol.asyncIterator]();
-    // Sniff compression from the first bytes, then put them back in front of the stream.
-    const head: Buffer[] = [];
-    let headLength = 0;
-    let finished = false;
-    while (headLength < SNIFF_BYTES) {
-      const next = await iterator.next();
-      if (next.done) {
-        finished = true;
-        break;
-      }
-      head.push(next.value);
-      headLength += next.value.length;
-    }
-    compression = sniffCompression(Buffer.concat(head));
-    // An uncompressed blob is its own diff: no second hash.
-    if (compression === 'none') diffHash = null;
-    async function* replay(): AsyncGenerator<Buffer> {
-      yield* head;
-      if (finished) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    }
-    const decompressor = createDecompressor(compression);
-    stage = compression === 'none' ? 'read' : `${compression} decompression`;
-    if (decompressor) await pipeline(replay, decompressor, consume);
-    else await pipeline(replay, consume);
     stage = 'tar';
     if (parser) {
       parser.end();
@@ -197,6 +154,8 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
       if (ended) await ended;
     }
   } catch (error) {
+    // Stop reading (and the decode thread) before reporting.
+    await iterator?.return?.().catch(() => undefined);
     if (error instanceof EicBuildError) throw error;
     const reason = describeError(error);
     if (error instanceof TarFormatError) {
@@ -204,16 +163,17 @@ export async function scanLayerBlob(input: Readable, job: LayerScanJob, createSc
         hint: 'the image is damaged or truncated; re-export it (docker save / skopeo copy) and scan again.',
       });
     }
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const code = error instanceof DecodeError ? error.code : (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
       throw new EicBuildError('input-unreadable', `${job.label}: cannot read the blob (${reason})`);
     }
-    throw new EicBuildError('input-corrupt', `${job.label}: ${stage} failed: ${reason}`, {
+    const what = error instanceof DecodeError && error.stage === 'decompress' ? reason : `${stage} failed: ${reason}`;
+    throw new EicBuildError('input-corrupt', `${job.label}: ${what}`, {
       hint: 'the blob is damaged or truncated; re-export the image and scan again.',
     });
   }
 
-  const blobDigest = `sha256:${blobHash.digest('hex')}`;
+  const { blobDigest, blobBytes } = decoded!.info();
   const diffDigest = diffHash ? `sha256:${diffHash.digest('hex')}` : null;
   if (job.expectedSize !== null && job.expectedSize !== blobBytes) {
     throw new EicBuildError('input-corrupt', `${job.label}: blob has ${blobBytes} bytes, the manifest says ${job.expectedSize}`, {

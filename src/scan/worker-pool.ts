@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EicBuildError, type ErrorCode } from '../errors.js';
 import { createContentScanner } from './detector-api.js';
-import { openBlobLocation, scanLayerBlob, type BlobLocation, type LayerScanJob, type LayerScanResult } from './layer-scan.js';
+import { scanLayerBlob, type BlobLocation, type LayerScanJob, type LayerScanResult } from './layer-scan.js';
 import type { WorkerRequest, WorkerResponse } from './layer-worker.js';
 
 /** One blob to scan. */
@@ -61,7 +61,13 @@ export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = pr
   return Math.max(1, Math.min(availableParallelism(), pool, tasks));
 }
 
-async function scanOnMainThread(tasks: LayerTask[], concurrency: number): Promise<LayerScanResult[]> {
+/** Blobs this large get a decode thread (start-up ~ tens of ms; pays off past a few seconds of work). */
+const DECODE_THREAD_BYTES = 64 * 1024 * 1024;
+/** Decode threads at once: each costs an isolate's memory. */
+const MAX_DECODE_THREADS = 2;
+
+async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDecodeThreads: number): Promise<LayerScanResult[]> {
+  let decodeThreads = 0;
   const results = new Array<LayerScanResult>(tasks.length);
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
   let next = 0;
@@ -69,10 +75,15 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number): Promis
   const lane = async () => {
     while (failure === null && next < order.length) {
       const id = order[next++]!;
+      const task = tasks[id]!;
+      const offThread = task.location.size >= DECODE_THREAD_BYTES && decodeThreads < maxDecodeThreads && availableParallelism() > 1;
+      if (offThread) decodeThreads++;
       try {
-        results[id] = await scanLayerBlob(openBlobLocation(tasks[id]!.location), tasks[id]!.job, createContentScanner);
+        results[id] = await scanLayerBlob(task.location, { ...task.job, decodeOffThread: offThread }, createContentScanner);
       } catch (error) {
         failure ??= error;
+      } finally {
+        if (offThread) decodeThreads--;
       }
     }
   };
@@ -84,7 +95,7 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number): Promis
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
   const count = workerCount(tasks.map((task) => task.location.size), env);
-  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env));
+  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), env.EIC_BUILD_SCAN_DECODE_THREADS === '0' ? 0 : MAX_DECODE_THREADS);
   // Largest first: the long pole starts early.
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
   const results = new Array<LayerScanResult>(tasks.length);

@@ -201,6 +201,24 @@ test('bytes appended after the tar end marker are scanned too (they ship with th
   t.is(result.findings[0]!.path, null);
 });
 
+test('decoding in a helper thread gives the same result and the same errors', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-decode-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tar = await layerTar({ files: { 'k.txt': MARKER, 'big.bin': randomBytes(300_000), 'n.tgz': gzipSync(await buildTar([{ name: 'in', content: Buffer.from(MARKER) }])) } });
+  for (const compression of ['gzip', 'zstd', 'none'] as const) {
+    const blob = await compress(tar, compression);
+    const file = join(dir, `layer-${compression}`);
+    await writeFile(file, blob);
+    const location = { file, offset: 0, size: blob.length };
+    const here = await scanLayerBlob(location, job({ check: { kind: 'blob', digest: sha(blob) } }), markerScanner().factory);
+    const there = await scanLayerBlob(location, job({ check: { kind: 'blob', digest: sha(blob) }, decodeOffThread: true }), markerScanner().factory);
+    t.deepEqual(there, here);
+    t.is(there.findings.length, 3);
+    const cut = { file, offset: 0, size: blob.length - 1000 };
+    await rejectsWith(t, scanLayerBlob(cut, job({ decodeOffThread: true }), markerScanner().factory), 'input-corrupt', /layer 0 \(test\)/);
+  }
+});
+
 test('a raw (non-tar) blob such as an attestation is scanned as one document', async (t) => {
   const { result } = await scan(Buffer.from(JSON.stringify({ predicate: { x: MARKER } })), { format: 'raw' });
   t.is(result.findings.length, 1);

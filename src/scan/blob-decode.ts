@@ -1,0 +1,214 @@
+// Turn the raw bytes of a blob into its uncompressed bytes, hashing the raw bytes on the way.
+// In the calling thread, or in a helper thread: Node's zlib needs its driving thread for every
+// step, so decompressing in a thread that does nothing else lets the tar walk and the detectors run
+// in parallel with it instead of taking turns.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { CHUNK, createDecompressor, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
+
+/** Where a blob's bytes are inside a file (a plain blob file, or a member of an outer tar). */
+export interface BlobLocation {
+  file: string;
+  offset: number;
+  size: number;
+}
+
+/** Facts about the raw blob, known once all of it was read. */
+export interface DecodeInfo {
+  blobDigest: string;
+  blobBytes: number;
+}
+
+/** A blob being decoded: its compression (sniffed first), its uncompressed bytes, then its facts. */
+export interface DecodedBlob {
+  compression: Promise<Compression>;
+  chunks: AsyncIterable<Uint8Array>;
+  /** Valid after `chunks` is exhausted. */
+  info(): DecodeInfo;
+}
+
+/** A failure while reading or decompressing, with the stage it happened in. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+  constructor(
+    readonly stage: 'read' | 'decompress',
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Open a blob location as a stream with large reads. */
+export function openBlobLocation(location: BlobLocation): Readable {
+  // createReadStream cannot express an empty range; an empty blob is an empty stream.
+  if (location.size === 0) return Readable.from([]);
+  return createReadStream(location.file, { start: location.offset, end: location.offset + location.size - 1, highWaterMark: CHUNK });
+}
+
+function asDecodeError(error: unknown, stage: 'read' | 'decompress', label: string): DecodeError {
+  if (error instanceof DecodeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return new DecodeError(stage, stage === 'decompress' ? `${label} failed: ${message}` : message, code);
+}
+
+/** Decode in this thread. */
+export function decodeInThread(input: Readable): DecodedBlob {
+  const hash = createHash('sha256');
+  let blobBytes = 0;
+  let sniffed: (compression: Compression) => void = () => undefined;
+  let failed: (error: unknown) => void = () => undefined;
+  const compression = new Promise<Compression>((resolve, reject) => {
+    sniffed = resolve;
+    failed = reject;
+  });
+  compression.catch(() => undefined);
+
+  async function* raw(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        blobBytes += chunk.length;
+        yield chunk;
+      }
+    } catch (error) {
+      throw asDecodeError(error, 'read', 'read');
+    }
+  }
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    const iterator = raw()[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let headLength = 0;
+    let finished = false;
+    try {
+      while (headLength < SNIFF_BYTES) {
+        const next = await iterator.next();
+        if (next.done) {
+          finished = true;
+          break;
+        }
+        head.push(next.value);
+        headLength += next.value.length;
+      }
+    } catch (error) {
+      failed(error);
+      throw error;
+    }
+    const kind = sniffCompression(Buffer.concat(head));
+    sniffed(kind);
+    async function* replay(): AsyncGenerator<Buffer> {
+      yield* head;
+      if (finished) return;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    const decompressor = createDecompressor(kind);
+    if (!decompressor) {
+      yield* replay();
+      return;
+    }
+    const source = Readable.from(replay(), { objectMode: false, highWaterMark: CHUNK });
+    let readError: unknown = null;
+    source.on('error', (error) => {
+      readError = error;
+      decompressor.destroy(error);
+    });
+    source.pipe(decompressor);
+    try {
+      for await (const chunk of decompressor as AsyncIterable<Buffer>) yield chunk;
+    } catch (error) {
+      throw readError ? asDecodeError(readError, 'read', 'read') : asDecodeError(error, 'decompress', `${kind} decompression`);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => ({ blobDigest: `sha256:${hash.digest('hex')}`, blobBytes }),
+  };
+}
+
+/** Messages from the decode thread. */
+type DecodeMessage =
+  | { type: 'compression'; compression: Compression }
+  | { type: 'chunk'; data: Uint8Array }
+  | { type: 'end'; info: DecodeInfo }
+  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
+
+const IN_FLIGHT = 8;
+
+// Same trick as the layer pool: a .ts worker (tests, CLI from source) registers tsx itself.
+const fromSource = import.meta.url.endsWith('.ts');
+const decodeWorkerUrl = new URL(fromSource ? './blob-decode-worker.ts' : './blob-decode-worker.js', import.meta.url);
+
+function startDecodeWorker(location: BlobLocation): Worker {
+  if (!fromSource) return new Worker(decodeWorkerUrl, { workerData: { location } });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(decodeWorkerUrl.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: { location } });
+}
+
+/** Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight. */
+export function decodeOffThread(location: BlobLocation): DecodedBlob {
+  const worker = startDecodeWorker(location);
+  const queue: DecodeMessage[] = [];
+  let wake: (() => void) | null = null;
+  let info: DecodeInfo | null = null;
+  let sniffed: (compression: Compression) => void = () => undefined;
+  let failed: (error: unknown) => void = () => undefined;
+  const compression = new Promise<Compression>((resolve, reject) => {
+    sniffed = resolve;
+    failed = reject;
+  });
+  compression.catch(() => undefined);
+  const push = (message: DecodeMessage) => {
+    if (message.type === 'compression') sniffed(message.compression);
+    else queue.push(message);
+    if (message.type === 'error') failed(new DecodeError(message.stage, message.message, message.code));
+    wake?.();
+    wake = null;
+  };
+  worker.on('message', push);
+  worker.on('error', (error) => push({ type: 'error', stage: 'read', message: `decode thread failed: ${error.message}` }));
+  worker.on('exit', (code) => {
+    if (info === null) push({ type: 'error', stage: 'read', message: `decode thread exited (${code}) before the end of the blob` });
+  });
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const message = queue.shift()!;
+        if (message.type === 'chunk') {
+          yield message.data;
+          worker.postMessage('ack');
+        } else if (message.type === 'end') {
+          info = message.info;
+          return;
+        } else if (message.type === 'error') {
+          throw new DecodeError(message.stage, message.message, message.code);
+        }
+      }
+    } finally {
+      if (info === null) info = { blobDigest: '', blobBytes: 0 };
+      void worker.terminate();
+    }
+  }
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => info ?? { blobDigest: '', blobBytes: 0 },
+  };
+}
+
+/** Protocol constant shared with the worker. */
+export const DECODE_IN_FLIGHT = IN_FLIGHT;
