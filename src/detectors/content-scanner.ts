@@ -5,6 +5,7 @@ import { PEM_PRIVATE_TYPES, validatePemBlock } from './pem-private-key.js';
 import { validatePgpArmoredBlock, PGP_PRIVATE_TYPE, pgpArmoredPrivateKey } from './pgp-armored-private-key.js';
 import { probeSecretKeyPacket, validateSecretKeyPacket } from './pgp-binary-secret-key.js';
 import type { ContentFinding, ContentNote, ContentScanner, ContentScanResult, Detection, KeyIdentity } from './types.js';
+import { createKeyAllowList, type KeyAllowList } from './well-known-keys.js';
 
 /** Options of one file's scanner. */
 export type ContentScannerOptions = {
@@ -12,6 +13,11 @@ export type ContentScannerOptions = {
   path: string | null;
   /** Keys whose secret half we look for: a finding says whether it is one of these. */
   knownKeys: KeyIdentity[];
+  /**
+   * Extra public identities (keygrip, OpenPGP fingerprint, `SHA256:` or `SPKI-SHA256:`) of keys that
+   * are known not to be leaks, on top of the built-in well-known test keys: they become notes.
+   */
+  allowKeys?: string[];
 };
 
 // Bounds: no candidate ever holds more than this many bytes (the file itself is never held).
@@ -232,6 +238,7 @@ class StreamingScanner implements ContentScanner {
   private readonly knownFingerprints = new Set<string>();
   private readonly knownKeygrips = new Set<string>();
   private readonly fileName: string | null;
+  private readonly allowList: KeyAllowList;
   private readonly findings: ContentFinding[] = [];
   private readonly notes: ContentNote[] = [];
   private readonly seen = new Set<string>();
@@ -257,6 +264,7 @@ class StreamingScanner implements ContentScanner {
       for (const fingerprint of key.fingerprints) this.knownFingerprints.add(fingerprint.toUpperCase());
       for (const keygrip of key.keygrips) this.knownKeygrips.add(keygrip.toUpperCase());
     }
+    this.allowList = createKeyAllowList(options.allowKeys ?? []);
     const base = options.path?.split('/').pop();
     this.fileName = base ? base : null;
   }
@@ -448,6 +456,22 @@ class StreamingScanner implements ContentScanner {
       this.seen.add(key);
       const matchesPublicKey =
         detection.fingerprints.some((fingerprint) => this.knownFingerprints.has(fingerprint)) || detection.keygrips.some((keygrip) => this.knownKeygrips.has(keygrip));
+      // A well-known public test key (or one the user allowed) is not a leak, unless it is also the
+      // user's own key: then the user's question wins and it stays a finding.
+      const known = matchesPublicKey ? null : this.allowList.match(detection.fingerprints, detection.keygrips, detection.catalogueIds);
+      if (known) {
+        const where = this.options.path ?? 'this content';
+        const message =
+          known.kind === 'well-known'
+            ? `well-known public test key (${known.origin}, ${known.identity}) in ${where}: not a leak`
+            : `allowed key (${known.identity}, given in allowKeys) in ${where}: not a leak`;
+        const noteKey = `note:${detection.detector}:${offset}:${message}`;
+        if (!this.seen.has(noteKey)) {
+          this.seen.add(noteKey);
+          this.notes.push({ detector: detection.detector, offset, message });
+        }
+        continue;
+      }
       this.findings.push({
         detector: detection.detector,
         kind: detection.kind,

@@ -14,3 +14,5 @@ export { scanConfigValue } from './config-scanner.js';
 export { getCandidateKernel } from './candidate-kernel.js';
 export type { ContentFinding, ContentNote, ContentScanner, ContentScanResult, DetectorInfo, KeyIdentity, Severity } from './types.js';
 export { gnupgAgentKeyFile, opensshPrivateKey, pemPrivateKey, pgpArmoredPrivateKey, pgpBinarySecretKey };
+export { WELL_KNOWN_KEYS, createKeyAllowList, parseAllowKeys, AllowKeyError, type WellKnownKey, type KeyAllowList, type AllowMatch } from './well-known-keys.js';
+export { normalizeIdentity, pemPublicIdentity, opensshPublicIdentity, type PublicIdentity } from './public-identity.js';

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
+import { opensshPublicIdentity } from './public-identity.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** OpenSSH private keys (`-----BEGIN OPENSSH PRIVATE KEY-----`, `openssh-key-v1` body). */
@@ -36,7 +36,7 @@ export function validateOpensshBlock(text: string): Detection[] {
   const publicKey = readString(data, kdfOptions.next + 4);
   const keyType = publicKey && readString(publicKey.value, 0);
   if (count < 1 || count > 64 || !publicKey || !keyType || !/^[a-z0-9@.-]{3,64}$/.test(keyType.value.toString('latin1'))) return note;
-  const sha256 = `SHA256:${createHash('sha256').update(publicKey.value).digest('base64').replace(/=+$/, '')}`;
+  const sha256 = opensshPublicIdentity(publicKey.value);
   const encrypted = cipher.value.toString('latin1') !== 'none';
   return [
     {
@@ -44,7 +44,8 @@ export function validateOpensshBlock(text: string): Detection[] {
       detector: opensshPrivateKey.id,
       kind: jsonEscaped ? 'json-escaped-openssh' : 'openssh',
       severity: 'high',
-      fingerprints: [],
+      // The public key blob's hash, as `ssh-keygen -l` prints it: public, and the same in every copy.
+      fingerprints: [sha256],
       keygrips: [],
       excerpt: redactedExcerpt(markerLine(OPENSSH_TYPE), text.length - markerLine(OPENSSH_TYPE).length),
       message: `OpenSSH private key (${keyType.value.toString('latin1')}, ${encrypted ? `encrypted with ${cipher.value.toString('latin1')}` : 'not encrypted'}), public key ${sha256}`,

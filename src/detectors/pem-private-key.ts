@@ -1,5 +1,6 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
+import { pemPublicIdentity, privateDerCatalogueId } from './public-identity.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** PEM private keys: PKCS#1 (`RSA`), SEC1 (`EC`), `DSA`, PKCS#8 (plain and `ENCRYPTED`), legacy encrypted PEM. */
@@ -36,16 +37,19 @@ export function validatePemBlock(text: string, type: string): Detection[] {
     return [{ type: 'note', detector: pemPrivateKey.id, message: `"${markerLine(type)}" marker without a valid key body: not a leak` }];
   }
   const encrypted = legacyEncrypted || type.startsWith('ENCRYPTED');
+  // The public half's identity lets a report recognise a known key; an encrypted key has none we can read.
+  const identity = encrypted ? null : pemPublicIdentity(type, data);
   return [
     {
       type: 'finding',
       detector: pemPrivateKey.id,
       kind: `pem-${type.replace(/ ?PRIVATE KEY$/, '').toLowerCase() || 'pkcs8'}`,
       severity: 'high',
-      fingerprints: [],
+      fingerprints: identity ? [identity] : [],
       keygrips: [],
       excerpt: redactedExcerpt(markerLine(type), text.length - markerLine(type).length),
-      message: `PEM private key (${type}, ${data.length}-byte body, ${encrypted ? 'encrypted' : 'not encrypted'})`,
+      message: `PEM private key (${type}, ${data.length}-byte body, ${encrypted ? 'encrypted' : 'not encrypted'})${identity ? `, public key ${identity}` : ''}`,
+      ...(identity || encrypted ? {} : { catalogueIds: [privateDerCatalogueId(data)] }),
     },
   ];
 }

@@ -57,6 +57,11 @@ export type Detection =
       keygrips: string[];
       excerpt: string;
       message: string;
+      /**
+       * Identities used ONLY to recognise catalogued well-known keys whose public half cannot be
+       * derived here (e.g. GOST PKCS#8): never reported, never matched against user input.
+       */
+      catalogueIds?: string[];
       /** Offset relative to the capture start (default 0). */
       at?: number;
     }
