@@ -120,6 +120,8 @@ export function decodeInThread(input: Readable): DecodedBlob {
       readError = error;
       decompressor.destroy(error);
     });
+    // Failures surface through the iteration below; a late one after it stopped must not crash.
+    decompressor.on('error', () => undefined);
     source.pipe(decompressor);
     try {
       for await (const chunk of decompressor as AsyncIterable<Buffer>) yield chunk;

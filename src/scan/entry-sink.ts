@@ -160,6 +160,8 @@ class DecompressSink implements EntrySink {
     private readonly path: string | null,
     private readonly nestedPath: string | null,
   ) {
+    // Failures surface through the loop below; a late one (a write racing a failure) must not crash.
+    stream.on('error', () => undefined);
     this.done = (async () => {
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
