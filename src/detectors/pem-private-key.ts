@@ -32,7 +32,7 @@ export function validatePemBlock(text: string, type: string): Detection[] {
   const armored = decodeArmor(jsonEscaped ? unescapeJson(text) : text);
   const data = armored?.data ?? new Uint8Array(0);
   const legacyEncrypted = armored?.headers.some((header) => /^Proc-Type: 4,ENCRYPTED/i.test(header)) ?? false;
-  const valid = legacyEncrypted ? data.length >= 64 && data.length % 8 === 0 : data.length >= 64 && data[0] === 0x30 && derLength(data) === data.length;
+  const valid = legacyEncrypted ? data.length >= 64 && data.length % 8 === 0 : data.length >= 40 && data[0] === 0x30 && derLength(data) === data.length;
   if (!valid) {
     return [{ type: 'note', detector: pemPrivateKey.id, message: `"${markerLine(type)}" marker without a valid key body: not a leak` }];
   }

@@ -20,8 +20,10 @@ export type WellKnownKey = {
   reference: string;
 };
 
-const GCRYPT = 'libgcrypt20 1.10.1-3 (Debian bookworm), /usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1';
-const GNUTLS = 'libgnutls30 3.7.9-2+deb12u6 (Debian bookworm), /usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3';
+// Found by `eic-build scan` of debootstrap images eic-build-test/bookworm-gnupg:1 and bookworm-libs:1
+// (2026-11), and the same identities in the host's copies (libgcrypt20 1.10.1-3, libgnutls30 3.7.9-2+deb12u6).
+const GCRYPT = 'libgcrypt20 1.10.1-3+deb12u1 (Debian bookworm), usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1';
+const GNUTLS = 'libgnutls30 3.7.9-2+deb12u7 (Debian bookworm), usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3';
 
 /** The built-in catalogue: found by scanning debootstrap Debian bookworm images (see docs/detectors/well-known-keys.md). */
 export const WELL_KNOWN_KEYS: readonly WellKnownKey[] = [
@@ -103,7 +105,6 @@ export const WELL_KNOWN_KEYS: readonly WellKnownKey[] = [
     origin: 'GnuTLS self-test RSA 2048-bit key',
     reference: `${GNUTLS}; gnutls lib/crypto-selftests-pk.c, PEM RSA PRIVATE KEY`,
   },
-  // @@LIBS@@
 ];
 
 /** What an allow list says about a finding's keys. */
