@@ -31,19 +31,19 @@ export const WELL_KNOWN_KEYS: readonly WellKnownKey[] = [
     id: 'libgcrypt-selftest-dsa',
     identity: '6E064B3A0A2050AA63497EBEE1540C074B379AFF',
     origin: 'libgcrypt self-test DSA key',
-    reference: `${GCRYPT}; libgcrypt cipher/dsa.c sample_secret_key (keygrip)`,
+    reference: `${GCRYPT}; self-test key in libgcrypt cipher/dsa.c (keygrip)`,
   },
   {
     id: 'libgcrypt-selftest-rsa',
     identity: 'E008989BB644A29A833747DD6955DB3AAC896E40',
     origin: 'libgcrypt self-test RSA key',
-    reference: `${GCRYPT}; libgcrypt cipher/rsa.c sample_secret_key (keygrip)`,
+    reference: `${GCRYPT}; self-test key in libgcrypt cipher/rsa.c (keygrip)`,
   },
   {
     id: 'libgcrypt-selftest-ecdsa-p256',
     identity: '385366619AD11A95F429F38DD1FE3940E8657CE5',
     origin: 'libgcrypt self-test ECDSA NIST P-256 key',
-    reference: `${GCRYPT}; libgcrypt cipher/ecc.c sample_secret_key_secp256 (keygrip)`,
+    reference: `${GCRYPT}; self-test key in libgcrypt cipher/ecc.c (keygrip)`,
   },
   {
     id: 'gnutls-selftest-gost2012-512',
