@@ -9,9 +9,10 @@ const MAX_VALUE = 4 << 20;
  * material: the value as-is, and every base64 form of it decoded — the whole value, the value of
  * `NAME=<base64>`, and each long base64 token inside a shell command (`echo LS0t... | base64 -d`),
  * so that a key passed as a base64 build argument is found. Offsets are character offsets in the value.
+ * Well-known test keys and `allowKeys` identities are notes, as in file contents.
  */
-export function scanConfigValue(value: string, knownKeys: KeyIdentity[]): ContentScanResult {
-  const options = { path: null, knownKeys };
+export function scanConfigValue(value: string, knownKeys: KeyIdentity[], allowKeys: string[] = []): ContentScanResult {
+  const options = { path: null, knownKeys, allowKeys };
   const text = value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
   const direct = scanBytes(Buffer.from(text, 'utf8'), options);
   const findings: ContentFinding[] = [...direct.findings];

@@ -12,6 +12,7 @@ import {
   createContentScanner,
   createKeyAllowList,
   parseAllowKeys,
+  scanConfigValue,
   WELL_KNOWN_KEYS,
   type ContentScanResult,
   type KeyIdentity,
@@ -166,4 +167,24 @@ test('a finding with one catalogued key and one unknown key is not allowed', (t)
   t.like(list.match([], [rsa]), { kind: 'well-known', id: 'libgcrypt-selftest-rsa' });
   t.like(list.match(['2'.repeat(40)], [rsa]), { kind: 'well-known' });
   t.is(list.match([], []), null);
+});
+
+test('a self-test key cut out of GnuTLS and passed base64-encoded in an image config value is a note; a fresh one is a finding', (t) => {
+  // Cut out at test time from this machine's library (never committed).
+  const text = gnutls.toString('latin1');
+  const begin = text.indexOf('-----BEGIN RSA PRIVATE KEY-----');
+  const end = text.indexOf('-----END RSA PRIVATE KEY-----', begin);
+  t.true(begin > 0 && end > begin);
+  const selfTest = text.slice(begin, end + '-----END RSA PRIVATE KEY-----'.length);
+  const asEnv = (pem: string): string => `TLS_KEY=${Buffer.from(pem, 'latin1').toString('base64')}`;
+  const known = scanConfigValue(asEnv(selfTest), []);
+  t.deepEqual(known.findings, []);
+  t.true(known.notes.some((note) => note.message.includes('well-known public test key (GnuTLS self-test RSA 2048-bit key, ')));
+
+  const fresh = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const freshPem = fresh.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const found = scanConfigValue(asEnv(freshPem), []);
+  t.is(found.findings.length, 1);
+  t.deepEqual(found.findings[0]!.fingerprints, [spkiIdentity(fresh.publicKey)]);
+  t.deepEqual(scanConfigValue(asEnv(freshPem), [], [spkiIdentity(fresh.publicKey)]).findings, []);
 });
