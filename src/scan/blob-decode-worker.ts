@@ -30,7 +30,7 @@ async function run(): Promise<void> {
       data.set(chunk);
       while (credits === 0) await new Promise<void>((resolve) => (resume = resolve));
       credits--;
-      port.postMessage({ type: 'chunk', data }, [data.buffer]);
+      port.postMessage({ type: 'chunk', data }, [data.buffer as ArrayBuffer]);
     }
     if (!announced) port.postMessage({ type: 'compression', compression: await compressionPromise });
     port.postMessage({ type: 'end', info: decoded.info() });

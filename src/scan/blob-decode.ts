@@ -146,7 +146,7 @@ type DecodeMessage =
   | { type: 'end'; info: DecodeInfo }
   | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
 
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 4;
 
 // Same trick as the layer pool: a .ts worker (tests, CLI from source) registers tsx itself.
 const fromSource = import.meta.url.endsWith('.ts');

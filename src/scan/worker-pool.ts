@@ -64,7 +64,7 @@ export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = pr
 /** Blobs this large get a decode thread (start-up ~ tens of ms; pays off past a few seconds of work). */
 const DECODE_THREAD_BYTES = 64 * 1024 * 1024;
 /** Decode threads at once: each costs an isolate's memory. */
-const MAX_DECODE_THREADS = 2;
+const MAX_DECODE_THREADS = 1;
 
 async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDecodeThreads: number): Promise<LayerScanResult[]> {
   let decodeThreads = 0;

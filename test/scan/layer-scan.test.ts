@@ -226,8 +226,25 @@ test('a raw (non-tar) blob such as an attestation is scanned as one document', a
   t.true(result.notes.some((n) => n.kind === 'raw-blob'));
 });
 
+/** A one-member stored zip (local header only: the walker never reads the central directory). */
+function storedZip(name: string, content: Buffer): Buffer {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt32LE(content.length, 18);
+  header.writeUInt32LE(content.length, 22);
+  header.writeUInt16LE(Buffer.byteLength(name), 26);
+  return Buffer.concat([header, Buffer.from(name), content, Buffer.from('PK\x01\x02')]);
+}
+
 test('fuzz: garbage, truncations and bit flips never crash and never pass silently', async (t) => {
-  const tar = await layerTar({ files: { 'a/b.txt': MARKER, 'c.bin': randomBytes(5000), 'd.tar.gz': gzipSync(await buildTar([{ name: 'e', content: Buffer.from(MARKER) }])) } });
+  const tar = await layerTar({
+    files: {
+      'a/b.txt': MARKER,
+      'c.bin': randomBytes(5000),
+      'd.tar.gz': gzipSync(await buildTar([{ name: 'e', content: Buffer.from(MARKER) }])),
+      'f.zip': storedZip('g/h.txt', Buffer.from(`${MARKER} ${'x'.repeat(600)}`)),
+    },
+  });
   const samples: Buffer[] = [];
   for (const base of [tar, gzipSync(tar), await compress(tar, 'zstd')]) {
     for (let i = 0; i < 40; i++) {
