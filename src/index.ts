@@ -77,6 +77,7 @@ export {
   type ContentNote,
   type DetectorInfo,
 } from './detectors/index.js';
+export { WELL_KNOWN_KEYS, parseAllowKeys, AllowKeyError, type WellKnownKey } from './detectors/index.js';
 export { deriveKeyIdentity, computeKeygrip, identifyGnupgKeyFile, type KeyIdentity, type GnupgKeyFile } from './pgp/index.js';
 export {
   runBuildPipeline,
