@@ -270,6 +270,28 @@ test('[integration] 4b. a key directory removed and re-created (opaque directory
   t.deepEqual(hit.hiddenBy, { index: 2, digest: img.diffIds[2]!, how: 'opaque-directory' }, 'names the layer that hid it');
 });
 
+// KNOWN BUG (reported to the lead by scan-integration): the scanner reports the key only under srv/a.asc, "not visible,
+// hidden by layer 2", although the hard link srv/b.asc keeps it in the final image. Remove `.failing`
+// when hard links are followed.
+test.failing('[integration] 4c. a key whose file is deleted but still hard-linked elsewhere is visible in the final image', async (t) => {
+  const img = await image('hardlink', async () => ({
+    dockerfile: [
+      `FROM ${busybox}`,
+      'RUN --mount=type=bind,source=key.asc,target=/m/key.asc mkdir /srv && cp /m/key.asc /srv/a.asc && ln /srv/a.asc /srv/b.asc && ln -s /srv/b.asc /srv/c.asc',
+      'RUN rm /srv/a.asc',
+      '',
+    ].join('\n'),
+    context: { 'key.asc': { from: key.files.secretAsc } },
+  }));
+  // The control really keeps the key: the engine still serves it through the link.
+  const kept = await execa(DOCKER, ['run', '--rm', '--network=none', img.tag, 'cat', '/srv/b.asc']);
+  t.is(kept.stdout.trim(), key.armoredSecret.trim());
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  t.true(report.findings.length >= 1, 'findings');
+  t.true(report.findings.some((f) => f.visibleInFinalImage), `the key is in the final image (srv/b.asc), but every finding says hidden: ${describe(report.findings)}`);
+  t.true(JSON.stringify(report.findings).includes('srv/b.asc'), 'a finding names the hard link srv/b.asc that keeps the key');
+});
+
 test('[integration] 5a. a key passed as --build-arg is found in history created_by (source config, field set)', async (t) => {
   const img = await image('build-arg', async () => ({
     dockerfile: [`FROM ${busybox}`, 'ARG SIGNING_KEY', 'RUN test -n "$SIGNING_KEY" && echo built > /built', ''].join('\n'),
