@@ -16,6 +16,7 @@ export type ContentScannerOptions = {
   /**
    * Extra public identities (keygrip, OpenPGP fingerprint, `SHA256:` or `SPKI-SHA256:`) of keys that
    * are known not to be leaks, on top of the built-in well-known test keys: they become notes.
+   * Validate user input once with `parseAllowKeys` (a malformed entry throws AllowKeyError here).
    */
   allowKeys?: string[];
 };
