@@ -270,6 +270,19 @@ test('[integration] 4b. a key directory removed and re-created (opaque directory
   t.deepEqual(hit.hiddenBy, { index: 2, digest: img.diffIds[2]!, how: 'opaque-directory' }, 'names the layer that hid it');
 });
 
+test('[integration] 4d. a key file overwritten by a later layer is found in its layer, not visible, hidden by the overwrite', async (t) => {
+  const img = await image('overwrite', async () => ({
+    dockerfile: [`FROM ${busybox}`, 'COPY key.asc /etc/signing.asc', 'RUN echo rotated > /etc/signing.asc', ''].join('\n'),
+    context: { 'key.asc': { from: key.files.secretAsc } },
+  }));
+  const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
+  const hit = report.findings.find((f) => f.path === 'etc/signing.asc');
+  if (!hit) return t.fail(`no finding for etc/signing.asc; findings: ${describe(report.findings)}`);
+  t.is(hit.layer?.index, 1);
+  t.false(hit.visibleInFinalImage);
+  t.deepEqual(hit.hiddenBy, { index: 2, digest: img.diffIds[2]!, how: 'overwritten' });
+});
+
 // KNOWN BUG (reported to the lead by scan-integration): the scanner reports the key only under srv/a.asc, "not visible,
 // hidden by layer 2", although the hard link srv/b.asc keeps it in the final image. Remove `.failing`
 // when hard links are followed.
