@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { mkdtemp, rm, mkdir, writeFile, symlink, copyFile, chmod } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, symlink, copyFile, chmod, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -48,14 +48,36 @@ export async function ensureBaseImage(spec: BaseImageSpec, docker: Docker = new 
     try {
       if (spec.kind === 'debootstrap') await debootstrap(spec, root);
       else await busyboxRootfs(root);
+      await unmountBelow(root);
       await importRootfs(docker, root, spec.name);
     } finally {
+      // debootstrap can leave proc/sys mounted when a package script fails or keeps a process alive;
+      // removing the tree before they are gone would walk into the host's /proc.
+      await unmountBelow(root);
       await rm(root, { recursive: true, force: true });
     }
     return { created: true };
   } finally {
     await rm(lock, { recursive: true, force: true });
   }
+}
+
+/** Lazily unmount every mount point inside `root`, deepest first. */
+async function unmountBelow(root: string): Promise<void> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  const below = parseMountPoints(mounts).filter((point) => point.startsWith(`${root}/`));
+  for (const point of below.sort((a, b) => b.length - a.length)) {
+    await execa('umount', ['-l', point], { reject: false });
+  }
+}
+
+/** Mount points from /proc/self/mounts text (octal escapes such as \040 decoded). */
+export function parseMountPoints(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((point): point is string => Boolean(point))
+    .map((point) => point.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 
 async function acquireLock(lock: string): Promise<void> {
@@ -130,7 +152,7 @@ async function busyboxRootfs(root: string): Promise<void> {
 
 async function importRootfs(docker: Docker, root: string, name: string): Promise<void> {
   const [repo, tag] = splitReference(name);
-  const tar = spawn('tar', ['-C', root, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const tar = spawn('tar', ['-C', root, '--numeric-owner', '--one-file-system', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stream = await docker.importImage(tar.stdout, { repo, tag });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
