@@ -65,21 +65,28 @@ async function sampleProcessList<T>(run: Promise<T>): Promise<{ result: T; sampl
   return { result, samples };
 }
 
-/** Files under os.tmpdir() changed since `since` (bounded), to check none holds the key. */
-async function recentTempFiles(since: number): Promise<string[]> {
+/**
+ * Files in temp entries that appeared during the build (bounded), to check none holds the key.
+ * Other test files run at the same time; their big trees (root file systems, registries) are skipped.
+ */
+async function newTempFiles(before: Set<string>): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (dir: string, depth: number) => {
-    if (depth > 4 || out.length > 5000) return;
-    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path, depth + 1);
-      else if (entry.isFile()) {
-        const info = await stat(path).catch(() => undefined);
-        if (info && info.mtimeMs >= since && info.size < 1_000_000) out.push(path);
-      }
+  let visited = 0;
+  const walk = async (path: string, depth: number): Promise<void> => {
+    if (depth > 4 || ++visited > 20_000) return;
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return;
+    if (info.isFile()) {
+      if (info.size < 256 * 1024) out.push(path);
+      return;
     }
+    if (!info.isDirectory()) return;
+    for (const name of await readdir(path).catch(() => [] as string[])) await walk(join(path, name), depth + 1);
   };
-  await walk(tmpdir(), 0);
+  for (const name of await readdir(tmpdir())) {
+    if (before.has(name) || /^eic-build-(rootfs|registry|base)-/.test(name)) continue;
+    await walk(join(tmpdir(), name), 0);
+  }
   return out;
 }
 
@@ -93,7 +100,7 @@ test.serial('[integration] the example builds clean, is pushed, and the registry
   await cp(join(repoRoot, 'examples/signed-artifacts'), project, { recursive: true, filter: (src) => !src.includes('.eic-build') });
   const tag = `${registry.host}/eic-build-example:it`;
   const metadataFile = join(work, 'metadata.json');
-  const started = Date.now();
+  t.timeout(5 * 60_000);
   const tempBefore = new Set(await readdir(tmpdir()));
   const { result, samples } = await sampleProcessList(
     runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], {
@@ -132,7 +139,7 @@ test.serial('[integration] the example builds clean, is pushed, and the registry
   t.false(containsKey(log), 'key text in the build log');
   const leftovers = [...(await readdir(tmpdir()))].filter((name) => !tempBefore.has(name) && /^eic-build-(secret|run)-/.test(name));
   t.deepEqual(leftovers, []);
-  for (const file of await recentTempFiles(started)) {
+  for (const file of await newTempFiles(tempBefore)) {
     if (file.startsWith(work)) continue; // the test's own key file
     const text = await readFile(file, 'latin1').catch(() => '');
     t.false(containsKey(text), `key text in ${file}`);
@@ -140,6 +147,7 @@ test.serial('[integration] the example builds clean, is pushed, and the registry
   // The scan tag is gone; the user's tag is the only name of the image.
   const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}'])).stdout;
   t.false(images.includes('eic-build-scan/'));
+  await execa(DOCKER, ['rmi', tag], { reject: false });
 });
 
 test.serial('[integration] a leaking Dockerfile is stopped before the push: exit 1, the report, nothing reaches the registry', async (t) => {
@@ -270,6 +278,7 @@ test.serial('[integration] a new signing key invalidates the cached signing step
 });
 
 test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with eic-build and scans clean', async (t) => {
+  t.timeout(5 * 60_000);
   if (!existsSync(join(repoRoot, 'dist/cli.js'))) {
     t.fail('dist/ is missing: run npm ci (its prepare script builds dist/) before the integration tests');
     return;
