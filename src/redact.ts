@@ -32,7 +32,9 @@ const PRIVATE_BLOCK =
   /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)[\s\S]*?(?:(-----END \2-----)|$)/g;
 const JSON_ESCAPED_PRIVATE_BLOCK =
   /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)(?:\\r)?\\n[^"]*?(?:(-----END \2-----)|(?="))/g;
-const GNUPG_KEY_FILE_BODY = /\((?:\d+:)?(protected-private-key|private-key)[\s\S]*\)/g;
+// The opening of a GnuPG key S-expression: `(private-key (` or canonical `(11:private-key(`; a
+// path such as `private-keys-v1.d` does not open one.
+const GNUPG_KEY_SEXP_START = /\((?:\d+:)?(protected-private-key|private-key)(?=\s*\()/g;
 
 /** Replace secrets and anything shaped like private key material with a censor mark. */
 export function redact(text: string): string {
@@ -42,6 +44,27 @@ export function redact(text: string): string {
   }
   out = out.replace(JSON_ESCAPED_PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\\n[REDACTED]${end ?? ''}`);
   out = out.replace(PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\n[REDACTED]\n${end ?? ''}`);
-  out = out.replace(GNUPG_KEY_FILE_BODY, (_m, kind: string) => `(${kind} [REDACTED])`);
-  return out;
+  return censorKeySexps(out);
+}
+
+/** Replace each GnuPG key S-expression, up to its balancing parenthesis (or the end), with a mark. */
+function censorKeySexps(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const match of text.matchAll(GNUPG_KEY_SEXP_START)) {
+    const start = match.index;
+    if (start < from) continue;
+    let depth = 0;
+    let end = text.length;
+    for (let i = start; i < text.length; i++) {
+      if (text[i] === '(') depth++;
+      else if (text[i] === ')' && --depth === 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    out += `${text.slice(from, start)}(${match[1]} [REDACTED])`;
+    from = end;
+  }
+  return out + text.slice(from);
 }

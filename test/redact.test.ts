@@ -33,3 +33,13 @@ test('errors are redacted and carry a hint', (t) => {
   const error = new EicBuildError('key-invalid', 'bad key hunter2hunter2', { hint: 'fix hunter2hunter2' });
   t.is(formatError(error), 'error: bad key [REDACTED]\nhint: fix [REDACTED]');
 });
+
+test('a path naming private-keys-v1.d is not mistaken for a key body', (t) => {
+  const text = 'found in (root/.gnupg/private-keys-v1.d/AB.key) layer 2 (sha256:1234)';
+  t.is(redact(text), text);
+});
+
+test('a canonical S-expression key is censored up to its balancing parenthesis only', (t) => {
+  const out = redact('before (21:protected-private-key(3:rsa(1:n3:abc))) after (x)');
+  t.is(out, 'before (protected-private-key [REDACTED]) after (x)');
+});
