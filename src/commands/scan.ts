@@ -7,9 +7,9 @@ import { EicBuildError } from '../errors.js';
 import { redact } from '../redact.js';
 import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
 import { formatReport, parseReportFormat } from '../scan/format-report.js';
-import { scanTarget } from '../scan/scan-target.js';
+import { scanTarget, validateAllowKeys } from '../scan/scan-target.js';
 
-const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--format text|json|sarif] [--output FILE]
+const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--format text|json|sarif] [--output FILE]
 
 Prove that no private key material is in an image: every layer blob (also files deleted or hidden
 by later layers), archives inside layers, and the image config (Env, Labels, Cmd, Entrypoint,
@@ -28,6 +28,11 @@ TARGET
 options
   --public-key FILE     an OpenPGP public key (armored or binary); findings say whether they are
                         the secret half of it (repeatable)
+  --allow-key IDENTITY  a key that is not a leak (e.g. a published test key): its private key is
+                        reported as the note "allowed key (...): not a leak", not a finding,
+                        unless it is also a --public-key. IDENTITY is a 40-hex keygrip, a 40/64-hex
+                        OpenPGP fingerprint, SHA256:<base64> (ssh-keygen -l) or SPKI-SHA256:<base64>
+                        (as a finding shows it). Repeatable.
   --format FORMAT       text (default), json or sarif (SARIF 2.1.0)
   --output FILE         write the report to FILE (atomically) instead of stdout
   -h, --help            this help
@@ -79,6 +84,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
 export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('scan', argv, {
     'public-key': { type: 'string', multiple: true },
+    'allow-key': { type: 'string', multiple: true },
     format: { type: 'string', default: 'text' },
     output: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -93,8 +99,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     });
   }
   const format = parseReportFormat(String(values.format));
+  const allowKeys = validateAllowKeys((values['allow-key'] as string[] | undefined) ?? [], '--allow-key');
   const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
-  const report = await scanTarget(positionals[0]!, { publicKeys, env: io.env.EIC_BUILD_SCAN_WORKERS === undefined ? process.env : io.env });
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env.EIC_BUILD_SCAN_WORKERS === undefined ? process.env : io.env });
   const text = formatReport(report, format);
   const output = values.output as string | undefined;
   if (output) {

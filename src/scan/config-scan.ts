@@ -1,6 +1,6 @@
 // The image config is part of the image: environment, labels, commands and the build history
 // (where build-arg values end up) are checked value by value.
-import { scanConfigValue, type ContentFinding, type ContentNote, type KeyIdentity } from './detector-api.js';
+import { scanConfigValue, type ContentFinding, type ContentNote, type DetectorKeys } from './detector-api.js';
 
 /** A config value worth scanning, and where it sits (`config.Env[2]`, `history[3].created_by`). */
 export interface ConfigValue {
@@ -68,11 +68,11 @@ export function listConfigValues(configJson: unknown): ConfigValue[] {
 }
 
 /** Scan every config value with the detectors. */
-export function scanConfig(configJson: unknown, knownKeys: KeyIdentity[]): { findings: ConfigFinding[]; notes: ConfigNote[] } {
+export function scanConfig(configJson: unknown, keys: DetectorKeys): { findings: ConfigFinding[]; notes: ConfigNote[] } {
   const findings: ConfigFinding[] = [];
   const notes: ConfigNote[] = [];
   for (const { field, value } of listConfigValues(configJson)) {
-    const result = scanConfigValue(value, knownKeys);
+    const result = scanConfigValue(value, keys.knownKeys, keys.allowKeys);
     for (const finding of result.findings) findings.push({ ...finding, field });
     for (const note of result.notes) notes.push({ ...note, field });
   }

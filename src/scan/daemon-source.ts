@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { Readable, PassThrough } from 'node:stream';
 import { posix } from 'node:path';
 import { EicBuildError } from '../errors.js';
-import { createContentScanner, type KeyIdentity } from './detector-api.js';
+import { createContentScanner, type DetectorKeys } from './detector-api.js';
 import { sniffCompression } from './compression.js';
 import type { BlobStore, ImageRef } from './image.js';
 import { readImages } from './layout.js';
@@ -38,7 +38,7 @@ class MemberSink implements EntrySink {
   constructor(
     private readonly entry: TarEntry,
     private readonly label: string,
-    private readonly knownKeys: KeyIdentity[],
+    private readonly keys: DetectorKeys,
     private readonly onSmall: (bytes: Buffer) => void,
     private readonly onScan: (scan: Promise<LayerScanResult>) => void,
   ) {}
@@ -54,7 +54,7 @@ class MemberSink implements EntrySink {
       check: null,
       alwaysDiff: true,
       expectedSize: null,
-      knownKeys: this.knownKeys,
+      keys: this.keys,
     }, createContentScanner);
     // Keep a failure from being unhandled until reconcile awaits it.
     this.scan.catch(() => undefined);
@@ -103,7 +103,7 @@ class MemberSink implements EntrySink {
 }
 
 /** Stream `docker save REF` and scan every layer as it passes. */
-export async function scanDaemonImage(reference: string, knownKeys: KeyIdentity[], docker: Docker = new Docker()): Promise<DaemonScan> {
+export async function scanDaemonImage(reference: string, keys: DetectorKeys, docker: Docker = new Docker()): Promise<DaemonScan> {
   const target = `docker-daemon:${reference}`;
   try {
     await docker.getImage(reference).inspect();
@@ -128,7 +128,7 @@ export async function scanDaemonImage(reference: string, knownKeys: KeyIdentity[
     return new MemberSink(
       entry,
       `${target}: blob '${entry.name}'`,
-      knownKeys,
+      keys,
       (bytes) => small.set(entry.name, bytes),
       (scan) => scans.set(entry.name, scan),
     );
@@ -186,7 +186,7 @@ export async function scanDaemonImage(reference: string, knownKeys: KeyIdentity[
       } else {
         const bytes = small.get(name);
         if (!bytes) throw new EicBuildError('input-corrupt', `${label}: blob missing from the save stream`);
-        result = await scanLayerBlob(Readable.from([bytes]), { label, format: layer.format, check: layer.check, expectedSize: layer.size, knownKeys }, createContentScanner);
+        result = await scanLayerBlob(Readable.from([bytes]), { label, format: layer.format, check: layer.check, expectedSize: layer.size, keys }, createContentScanner);
       }
       results.set(layer.blobName, result);
     }

@@ -3,10 +3,25 @@
 export {
   createContentScanner,
   scanConfigValue,
+  parseAllowKeys,
+  AllowKeyError,
   DETECTORS,
   type ContentScanner,
   type ContentFinding,
   type ContentNote,
   type DetectorInfo,
 } from '../detectors/index.js';
-export type { KeyIdentity } from '../pgp/key-identity.js';
+import type { KeyIdentity } from '../pgp/key-identity.js';
+
+export type { KeyIdentity };
+
+/** The key identities every detector call gets: the user's public keys (`--public-key`) and allowed identities (`--allow-key`). Plain data (crosses to workers). */
+export interface DetectorKeys {
+  /** Public keys: a finding that is their secret half says so, and is never allowed away. */
+  knownKeys: KeyIdentity[];
+  /** Normalized identities (see parseAllowKeys) whose keys are notes, not findings. */
+  allowKeys: string[];
+}
+
+/** No public keys, nothing allowed. */
+export const NO_DETECTOR_KEYS: DetectorKeys = { knownKeys: [], allowKeys: [] };

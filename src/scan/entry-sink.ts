@@ -2,7 +2,7 @@
 // start like an archive (gzip, zstd, tar) the archive's inner files are scanned too, bounded.
 import type { Transform } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
-import type { ContentFinding, ContentScanner, KeyIdentity } from './detector-api.js';
+import type { ContentFinding, ContentScanner, DetectorKeys, KeyIdentity } from './detector-api.js';
 import { createDecompressor, sniffCompression, type Compression } from './compression.js';
 import { waitForDrain } from './drain.js';
 import { BLOCK, parseTarHeader } from './tar-header.js';
@@ -37,12 +37,12 @@ export interface NestedLimits {
 export const DEFAULT_NESTED_LIMITS: NestedLimits = { maxDepth: 3, maxInflatedBytes: 4 * 1024 ** 3, maxRatio: 1000 };
 
 /** Makes the streaming detector for one file (the detectors module's createContentScanner in production). */
-export type ScannerFactory = (options: { path: string | null; knownKeys: KeyIdentity[] }) => ContentScanner;
+export type ScannerFactory = (options: { path: string | null; knownKeys: KeyIdentity[]; allowKeys: string[] }) => ContentScanner;
 
 /** Shared state of one layer scan. */
 export interface ScanContext {
   createScanner: ScannerFactory;
-  knownKeys: KeyIdentity[];
+  keys: DetectorKeys;
   findings: LayerFinding[];
   notes: LayerNote[];
   limits: NestedLimits;
@@ -84,7 +84,7 @@ export function createFileSink(
   decodes = 0,
 ): EntrySink {
   // The detector judges names (e.g. `private-keys-v1.d/*.key`) by the innermost name.
-  const scanner = ctx.createScanner({ path: nestedPath ?? path, knownKeys: ctx.knownKeys });
+  const scanner = ctx.createScanner({ path: nestedPath ?? path, knownKeys: ctx.keys.knownKeys, allowKeys: ctx.keys.allowKeys });
   const canNest = depth < ctx.limits.maxDepth && decodes < ctx.limits.maxDepth * 2;
   let decided = !canNest;
   let head: Uint8Array | null = null;

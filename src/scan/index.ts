@@ -1,5 +1,5 @@
 // Public API of the leak scanner: re-exports only.
-export { scanTarget, type ScanOptions } from './scan-target.js';
+export { scanTarget, validateAllowKeys, type ScanOptions } from './scan-target.js';
 export { formatReport, parseReportFormat, type ReportFormat } from './format-report.js';
 export type { ScanReport, ReportFinding, ReportNote, ImagePointer, LayerPointer } from './report.js';
 export { parseTarget, formatTarget, resolveTarget, type ParsedTarget, type ResolvedTarget, type TargetKind } from './target.js';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
-import type { KeyIdentity } from './detector-api.js';
+import type { DetectorKeys } from './detector-api.js';
 import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type BlobLocation } from './blob-decode.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
@@ -28,7 +28,8 @@ export interface LayerScanJob {
   /** Also hash the uncompressed tar when the blob is compressed (stream sources check later). */
   alwaysDiff?: boolean;
   expectedSize: number | null;
-  knownKeys: KeyIdentity[];
+  /** Public keys to match and identities to allow. */
+  keys: DetectorKeys;
   limits?: NestedLimits;
   /** Decompress in a helper thread (large blobs scanned from the main thread). */
   decodeOffThread?: boolean;
@@ -69,7 +70,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   let diffHash = job.check?.kind === 'diff' || job.alwaysDiff ? createHash('sha256') : null;
   const ctx: ScanContext = {
     createScanner,
-    knownKeys: job.knownKeys,
+    keys: job.keys,
     findings: [],
     notes: [],
     limits: job.limits ?? DEFAULT_NESTED_LIMITS,

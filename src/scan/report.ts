@@ -1,6 +1,6 @@
 // The scan report (the JSON object of `eic-build scan --format json`) and how it is put together
 // from per-layer results and config findings. Pure apart from calling the config detectors.
-import type { KeyIdentity } from './detector-api.js';
+import type { DetectorKeys } from './detector-api.js';
 import { describeCreatedBy, historyIndexPerLayer, scanConfig } from './config-scan.js';
 import type { ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
@@ -71,7 +71,7 @@ export function assembleReport(
   target: string,
   images: ImageRef[],
   results: Map<string, LayerScanResult>,
-  knownKeys: KeyIdentity[],
+  keys: DetectorKeys,
   seconds: number,
   extraNotes: ReportNote[] = [],
 ): ScanReport {
@@ -96,7 +96,7 @@ export function assembleReport(
       return result;
     });
     const visibility = new VisibilityIndex(layerResults);
-    const config = scanConfig(configJson, knownKeys);
+    const config = scanConfig(configJson, keys);
     const tainted = new Set<number>();
     for (const finding of config.findings) {
       const match = /^history\[(\d+)\]/.exec(finding.field);

@@ -2,7 +2,7 @@
 // file sources), scan the configs, and return the report. Outcomes are data; errors are EicBuildErrors.
 import { performance } from 'node:perf_hooks';
 import { EicBuildError } from '../errors.js';
-import type { KeyIdentity } from './detector-api.js';
+import { AllowKeyError, parseAllowKeys, type DetectorKeys, type KeyIdentity } from './detector-api.js';
 import { scanDaemonImage } from './daemon-source.js';
 import type { BlobStore, ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
@@ -16,11 +16,16 @@ import { scanLayers, type LayerTask } from './worker-pool.js';
 export interface ScanOptions {
   /** Public keys to match findings against (`--public-key`). */
   publicKeys?: KeyIdentity[];
+  /**
+   * Key identities that are not a leak (`--allow-key`): keygrip or OpenPGP fingerprint hex,
+   * `SHA256:<b64>` or `SPKI-SHA256:<b64>`. A key they name is a note, unless it is a public key's.
+   */
+  allowKeys?: string[];
   /** Environment (EIC_BUILD_SCAN_WORKERS); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
-async function scanStore(store: BlobStore, knownKeys: KeyIdentity[], env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const images = await readImages(store);
   const tasks: LayerTask[] = [];
   const names: string[] = [];
@@ -37,7 +42,7 @@ async function scanStore(store: BlobStore, knownKeys: KeyIdentity[], env: NodeJS
           format: layer.format,
           check: layer.check,
           expectedSize: layer.size,
-          knownKeys,
+          keys,
         },
       });
     });
@@ -47,28 +52,44 @@ async function scanStore(store: BlobStore, knownKeys: KeyIdentity[], env: NodeJS
 }
 
 /**
+ * Check allowed key identities before any blob is read (a bad one must not fail a worker half way)
+ * and return them normalized. `source` names them in the message, e.g. `--allow-key`.
+ */
+export function validateAllowKeys(values: string[], source: string): string[] {
+  try {
+    return parseAllowKeys(values);
+  } catch (error) {
+    if (!(error instanceof AllowKeyError)) throw error;
+    throw new EicBuildError('usage', `${source}: ${error.message}`, {
+      hint: 'copy the identity from a finding (fingerprints/keygrips), from gpg --with-keygrip -k, or from ssh-keygen -l -f KEY.pub.',
+    });
+  }
+}
+
+/**
  * Scan an image (docker save archive, OCI layout or archive, or an image in the local engine) for
  * private key material. Resolves to the report whatever it finds; throws EicBuildError
- * ('input-not-found' | 'input-unreadable' | 'input-corrupt' | 'digest-mismatch' | 'docker-unavailable')
+ * ('input-not-found' | 'input-unreadable' | 'input-corrupt' | 'digest-mismatch' | 'docker-unavailable',
+ * or 'usage' for a malformed allowKeys entry)
  * when the target cannot be read whole, so a partly read image never passes.
  */
 export async function scanTarget(target: string, options: ScanOptions = {}): Promise<ScanReport> {
   const started = performance.now();
-  const knownKeys = options.publicKeys ?? [];
+  const keys: DetectorKeys = { knownKeys: options.publicKeys ?? [], allowKeys: validateAllowKeys(options.allowKeys ?? [], 'allowKeys') };
   const env = options.env ?? process.env;
   const resolved = await resolveTarget(target);
   let scanned: { images: ImageRef[]; results: Map<string, LayerScanResult> };
   switch (resolved.kind) {
     case 'docker-daemon':
-      scanned = await scanDaemonImage(resolved.reference, knownKeys);
+      scanned = await scanDaemonImage(resolved.reference, keys);
       break;
     case 'oci':
-      scanned = await scanStore(await openDirStore(target, resolved.path), knownKeys, env);
+      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
       break;
     case 'tar-archive':
-      scanned = await scanStore(await openTarStore(target, resolved.path), knownKeys, env);
+      scanned = await scanStore(await openTarStore(target, resolved.path), keys, env);
       break;
   }
   const seconds = (performance.now() - started) / 1000;
-  return assembleReport(target, scanned.images, scanned.results, knownKeys, seconds);
+  return assembleReport(target, scanned.images, scanned.results, keys, seconds);
 }

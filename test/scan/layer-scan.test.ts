@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { EicBuildError } from '../../src/errors.js';
+import { NO_DETECTOR_KEYS } from '../../src/scan/detector-api.js';
 import { scanLayerBlob, type LayerScanJob } from '../../src/scan/layer-scan.js';
 import { buildTar, compress, layerTar } from '../helpers/image-fixture.js';
 import { MARKER, markerScanner } from './marker-scanner.js';
@@ -14,7 +15,7 @@ import { MARKER, markerScanner } from './marker-scanner.js';
 const sha = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 function job(extra: Partial<LayerScanJob> = {}): LayerScanJob {
-  return { label: 'layer 0 (test)', format: 'tar', check: null, expectedSize: null, knownKeys: [], ...extra };
+  return { label: 'layer 0 (test)', format: 'tar', check: null, expectedSize: null, keys: NO_DETECTOR_KEYS, ...extra };
 }
 
 /** Stream `bytes` in chunks of `size` (1 = the worst case for boundary handling). */
