@@ -1,4 +1,5 @@
 import { parseCommandArgs, type Options } from '../cli-args.js';
+import { AllowKeyError, parseAllowKeys } from '../detectors/index.js';
 import { EicBuildError } from '../errors.js';
 import {
   parseBuildArg,
@@ -36,8 +37,13 @@ export interface BuildOptions {
   signingKeyFile: string | undefined;
   ephemeralKey: boolean;
   strict: boolean;
-  /** Private keys inherited from the base image block the build too. */
-  strictScan: boolean;
+  /**
+   * `--allow-inherited-keys`: private keys in the base image's layers that are not the signing key
+   * warn instead of blocking (by default every scan finding blocks).
+   */
+  allowInheritedKeys: boolean;
+  /** `--allow-key IDENTITY`: key identities the scanner reports as notes (validated, as given; passed to scanTarget). */
+  allowKeys: string[];
   destination: Destination;
   /** True when the user chose the destination; false when it is the default (load). */
   destinationExplicit: boolean;
@@ -68,6 +74,9 @@ export const BUILD_FLAGS: Options = {
   'signing-key': { type: 'string' },
   'ephemeral-key': { type: 'boolean' },
   strict: { type: 'boolean' },
+  'allow-inherited-keys': { type: 'boolean' },
+  'allow-key': { type: 'string', multiple: true },
+  // Removed: every finding blocks now. Still parsed, so its use gets an explanation instead of 'unknown option'.
   'strict-scan': { type: 'boolean' },
   push: { type: 'boolean' },
   load: { type: 'boolean' },
@@ -89,6 +98,20 @@ function strings(value: unknown): string[] {
 
 function single(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Validate `--allow-key` values as the scanner will read them; a malformed one is a usage error naming it. */
+export function parseAllowKeyFlags(values: string[]): string[] {
+  try {
+    parseAllowKeys(values);
+    // As given: scanTarget normalizes them itself.
+    return values;
+  } catch (error) {
+    if (!(error instanceof AllowKeyError)) throw error;
+    throw new EicBuildError('usage', `--allow-key: ${error.message}`, {
+      hint: 'copy the identity from the finding in the scan report (fingerprints/keygrips), from gpg --with-keygrip -k, or from ssh-keygen -l -f KEY.pub.',
+    });
+  }
 }
 
 /** Parse `eic-build build` argv into typed options; every conflict is a usage error naming the flags. */
@@ -117,6 +140,11 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
   if (values['signing-key'] !== undefined && values['ephemeral-key']) {
     throw new EicBuildError('usage', '--signing-key and --ephemeral-key are mutually exclusive', { hint: 'give a key file for production builds, or --ephemeral-key for a throw-away local key.' });
   }
+  if (values['strict-scan']) {
+    throw new EicBuildError('usage', '--strict-scan is gone: every scan finding blocks the build by default now', {
+      hint: 'drop --strict-scan. To let keys already in the base image through with a warning, use --allow-inherited-keys; to accept one known key, --allow-key IDENTITY.',
+    });
+  }
   const tags = strings(values.tag);
   if (destination.kind === 'push' && tags.length === 0) {
     throw new EicBuildError('usage', '--push needs at least one --tag', { hint: 'add --tag REGISTRY/REPOSITORY:TAG.' });
@@ -143,7 +171,8 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     signingKeyFile: single(values['signing-key']),
     ephemeralKey: Boolean(values['ephemeral-key']),
     strict: Boolean(values.strict),
-    strictScan: Boolean(values['strict-scan']),
+    allowInheritedKeys: Boolean(values['allow-inherited-keys']),
+    allowKeys: parseAllowKeyFlags(strings(values['allow-key'])),
     destination,
     destinationExplicit: chosen.length > 0,
     builder: single(values.builder),
@@ -182,8 +211,12 @@ options (docker buildx spellings):
   --signing-key FILE         armored secret key (default: $SPACK_SIGNING_KEY)
   --ephemeral-key            throw-away key held in memory (local builds)
   --strict                   key warnings (age, expiry, size) fail the build
-  --strict-scan              also fail on private keys inherited from the base image's layers
-                             (by default those are reported; the signing key itself always fails)
+  --allow-inherited-keys     private keys already in the base image's layers (not the signing key)
+                             warn instead of failing; 'eic-build scan' of the result still reports
+                             them (by default every finding fails the build, as 'eic-build scan' does)
+  --allow-key IDENTITY       a key that is not a leak: keygrip, OpenPGP fingerprint, SHA256:... or
+                             SPKI-SHA256:... as a finding shows it (repeatable; as 'scan --allow-key';
+                             the signing key fails regardless)
   --push | --load | -o SPEC  destination (mutually exclusive; default --load)
   --builder NAME             buildx builder instance
   --metadata-file FILE       write build metadata JSON (containerimage.digest, ...)

@@ -1,5 +1,5 @@
 // eic-build build: re-exports only.
-export { parseBuildOptions, BUILD_FLAGS, BUILD_HELP, type BuildOptions, type Destination } from './build-options.js';
+export { parseBuildOptions, parseAllowKeyFlags, BUILD_FLAGS, BUILD_HELP, type BuildOptions, type Destination } from './build-options.js';
 export {
   parseSecretSpec,
   formatSecretSpec,
@@ -27,7 +27,7 @@ export {
 export { probeBuildClient, probeDockerClient, findDockerClients, parseBuildxVersion, parseBuildxInspect, parseDockerVersionJson, hasBuiltinBuildKit, type BuildClient, type BuildxDriver, type ProbeResult, type CandidateReport } from './probe.js';
 export { capabilitiesOf, missingCapabilities, assertCapabilities, effectiveProvenance, type Capabilities, type MissingCapability } from './capabilities.js';
 export { buildInvocation, planScans, decidePublish, buildMetadata, chooseScanRoute, effectiveProgress, secretEnvName, type Invocation, type InvocationInput, type ScanItem, type PublishDecision, type ResolvedSecret } from './plan.js';
-export { gateFindings, describeInherited, type GateFinding, type GateResult } from './scan-gate.js';
+export { gateFindings, findingOrigin, describeFindings, type GateFinding, type GateResult, type GatePolicy, type FindingOrigin } from './scan-gate.js';
 export { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 export { parseDockerfileStages, stageClosure, externalBaseOf, parseGlobalArgs, type DockerfileStage } from './dockerfile-stages.js';
 export { runBuildPipeline, totalsOf, type PipelineDeps, type PipelineResult, type PipelineKey, type ScannedImage } from './pipeline.js';

@@ -39,7 +39,7 @@ import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
 import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } from './run-client.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-import { describeInherited, gateFindings, type GateResult } from './scan-gate.js';
+import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 
 /** The signing key as the pipeline needs it (src/keys SigningKey). */
@@ -61,7 +61,8 @@ export interface RenderedFiles {
 /** The other layers the pipeline calls: the key layer, the scanner, the renderer. Injected so each is replaceable. */
 export interface PipelineDeps {
   resolveKey(options: ResolveSigningKeyOptions): Promise<PipelineKey>;
-  scan(target: string, publicKeys: KeyIdentity[]): Promise<PipelineScanReport>;
+  /** Scan a target; `allowKeys` are `--allow-key` identities (as given, already validated). */
+  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[]): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
@@ -218,16 +219,17 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
-      const report = await deps.scan(built.scanTarget, [key.identity]);
+      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys);
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);
       // Engine images are scanned by diff ID, exported layouts by blob digest: compare like with like.
       const baseLayers = route.kind === 'engine' ? await engineLayerDigests(client.docker, baseImage, io.env) : await registryLayerDigests(baseImage, io.env);
-      const gate = gateFindings(report.findings, baseLayers, options.strictScan);
+      const gate = gateFindings(report.findings, baseLayers, { allowInheritedKeys: options.allowInheritedKeys });
       scanned.push({ item, report, gate, baseImage, configDigest });
-      if (gate.inherited.length && !gate.blocking.length) {
-        say(io, options.progress, `note: ${gate.inherited.length} private key finding(s) were already in the base image ${baseImage} and are not this build's signing key (not blocking; --strict-scan blocks them):\n  ${describeInherited(gate.inherited).join('\n  ')}`);
+      if (gate.allowedInherited.length && !gate.blocking.length) {
+        // Loud on purpose (even with --progress quiet): these keys are published, and 'eic-build scan' will call them a leak.
+        io.err(`warning: --allow-inherited-keys: publishing ${gate.allowedInherited.length} private key finding(s) that were already in the base image ${baseImage} (not this build's signing key); 'eic-build scan' of the image reports them as a leak:\n  ${describeFindings(gate.allowedInherited).join('\n  ')}\n`);
       }
       if (item.reason === 'final-image') finalArtifact = { ...built, configDigest };
       if (gate.blocking.length) break; // nothing more needs building: nothing will be published
@@ -287,6 +289,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       bytesScanned: totals.bytesScanned,
       imagesScanned: scanned.length,
       pushed: pushed.length > 0,
+      allowedInheritedKeys: scanned.reduce((n, s) => n + s.gate.allowedInherited.length, 0),
     });
     if (options.metadataFile) await writeFile(options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
     return { kind: 'published', scanned, key, client, destination, tags, pushed, configDigest, manifestDigest, metadata };
@@ -353,7 +356,7 @@ async function prepareSources(
   }
   // The renderer writes the public key file itself, and nothing at all when it finds a problem.
   const outDir = dirname(publicFile);
-  const rendered = await deps.render({ configFile: config.file, configText: config.renderText, outDir, key, env, layout, vars: options.vars });
+  const rendered = await deps.render({ configFile: config.file, configText: config.text, outDir, key, env, layout, vars: options.vars });
   await writeFile(join(outDir, '.gitignore'), '# written by eic-build build\n*\n');
   return rendered;
 }

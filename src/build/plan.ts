@@ -190,6 +190,8 @@ export interface MetadataInput {
   bytesScanned: number;
   imagesScanned: number;
   pushed: boolean;
+  /** Base-image key findings let through by --allow-inherited-keys (0 or absent: none). */
+  allowedInheritedKeys?: number;
 }
 
 /**
@@ -203,12 +205,14 @@ export function buildMetadata(input: MetadataInput): Record<string, unknown> {
   if (input.manifestDigest) out['containerimage.digest'] = input.manifestDigest;
   if (input.tags.length) out['image.name'] = input.tags.join(',');
   out['eic-build.scan'] = {
-    verdict: 'clean',
+    // Not 'clean' when keys were let through: 'eic-build scan' of this image reports them as a leak.
+    verdict: input.allowedInheritedKeys ? 'allowed-inherited-keys' : 'clean',
     keyFingerprint: input.keyFingerprint,
     imagesScanned: input.imagesScanned,
     layers: input.layers,
     bytesScanned: input.bytesScanned,
     pushed: input.pushed,
+    ...(input.allowedInheritedKeys ? { allowedInheritedKeys: input.allowedInheritedKeys } : {}),
   };
   return out;
 }

@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import { EicBuildError } from '../errors.js';
 import type { BaseImageSpec } from '../docker/base-image.js';
 
-/** The `build:` section of `eic-build.yaml` (the rest belongs to the renderer). */
+/** The `build:` section of `eic-build.yaml` (the rest belongs to the renderer, which skips this one). */
 export interface BuildSection {
   /** Build this Dockerfile (relative to the config file) instead of rendering templates. */
   dockerfile: string | undefined;
@@ -17,8 +17,8 @@ export interface BuildProjectConfig {
   /** Absolute path of the file, or undefined when there is none. */
   file: string | undefined;
   build: BuildSection;
-  /** The file's text without the `build:` section, for the renderer (undefined: no file). */
-  renderText: string | undefined;
+  /** The file's text as read, for the renderer, which ignores `build:` (undefined: no file). */
+  text: string | undefined;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._/-]*(?::[\w][\w.-]*)?$/;
@@ -27,7 +27,7 @@ const NAME = /^[a-z0-9][a-z0-9._/-]*(?::[\w][\w.-]*)?$/;
  * Pure: read the `build:` section. Every problem is reported at once with line and column; a bad
  * section is a 'config' error naming the file.
  */
-export function parseBuildSection(file: string, text: string): { build: BuildSection; renderText: string } {
+export function parseBuildSection(file: string, text: string): { build: BuildSection } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const problems: string[] = [];
@@ -103,9 +103,8 @@ export function parseBuildSection(file: string, text: string): { build: BuildSec
   if (problems.length) {
     throw new EicBuildError('config', `${file} has ${problems.length} problem(s):\n${problems.join('\n')}`, { hint: 'fix the build: section (see docs/build.md).' });
   }
-  // The renderer validates its own keys strictly; it gets the file without ours.
-  if (isMap(root)) root.delete('build');
-  return { build, renderText: String(doc) };
+  // The renderer reads the same file: it knows `build:` and leaves it to us.
+  return { build };
 }
 
 /** Find and read the config: `--config FILE`, else CONTEXT/eic-build.yaml when present. */
@@ -115,13 +114,13 @@ export async function readBuildProjectConfig(configPath: string | undefined, con
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (!configPath && (error as NodeJS.ErrnoException).code === 'ENOENT') return { file: undefined, build: { dockerfile: undefined, baseImages: [] }, renderText: undefined };
+    if (!configPath && (error as NodeJS.ErrnoException).code === 'ENOENT') return { file: undefined, build: { dockerfile: undefined, baseImages: [] }, text: undefined };
     throw new EicBuildError('input-not-found', `cannot read config ${file}: ${(error as Error).message}`, { hint: 'check the --config path.' });
   }
-  const { build, renderText } = parseBuildSection(file, text);
+  const { build } = parseBuildSection(file, text);
   if (build.dockerfile && !isAbsolute(build.dockerfile)) build.dockerfile = join(dirname(file), build.dockerfile);
   for (const spec of build.baseImages) {
     if (spec.kind === 'debootstrap') for (const h of spec.hostFiles ?? []) if (!isAbsolute(h.from)) h.from = join(dirname(file), h.from);
   }
-  return { file, build, renderText };
+  return { file, build, text };
 }

@@ -16,8 +16,8 @@ async function readTemplate(ref: TemplateRef, baseDir: string): Promise<{ file: 
 }
 
 /**
- * Render the project for a build: the config (without eic-build build's own `build:` section,
- * which the renderer does not know) or the bundled defaults, written into `outDir` in the context.
+ * Render the project for a build: the config file as it is (the renderer skips the `build:`
+ * section, which project-config.ts validates) or the bundled defaults, written into `outDir`.
  */
 export async function renderForBuild(input: Parameters<NonNullable<PipelineDeps['render']>>[0]): Promise<RenderedFiles> {
   let config: ProjectConfig = BUNDLED_CONFIG;

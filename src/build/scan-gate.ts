@@ -7,31 +7,54 @@ export interface GateFinding {
   matchesPublicKey: boolean;
 }
 
-/** Which findings stop the build, and which are reported only. */
+/** Where a finding sits, as far as the gate cares. */
+export type FindingOrigin = 'signing-key' | 'config' | 'added-layer' | 'base-layer';
+
+/** The gate's policy: what `eic-build build` was told to let through. */
+export interface GatePolicy {
+  /** `--allow-inherited-keys`: findings in base-image layers that are not the signing key only warn. */
+  allowInheritedKeys: boolean;
+}
+
+/** Which findings stop the build, and which are let through with a warning. */
 export interface GateResult<F extends GateFinding = GateFinding> {
   blocking: F[];
-  /** Private keys already in the base image's layers that are not this build's signing key. */
-  inherited: F[];
+  /** Of `blocking`: base-image keys (not the signing key) that `--allow-inherited-keys` would let through. */
+  blockingInherited: F[];
+  /** Base-image keys (not the signing key) let through by `--allow-inherited-keys`: published, so warned about loudly. */
+  allowedInherited: F[];
 }
 
 /**
- * Pure: the publish gate. Blocking: anything that is this build's signing key (wherever it is),
- * anything in a layer this build added, and anything in the config. Findings in layers the base
- * image already had (by layer digest) that are not the signing key are reported but do not block,
- * unless `strict`: base images carry self-test keys (libgcrypt, libgnutls) that no build can remove.
+ * Pure: where a finding is. The signing key wins over everything (wherever it is); a layer counts
+ * as the base image's only when its digest is one of the base image's layers.
  */
-export function gateFindings<F extends GateFinding>(findings: F[], baseLayerDigests: ReadonlySet<string>, strict: boolean): GateResult<F> {
-  const blocking: F[] = [];
-  const inherited: F[] = [];
-  for (const finding of findings) {
-    const fromBase = finding.source === 'layer' && finding.layer !== null && baseLayerDigests.has(finding.layer.digest);
-    if (strict || finding.matchesPublicKey || !fromBase) blocking.push(finding);
-    else inherited.push(finding);
-  }
-  return { blocking, inherited };
+export function findingOrigin(finding: GateFinding, baseLayerDigests: ReadonlySet<string>): FindingOrigin {
+  if (finding.matchesPublicKey) return 'signing-key';
+  if (finding.source !== 'layer' || finding.layer === null) return 'config';
+  return baseLayerDigests.has(finding.layer.digest) ? 'base-layer' : 'added-layer';
 }
 
-/** Pure: one line per distinct inherited finding (detector and path), for a note to people. */
-export function describeInherited(findings: GateFinding[]): string[] {
+/**
+ * Pure: the publish gate. By default every finding blocks, so that `eic-build scan` of a published
+ * image never reports a leak (well-known public self-test keys are notes in the scanner, not
+ * findings). `allowInheritedKeys` lets findings in base-image layers through with a warning, except
+ * the signing key; anything in a layer this build added or in the config always blocks.
+ */
+export function gateFindings<F extends GateFinding>(findings: F[], baseLayerDigests: ReadonlySet<string>, policy: GatePolicy): GateResult<F> {
+  const result: GateResult<F> = { blocking: [], blockingInherited: [], allowedInherited: [] };
+  for (const finding of findings) {
+    const origin = findingOrigin(finding, baseLayerDigests);
+    if (origin === 'base-layer' && policy.allowInheritedKeys) result.allowedInherited.push(finding);
+    else {
+      result.blocking.push(finding);
+      if (origin === 'base-layer') result.blockingInherited.push(finding);
+    }
+  }
+  return result;
+}
+
+/** Pure: one line per distinct finding (detector, path, layer), for messages to people. */
+export function describeFindings(findings: GateFinding[]): string[] {
   return [...new Set(findings.map((f) => `${f.detector} in ${f.path ?? '?'} (layer ${f.layer?.index ?? '?'})`))];
 }

@@ -13,27 +13,36 @@ export function formatSummary(result: PipelineResult): string {
   if (result.kind === 'leak') {
     const leaking = result.scanned
       .filter((s) => s.gate.blocking.length)
-      .map((s) => `${s.item.target ? `stage '${s.item.target}'` : 'the image'}: ${s.gate.blocking.length} blocking finding(s) (${s.gate.blocking.map((f) => `${f.detector} in ${f.path ?? f.source}${f.matchesPublicKey ? ', THE SIGNING KEY' : ''}`).filter((v, i, a) => a.indexOf(v) === i).join('; ')})`);
+      .map((s) => `${s.item.target ? `stage '${s.item.target}'` : 'the image'}: ${s.gate.blocking.length} blocking finding(s) (${s.gate.blocking.map((f) => `${f.detector} in ${f.path ?? f.source}${f.matchesPublicKey ? ', THE SIGNING KEY' : s.gate.blockingInherited.includes(f) ? ', from the base image' : ''}`).filter((v, i, a) => a.indexOf(v) === i).join('; ')})`);
+    const fromBase = result.scanned.filter((s) => s.gate.blockingInherited.length);
+    const inheritedCount = fromBase.reduce((n, s) => n + s.gate.blockingInherited.length, 0);
     return [
       'eic-build: LEAK: private key material found; nothing was pushed, loaded or exported.',
       `  leaking  ${leaking.join(', ')}`,
       `  key      ${key}`,
       `  scanned  ${scannedLine}`,
+      ...(inheritedCount
+        ? [
+            `  base     ${inheritedCount} of them were already in the base image ${[...new Set(fromBase.map((s) => s.baseImage ?? '?'))].join(', ')} and are not the signing key: remove them from the base image, add --allow-key IDENTITY for a key that is not secret, or --allow-inherited-keys to publish them with a warning ('eic-build scan' of the image will still report them)`,
+          ]
+        : []),
       '  verdict  leak (exit 1)',
       '',
     ].join('\n');
   }
-  const inherited = result.scanned.reduce((n, s) => n + s.gate.inherited.length, 0);
+  const allowed = result.scanned.reduce((n, s) => n + s.gate.allowedInherited.length, 0);
   const destination = result.destination.kind === 'push' ? 'pushed' : result.destination.kind === 'load' ? 'loaded into the engine' : `written (--output type=${result.destination.spec.type})`;
   return [
-    `eic-build: clean: ${destination}`,
+    `eic-build: ${allowed ? 'published WITH INHERITED PRIVATE KEYS' : 'clean'}: ${destination}`,
     `  image    ${result.configDigest ?? '(multi-platform)'}`,
     ...(result.manifestDigest ? [`  digest   ${result.manifestDigest}${result.pushed.length ? ' (read back from the registry)' : ''}`] : []),
     `  tags     ${result.tags.length ? result.tags.join(', ') : '(none)'}`,
     `  key      ${key}`,
     `  scanned  ${scannedLine}`,
-    ...(inherited ? [`  note     ${inherited} private key finding(s) inherited from the base image, not the signing key (--strict-scan blocks them)`] : []),
-    '  verdict  clean',
+    ...(allowed
+      ? [`  WARNING  ${allowed} private key finding(s) from the base image were let through by --allow-inherited-keys (not the signing key); 'eic-build scan' of this image reports them as a leak`]
+      : []),
+    `  verdict  ${allowed ? 'allowed-inherited-keys' : 'clean'}`,
     '',
   ].join('\n');
 }
@@ -42,7 +51,7 @@ export function formatSummary(result: PipelineResult): string {
 export function summaryJson(result: PipelineResult, scanJson: (index: number) => unknown): Record<string, unknown> {
   const totals = totalsOf(result.scanned);
   const base = {
-    verdict: result.kind === 'leak' ? 'leak' : 'clean',
+    verdict: result.kind === 'leak' ? 'leak' : result.scanned.some((s) => s.gate.allowedInherited.length) ? 'allowed-inherited-keys' : 'clean',
     keyFingerprint: result.key.fingerprint,
     keySource: result.key.source,
     stats: { images: result.scanned.length, layers: totals.layers, bytesScanned: totals.bytesScanned, seconds: totals.seconds },
@@ -50,7 +59,8 @@ export function summaryJson(result: PipelineResult, scanJson: (index: number) =>
       target: s.item.target ?? null,
       reason: s.item.reason,
       blocking: s.gate.blocking.length,
-      inheritedFromBase: s.gate.inherited.length,
+      blockingFromBase: s.gate.blockingInherited.length,
+      allowedFromBase: s.gate.allowedInherited.length,
       baseImage: s.baseImage ?? null,
       configDigest: s.configDigest ?? null,
       report: scanJson(i),

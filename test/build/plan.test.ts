@@ -1,14 +1,19 @@
 import test from 'ava';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/cli.js';
+import { EicBuildError } from '../../src/errors.js';
 import { parseBuildOptions } from '../../src/build/build-options.js';
 import { capabilitiesOf } from '../../src/build/capabilities.js';
 import { parseDockerfileStages, stageClosure } from '../../src/build/dockerfile-stages.js';
 import { parseCacheSpec } from '../../src/build/flags.js';
 import { buildInvocation, buildMetadata, chooseScanRoute, decidePublish, effectiveProgress, planScans, type InvocationInput } from '../../src/build/plan.js';
 import type { BuildClient } from '../../src/build/probe.js';
-import { parseBuildSection } from '../../src/build/project-config.js';
+import { parseBuildSection, readBuildProjectConfig } from '../../src/build/project-config.js';
+import { parseProjectConfig } from '../../src/render/config.js';
 import { parsePushDigest, configDigestOf } from '../../src/build/publish.js';
 import { hintsForLog } from '../../src/build/run-client.js';
 import { secretNeedles } from '../../src/build/context-check.js';
+import type { FindingOrigin } from '../../src/build/scan-gate.js';
 
 const DOCKERFILE = `ARG BASE=debian
 FROM \${BASE} AS deps
@@ -137,6 +142,8 @@ test('metadata file: buildx keys plus the scan record', (t) => {
   t.is(metadata['image.name'], '127.0.0.1:5000/a:1,127.0.0.1:5000/a:latest');
   t.like(metadata['eic-build.scan'] as object, { verdict: 'clean', keyFingerprint: 'F', pushed: true });
   t.false('containerimage.digest' in buildMetadata({ tags: [], configDigest: 'sha256:c', manifestDigest: undefined, keyFingerprint: 'F', layers: 0, bytesScanned: 0, imagesScanned: 1, pushed: false }));
+  const allowed = buildMetadata({ tags: [], configDigest: 'sha256:c', manifestDigest: undefined, keyFingerprint: 'F', layers: 1, bytesScanned: 1, imagesScanned: 1, pushed: false, allowedInheritedKeys: 2 });
+  t.like(allowed['eic-build.scan'] as object, { verdict: 'allowed-inherited-keys', allowedInheritedKeys: 2 });
 });
 
 test('progress: plain in CI or without a terminal, tty locally', (t) => {
@@ -158,11 +165,27 @@ test('options: destinations are mutually exclusive and --push needs a tag', (t) 
   t.like(parseBuildOptions([]), { context: '.', destination: { kind: 'load' }, destinationExplicit: false, progress: 'auto', provenance: undefined });
 });
 
-test('project config: the build section is read, the rest handed to the renderer without it', (t) => {
-  const { build, renderText } = parseBuildSection('eic-build.yaml', 'version: 1\nbuild:\n  dockerfile: Dockerfile\n  baseImages:\n    - kind: debootstrap\n      name: eic-build/bookworm-gnupg:1\n      packages: [gnupg]\n    - kind: busybox\n      name: x/busybox:1\nshell: posix\n');
+test('options: every finding blocks unless --allow-inherited-keys; --allow-key is validated; --strict-scan is explained', (t) => {
+  t.like(parseBuildOptions([]), { allowInheritedKeys: false, allowKeys: [] });
+  t.true(parseBuildOptions(['--allow-inherited-keys']).allowInheritedKeys);
+  const grip = 'AB'.repeat(20);
+  t.deepEqual(parseBuildOptions(['--allow-key', grip, '--allow-key', `SHA256:${'A'.repeat(43)}`]).allowKeys, [grip, `SHA256:${'A'.repeat(43)}`]);
+  const bad = t.throws(() => parseBuildOptions(['--allow-key', 'my-key']));
+  t.is((bad as EicBuildError).code, 'usage');
+  t.regex(bad!.message, /--allow-key: allowed key "my-key" is not a public key identity/);
+  const gone = t.throws(() => parseBuildOptions(['--strict-scan']));
+  t.is((gone as EicBuildError).code, 'usage');
+  t.regex(gone!.message, /--strict-scan is gone: every scan finding blocks/);
+  t.regex((gone as EicBuildError).hint ?? '', /--allow-inherited-keys/);
+});
+
+test('project config: build reads its section, the renderer reads the same text and skips it', (t) => {
+  const text = 'version: 1\nbuild:\n  dockerfile: Dockerfile\n  baseImages:\n    - kind: debootstrap\n      name: eic-build/bookworm-gnupg:1\n      packages: [gnupg]\n    - kind: busybox\n      name: x/busybox:1\nshell: posix\n';
+  const { build } = parseBuildSection('eic-build.yaml', text);
   t.deepEqual(build, { dockerfile: 'Dockerfile', baseImages: [{ kind: 'debootstrap', name: 'eic-build/bookworm-gnupg:1', packages: ['gnupg'] }, { kind: 'busybox', name: 'x/busybox:1' }] });
-  t.false(renderText.includes('build'));
-  t.true(renderText.includes('shell: posix'));
+  const rendered = parseProjectConfig('eic-build.yaml', text);
+  t.deepEqual(rendered.problems, []);
+  t.is(rendered.config!.shell, 'posix');
   const error = t.throws(() => parseBuildSection('p.yaml', 'build:\n  baseImages:\n    - kind: docker\n      name: Bad Name\n  extra: 1\n'));
   t.regex(error!.message, /p\.yaml:3:7: base image name 'Bad Name'/);
   t.regex(error!.message, /unknown key 'extra'/);
@@ -188,18 +211,49 @@ test('context check needles are body lines of the secret armor, not of the publi
   t.deepEqual(needles, ['4'.repeat(64), '5'.repeat(64)]);
 });
 
-test('publish gate: the signing key anywhere, or any key in a layer this build added, blocks; base-image self-test keys are reported', async (t) => {
+// The publish gate as a table: where the finding is × the policy → block or let through with a warning.
+// By default every finding blocks (as 'eic-build scan' reports it); only --allow-inherited-keys lets
+// base-image keys through, and never the signing key, a key in an added layer, or one in the config.
+const BASE = new Set(['sha256:base0']);
+const inBase = { detector: 'pem-private-key', source: 'layer', path: 'usr/share/ssl/private/demo.pem', layer: { index: 0, digest: 'sha256:base0' }, matchesPublicKey: false };
+const GATE_CASES: { name: string; finding: typeof inBase | (Omit<typeof inBase, 'layer' | 'path'> & { layer: null; path: null }); base: ReadonlySet<string>; origin: FindingOrigin; byDefault: 'block'; allowInherited: 'block' | 'warn' }[] = [
+  { name: 'key in a base-image layer', finding: inBase, base: BASE, origin: 'base-layer', byDefault: 'block', allowInherited: 'warn' },
+  { name: 'the signing key in a base-image layer', finding: { ...inBase, detector: 'pgp-armored-private-key', matchesPublicKey: true }, base: BASE, origin: 'signing-key', byDefault: 'block', allowInherited: 'block' },
+  { name: 'key in a layer this build added', finding: { ...inBase, path: 'root/id_rsa', layer: { index: 3, digest: 'sha256:added3' } }, base: BASE, origin: 'added-layer', byDefault: 'block', allowInherited: 'block' },
+  { name: 'the signing key in an added layer', finding: { ...inBase, layer: { index: 3, digest: 'sha256:added3' }, matchesPublicKey: true }, base: BASE, origin: 'signing-key', byDefault: 'block', allowInherited: 'block' },
+  { name: 'key in the image config', finding: { ...inBase, source: 'config', layer: null, path: null }, base: BASE, origin: 'config', byDefault: 'block', allowInherited: 'block' },
+  { name: 'base layers unknown (registry unreadable)', finding: inBase, base: new Set(), origin: 'added-layer', byDefault: 'block', allowInherited: 'block' },
+];
+
+for (const c of GATE_CASES) {
+  test(`publish gate: ${c.name} → ${c.byDefault} by default, ${c.allowInherited} with --allow-inherited-keys`, async (t) => {
+    const { findingOrigin, gateFindings } = await import('../../src/build/scan-gate.js');
+    t.is(findingOrigin(c.finding, c.base), c.origin);
+    const strict = gateFindings([c.finding], c.base, { allowInheritedKeys: false });
+    t.deepEqual(strict.blocking, [c.finding]);
+    t.deepEqual(strict.allowedInherited, []);
+    t.deepEqual(strict.blockingInherited, c.origin === 'base-layer' ? [c.finding] : [], 'a blocking base-image key is marked so the message can name the opt-out');
+    const lenient = gateFindings([c.finding], c.base, { allowInheritedKeys: true });
+    t.deepEqual(lenient.blocking, c.allowInherited === 'block' ? [c.finding] : []);
+    t.deepEqual(lenient.allowedInherited, c.allowInherited === 'warn' ? [c.finding] : []);
+  });
+}
+
+test('publish gate: no findings never block; a mix blocks on the one that must', async (t) => {
   const { gateFindings } = await import('../../src/build/scan-gate.js');
-  const base = new Set(['sha256:base0']);
-  const inBase = { detector: 'pem-private-key', source: 'layer', path: 'usr/lib/libgnutls.so', layer: { index: 0, digest: 'sha256:base0' }, matchesPublicKey: false };
-  const ourKeyInBase = { ...inBase, detector: 'pgp-armored-private-key', matchesPublicKey: true };
+  t.deepEqual(gateFindings([], BASE, { allowInheritedKeys: false }), { blocking: [], blockingInherited: [], allowedInherited: [] });
   const added = { ...inBase, path: 'root/id_rsa', layer: { index: 3, digest: 'sha256:added3' } };
-  const config = { ...inBase, source: 'config', layer: null, path: null };
-  const gate = gateFindings([inBase, ourKeyInBase, added, config], base, false);
-  t.deepEqual(gate.inherited, [inBase]);
-  t.deepEqual(gate.blocking, [ourKeyInBase, added, config]);
-  t.deepEqual(gateFindings([inBase], base, true).blocking, [inBase]);
-  t.deepEqual(gateFindings([inBase], new Set(), false).blocking, [inBase], 'unknown base layers: everything blocks');
+  const mixed = gateFindings([inBase, added], BASE, { allowInheritedKeys: true });
+  t.deepEqual(mixed.blocking, [added]);
+  t.deepEqual(mixed.allowedInherited, [inBase]);
+});
+
+test('project config: the example eic-build.yaml is one file both build and render accept', async (t) => {
+  const config = await readBuildProjectConfig(undefined, join(repoRoot, 'examples/signed-artifacts'));
+  t.is(config.build.dockerfile, join(repoRoot, 'examples/signed-artifacts/Dockerfile'));
+  t.is(config.build.baseImages[0]?.name, 'eic-build/bookworm-gnupg:1');
+  t.regex(config.text!, /^build:/m, 'the renderer gets the file as it is');
+  t.deepEqual(parseProjectConfig(config.file!, config.text!).problems, []);
 });
 
 test('FROM resolution follows stages and build args to the external base image', async (t) => {

@@ -164,6 +164,22 @@ test('--var overrides the environment, which overrides eic-build.yaml values', a
   t.regex(fromCli.files.dockerfile, /ccache-tf/);
 });
 
+test('render --config takes the eic-build.yaml that eic-build build reads (its build: section is skipped)', async (t) => {
+  const dir = await tempDir(t);
+  const example = fileURLToPath(new URL('../../examples/signed-artifacts/', import.meta.url));
+  await cp(example, join(dir, 'project'), { recursive: true, filter: (src) => !src.includes('.eic-build') });
+  t.regex(await readFile(join(dir, 'project/eic-build.yaml'), 'utf8'), /^build:/m, 'the example still carries a build: section');
+  await writeFile(join(dir, 'public.asc'), keys.publicKey);
+  const io = memoryIo(EIC_ENV);
+  const code = await renderCommand(['--config', join(dir, 'project/eic-build.yaml'), '--context', join(dir, 'project'), '--public-key', join(dir, 'public.asc')], io);
+  t.is(code, 0, io.stderr);
+  t.deepEqual((await readdir(join(dir, 'project/.eic-build'))).sort(), ['Dockerfile', 'mirrors.yaml', 'spack-signer-public.asc']);
+  // A typo next to build: is still the renderer's to report.
+  await writeFile(join(dir, 'typo.yaml'), 'build:\n  dockerfile: Dockerfile\ntemplate: {}\n');
+  const typo = memoryIo(EIC_ENV);
+  await t.throwsAsync(renderCommand(['--config', join(dir, 'typo.yaml'), '--context', join(dir, 'project'), '--public-key', join(dir, 'public.asc')], typo), { message: /typo\.yaml:3:1: unknown key 'template'/ });
+});
+
 test('CLI: eic-build render --help, and an error exits 2 with file:line:column', async (t) => {
   const help = await runCli(['render', '--help']);
   t.is(help.exitCode, 0);
