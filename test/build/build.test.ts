@@ -175,6 +175,57 @@ test.serial('[integration] a leaking Dockerfile is stopped before the push: exit
   t.false(images.includes('eic-build-scan/'));
 });
 
+test.serial('[integration] a private key already in the base image blocks by default; --allow-key or --allow-inherited-keys let it through', async (t) => {
+  t.timeout(3 * 60_000);
+  // A base image that carries a (non-well-known) private key in its own layer, made now with a key made now.
+  const baseContext = join(work, 'keyed-base');
+  await mkdir(baseContext, { recursive: true });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'base-image-key', '-f', join(baseContext, 'id_ed25519')]);
+  await writeFile(join(baseContext, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCOPY id_ed25519 /etc/demo/id_ed25519\n`);
+  const base = 'eic-build-test/keyed-base:it';
+  await execa(DOCKER, ['build', '-q', '-t', base, baseContext], { env: { DOCKER_BUILDKIT: '1' } });
+  t.teardown(() => execa(DOCKER, ['rmi', base], { reject: false }).then(() => undefined));
+  const project = join(work, 'on-keyed-base');
+  await mkdir(project, { recursive: true });
+  await writeFile(join(project, 'Dockerfile'), `FROM ${base}\nARG SPACK_SIGNER_FINGERPRINT\nRUN echo built > /built\n`);
+  const tag = 'eic-build-test/on-keyed-base:it';
+  const build = (extra: string[]) => runCli(['build', project, '--signing-key', keyFile, '--tag', tag, ...extra], { env: { CI: 'true' } });
+  const present = async () => (await execa(DOCKER, ['image', 'inspect', tag], { reject: false })).exitCode === 0;
+  await execa(DOCKER, ['rmi', tag], { reject: false });
+
+  // Default: blocks, as 'eic-build scan' of the image would call it a leak; the message names the base and the opt-outs.
+  const blocked = await build(['--progress', 'json']);
+  t.is(blocked.exitCode, 1, String(blocked.stderr));
+  const json = JSON.parse(String(blocked.stdout)) as { verdict: string; scans: { blocking: number; blockingFromBase: number; baseImage: string; report: { findings: { path: string; fingerprints: string[]; matchesPublicKey: boolean }[] } }[] };
+  t.is(json.verdict, 'leak');
+  t.like(json.scans[0], { blocking: 1, blockingFromBase: 1, baseImage: base });
+  const found = json.scans[0]!.report.findings[0]!;
+  t.is(found.path, 'etc/demo/id_ed25519');
+  t.false(found.matchesPublicKey);
+  t.false(await present(), 'nothing loaded under the tag');
+  const told = await build(['--progress', 'plain']);
+  t.is(told.exitCode, 1);
+  t.regex(String(told.stdout), /etc\/demo\/id_ed25519/, 'the report on stdout');
+  t.regex(String(told.stderr), new RegExp(`id_ed25519, from the base image[^]*already in the base image ${base}.*--allow-inherited-keys`));
+
+  // --allow-key with the identity the finding shows: the scanner reports a note, the build is clean.
+  t.true(found.fingerprints.length > 0, 'the finding names the key');
+  const allowed = await build(['--allow-key', found.fingerprints[0]!, '--progress', 'plain']);
+  t.is(allowed.exitCode, 0, String(allowed.stderr));
+  t.regex(String(allowed.stderr), /verdict {2}clean/);
+  t.true(await present());
+  await execa(DOCKER, ['rmi', tag], { reject: false });
+
+  // --allow-inherited-keys: published, with a warning even under --progress quiet, and a verdict that says so.
+  const lenient = await build(['--allow-inherited-keys', '--progress', 'quiet']);
+  t.is(lenient.exitCode, 0, String(lenient.stderr));
+  t.regex(String(lenient.stderr), /warning: --allow-inherited-keys: publishing 1 private key finding\(s\) that were already in the base image/);
+  t.regex(String(lenient.stderr), /etc\/demo\/id_ed25519/);
+  t.regex(String(lenient.stderr), /verdict {2}allowed-inherited-keys/);
+  t.true(await present());
+  await execa(DOCKER, ['rmi', tag], { reject: false });
+});
+
 test.serial('[integration] where env= is not used the key travels as a 0600 file in a 0700 temp dir, gone after the build', async (t) => {
   const project = join(work, 'file-secret');
   await mkdir(project, { recursive: true });
