@@ -369,6 +369,15 @@ test('build --help and usage errors exit as documented', async (t) => {
   const help = await runCli(['build', '--help']);
   t.is(help.exitCode, 0);
   t.regex(String(help.stdout), /--ephemeral-key/);
+  t.regex(String(help.stdout), /--allow-inherited-keys/);
+  t.regex(String(help.stdout), /--allow-key IDENTITY/);
+  t.notRegex(String(help.stdout), /--strict-scan/);
+  const badKey = await runCli(['build', '--allow-key', 'not-an-identity']);
+  t.is(badKey.exitCode, 2);
+  t.regex(String(badKey.stderr), /--allow-key: allowed key "not-an-identity"/);
+  const strictScan = await runCli(['build', '--strict-scan']);
+  t.is(strictScan.exitCode, 2);
+  t.regex(String(strictScan.stderr), /--strict-scan is gone/);
   const bad = await runCli(['build', '--push', '--load']);
   t.is(bad.exitCode, 2);
   t.regex(String(bad.stderr), /mutually exclusive/);
