@@ -5,6 +5,7 @@ import { createInflateRaw } from 'node:zlib';
 import type { ContentFinding, ContentScanner, DetectorKeys, KeyIdentity } from './detector-api.js';
 import { createDecompressor, sniffCompression, type Compression } from './compression.js';
 import { waitForDrain } from './drain.js';
+import { isMemberDuplicate, type MemberRange } from './member-dedupe.js';
 import { BLOCK, parseTarHeader } from './tar-header.js';
 import { TarStreamParser, type EntrySink, type TarEntry } from './tar-parser.js';
 
@@ -89,6 +90,8 @@ export function createFileSink(
   let decided = !canNest;
   let head: Uint8Array | null = null;
   let nested: EntrySink | null = null;
+  // Where members sit verbatim in this file's bytes (an uncompressed tar or zip's stored members).
+  let memberRanges: MemberRange[] = [];
 
   // Pick the nested reader from the first block and feed it that block.
   const decide = (bytes: Uint8Array): void | Promise<void> => {
@@ -99,9 +102,13 @@ export function createFileSink(
       const inner = createFileSink(ctx, path, innerNameOf(nestedPath, path, compression), depth, decodes + 1);
       nested = new DecompressSink(ctx, createDecompressor(compression)!, inner, path, nestedPath);
     } else if (looksLikeTar(bytes)) {
-      nested = new NestedTarSink(ctx, path, nestedPath, depth + 1, decodes);
+      const tar = new NestedTarSink(ctx, path, nestedPath, depth + 1, decodes);
+      memberRanges = tar.memberRanges;
+      nested = tar;
     } else if (looksLikeZip(bytes)) {
-      nested = new ZipStreamSink(ctx, path, nestedPath, depth + 1, decodes);
+      const zip = new ZipStreamSink(ctx, path, nestedPath, depth + 1, decodes);
+      memberRanges = zip.memberRanges;
+      nested = zip;
     }
     if (nested && bytes.length > 0) return nested.write(bytes);
   };
@@ -109,9 +116,15 @@ export function createFileSink(
   const then = (first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> =>
     first ? first.then(next) : next();
 
+  // Runs after the members ended, so their findings are in ctx.findings to compare with.
   const finish = (): void => {
     const result = scanner.end();
-    for (const finding of result.findings) ctx.findings.push({ ...finding, path, nestedPath });
+    const own = result.findings.map((finding): LayerFinding => ({ ...finding, path, nestedPath }));
+    for (const finding of own) {
+      // The same key already reported inside a member (more precise): once is enough.
+      if (memberRanges.length > 0 && isMemberDuplicate(finding, memberRanges, ctx.findings)) continue;
+      ctx.findings.push(finding);
+    }
     for (const note of result.notes) {
       ctx.notes.push({ kind: 'detector', detector: note.detector, path, nestedPath, message: note.message });
     }
@@ -140,8 +153,7 @@ export function createFileSink(
     },
     end() {
       const decided$ = decided ? undefined : decide(head ?? new Uint8Array(0));
-      finish();
-      return then(decided$, () => (nested ? nested.end() : undefined));
+      return then(decided$, () => then(nested ? nested.end() : undefined, finish));
     },
   };
 }
@@ -219,6 +231,8 @@ class DecompressSink implements EntrySink {
 class NestedTarSink implements EntrySink {
   private readonly parser: TarStreamParser;
   private failed = false;
+  /** Body ranges of the members, in the tar's bytes. */
+  readonly memberRanges: MemberRange[] = [];
 
   constructor(
     private readonly ctx: ScanContext,
@@ -229,7 +243,11 @@ class NestedTarSink implements EntrySink {
   ) {
     this.parser = new TarStreamParser((entry: TarEntry) => {
       if (entry.type !== 'file' || entry.size === 0) return null;
-      return createFileSink(ctx, path, joinNested(nestedPath, entry.name), depth, decodes);
+      const memberPath = joinNested(nestedPath, entry.name);
+      // onEntry runs right after the header: the parser's offset is where the body starts.
+      const start = this.parser.offset;
+      this.memberRanges.push({ start, end: start + entry.size, nestedPath: memberPath });
+      return createFileSink(ctx, path, memberPath, depth, decodes);
     });
   }
 
@@ -277,6 +295,10 @@ class ZipStreamSink implements EntrySink {
   private state: 'header' | 'data' | 'skip' | 'done' = 'header';
   private remaining = 0;
   private member: EntrySink | null = null;
+  /** Bytes of the zip consumed so far. */
+  private position = 0;
+  /** Body ranges of stored (uncompressed) members, in the zip's bytes. */
+  readonly memberRanges: MemberRange[] = [];
 
   constructor(
     private readonly ctx: ScanContext,
@@ -331,6 +353,8 @@ class ZipStreamSink implements EntrySink {
     } else if (name.endsWith('/')) {
       this.member = null;
     } else if (method === 0) {
+      // The header is consumed: the stored body starts here.
+      this.memberRanges.push({ start: this.position, end: this.position + compressed, nestedPath: memberPath });
       this.member = createFileSink(this.ctx, this.path, memberPath, this.depth, this.decodes);
     } else if (method === 8) {
       const inner = createFileSink(this.ctx, this.path, memberPath, this.depth, this.decodes + 1);
@@ -365,6 +389,7 @@ class ZipStreamSink implements EntrySink {
         merged.set(chunk.subarray(pos, pos + take), have);
         this.header = merged;
         pos += take;
+        this.position += take;
         if (merged.length < want) continue;
         const used = this.startMember();
         if (used === 0) continue;
@@ -378,6 +403,7 @@ class ZipStreamSink implements EntrySink {
       const n = Math.min(this.remaining, chunk.length - pos);
       const piece = chunk.subarray(pos, pos + n);
       pos += n;
+      this.position += n;
       this.remaining -= n;
       const member = this.member;
       const written = member ? member.write(piece) : undefined;

@@ -7,6 +7,7 @@ import type { DetectorKeys } from './detector-api.js';
 import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type BlobLocation } from './blob-decode.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
+import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
 import { isUnsafeEntryName } from './tar-header.js';
 import { TarFormatError, TarStreamParser, type TarEntry } from './tar-parser.js';
 
@@ -80,6 +81,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const files: string[] = [];
   const whiteouts: string[] = [];
   const opaqueDirs: string[] = [];
+  const hardLinks: HardLink[] = [];
   let compression: Compression = 'none';
 
   const onEntry = (entry: TarEntry) => {
@@ -105,6 +107,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
       return null;
     }
     if (entry.type !== 'directory') files.push(name);
+    if (entry.type === 'hardlink') hardLinks.push({ path: name, target: normalizeLinkTarget(entry.linkname) });
     if (entry.type !== 'file') return null;
     if (entry.size === 0) {
       if (SECRET_MOUNT_STUB.test(name)) {
@@ -201,7 +204,8 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     bytesScanned: ctx.bytesScanned,
     compression,
     entries: parser?.entries ?? 1,
-    findings: ctx.findings,
+    // A hard link shares its target's content: it keeps a key after the first name is deleted.
+    findings: expandHardLinkFindings(ctx.findings, hardLinks),
     notes: ctx.notes,
     files,
     whiteouts,

@@ -283,10 +283,8 @@ test('[integration] 4d. a key file overwritten by a later layer is found in its 
   t.deepEqual(hit.hiddenBy, { index: 2, digest: img.diffIds[2]!, how: 'overwritten' });
 });
 
-// KNOWN BUG (reported to the lead by scan-integration): the scanner reports the key only under srv/a.asc, "not visible,
-// hidden by layer 2", although the hard link srv/b.asc keeps it in the final image. Remove `.failing`
-// when hard links are followed.
-test.failing('[integration] 4c. a key whose file is deleted but still hard-linked elsewhere is visible in the final image', async (t) => {
+// A hard link shares its target's content: deleting the first name leaves the key at the link.
+test('[integration] 4c. a key whose file is deleted but still hard-linked elsewhere is visible in the final image', async (t) => {
   const img = await image('hardlink', async () => ({
     dockerfile: [
       `FROM ${busybox}`,

@@ -6,7 +6,9 @@ import { execa } from 'execa';
 import * as openpgp from 'openpgp';
 import { EicBuildError } from '../../src/errors.js';
 import { scanTarget } from '../../src/scan/index.js';
+import { runCli } from '../helpers/cli.js';
 import { makeFixtureDir, writeFixture } from '../helpers/image-fixture.js';
+import { ensureDebianGnupgImage } from '../helpers/images.js';
 
 const DOCKER = '/usr/bin/docker';
 
@@ -44,4 +46,15 @@ test('[integration] docker-daemon: a loaded image streams through the engine and
   const missing = await t.throwsAsync(scanTarget('docker-daemon:eic-build-test/scan-core-missing:never'));
   t.true(missing instanceof EicBuildError);
   t.is((missing as EicBuildError).code, 'input-not-found');
+});
+
+// A real ~200 MB layer fills the stream buffer thousands of times: each wait for it to drain must
+// leave no listener behind (this once printed MaxListenersExceededWarning in build logs).
+test('[integration] docker-daemon: scanning a large real image through the CLI prints no warning on stderr', async (t) => {
+  const image = await ensureDebianGnupgImage();
+  const result = await runCli(['scan', `docker-daemon:${image}`, '--format', 'json'], { timeout: 240_000 });
+  t.is(result.exitCode, 0, String(result.stderr));
+  t.false(/Warning|MaxListeners|memory leak/i.test(String(result.stderr)), String(result.stderr));
+  const report = JSON.parse(String(result.stdout)) as { stats: { bytesScanned: number } };
+  t.true(report.stats.bytesScanned > 50_000_000, `bytesScanned ${report.stats.bytesScanned}`);
 });
