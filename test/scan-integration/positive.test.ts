@@ -405,6 +405,12 @@ test('[integration] 7. keys inside a tar.gz inside a layer (and a tar inside tha
   const deep = report.findings.find((f) => /old\/keys\.tar.*signing\.gpg/.test(f.nestedPath ?? ''));
   t.truthy(deep, `no finding for old/keys.tar -> signing.gpg: ${describe(report.findings)}`);
   t.true(report.findings.every((f) => f.matchesPublicKey));
+  // Each key once, at the file inside: the raw bytes of the (uncompressed) inner tars repeat the
+  // members verbatim, and that is not reported again at gnupg-backup.tar or old/keys.tar.
+  const containers = report.findings.filter((f) => f.nestedPath === 'gnupg-backup.tar' || /(^|\/)old\/keys\.tar$/.test(f.nestedPath ?? ''));
+  t.deepEqual(containers, [], `container-level duplicates: ${describe(containers)}`);
+  const places = report.findings.map((f) => `${f.nestedPath} @${String(f.offset)}`);
+  t.is(new Set(places).size, places.length, `a location reported twice: ${places.join('\n')}`);
 });
 
 test('[integration] 8. OpenSSH and PEM private keys are found as other private key material; their public halves are not', async (t) => {
