@@ -1,6 +1,6 @@
 // Child process of bench/scan.ts: runs one measurement so that its peak RSS is its own.
 // argv: mode ('scan' | 'gunzip') and target; prints one JSON line.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -36,4 +36,7 @@ const seconds = (performance.now() - started) / 1000;
 const usage = process.resourceUsage();
 // CPU seconds of all threads (main, zlib pool, workers): robust against a busy machine, unlike wall time.
 const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-console.log(JSON.stringify({ seconds, cpuSeconds, maxRssKiB: usage.maxRSS, ...detail }));
+// Peak RSS of this process image: VmHWM, not ru_maxrss, which Linux carries over an exec from the
+// (forked) parent, so a child of a big bench process would report the parent's size.
+const vmHwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+console.log(JSON.stringify({ seconds, cpuSeconds, maxRssKiB: vmHwm === undefined ? usage.maxRSS : Number(vmHwm), ...detail }));

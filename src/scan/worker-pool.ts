@@ -23,12 +23,12 @@ const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.env): number {
   const forced = env.EIC_BUILD_SCAN_WORKERS;
   if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), sizes.length);
-  // One layer scan already keeps two cores busy: its JS (tar walk, detectors) and zlib on the
-  // libuv pool. So a pool only pays off with more than one pair of cores.
-  const pairs = Math.floor(availableParallelism() / 2);
+  // One worker per core: measured on 2 cores (npm run bench -- scan, 4 layers of 256 MiB), two
+  // workers scan 1.3-1.6x faster than concurrent layers on the main thread, within the memory bound.
+  const cores = availableParallelism();
   const total = sizes.reduce((sum, size) => sum + size, 0);
-  if (sizes.length <= 1 || pairs <= 1 || total < PARALLEL_THRESHOLD) return 0;
-  return Math.min(pairs, sizes.length, MAX_DEFAULT_WORKERS);
+  if (sizes.length <= 1 || cores <= 1 || total < PARALLEL_THRESHOLD) return 0;
+  return Math.min(cores, sizes.length, MAX_DEFAULT_WORKERS);
 }
 
 // Under tsx (tests, CLI from source) this module is a .ts file and so is the worker entry. Node 20
