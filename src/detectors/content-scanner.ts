@@ -502,6 +502,3 @@ export function scanBytes(bytes: Uint8Array, options: ContentScannerOptions, dep
   scanner.write(bytes);
   return scanner.end();
 }
-
-/** The bounds every scanner keeps (documented in docs/detectors; callers may report them). */
-export const SCANNER_LIMITS = { SLICE, HISTORY, CLASSIFY_AHEAD, ARMOR_LIMIT, KEYFILE_LIMIT, BASE64_LIMIT, MAX_DEPTH, MAX_CAPTURES } as const;

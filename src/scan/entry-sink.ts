@@ -292,7 +292,7 @@ const ZIP_LOCAL = 0x04034b50;
  */
 class ZipStreamSink implements EntrySink {
   private header: Uint8Array = new Uint8Array(0);
-  private state: 'header' | 'data' | 'skip' | 'done' = 'header';
+  private state: 'header' | 'data' | 'done' = 'header';
   private remaining = 0;
   private member: EntrySink | null = null;
   /** Bytes of the zip consumed so far. */
