@@ -101,7 +101,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const format = parseReportFormat(String(values.format));
   const allowKeys = validateAllowKeys((values['allow-key'] as string[] | undefined) ?? [], '--allow-key');
   const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
-  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env.EIC_BUILD_SCAN_WORKERS === undefined ? process.env : io.env });
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env });
   const text = formatReport(report, format);
   const output = values.output as string | undefined;
   if (output) {
