@@ -8,6 +8,7 @@ import { signOciMirror } from '../src/buildcache/sign-oci.js';
 import { verifyOciMirror } from '../src/buildcache/verify-oci.js';
 import { describeKey } from '../src/buildcache/trust.js';
 import { startRegistry } from '../test/helpers/registry.js';
+import { ociManifest } from '../test/buildcache/fixtures.js';
 
 const ENTRIES = Number(process.env.EIC_BUILD_BENCH_ENTRIES ?? 1000);
 
@@ -28,14 +29,7 @@ export default async function bench(log: (line: string) => void): Promise<void> 
       const hash = i.toString(32).padStart(32, 'a');
       const config = Buffer.from(JSON.stringify({ spec: { _meta: { version: 5 }, nodes: [{ name: `pkg${i}`, version: '1.0', hash }] } }));
       const configDigest = await client.putBlob(repo, config);
-      const manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaTypes.ociManifest,
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
-        }),
-      );
+      const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
       await client.putManifest(repo, `pkg${i}-1.0-${hash}.spack`, manifest, MediaTypes.ociManifest);
     });
     log(`push ${ENTRIES} entries: ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -155,20 +155,25 @@ export async function writeV2Mirror(root: string, specs: FixtureSpec[], key: Gpg
   await put(root, `build_cache/_pgp/${key.fingerprint}.pub`, `${key.publicArmored}\n`);
 }
 
+/** An OCI image manifest as Spack pushes one: an image config blob and tar+gzip layers, given by digest and size. */
+export function ociManifest(config: { digest: string; size: number }, layers: ReadonlyArray<{ digest: string; size: number }>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
+    }),
+  );
+}
+
 /** Push one Spack-style OCI buildcache entry: config blob = spec JSON, one tar+gzip layer, tag `<name>-<version>-<hash>.spack`. */
 export async function pushOciEntry(client: RegistryClient, repository: string, spec: FixtureSpec, tarball?: Buffer): Promise<{ digest: string; tag: string; layerDigest: string }> {
   const config = Buffer.from(spackJson({ spec: { _meta: { version: 5 }, nodes: [specNode(spec)] }, buildcache_layout_version: 2 }));
   const layer = tarball ?? (await specTarball(spec));
   const configDigest = await client.putBlob(repository, config);
   const layerDigest = await client.putBlob(repository, layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
-    }),
-  );
+  const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
   const tag = `${spec.name}-${spec.version}-${spec.hash}.spack`;
   return { digest: await client.putManifest(repository, tag, manifest, MediaTypes.ociManifest), tag, layerDigest };
 }
@@ -178,8 +183,6 @@ export async function pushOciIndex(client: RegistryClient, repository: string, s
   const installs = Object.fromEntries(specs.map((s) => [s.hash, { spec: specNode(s), ref_count: 0, in_buildcache: true }]));
   const config = Buffer.from(JSON.stringify({ database: { version: '8', installs } }));
   const configDigest = await client.putBlob(repository, config);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [] }),
-  );
+  const manifest = ociManifest({ digest: configDigest, size: config.length }, []);
   await client.putManifest(repository, 'index.spack', manifest, MediaTypes.ociManifest);
 }

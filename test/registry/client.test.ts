@@ -7,6 +7,7 @@ import { sha256Digest } from '../../src/registry/digest.js';
 import { EicBuildError } from '../../src/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/redact.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ociManifest } from '../buildcache/fixtures.js';
 
 let registry: TestRegistry;
 test.before(async () => {
@@ -22,14 +23,7 @@ async function pushImage(client: RegistryClient, repo: string, tag: string, cont
   const layer = Buffer.from(`layer of ${content}`);
   const configDigest = await client.putBlob(repo, config);
   const layerDigest = await client.putBlob(repo, layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
-    }),
-  );
+  const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
   return { digest: await client.putManifest(repo, tag, manifest, MediaTypes.ociManifest), manifest, layerDigest, layer };
 }
 
