@@ -11,7 +11,7 @@ import {
   v3SpecManifestPath,
 } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
-import { isClearsigned, verifyClearsigned } from './pgp-verify.js';
+import { isClearsigned, verifyClearsigned, type SignatureCheck } from './pgp-verify.js';
 import { describeTrusted, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
 import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
 
@@ -141,16 +141,35 @@ export async function readMirrorKeys(files: MirrorFiles, layout: 'v2' | 'v3'): P
   return keys;
 }
 
-/** Verify one layout-v3 spec manifest: clearsigned by a pinned key, and every blob it lists intact. */
-export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+/**
+ * Read an entry's clearsigned document and check its signature: a finished result when it is missing or not
+ * signed by a pinned key (`unsignedWhy` replaces the checker's reason), else the signed check to go on with.
+ */
+async function readSignedEntry(
+  files: MirrorFiles,
+  entry: FileEntry,
+  what: 'spec manifest' | 'spec file',
+  unsignedWhy: string | undefined,
+  trusted: readonly TrustedKey[],
+  mirrorKeys: readonly TrustedKey[],
+  mirrorKeyInfo: readonly MirrorKey[],
+): Promise<{ kind: 'failed'; result: EntryResult } | { kind: 'signed'; base: Pick<EntryResult, 'id' | 'location' | 'manifestDigest'>; check: Extract<SignatureCheck, { kind: 'verified' }> }> {
   const location = files.describe(entry.path);
   const bytes = await files.read(entry.path);
-  if (!bytes) return { kind: 'missing-blob', id: entry.id, location, detail: `spec manifest ${entry.path} is missing` };
+  if (!bytes) return { kind: 'failed', result: { kind: 'missing-blob', id: entry.id, location, detail: `${what} ${entry.path} is missing` } };
   const base = { id: entry.id, location, manifestDigest: sha256Digest(bytes) };
   const check = await verifyClearsigned(bytes.toString('utf8'), trusted, mirrorKeys);
-  if (check.kind === 'unsigned') return { ...base, kind: 'unsigned', detail: `spec manifest is not signed (${check.detail})` };
-  if (check.kind === 'untrusted-signer') return { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) };
-  if (check.kind === 'bad-signature') return { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the manifest: ${check.detail}` };
+  if (check.kind === 'verified') return { kind: 'signed', base, check };
+  if (check.kind === 'unsigned') return { kind: 'failed', result: { ...base, kind: 'unsigned', detail: `${what} is not signed (${unsignedWhy ?? check.detail})` } };
+  if (check.kind === 'untrusted-signer') return { kind: 'failed', result: { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) } };
+  return { kind: 'failed', result: { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the ${what}: ${check.detail}` } };
+}
+
+/** Verify one layout-v3 spec manifest: clearsigned by a pinned key, and every blob it lists intact. */
+export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+  const signed = await readSignedEntry(files, entry, 'spec manifest', undefined, trusted, mirrorKeys, mirrorKeyInfo);
+  if (signed.kind === 'failed') return signed.result;
+  const { base, check } = signed;
   // Checksums come from the signed text only: the file's bytes outside the signature prove nothing.
   let blobs;
   try {
@@ -178,14 +197,9 @@ export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, truste
 
 /** Verify one layout-v2 `.spec.json.sig` and the `.spack` tarball its `binary_cache_checksum` names. */
 export async function verifyV2Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
-  const location = files.describe(entry.path);
-  const bytes = await files.read(entry.path);
-  if (!bytes) return { kind: 'missing-blob', id: entry.id, location, detail: `spec file ${entry.path} is missing` };
-  const base = { id: entry.id, location, manifestDigest: sha256Digest(bytes) };
-  const check = await verifyClearsigned(bytes.toString('utf8'), trusted, mirrorKeys);
-  if (check.kind === 'unsigned') return { ...base, kind: 'unsigned', detail: `spec file is not signed (${entry.path.endsWith('.sig') ? check.detail : 'no .spec.json.sig'})` };
-  if (check.kind === 'untrusted-signer') return { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) };
-  if (check.kind === 'bad-signature') return { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the spec file: ${check.detail}` };
+  const signed = await readSignedEntry(files, entry, 'spec file', entry.path.endsWith('.sig') ? undefined : 'no .spec.json.sig', trusted, mirrorKeys, mirrorKeyInfo);
+  if (signed.kind === 'failed') return signed.result;
+  const { base, check } = signed;
   let spec: { binary_cache_checksum?: { hash_algorithm?: string; hash?: string } };
   try {
     spec = JSON.parse(Buffer.from(check.text).toString('utf8')) as typeof spec;
