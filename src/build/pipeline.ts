@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { CliIo } from '../cli-io.js';
 import type { ResolveSigningKeyOptions, SigningKey } from '../keys/index.js';
+import { PASSPHRASE_VARIABLE, SIGNING_KEY_VARIABLE } from '../keys/key-checks.js';
 import type { KeyIdentity } from '../pgp/key-identity.js';
 import type { ScanReport } from '../scan/index.js';
 import { ensureBaseImage } from '../docker/base-image.js';
@@ -307,13 +308,24 @@ export function totalsOf(scanned: ScannedImage[]): { layers: number; bytesScanne
   return scanned.reduce((a, s) => ({ layers: a.layers + s.report.stats.layers, bytesScanned: a.bytesScanned + s.report.stats.bytesScanned, seconds: a.seconds + s.report.stats.seconds }), { layers: 0, bytesScanned: 0, seconds: 0 });
 }
 
+// Variables whose values are secrets that eic-build hands to BuildKit as secrets by itself.
+const SECRET_VARIABLES: readonly string[] = [SIGNING_KEY_VARIABLE, PASSPHRASE_VARIABLE, ...EIC_REGISTRY_SECRETS];
+const SECRET_VALUE_VARIABLES: readonly string[] = [SIGNING_KEY_VARIABLE, PASSPHRASE_VARIABLE, 'CI_REGISTRY_PASSWORD', 'GITHUB_REGISTRY_TOKEN'];
+
+/** Build args land in argv and in the image history: refuse any that carries the key, its passphrase or a registry credential. */
 function refuseKeyInBuildArgs(options: BuildOptions, key: PipelineKey, env: NodeJS.ProcessEnv): void {
   const lines = key.armoredSecretKey.split(/\r?\n/).filter((l) => l.trim().length >= 40);
+  const secretValues = SECRET_VALUE_VARIABLES.map((name) => env[name]?.trim()).filter((v): v is string => Boolean(v && v.length >= 6));
   for (const arg of options.buildArgs) {
     const value = arg.value ?? env[arg.name] ?? '';
     if (/PRIVATE KEY/.test(value) || lines.some((l) => value.includes(l.trim()))) {
       throw new EicBuildError('usage', `--build-arg ${arg.name} carries private key material`, {
         hint: 'build args are recorded in the image history; eic-build passes the signing key as a BuildKit secret by itself. Remove this build arg.',
+      });
+    }
+    if (SECRET_VARIABLES.includes(arg.name) || secretValues.some((secret) => value.includes(secret))) {
+      throw new EicBuildError('usage', `--build-arg ${arg.name} carries a secret (a signing key passphrase or registry credential)`, {
+        hint: `build args are recorded in the image history and the docker command line; eic-build passes ${EIC_REGISTRY_SECRETS.join(', ')} as BuildKit secrets by itself (mount them with RUN --mount=type=secret,id=NAME), and other secrets with --secret id=ID,env=VAR. Remove this build arg.`,
       });
     }
   }

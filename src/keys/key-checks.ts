@@ -8,6 +8,8 @@ export const EXPIRY_WARNING_DAYS = 30;
 export const DEFAULT_ROTATION_DAYS = 180;
 /** RSA keys shorter than this draw a warning (NIST SP 800-57: 2048-bit RSA is retired after 2030). */
 export const MIN_RSA_BITS = 3072;
+/** The environment variable that holds the production signing key (armored, or base64 of armored). */
+export const SIGNING_KEY_VARIABLE = 'SPACK_SIGNING_KEY';
 /** The variable that may hold the passphrase of a protected signing key. */
 export const PASSPHRASE_VARIABLE = 'SPACK_SIGNING_KEY_PASSPHRASE';
 

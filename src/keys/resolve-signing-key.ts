@@ -2,13 +2,13 @@ import * as openpgp from 'openpgp';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
-import { PASSPHRASE_VARIABLE, type KeyWarning } from './key-checks.js';
+import { PASSPHRASE_VARIABLE, SIGNING_KEY_VARIABLE, type KeyWarning } from './key-checks.js';
 import { generateKey } from './generate-key.js';
 import { loadKey, throwIfBlocked } from './load-key.js';
 import { readKeyInput, type KeySource } from './read-key-input.js';
 
-/** The environment variable that holds the production signing key (armored, or base64 of armored). */
-export const SIGNING_KEY_VARIABLE = 'SPACK_SIGNING_KEY';
+// Defined with the checks (no openpgp import) so that the build pipeline can name it cheaply.
+export { SIGNING_KEY_VARIABLE };
 
 /** Where the signing key of a build came from. */
 export type SigningKeySource = 'file' | 'env' | 'ephemeral';
