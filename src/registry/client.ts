@@ -3,7 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
-import { digestLike, digestVerifier, parseDigest, sha256Digest } from './digest.js';
+import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
 
@@ -127,13 +127,13 @@ export class RegistryClient {
     let digest: string;
     if (reference.includes(':')) {
       digest = reference;
-      if (digestLike(reference, bytes) !== reference) throw mismatch(what, digestLike(reference, bytes), reference);
+      if (digestLike(reference, bytes) !== reference) throw digestMismatch(what, digestLike(reference, bytes), reference);
     } else if (headerDigest && !headerDigest.startsWith('sha256:')) {
       digest = headerDigest;
-      if (digestLike(headerDigest, bytes) !== headerDigest) throw mismatch(what, digestLike(headerDigest, bytes), headerDigest);
+      if (digestLike(headerDigest, bytes) !== headerDigest) throw digestMismatch(what, digestLike(headerDigest, bytes), headerDigest);
     } else {
       digest = sha256Digest(bytes);
-      if (headerDigest && headerDigest !== digest) throw mismatch(what, digest, headerDigest);
+      if (headerDigest && headerDigest !== digest) throw digestMismatch(what, digest, headerDigest);
     }
     return { digest, mediaType, bytes };
   }
@@ -149,7 +149,7 @@ export class RegistryClient {
     });
     await discard(response);
     const served = response.headers.get('docker-content-digest');
-    if (served && served !== digest) throw mismatch(`manifest ${repository}:${reference}`, served, digest);
+    if (served && served !== digest) throw digestMismatch(`manifest ${repository}:${reference}`, served, digest);
     return digest;
   }
 
@@ -195,7 +195,7 @@ export class RegistryClient {
     const response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository) });
     const bytes = await readLimited(response, maxBytes, `blob ${digest}`);
     const actual = digestLike(digest, bytes);
-    if (actual !== digest) throw mismatch(`blob ${digest} in ${this.registry}/${repository}`, actual, digest);
+    if (actual !== digest) throw digestMismatch(`blob ${digest} in ${this.registry}/${repository}`, actual, digest);
     return bytes;
   }
 
@@ -204,8 +204,10 @@ export class RegistryClient {
    * of the same registry) when the registry allows. Does nothing if the blob is already there.
    */
   async putBlob(repository: string, bytes: Uint8Array, options: { digest?: string; mountFrom?: string } = {}): Promise<string> {
+    // A given digest is checked; one computed here is right by construction (one hash pass, not two).
     const digest = options.digest ?? sha256Digest(bytes);
-    if (digestLike(digest, bytes) !== digest) throw mismatch('blob to upload', digestLike(digest, bytes), digest);
+    const actual = options.digest ? digestLike(digest, bytes) : digest;
+    if (actual !== digest) throw digestMismatch('blob to upload', actual, digest);
     if (await this.hasBlob(repository, digest)) return digest;
     const scope = options.mountFrom ? `${pushScope(repository)} ${pullScope(options.mountFrom)}` : pushScope(repository);
     const query = options.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(options.mountFrom)}` : '';
@@ -400,12 +402,6 @@ function mediaTypeOf(bytes: Buffer): string {
   } catch {
     return '';
   }
-}
-
-function mismatch(what: string, actual: string, expected: string): EicBuildError {
-  return new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, {
-    hint: 'the registry served different bytes than the digest names: the entry was changed or corrupted',
-  });
 }
 
 async function discard(response: Response): Promise<void> {

@@ -30,6 +30,13 @@ export function digestLike(expected: string, bytes: Uint8Array): string {
   return `${algorithm}:${createHash(ALGORITHMS[algorithm]!.node).update(bytes).digest('hex')}`;
 }
 
+/** The error for content that does not hash to the digest it was asked for by. */
+export function digestMismatch(what: string, actual: string, expected: string): EicBuildError {
+  return new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, {
+    hint: 'the registry served different bytes than the digest names: the entry was changed or corrupted',
+  });
+}
+
 /** A pass-through stream that fails at the end when the bytes do not hash to `expected`. */
 export function digestVerifier(expected: string, what: string): Transform {
   const { algorithm } = parseDigest(expected);
@@ -41,13 +48,7 @@ export function digestVerifier(expected: string, what: string): Transform {
     },
     flush(callback: TransformCallback) {
       const actual = `${algorithm}:${hash.digest('hex')}`;
-      callback(
-        actual === expected
-          ? null
-          : new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, {
-              hint: 'the registry served different bytes than the digest names: the entry was changed or corrupted',
-            }),
-      );
+      callback(actual === expected ? null : digestMismatch(what, actual, expected));
     },
   });
 }

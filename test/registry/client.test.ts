@@ -95,6 +95,14 @@ test('[integration] a registry serving other bytes than the digest is caught', a
   await t.throwsAsync(proxy.getManifest('eic/tamper', 'x'), { instanceOf: EicBuildError });
 });
 
+test('[integration] putBlob refuses bytes that do not hash to the digest it was given, before uploading', async (t) => {
+  const client = new RegistryClient({ registry: registry.host });
+  const error = await t.throwsAsync(client.putBlob('eic/wrong-digest', Buffer.from('bytes'), { digest: sha256Digest('other bytes') }), { instanceOf: EicBuildError });
+  t.is(error?.code, 'digest-mismatch');
+  t.regex(error?.message ?? '', /blob to upload/);
+  t.false(await client.hasBlob('eic/wrong-digest', sha256Digest('bytes')));
+});
+
 test('[integration] Basic auth with htpasswd; the password never shows in errors', async (t) => {
   const { stdout } = await execa('htpasswd', ['-nbB', 'robot', 'registry-pass-123']);
   const secured = await startRegistry({ htpasswd: `${stdout.trim()}\n` });
