@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCli } from '../helpers/cli.js';
+import type { ScanReport } from '../../src/scan/report.js';
 
 /** The engine CLI that can do BuildKit builds (`/usr/local/bin/docker` on PATH cannot). */
 export const DOCKER = '/usr/bin/docker';
@@ -41,6 +42,14 @@ export interface JsonReport {
   notes?: unknown[];
   stats: { layers: number; bytesScanned: number; seconds: number };
 }
+
+/**
+ * The schema above is written out on purpose (the contract of issue 2, not whatever the code does),
+ * but the report the scanner builds must keep satisfying it: a renamed or retyped field fails the typecheck.
+ */
+export const reportMatchesSchema = (report: ScanReport): JsonReport => ({ ...report, findings: report.findings.map((finding): Named<JsonFinding> => finding) });
+/** A type's named fields, without its index signature. */
+type Named<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 
 /** A key made by real gpg, with everything a test compares against. */
 export interface GpgKey {
