@@ -314,11 +314,16 @@ const SECRET_VALUE_VARIABLES: readonly string[] = [SIGNING_KEY_VARIABLE, PASSPHR
 
 /** Build args land in argv and in the image history: refuse any that carries the key, its passphrase or a registry credential. */
 function refuseKeyInBuildArgs(options: BuildOptions, key: PipelineKey, env: NodeJS.ProcessEnv): void {
-  const lines = key.armoredSecretKey.split(/\r?\n/).filter((l) => l.trim().length >= 40);
+  // Not the lines the public armor shares (an RSA key's modulus): passing the public key is fine.
+  const publicLines = new Set(key.armoredPublicKey.split(/\r?\n/).map((l) => l.trim()));
+  const lines = key.armoredSecretKey
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 40 && !publicLines.has(l));
   const secretValues = SECRET_VALUE_VARIABLES.map((name) => env[name]?.trim()).filter((v): v is string => Boolean(v && v.length >= 6));
   for (const arg of options.buildArgs) {
     const value = arg.value ?? env[arg.name] ?? '';
-    if (/PRIVATE KEY/.test(value) || lines.some((l) => value.includes(l.trim()))) {
+    if (/PRIVATE KEY/.test(value) || lines.some((l) => value.includes(l))) {
       throw new EicBuildError('usage', `--build-arg ${arg.name} carries private key material`, {
         hint: 'build args are recorded in the image history; eic-build passes the signing key as a BuildKit secret by itself. Remove this build arg.',
       });

@@ -14,10 +14,10 @@ import { deriveKeyIdentity } from '../../src/pgp/key-identity.js';
 // probe result is handed in (a client that is never started), and the key is a fresh one.
 const probe: ProbeResult = { client: { kind: 'builtin', docker: '/nonexistent/docker', clientVersion: '20.10.24', serverVersion: '20.10.24' }, candidates: [] };
 
-async function setup(t: import('ava').ExecutionContext) {
+async function setup(t: import('ava').ExecutionContext, algorithm: 'ed25519' | 'rsa4096' = 'ed25519') {
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-argguard-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const key = await generateKey();
+  const key = await generateKey({ algorithm });
   const deps: PipelineDeps = {
     resolveKey: async () => ({ source: 'ephemeral', armoredSecretKey: key.armoredSecretKey, armoredPublicKey: key.armoredPublicKey, fingerprint: key.fingerprint, identity: deriveKeyIdentity(key.armoredSecretKey) }),
     scan: async () => {
@@ -48,4 +48,11 @@ test('a build arg named after a credential variable, or carrying its value, is r
   await refused(t, [dir, '--build-arg', 'SPACK_SIGNING_KEY'], env, deps, /--build-arg SPACK_SIGNING_KEY carries a secret/);
   await refused(t, [dir, '--build-arg', 'TOKEN=registry-token-123456'], env, deps, /--build-arg TOKEN carries a secret/);
   await refused(t, [dir, '--build-arg', 'PASS=correct horse battery'], env, deps, /--build-arg PASS carries a secret/);
+});
+
+test('the public key as a build arg is not mistaken for private key material (an RSA modulus is in both armors)', async (t) => {
+  const { dir, key, deps } = await setup(t, 'rsa4096');
+  // Past the guard, this context has nothing to build: that error, not the build-arg one, proves the guard let it through.
+  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--build-arg', `PUB=${key.armoredPublicKey}`]), memoryIo({}), deps, probe), { instanceOf: EicBuildError });
+  t.regex(error?.message ?? '', /no Dockerfile to build/);
 });
