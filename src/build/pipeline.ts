@@ -38,10 +38,10 @@ import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js
 import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
 import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
 import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } from './run-client.js';
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The signing key as the pipeline needs it (src/keys SigningKey). */
 export type PipelineKey = Pick<SigningKey, 'source' | 'armoredSecretKey' | 'armoredPublicKey' | 'fingerprint' | 'identity'>;
