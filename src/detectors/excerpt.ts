@@ -16,6 +16,12 @@ export function describeKeys(fingerprints: string[], keygrips: string[]): string
   return parts.join('; ');
 }
 
+/** True when a captured block sits inside a JSON string: its BEGIN line ends in an escaped `\n` or `\r\n`. */
+export function isJsonEscapedBlock(text: string, type: string): boolean {
+  const afterMarker = text.slice(markerLine(type).length, markerLine(type).length + 2);
+  return afterMarker === '\\n' || afterMarker === '\\r';
+}
+
 /** Undo JSON string escaping of a captured armored block (`\n`, `\r`, `\/`, `\"`, `\\`). */
 export function unescapeJson(text: string): string {
   return text.replace(/\\(r\\n|n|r|\/|"|\\|t)/g, (_m, e: string) => (e === 'r\\n' || e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e));

@@ -1,5 +1,5 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
-import { markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
+import { isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { opensshPublicIdentity } from './public-identity.js';
 import type { Detection, DetectorInfo } from './types.js';
 
@@ -23,7 +23,7 @@ function readString(data: Buffer, offset: number): { value: Buffer; next: number
 
 /** Validate a captured OpenSSH private key block by its `openssh-key-v1\0` magic and header fields. */
 export function validateOpensshBlock(text: string): Detection[] {
-  const jsonEscaped = text.slice(markerLine(OPENSSH_TYPE).length).startsWith('\\n');
+  const jsonEscaped = isJsonEscapedBlock(text, OPENSSH_TYPE);
   const armored = decodeArmor(jsonEscaped ? unescapeJson(text) : text);
   const data = armored ? Buffer.from(armored.data) : Buffer.alloc(0);
   const note: Detection[] = [{ type: 'note', detector: opensshPrivateKey.id, message: `"${markerLine(OPENSSH_TYPE)}" marker without a valid openssh-key-v1 body: not a leak` }];

@@ -1,5 +1,5 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
-import { markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
+import { isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { pemPublicIdentity, privateDerCatalogueId } from './public-identity.js';
 import type { Detection, DetectorInfo } from './types.js';
 
@@ -28,7 +28,7 @@ function derLength(data: Uint8Array): number {
 
 /** Validate a captured PEM block: its body must be a DER SEQUENCE of exactly the decoded length (or legacy-encrypted data). */
 export function validatePemBlock(text: string, type: string): Detection[] {
-  const jsonEscaped = text.slice(markerLine(type).length).startsWith('\\n');
+  const jsonEscaped = isJsonEscapedBlock(text, type);
   const armored = decodeArmor(jsonEscaped ? unescapeJson(text) : text);
   const data = armored?.data ?? new Uint8Array(0);
   const legacyEncrypted = armored?.headers.some((header) => /^Proc-Type: 4,ENCRYPTED/i.test(header)) ?? false;

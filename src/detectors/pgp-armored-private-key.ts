@@ -1,5 +1,5 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
-import { describeKeys, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
+import { describeKeys, isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { protectionText, summariseSecretKeys } from './pgp-binary-secret-key.js';
 import type { Detection, DetectorInfo } from './types.js';
 
@@ -20,7 +20,7 @@ export const PGP_PRIVATE_TYPE = 'PGP PRIVATE KEY BLOCK';
  */
 export function validatePgpArmoredBlock(text: string): Detection[] {
   const afterMarker = text.slice(markerLine(PGP_PRIVATE_TYPE).length, markerLine(PGP_PRIVATE_TYPE).length + 4);
-  const jsonEscaped = afterMarker.startsWith('\\n') || afterMarker.startsWith('\\r');
+  const jsonEscaped = isJsonEscapedBlock(text, PGP_PRIVATE_TYPE);
   const crlf = afterMarker.startsWith('\r\n');
   const armored = decodeArmor(jsonEscaped ? unescapeJson(text) : text);
   const kind = jsonEscaped ? 'json-escaped-armored' : crlf ? 'armored-crlf' : 'armored';

@@ -118,6 +118,9 @@ export async function makeFixtures(): Promise<Fixtures> {
   await execa('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', 'a passphrase', '-f', sshRsa]);
   positives.push({ name: 'OpenSSH ed25519 key', bytes: await readFile(sshEd), expected: [{ detector: 'openssh-private-key', kind: 'openssh', offset: 0 }] });
   positives.push({ name: 'OpenSSH RSA key, encrypted', bytes: await readFile(sshRsa), expected: [{ detector: 'openssh-private-key', kind: 'openssh', offset: 0 }] });
+  // A CRLF file put in a JSON string: the BEGIN line ends in an escaped \r\n, not \n.
+  const sshCrlfJson = JSON.stringify({ key: (await readFile(sshEd, 'latin1')).replace(/\n/g, '\r\n') });
+  positives.push({ name: 'OpenSSH key with CRLF lines, JSON-escaped', bytes: Buffer.from(sshCrlfJson), expected: [{ detector: 'openssh-private-key', kind: 'json-escaped-openssh', offset: sshCrlfJson.indexOf('-----BEGIN') }] });
   const pkcs1 = (await execa('openssl', ['genrsa', '-traditional', '2048'])).stdout;
   const legacyEncrypted = (await execa('openssl', ['genrsa', '-traditional', '-aes128', '-passout', 'pass:secret', '2048'])).stdout;
   const sec1 = (await execa('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout'])).stdout;
@@ -127,6 +130,8 @@ export async function makeFixtures(): Promise<Fixtures> {
   positives.push({ name: 'PEM RSA PRIVATE KEY (PKCS#1)', bytes: Buffer.from(pkcs1), expected: [{ detector: 'pem-private-key', kind: 'pem-rsa', offset: 0 }] });
   positives.push({ name: 'PEM legacy encrypted RSA key', bytes: Buffer.from(legacyEncrypted), expected: [{ detector: 'pem-private-key', kind: 'pem-rsa', offset: 0 }] });
   positives.push({ name: 'PEM EC PRIVATE KEY (SEC1)', bytes: Buffer.from(sec1), expected: [{ detector: 'pem-private-key', kind: 'pem-ec', offset: 0 }] });
+  const sec1CrlfJson = JSON.stringify({ key: sec1.replace(/\n/g, '\r\n') });
+  positives.push({ name: 'PEM EC key with CRLF lines, JSON-escaped', bytes: Buffer.from(sec1CrlfJson), expected: [{ detector: 'pem-private-key', kind: 'pem-ec', offset: sec1CrlfJson.indexOf('-----BEGIN') }] });
   positives.push({ name: 'PEM PKCS#8 (node crypto)', bytes: Buffer.from(`key: |\n${pkcs8}`), expected: [{ detector: 'pem-private-key', kind: 'pem-pkcs8', offset: 7 }] });
   positives.push({ name: 'PEM ENCRYPTED PRIVATE KEY (PKCS#8)', bytes: Buffer.from(encryptedPkcs8), expected: [{ detector: 'pem-private-key', kind: 'pem-encrypted', offset: 0 }] });
 
