@@ -67,14 +67,15 @@ export async function signOciEntry(client: RegistryClient, entry: OciEntry, tags
   const { repository, signingKey } = options;
   const manifest = await client.getManifest(repository, entry.tag);
   const subject: Descriptor = { mediaType: manifest.mediaType || MediaTypes.ociManifest, digest: manifest.digest, size: manifest.bytes.length };
-  const publicKey = describeKey(signingKey.key.toPublic(), 'signing key');
   const expected = { digest: manifest.digest, repository, tag: entry.tag };
   const tag = signatureTag(manifest.digest, signingKey.fingerprint);
   if (options.unsignedOnly && tags.some((t) => isSignatureTagOf(t, manifest.digest))) {
     return { kind: 'skipped', id: entry.id, manifestDigest: manifest.digest, detail: 'already signed (--unsigned-only)' };
   }
-  const existing = await client.findManifest(repository, tag, [MediaTypes.ociManifest]);
-  if (existing && !options.force) {
+  // The tag list was read once for the whole run: no request for a signature tag it does not hold.
+  const existing = !options.force && tags.includes(tag) ? await client.findManifest(repository, tag, [MediaTypes.ociManifest]) : undefined;
+  if (existing) {
+    const publicKey = describeKey(signingKey.key.toPublic(), 'signing key');
     const layers = parseSignatureManifest(existing.bytes).layers;
     const verdicts = await Promise.all(layers.map((l) => checkSignatureLayer(client, repository, l, expected, [publicKey])));
     if (verdicts.some((v) => v.kind === 'verified')) {
