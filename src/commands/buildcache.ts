@@ -28,6 +28,7 @@ verify   checks every selected entry against the pinned public keys (never the k
   --spec SPEC           NAME-VERSION-HASH or the hash (repeatable); default: every entry (--all)
   --format text|json    json lists each entry's manifest digest (and OCI reference) to pin installs to
   --deep                OCI: download every blob and check its digest (default: check it exists and its size)
+  --concurrency N       OCI: parallel registry requests, 1 to 256 (default 16; verify runs twice as many entries at once)
 sign     oci: stores a detached-in-registry OpenPGP signature per *.spack manifest (tag sha256-<hex>.sig, OCI subject);
          file:// layout v3: clearsigns spec manifests in place as Spack does. Entries already signed by the key are skipped.
   --signing-key FILE    armored private key (default: the SPACK_SIGNING_KEY environment variable)

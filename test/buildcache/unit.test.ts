@@ -148,6 +148,7 @@ test('buildcache CLI: --help, and usage errors name the flag', async (t) => {
   const verifyHelp = memoryIo();
   t.is(await buildcacheCommand(['verify', '--help'], verifyHelp), 0);
   t.regex(verifyHelp.stdout, /untrusted-signer/);
+  t.regex(verifyHelp.stdout, /--concurrency N/);
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown subcommand 'frobnicate'/],
     [['verify'], /exactly one MIRROR/],
@@ -157,6 +158,7 @@ test('buildcache CLI: --help, and usage errors name the flag', async (t) => {
     [['sign', '/m', '--public-key', 'k'], /belong to buildcache verify/],
     [['verify', 's3://bucket/x'], /not supported/],
     [['verify', '/m', '--bogus'], /bogus/],
+    [['verify', '/m', '--concurrency', '0'], /--concurrency must be an integer from 1 to 256, not '0'/],
   ];
   for (const [argv, message] of cases) {
     const error = await t.throwsAsync(buildcacheCommand(argv, memoryIo()), { instanceOf: EicBuildError }, argv.join(' '));
