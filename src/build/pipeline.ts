@@ -411,8 +411,14 @@ async function resolveSecrets(
     }
   }
   for (const spec of options.secrets) {
-    if (spec.kind === 'file') secrets.push({ kind: 'file', id: spec.id, path: resolve(spec.src) });
-    else {
+    if (spec.kind === 'file') {
+      // Checked here, before any build step runs, rather than as a late BuildKit failure.
+      const path = resolve(spec.src);
+      if (!(await stat(path).catch(() => undefined))?.isFile()) {
+        throw new EicBuildError('input-not-found', `--secret id=${spec.id},src=${spec.src}: ${path} is not a file`, { hint: 'check the path, or pass the secret from the environment with --secret id=ID,env=VAR.' });
+      }
+      secrets.push({ kind: 'file', id: spec.id, path });
+    } else {
       const value = env[spec.env];
       if (value === undefined) throw new EicBuildError('usage', `--secret id=${spec.id},env=${spec.env}: ${spec.env} is not set`, { hint: `export ${spec.env} before running eic-build build.` });
       registerSecret(value);

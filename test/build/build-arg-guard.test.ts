@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIo } from '../../src/cli-io.js';
@@ -55,4 +55,12 @@ test('the public key as a build arg is not mistaken for private key material (an
   // Past the guard, this context has nothing to build: that error, not the build-arg one, proves the guard let it through.
   const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--build-arg', `PUB=${key.armoredPublicKey}`]), memoryIo({}), deps, probe), { instanceOf: EicBuildError });
   t.regex(error?.message ?? '', /no Dockerfile to build/);
+});
+
+test('a --secret src= file that does not exist is refused before anything is built, naming the flag and the path', async (t) => {
+  const { dir, deps } = await setup(t);
+  await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
+  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--secret', 'id=token,src=missing-token.txt']), memoryIo({}), deps, probe), { instanceOf: EicBuildError });
+  t.is(error?.code, 'input-not-found');
+  t.regex(error?.message ?? '', /--secret id=token,src=missing-token\.txt: .*missing-token\.txt is not a file/);
 });
