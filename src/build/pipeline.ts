@@ -151,7 +151,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   });
   registerSecret(key.armoredSecretKey);
   say(io, options.progress, `signing key ${key.fingerprint} (${key.source})`);
-  refuseKeyInBuildArgs(options, key, io.env);
+  refuseSecretsInBuildArgs(options, key, io.env);
 
   if (caps.buildsIntoEngine && config.build.baseImages.length) {
     const docker = new Docker();
@@ -313,7 +313,7 @@ const SECRET_VARIABLES: readonly string[] = [SIGNING_KEY_VARIABLE, PASSPHRASE_VA
 const SECRET_VALUE_VARIABLES: readonly string[] = [SIGNING_KEY_VARIABLE, PASSPHRASE_VARIABLE, 'CI_REGISTRY_PASSWORD', 'GITHUB_REGISTRY_TOKEN'];
 
 /** Build args land in argv and in the image history: refuse any that carries the key, its passphrase or a registry credential. */
-function refuseKeyInBuildArgs(options: BuildOptions, key: PipelineKey, env: NodeJS.ProcessEnv): void {
+function refuseSecretsInBuildArgs(options: BuildOptions, key: PipelineKey, env: NodeJS.ProcessEnv): void {
   // Not the lines the public armor shares (an RSA key's modulus): passing the public key is fine.
   const publicLines = new Set(key.armoredPublicKey.split(/\r?\n/).map((l) => l.trim()));
   const lines = key.armoredSecretKey
