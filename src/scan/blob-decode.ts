@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { CHUNK, createDecompressor, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
+import { startScanWorker } from './start-worker.js';
 
 /** Where a blob's bytes are inside a file (a plain blob file, or a member of an outer tar). */
 export interface BlobLocation {
@@ -148,20 +148,9 @@ type DecodeMessage =
 
 const IN_FLIGHT = 4;
 
-// Same trick as the layer pool: a .ts worker (tests, CLI from source) registers tsx itself.
-const fromSource = import.meta.url.endsWith('.ts');
-const decodeWorkerUrl = new URL(fromSource ? './blob-decode-worker.ts' : './blob-decode-worker.js', import.meta.url);
-
-function startDecodeWorker(location: BlobLocation): Worker {
-  if (!fromSource) return new Worker(decodeWorkerUrl, { workerData: { location } });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(decodeWorkerUrl.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: { location } });
-}
-
 /** Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight. */
 export function decodeOffThread(location: BlobLocation): DecodedBlob {
-  const worker = startDecodeWorker(location);
+  const worker = startScanWorker('blob-decode-worker', { workerData: { location } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;

@@ -1,11 +1,12 @@
 // Scans many layer blobs on all cores: a pool of worker threads, each reading its blobs straight
 // from the file by (offset, size). One blob or one core: the main thread does it, no worker start-up.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EicBuildError, type ErrorCode } from '../errors.js';
 import { createContentScanner } from './detector-api.js';
 import { scanLayerBlob, type BlobLocation, type LayerScanJob, type LayerScanResult } from './layer-scan.js';
 import type { WorkerRequest, WorkerResponse } from './layer-worker.js';
+import { startScanWorker } from './start-worker.js';
 
 /** One blob to scan. */
 export interface LayerTask {
@@ -29,19 +30,6 @@ export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.en
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (sizes.length <= 1 || cores <= 1 || total < PARALLEL_THRESHOLD) return 0;
   return Math.min(cores, sizes.length, MAX_DEFAULT_WORKERS);
-}
-
-// Under tsx (tests, CLI from source) this module is a .ts file and so is the worker entry. Node 20
-// workers inherit execArgv but do not run its `--import tsx` hooks, so a .ts worker first
-// registers tsx itself; compiled (dist/*.js) the worker entry loads directly.
-const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './layer-worker.ts' : './layer-worker.js', import.meta.url);
-
-function startWorker(): Worker {
-  if (!fromSource) return new Worker(workerUrl);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 function rebuildError(error: { code: string | null; message: string; hint: string | null }): Error {
@@ -112,7 +100,7 @@ export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = pr
         worker.postMessage({ id, location: tasks[id]!.location, job: tasks[id]!.job } satisfies WorkerRequest);
       };
       for (let i = 0; i < count; i++) {
-        const worker = startWorker();
+        const worker = startScanWorker('layer-worker');
         workers.push(worker);
         worker.on('message', (response: WorkerResponse) => {
           if (failed) return;
