@@ -6,6 +6,7 @@ import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './au
 import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
+import { TRANSIENT_STATUSES, retryDelayMs, shouldRetry } from './retry.js';
 
 /** OCI and Docker manifest media types. */
 export const MediaTypes = {
@@ -63,6 +64,8 @@ interface RequestOptions {
   scope: string;
   /** Statuses the caller handles itself (others throw). */
   ok?: number[];
+  /** Send again on a transient failure (default: for GET, HEAD and DELETE, which are idempotent). */
+  retry?: boolean;
 }
 
 /**
@@ -146,6 +149,7 @@ export class RegistryClient {
       headers: { 'content-type': mediaType },
       body: bytes,
       scope: pushScope(repository),
+      retry: true,
     });
     await discard(response);
     const served = response.headers.get('docker-content-digest');
@@ -209,11 +213,28 @@ export class RegistryClient {
     const actual = options.digest ? digestLike(digest, bytes) : digest;
     if (actual !== digest) throw digestMismatch('blob to upload', actual, digest);
     if (await this.hasBlob(repository, digest)) return digest;
-    const scope = options.mountFrom ? `${pushScope(repository)} ${pullScope(options.mountFrom)}` : pushScope(repository);
-    const query = options.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(options.mountFrom)}` : '';
-    const start = await this.request(`/v2/${repository}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' } });
+    // An upload session that failed half-way cannot be resumed reliably: a transient failure starts a new one.
+    for (let tries = 1; ; tries++) {
+      const outcome = await this.uploadBlob(repository, bytes, digest, options.mountFrom);
+      if (outcome.kind === 'done') return digest;
+      if (!shouldRetry(outcome.status, tries)) {
+        throw new EicBuildError('registry', `uploading blob ${digest} to ${this.registry}/${repository} failed: HTTP ${outcome.status}`, {
+          hint: 'check the registry logs and its free space, then run again',
+        });
+      }
+      await sleep(retryDelayMs(tries, outcome.retryAfter));
+    }
+  }
+
+  /** One upload attempt: POST (or mount), then PUT the bytes. */
+  private async uploadBlob(repository: string, bytes: Uint8Array, digest: string, mountFrom: string | undefined): Promise<{ kind: 'done' } | { kind: 'transient'; status: number; retryAfter: string | null }> {
+    const transient = [...TRANSIENT_STATUSES];
+    const scope = mountFrom ? `${pushScope(repository)} ${pullScope(mountFrom)}` : pushScope(repository);
+    const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
+    const start = await this.request(`/v2/${repository}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' }, ok: transient });
     await discard(start);
-    if (start.status === 201) return digest;
+    if (TRANSIENT_STATUSES.has(start.status)) return { kind: 'transient', status: start.status, retryAfter: start.headers.get('retry-after') };
+    if (start.status === 201) return { kind: 'done' };
     const location = start.headers.get('location');
     if (!location) throw new EicBuildError('registry', `${this.registry} started an upload without a Location header`);
     const url = new URL(location, this.baseUrl);
@@ -223,9 +244,11 @@ export class RegistryClient {
       headers: { 'content-type': 'application/octet-stream' },
       body: bytes,
       scope: pushScope(repository),
+      ok: transient,
     });
     await discard(finish);
-    return digest;
+    if (TRANSIENT_STATUSES.has(finish.status)) return { kind: 'transient', status: finish.status, retryAfter: finish.headers.get('retry-after') };
+    return { kind: 'done' };
   }
 
   /** Every tag of a repository, following `Link: <…>; rel="next"` pages. */
@@ -283,40 +306,53 @@ export class RegistryClient {
   }
 
   private async request(pathOrUrl: string, options: RequestOptions): Promise<Response> {
-    return this.limit(async () => {
-      const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
-      let response = await this.send(url, options, await this.authorization(options.scope));
-      if (response.status === 401) {
-        const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
-        await discard(response);
-        if (challenge?.kind === 'basic') {
-          if (!this.credentials) throw this.authError(url, 'the registry asks for a user name and password');
-          this.basic = basicAuthorization(this.credentials);
-          response = await this.send(url, options, this.basic);
-        } else if (challenge?.kind === 'bearer') {
-          const scope = challenge.scope ?? options.scope;
-          this.tokens.delete(scope);
-          const token = this.fetchToken(challenge.realm, challenge.service, scope);
-          this.tokens.set(options.scope, token);
-          response = await this.send(url, options, `Bearer ${await token}`);
-        }
-        if (response.status === 401) {
-          await discard(response);
-          throw this.authError(url, this.credentials ? 'the registry refused the credentials' : 'the registry needs credentials');
-        }
-      }
-      if (response.status === 403) {
-        await discard(response);
-        throw this.authError(url, 'access denied (403)');
-      }
-      if (!response.ok && !(options.ok ?? []).includes(response.status)) {
-        const body = (await response.text().catch(() => '')).slice(0, 300);
-        throw new EicBuildError('registry', `${options.method ?? 'GET'} ${url} failed: HTTP ${response.status} ${body.trim()}`, {
-          hint: 'check the mirror URL, the repository name and the registry logs',
-        });
-      }
-      return response;
-    });
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+    const method = options.method ?? 'GET';
+    const retry = options.retry ?? ['GET', 'HEAD', 'DELETE'].includes(method);
+    for (let tries = 1; ; tries++) {
+      const response = await this.limit(() => this.authorizedSend(url, options));
+      if (!retry || !shouldRetry(response.status, tries) || (options.ok ?? []).includes(response.status)) return this.checkStatus(url, method, response, options);
+      await discard(response);
+      await sleep(retryDelayMs(tries, response.headers.get('retry-after')));
+    }
+  }
+
+  /** Send once, answering a Basic or Bearer challenge. */
+  private async authorizedSend(url: string, options: RequestOptions): Promise<Response> {
+    let response = await this.send(url, options, await this.authorization(options.scope));
+    if (response.status !== 401) return response;
+    const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
+    await discard(response);
+    if (challenge?.kind === 'basic') {
+      if (!this.credentials) throw this.authError(url, 'the registry asks for a user name and password');
+      this.basic = basicAuthorization(this.credentials);
+      response = await this.send(url, options, this.basic);
+    } else if (challenge?.kind === 'bearer') {
+      // Stored under the request's scope (replacing a stale token there), fetched for the challenge's scope.
+      const token = this.fetchToken(challenge.realm, challenge.service, challenge.scope ?? options.scope);
+      this.tokens.set(options.scope, token);
+      response = await this.send(url, options, `Bearer ${await token}`);
+    }
+    if (response.status === 401) {
+      await discard(response);
+      throw this.authError(url, this.credentials ? 'the registry refused the credentials' : 'the registry needs credentials');
+    }
+    return response;
+  }
+
+  /** Throw for a status the caller does not handle. */
+  private async checkStatus(url: string, method: string, response: Response, options: RequestOptions): Promise<Response> {
+    if (response.status === 403) {
+      await discard(response);
+      throw this.authError(url, 'access denied (403)');
+    }
+    if (!response.ok && !(options.ok ?? []).includes(response.status)) {
+      const body = (await response.text().catch(() => '')).slice(0, 300);
+      throw new EicBuildError('registry', `${method} ${url} failed: HTTP ${response.status} ${body.trim()}`, {
+        hint: 'check the mirror URL, the repository name and the registry logs',
+      });
+    }
+    return response;
   }
 
   private async authorization(scope: string): Promise<string | undefined> {
@@ -402,6 +438,10 @@ function mediaTypeOf(bytes: Buffer): string {
   } catch {
     return '';
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function discard(response: Response): Promise<void> {

@@ -157,3 +157,71 @@ test('[integration] Bearer challenge: token fetched with basic creds, then used'
   t.is(seen[0]!.scope, 'repository:eic/bearer:pull');
   t.is(seen[0]!.basic, `Basic ${Buffer.from('u:token-pass-1').toString('base64')}`);
 });
+
+/** A loopback front to the real registry that answers chosen requests with an error first (mock of a
+ *  registry under load: a real one cannot be made to fail on cue). */
+async function flakyFront(failures: (req: { method: string; url: string }) => number | undefined): Promise<{ host: string; seen: string[]; close: () => void }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    seen.push(`${method} ${url.split('?')[0]}`);
+    const status = failures({ method, url });
+    if (status) {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json', ...(status === 503 ? { 'retry-after': '0' } : {}) }).end('{"errors":[{"code":"UNKNOWN"}]}');
+      return;
+    }
+    const upstream = httpRequest(`${registry.url}${url}`, { method, headers: req.headers }, (up) => {
+      const headers = { ...up.headers };
+      // Upload locations must point back at this front, not at the registry behind it.
+      if (headers.location) headers.location = headers.location.replace(registry.url, '');
+      res.writeHead(up.statusCode ?? 500, headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => server.close() };
+}
+
+test('[integration] transient 500/503 answers are retried: manifest reads, manifest writes and blob uploads succeed', async (t) => {
+  const failed = new Map<string, number>();
+  const failOnce = (key: string, status: number) => {
+    if (failed.has(key)) return undefined;
+    failed.set(key, status);
+    return status;
+  };
+  const front = await flakyFront(({ method, url }) => {
+    if (method === 'GET' && url.includes('/manifests/')) return failOnce('get-manifest', 500);
+    if (method === 'PUT' && url.includes('/manifests/')) return failOnce('put-manifest', 503);
+    if (method === 'PUT' && url.includes('/blobs/uploads/')) return failOnce('put-blob', 500);
+    return undefined;
+  });
+  t.teardown(front.close);
+  const client = new RegistryClient({ registry: front.host });
+  const { digest } = await pushImage(client, 'eic/flaky', 'v1', 'flaky');
+  t.is((await client.getManifest('eic/flaky', 'v1')).digest, digest);
+  t.deepEqual([...failed.keys()].sort(), ['get-manifest', 'put-blob', 'put-manifest']);
+  // The failed blob upload started a new session: two POSTs for that blob.
+  t.true(front.seen.filter((line) => line.startsWith('POST ')).length >= 3);
+});
+
+test('[integration] a registry that keeps failing is an error after 4 tries, naming the status', async (t) => {
+  const front = await flakyFront(({ method, url }) => (method === 'GET' && url.includes('/manifests/') ? 500 : undefined));
+  t.teardown(front.close);
+  const direct = new RegistryClient({ registry: registry.host });
+  await pushImage(direct, 'eic/down', 'v1', 'down');
+  const client = new RegistryClient({ registry: front.host });
+  const error = await t.throwsAsync(client.getManifest('eic/down', 'v1'), { instanceOf: EicBuildError });
+  t.regex(error!.message, /HTTP 500/);
+  t.is(front.seen.filter((line) => line === 'GET /v2/eic/down/manifests/v1').length, 4);
+});
+
+test('[integration] a 404 is an answer, not a failure: findManifest asks once', async (t) => {
+  const front = await flakyFront(() => undefined);
+  t.teardown(front.close);
+  const client = new RegistryClient({ registry: front.host });
+  t.is(await client.findManifest('eic/none', 'nope'), undefined);
+  t.is(front.seen.filter((line) => line.includes('/manifests/nope')).length, 1);
+});
