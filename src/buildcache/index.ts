@@ -28,3 +28,19 @@ export {
   type MirrorKey,
 } from './report.js';
 export { formatSignText, formatSignJson, type SignOutcome } from './sign-report.js';
+export { formatVerifiedMirrorsScope, type VerifiedMirrorCopy } from './copy-scope.js';
+export { verifyOciMirrorToCopy, verifyFileMirrorToCopy } from './copy-mirror.js';
+export { checkCopyTarget, openCopyTarget, type CopyTarget } from './copy-target.js';
+export { mirrorFileOpener, recordingMirrorFiles, type OpenMirrorFile, type RecordingMirrorFiles } from './copy-source.js';
+export { formatVerifyCopyText, formatVerifyCopyJson, formatCopyLine, type CopyResult, type VerifyCopyOutcome } from './copy-report.js';
+export {
+  formatV3Manifest,
+  formatSpecDocument,
+  formatIndexDatabase,
+  parseOciSpecConfig,
+  findEntryNode,
+  V3MediaTypes,
+  V3_LAYOUT_JSON,
+  type SpecNodeRecord,
+  type OciSpecConfig,
+} from './copy-format.js';

@@ -13,8 +13,12 @@ import { loadSigningKey } from '../buildcache/signing-key.js';
 import { readTrustedKeys } from '../buildcache/trust.js';
 import { verifyFileMirror } from '../buildcache/verify-file.js';
 import { verifyOciMirror } from '../buildcache/verify-oci.js';
+import { verifyFileMirrorToCopy, verifyOciMirrorToCopy } from '../buildcache/copy-mirror.js';
+import { formatVerifyCopyJson, formatVerifyCopyText, type VerifyCopyOutcome } from '../buildcache/copy-report.js';
+import { mirrorFileOpener } from '../buildcache/copy-source.js';
+import { checkCopyTarget, openCopyTarget } from '../buildcache/copy-target.js';
 
-const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH]... [--all] [--format text|json] [--deep]
+const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH]... [--all] [--format text|json] [--deep] [--copy-to DIR]
        eic-build buildcache sign MIRROR [--signing-key FILE] [--spec NAME-VERSION-HASH]... [--all | --unsigned-only] [--force] [--format text|json]
 
 MIRROR is file:///path (or a path), http(s)://host/path (file layout), oci://HOST/REPO or oci+http://HOST/REPO.
@@ -29,6 +33,12 @@ verify   checks every selected entry against the pinned public keys (never the k
   --format text|json    json lists each entry's manifest digest (and OCI reference) to pin installs to
   --deep                OCI: download every blob and check its digest (default: check it exists and its size)
   --concurrency N       OCI: parallel registry requests, 1 to 256 (default 16; verify runs twice as many entries at once)
+  --copy-to DIR         also copy the entries that verified, exactly the bytes checked (hashed while copied, one pass),
+                        into DIR as a local Spack mirror (file://DIR) to install from instead of MIRROR. DIR must not
+                        exist (or be empty); it is created only when every requested entry verified (exit 0).
+                        file/http sources keep their layout and clearsigned manifests: configure it with signed: true.
+                        OCI sources become an UNSIGNED layout-v3 mirror: configure it with signed: false (it holds
+                        only what eic-build just verified; the runtime has no key to sign it).
 sign     oci: stores a detached-in-registry OpenPGP signature per *.spack manifest (tag sha256-<hex>.sig, OCI subject);
          file:// layout v3: clearsigns spec manifests in place as Spack does. Entries already signed by the key are skipped.
   --signing-key FILE    armored private key (default: the SPACK_SIGNING_KEY environment variable)
@@ -46,6 +56,7 @@ const OPTIONS = {
   'unsigned-only': { type: 'boolean' },
   force: { type: 'boolean' },
   deep: { type: 'boolean' },
+  'copy-to': { type: 'string' },
   format: { type: 'string' },
   id: { type: 'string' },
   'id-variable': { type: 'string' },
@@ -68,6 +79,37 @@ async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>
     env: io.env,
   });
   return new RegistryClient({ registry: location.registry, insecure: location.insecure, concurrency, ...(credentials ? { credentials } : {}) });
+}
+
+/**
+ * `verify --copy-to DIR`: verify and copy the verified entries, in one pass, into a new local mirror that is
+ * published as DIR only when every requested entry verified (else DIR is left as it was).
+ */
+async function verifyWithCopy(
+  location: MirrorLocation,
+  mirror: string,
+  copyTo: string,
+  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; concurrency: number; format: string },
+): Promise<number> {
+  const { values, io, trusted, specs, concurrency, format } = context;
+  if (copyTo === '') throw new EicBuildError('usage', '--copy-to needs a directory', { hint: 'pass --copy-to DIR, a directory that does not exist yet (or an empty one)' });
+  // Refuse an unusable DIR before any request is made.
+  await checkCopyTarget(copyTo);
+  const client = location.kind === 'oci' ? await registryClient(location, values, io, concurrency) : undefined;
+  const target = await openCopyTarget(copyTo);
+  let outcome: VerifyCopyOutcome;
+  try {
+    if (location.kind === 'oci') {
+      outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, concurrency: concurrency * 2, deep: Boolean(values.deep) }, target);
+    } else {
+      const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
+      outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs }, target);
+    }
+  } finally {
+    await target.discard();
+  }
+  io.out(format === 'json' ? formatVerifyCopyJson(outcome) : formatVerifyCopyText(outcome));
+  return verifyExitCode(outcome.report) === 0 && outcome.copy.kind === 'written' ? 0 : 1;
 }
 
 /** `eic-build buildcache verify|sign`. */
@@ -106,6 +148,8 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     const publicKeys = (values['public-key'] as string[] | undefined) ?? [];
     const trusted = await readTrustedKeys(publicKeys);
     if (trusted.length === 0) io.err('warning: no --public-key given: no entry can verify; pass the pinned public key\n');
+    const copyTo = values['copy-to'] as string | undefined;
+    if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, concurrency, format });
     let report: VerifyReport;
     if (location.kind === 'oci') {
       const client = await registryClient(location, values, io, concurrency);
@@ -118,7 +162,9 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     return verifyExitCode(report);
   }
 
-  if (values['public-key'] || values.deep) throw new EicBuildError('usage', '--public-key and --deep belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
+  if (values['public-key'] || values.deep || values['copy-to'] !== undefined) {
+    throw new EicBuildError('usage', '--public-key, --deep and --copy-to belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
+  }
   if (values.all && values['unsigned-only']) throw new EicBuildError('usage', '--all and --unsigned-only exclude each other', { hint: 'pass one of them' });
   const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
   const common = { signingKey, specs, unsignedOnly: Boolean(values['unsigned-only']), force: Boolean(values.force) };

@@ -1,0 +1,73 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** A file received into a copy's incoming directory, with what its bytes hash to. */
+export interface ReceivedFile {
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Stream `source` to a new file under `incoming` while hashing it: one pass, never the whole blob in
+ * memory. The caller keeps the file only if the hash is the one the signed manifest names.
+ */
+export async function receiveStream(source: Readable, incoming: string): Promise<ReceivedFile> {
+  const file = join(incoming, randomBytes(12).toString('hex'));
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, hasher, createWriteStream(file, { flags: 'wx', mode: 0o644 }));
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
+  }
+  return { file, sha256: hash.digest('hex'), size };
+}
+
+/**
+ * Put a received file at `relPath` inside the copy (a hard link, so the same received bytes can serve two
+ * entries; the incoming directory is removed before publishing). An existing file there is left alone:
+ * paths are content-addressed, so it holds the same bytes.
+ */
+export async function placeReceived(staging: string, received: ReceivedFile, relPath: string): Promise<void> {
+  const target = join(staging, ...relPath.split('/'));
+  await mkdir(dirname(target), { recursive: true });
+  try {
+    await link(received.file, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/** Write a small file of the copy (a manifest, an index, a spec blob). */
+export async function writeCopyFile(staging: string, relPath: string, bytes: Uint8Array | string): Promise<void> {
+  const target = join(staging, ...relPath.split('/'));
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, bytes);
+}
+
+/** Files and bytes of a copy (the incoming directory excluded). */
+export async function measureCopy(staging: string): Promise<{ files: number; bytes: number }> {
+  const entries = await readdir(staging, { recursive: true, withFileTypes: true });
+  let files = 0;
+  let bytes = 0;
+  for (const entry of entries) {
+    const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
+    if (!entry.isFile() || parent.startsWith(join(staging, '.incoming'))) continue;
+    files += 1;
+    bytes += (await stat(join(parent, entry.name))).size;
+  }
+  return { files, bytes };
+}
