@@ -29,6 +29,12 @@ export interface SigningLayout {
   toolMountTarget: string;
   /** How the mounted eic-build is run (path inside the mount). */
   toolCommand: string;
+  /**
+   * Runtime steps: where `buildcache verify --copy-to` writes the verified copies, and the Spack
+   * config scope (`<root>/scope`) that makes `spack install` read only them. On disk, not tmpfs
+   * (a buildcache can be larger than memory); removed by the step after the install.
+   */
+  verifiedRoot: string;
 }
 
 /** The layout of the bundled templates. */
@@ -46,6 +52,7 @@ export const DEFAULT_LAYOUT: SigningLayout = {
   toolStage: 'eic-build',
   toolMountTarget: '/opt/eic-build',
   toolCommand: '/opt/eic-build/usr/local/bin/eic-build',
+  verifiedRoot: '/var/tmp/eic-build-verified',
 };
 
 /** Registry credential secrets EIC passes to every build (as env secrets). */

@@ -79,6 +79,12 @@ export const LINT_RULES = [
     docs: 'A runtime RUN step that runs `spack install` first runs `eic-build buildcache verify` in the same step (Spack never verifies OCI buildcaches). Outside transition mode a failed verification fails the step: no `||` fallback, no `if !`.',
   },
   {
+    id: 'runtime-installs-verified-copy',
+    title: 'Runtime installs read only the verified copies',
+    severity: 'error',
+    docs: 'Outside transition mode, each `eic-build buildcache verify` in a runtime step writes `--copy-to` the verified entries, `spack install` runs with `-C <verified root>/scope` (a scope whose `mirrors::` lists only the copies), and the step removes the copies after the install. Without this, Spack reads the mirror again after verification and installs whatever a moved tag points at by then.',
+  },
+  {
     id: 'public-key-input',
     title: 'The public key reaches the stage as a cache-invalidating input',
     severity: 'error',

@@ -181,6 +181,7 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
       if (/\|\|/.test(segment) || /\bif\s+!\s+[^;]*$/.test(before)) {
         report('runtime-verify-before-install', line, 'a failed verification must fail the step: remove the fallback (|| / if !), or enable transition mode explicitly');
       }
+      checkInstallsVerifiedCopy(command, install, layout, (message) => report('runtime-installs-verified-copy', line, message));
     }
   }
 
@@ -241,4 +242,17 @@ function stageShells(parsed: ParsedDockerfile): ('bash' | 'posix')[] {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Runtime installs read only the verified copies: every verify copies, install uses their scope, the step removes them. */
+function checkInstallsVerifiedCopy(command: string, install: RegExpExecArray, layout: SigningLayout, report: (message: string) => void): void {
+  const root = layout.verifiedRoot;
+  for (const verify of command.matchAll(/\bbuildcache\s+verify\b[^;]*/g)) {
+    if (!/\s--copy-to\s+\S/.test(verify[0])) report(`eic-build buildcache verify needs --copy-to ${root}/mirrors/NAME, so that Spack installs the verified bytes, not what the mirror serves later`);
+  }
+  const scope = new RegExp(`\\s(?:-C|--config-scope)\\s+${escapeRegExp(root)}/scope(?:\\s|$)`);
+  if (!scope.test(install[0])) report(`run spack -C ${root}/scope … install, so that Spack reads only the verified copies (the scope's mirrors:: drops every other mirror)`);
+  if (!new RegExp(`\\brm\\s+-rf\\s+${escapeRegExp(root)}(?:\\s|;|$)`).test(command.slice(install.index))) {
+    report(`remove the verified copies after the install (rm -rf ${root}), or they land in the layer`);
+  }
 }

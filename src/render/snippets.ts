@@ -1,3 +1,4 @@
+import { formatVerifiedMirrorsScope } from '../buildcache/copy-scope.js';
 import { strictModeLine, type ShellKind, type SigningLayout } from './layout.js';
 import type { MirrorCredentials, MirrorInfo } from './mirrors.js';
 
@@ -6,6 +7,21 @@ function credentialFlags(credentials: MirrorCredentials | undefined): string {
   if (!credentials) return '';
   const id = credentials.idVariable ? ` --id-variable ${credentials.idVariable}` : credentials.id ? ` --id ${credentials.id}` : '';
   return `${id} --secret-variable ${credentials.secretVariable}`;
+}
+
+/** A word for a POSIX shell, single-quoted. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A mirror's name as a path component and a mirrors.yaml key. */
+function copyName(mirror: Pick<MirrorInfo, 'name'>): string {
+  return mirror.name.replace(/[^\w.-]/g, '_');
+}
+
+/** The directory of one mirror's verified copy. */
+export function verifiedCopyDir(layout: SigningLayout, mirror: Pick<MirrorInfo, 'name'>): string {
+  return `${layout.verifiedRoot}/mirrors/${copyName(mirror)}`;
 }
 
 /** Continuation between generated lines inside one RUN instruction. */
@@ -60,12 +76,29 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
   const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
   const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
-  const verify = verifiable.map((mirror) => {
-    const command = `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
-    return inputs.transition
-      ? `if ! ${command}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`
-      : command;
-  });
+  const verifyCommand = (mirror: MirrorInfo) =>
+    `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
+  // Strict mode: Spack installs only from local copies of what verified (an OCI copy is unsigned:
+  // eic-build checked it; a file/http copy keeps Spack's own signatures), so a tag moved or a file
+  // swapped after verification is never installed. Transition mode installs from the mirrors.
+  const scopeDir = `${layout.verifiedRoot}/scope`;
+  const verify = inputs.transition
+    ? verifiable.map(
+        (mirror) => `if ! ${verifyCommand(mirror)}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`,
+      )
+    : verifiable.length === 0
+      ? []
+      : [
+          `rm -rf ${layout.verifiedRoot}`,
+          `mkdir -p -m 0700 ${scopeDir}`,
+          ...verifiable.map((mirror) => `${verifyCommand(mirror)} --copy-to ${verifiedCopyDir(layout, mirror)}`),
+          `printf '%s\\n' ${formatVerifiedMirrorsScope(verifiable.map((mirror) => ({ name: copyName(mirror), dir: verifiedCopyDir(layout, mirror), signed: mirror.kind !== 'oci' })))
+            .trimEnd()
+            .split('\n')
+            .map(shellQuote)
+            .join(' ')} > ${scopeDir}/mirrors.yaml`,
+        ];
+  const useCopies = !inputs.transition && verifiable.length > 0;
   const orNoop = (lines: string[], what: string) => (lines.length === 0 ? `: no ${what}` : lines.join(NEXT_COMMAND));
   return {
     EIC_BUILD_STRICT: strictModeLine(inputs.shell),
@@ -81,6 +114,10 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
     EIC_BUILD_SIGNING_BEGIN: signingBegin.join(NEXT_COMMAND),
     EIC_BUILD_SIGN_BUILDCACHES: orNoop(sign, 'OCI autopush mirror to sign'),
     EIC_BUILD_VERIFY_BUILDCACHES: orNoop(verify, 'binary mirror to verify'),
+    // `spack ${EIC_BUILD_VERIFIED_SCOPE} … install`: the copies' scope overrides every other mirror (`mirrors::`).
+    EIC_BUILD_VERIFIED_SCOPE: useCopies ? `-C ${scopeDir}` : '',
+    // After the install: the copies must not reach the layer (a failed step commits no layer at all).
+    EIC_BUILD_VERIFIED_CLEANUP: useCopies ? `rm -rf ${layout.verifiedRoot}` : ': no verified copies to remove',
     EIC_BUILD_PUBLIC_CONTEXT_PATH: layout.publicContextPath,
     EIC_BUILD_PUBLIC_STAGE: layout.publicStage,
     EIC_BUILD_PUBLIC_FILE: layout.publicFileInStage,

@@ -186,6 +186,12 @@ test.serial('[integration] rendered Dockerfile builds: builder signs in a tmpfs 
   const runtime = await dockerBuild(contextDir, buildFlags('runtime', runtimeTag), registryEnv);
   t.is(runtime.exitCode, 0, runtime.all);
   t.regex(runtime.all!, /Installed hello-1\.0-\w+ from a binary cache/);
+  // Spack read only the verified copies (the scope's mirrors:: replaced the mounted mirrors.yaml),
+  // and the copies were removed before the layer was committed.
+  t.regex(runtime.all!, /Mirrors read from \/var\/tmp\/eic-build-verified\/scope\/mirrors\.yaml: (?:file:\/\/\/var\/tmp\/eic-build-verified\/mirrors\/\S+ ){2}\n/);
+  t.regex(runtime.all!, /verified copy written to \/var\/tmp\/eic-build-verified\/mirrors\//);
+  const noCopies = await execa(DOCKER, ['run', '--rm', runtimeTag, 'test', '-e', '/var/tmp/eic-build-verified'], { reject: false });
+  t.not(noCopies.exitCode, 0, 'the verified copies are not in the runtime image');
 
   const log = await execa(DOCKER, ['run', '--rm', runtimeTag, 'cat', '/var/log/eic-build-verify.log']);
   t.regex(log.stdout, new RegExp(`verified file:///var/cache/standin-mirror/local hello-1\\.0-\\w+\\.spec\\.json signer ${key.fingerprint}`));

@@ -48,7 +48,10 @@ const breaking: { rule: LintRuleId; why: string; mutate: (text: string) => strin
   { rule: 'no-secret-words-in-arg-env', why: 'ENV named like a token', mutate: (d) => afterFrom(d, 'runtime', 'ENV MIRROR_TOKEN=none') },
   { rule: 'runtime-no-check-signature', why: '--no-check-signature in runtime', mutate: (d) => replaceLast(d, 'install --use-buildcache only', 'install --use-buildcache only --no-check-signature') },
   { rule: 'runtime-verify-before-install', why: 'no verification', mutate: (d) => withoutLine(d, 'buildcache verify') },
-  { rule: 'runtime-verify-before-install', why: 'fallback to unsigned', mutate: (d) => replaceFirst(d, '--public-key /run/eic-build/spack-signer-public.asc --all;', '--public-key /run/eic-build/spack-signer-public.asc --all || true;') },
+  { rule: 'runtime-verify-before-install', why: 'fallback to unsigned', mutate: (d) => replaceFirst(d, '/mirrors/eic-build-cache;', '/mirrors/eic-build-cache || true;') },
+  { rule: 'runtime-installs-verified-copy', why: 'verify without --copy-to', mutate: (d) => replaceFirst(d, ' --copy-to /var/tmp/eic-build-verified/mirrors/eic-build-cache;', ';') },
+  { rule: 'runtime-installs-verified-copy', why: 'install without the verified scope', mutate: (d) => replaceFirst(d, 'spack -C /var/tmp/eic-build-verified/scope --env', 'spack --env') },
+  { rule: 'runtime-installs-verified-copy', why: 'copies left for the layer', mutate: (d) => replaceLast(d, '; \\\n    rm -rf /var/tmp/eic-build-verified\n', '\n') },
   { rule: 'public-key-input', why: 'no fingerprint ARG in runtime', mutate: (d) => replaceLast(d, 'ARG SPACK_SIGNER_FINGERPRINT\n', '') },
   { rule: 'public-key-input', why: 'public key not from the public stage', mutate: (d) => replaceLast(d, '--mount=type=bind,from=spack-signer-public,source=/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc', '--mount=type=bind,source=.eic-build/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc') },
   { rule: 'strict-shell', why: 'bash step without pipefail', mutate: (d) => replaceLast(d, 'set -eu -o pipefail;', 'set -eu;') },
@@ -94,7 +97,7 @@ test('rules are data: stable kebab-case ids, title, severity, docs, each documen
 });
 
 test('transition mode allows the explicit verify fallback, and only then', (t) => {
-  const fallback = replaceFirst(good, '--public-key /run/eic-build/spack-signer-public.asc --all;', '--public-key /run/eic-build/spack-signer-public.asc --all || echo unverified;');
+  const fallback = replaceFirst(good, '/mirrors/eic-build-cache;', '/mirrors/eic-build-cache || echo unverified;');
   t.true(lintDockerfile(fallback, context).some((f) => f.rule === 'runtime-verify-before-install'));
   t.false(lintDockerfile(fallback, { ...context, transition: true }).some((f) => f.rule === 'runtime-verify-before-install'));
 });

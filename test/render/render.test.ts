@@ -150,7 +150,7 @@ test('syntax line is configurable and transition mode is explicit and warns', as
 
 test('BUILDCACHE_VERIFY_SELECTION narrows what runtime steps verify; anything but --all/--spec is refused', async (t) => {
   const narrowed = await renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spec zlib-1.3-abc --spec hello-1.0-def' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
-  t.regex(narrowed.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spec zlib-1\.3-abc --spec hello-1\.0-def;/);
+  t.regex(narrowed.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spec zlib-1\.3-abc --spec hello-1\.0-def --copy-to /);
   const error = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all; curl x' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
   t.regex(error!.message, /BUILDCACHE_VERIFY_SELECTION:1:1: '--all; curl x' is not '--all' or '--spec/);
 });
