@@ -186,3 +186,28 @@ export async function pushOciIndex(client: RegistryClient, repository: string, s
   const manifest = ociManifest({ digest: configDigest, size: config.length }, []);
   await client.putManifest(repository, 'index.spack', manifest, MediaTypes.ociManifest);
 }
+
+/** The spec JSON Spack stores for a fixture spec (`{"spec":{"_meta":…,"nodes":[…]},"buildcache_layout_version":2}`). */
+export function specDocument(spec: FixtureSpec): { spec: { _meta: { version: number }; nodes: ReturnType<typeof specNode>[] }; buildcache_layout_version: number } {
+  return { spec: { _meta: { version: 5 }, nodes: [specNode(spec)] }, buildcache_layout_version: 2 };
+}
+
+/**
+ * Push a Spack-style OCI entry whose layers are its dependencies' tarballs first and its own tarball LAST
+ * (Spack reads `manifest["layers"][-1]`), with OCI image config fields beside the spec in the config blob.
+ */
+export async function pushOciEntryWithDeps(
+  client: RegistryClient,
+  repository: string,
+  spec: FixtureSpec,
+  deps: ReadonlyArray<{ digest: string; size: number }>,
+  tarball?: Buffer,
+): Promise<{ digest: string; tag: string; layerDigest: string; tarball: Buffer }> {
+  const config = Buffer.from(spackJson({ ...specDocument(spec), architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const layer = tarball ?? (await specTarball(spec));
+  const configDigest = await client.putBlob(repository, config);
+  const layerDigest = await client.putBlob(repository, layer);
+  const manifest = ociManifest({ digest: configDigest, size: config.length }, [...deps, { digest: layerDigest, size: layer.length }]);
+  const tag = `${spec.name}-${spec.version}-${spec.hash}.spack`;
+  return { digest: await client.putManifest(repository, tag, manifest, MediaTypes.ociManifest), tag, layerDigest, tarball: layer };
+}

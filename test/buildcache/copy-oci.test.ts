@@ -1,0 +1,245 @@
+// `buildcache verify --copy-to` from an OCI buildcache on a real loopback registry: the copy is an
+// unsigned Spack layout-v3 mirror holding exactly the verified bytes, or nothing at all.
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { copyOciEntry } from '../../src/buildcache/copy-oci.js';
+import { openCopyTarget } from '../../src/buildcache/copy-target.js';
+import { verifyOciMirrorToCopy } from '../../src/buildcache/copy-mirror.js';
+import { directoryMirrorFiles } from '../../src/buildcache/mirror-files.js';
+import { signOciMirror } from '../../src/buildcache/sign-oci.js';
+import { loadSigningKey, type SigningKey } from '../../src/buildcache/signing-key.js';
+import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
+import { verifyFileMirror } from '../../src/buildcache/verify-file.js';
+import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
+import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
+import { runCli } from '../helpers/cli.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { fakeHash, killAgent, makeGpgKey, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
+
+let registry: TestRegistry;
+let client: RegistryClient;
+let work: string;
+let cleanup: () => Promise<void>;
+let alice: GpgKey;
+let signingKey: SigningKey;
+let trusted: TrustedKey[];
+
+test.before(async () => {
+  ({ dir: work, cleanup } = await tempDir());
+  [registry, alice] = await Promise.all([startRegistry(), makeGpgKey(work, 'Alice Signer')]);
+  client = new RegistryClient({ registry: registry.host, insecure: true });
+  signingKey = await loadSigningKey({ file: alice.secretFile, env: {} });
+  trusted = await readTrustedKeys([alice.publicFile]);
+});
+test.after.always(async () => {
+  if (alice) await killAgent(alice);
+  await registry?.stop();
+  await cleanup?.();
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const blobPath = (hex: string) => `blobs/sha256/${hex.slice(0, 2)}/${hex}`;
+const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+/** A parent directory per test, so "nothing left behind" can be checked by listing it. */
+async function parentDir(name: string): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  return dir;
+}
+
+/** zlib (a dependency) and app (layers: zlib's tarball, then its own), both signed by alice. */
+async function seedSigned(repo: string) {
+  const zlib: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  const app: FixtureSpec = { name: 'app', version: '2.0', hash: fakeHash() };
+  const zlibTarball = await specTarball(zlib);
+  const zlibPushed = await pushOciEntry(client, repo, zlib, zlibTarball);
+  const appPushed = await pushOciEntryWithDeps(client, repo, app, [{ digest: zlibPushed.layerDigest, size: zlibTarball.length }]);
+  await signOciMirror(client, { repository: repo, signingKey });
+  return { zlib, app, zlibTarball, appTarball: appPushed.tarball, zlibPushed, appPushed };
+}
+
+test('[integration] OCI --copy-to writes an unsigned layout-v3 mirror of exactly the verified entries (CLI)', async (t) => {
+  const repo = 'eic/copy-basic';
+  const { zlib, app, zlibTarball, appTarball } = await seedSigned(repo);
+  const parent = await parentDir('basic');
+  const dir = join(parent, 'verified');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', dir]);
+  t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
+  t.regex(String(run.stdout), new RegExp(`copy: wrote 2 verified entries \\(\\d+ files, \\d+ bytes\\) to ${dir} as a layout-v3 mirror; unsigned`));
+  t.deepEqual(await readdir(parent), ['verified'], 'no staging directory left beside the copy');
+
+  const files = await listFiles(dir);
+  const spec = (s: FixtureSpec) => `v3/manifests/spec/${s.name}/${idOf(s)}.spec.manifest.json`;
+  t.deepEqual(files.filter((f) => !f.startsWith('blobs/')), ['v3/layout.json', 'v3/manifests/index/index.manifest.json', spec(app), spec(zlib)].sort());
+  t.is(await readFile(join(dir, 'v3/layout.json'), 'utf8'), '{"signing": "gpg"}');
+  // Every blob sits at the path its sha256 names.
+  const blobs = files.filter((f) => f.startsWith('blobs/'));
+  t.is(blobs.length, 5, 'two tarballs, two spec blobs, one index');
+  for (const path of blobs) t.is(blobPath(sha256(await readFile(join(dir, path)))), path);
+
+  for (const [s, tarball] of [
+    [zlib, zlibTarball],
+    [app, appTarball],
+  ] as const) {
+    const text = await readFile(join(dir, spec(s)), 'utf8');
+    t.false(text.includes('PGP'), 'the copy is unsigned');
+    const manifest = JSON.parse(text) as { version: number; data: { contentLength: number; mediaType: string; compression: string; checksumAlgorithm: string; checksum: string }[] };
+    t.is(manifest.version, 3);
+    t.deepEqual(Object.keys(manifest.data[0]!), ['contentLength', 'mediaType', 'compression', 'checksumAlgorithm', 'checksum']);
+    const [tarballRecord, specRecord] = manifest.data;
+    // The entry's own tarball is the LAST layer: app's copy holds app's bytes, not zlib's.
+    t.like(tarballRecord, { mediaType: 'application/vnd.spack.install.v2.tar+gzip', compression: 'gzip', checksum: sha256(tarball), contentLength: tarball.length });
+    t.deepEqual(await readFile(join(dir, blobPath(tarballRecord!.checksum))), tarball);
+    t.like(specRecord, { mediaType: 'application/vnd.spack.spec.v5+json', compression: 'gzip' });
+    const specBlob = await readFile(join(dir, blobPath(specRecord!.checksum)));
+    t.is(specBlob.length, specRecord!.contentLength);
+    // The OCI config fields beside the spec are dropped.
+    t.deepEqual(JSON.parse(gunzipSync(specBlob).toString('utf8')), specDocument(s));
+  }
+
+  const indexManifest = JSON.parse(await readFile(join(dir, 'v3/manifests/index/index.manifest.json'), 'utf8')) as { data: { mediaType: string; compression: string; checksum: string }[] };
+  t.like(indexManifest.data[0], { mediaType: 'application/vnd.spack.db.v8+json', compression: 'none' });
+  const db = JSON.parse(await readFile(join(dir, blobPath(indexManifest.data[0]!.checksum)), 'utf8')) as { database: { version: string; installs: Record<string, unknown> } };
+  t.is(db.database.version, '8');
+  t.deepEqual(db.database.installs[app.hash], { spec: specDocument(app).spec.nodes[0], ref_count: 0, in_buildcache: true });
+  t.deepEqual(Object.keys(db.database.installs).sort(), [app.hash, zlib.hash].sort());
+
+  // eic-build's own v3 reader sees both entries, intact but unsigned (Spack must read it with signed: false).
+  const reread = await verifyFileMirror(directoryMirrorFiles(dir), { mirror: dir, trusted });
+  t.deepEqual(reread.entries.map((e) => [e.id, e.kind]).sort(), [
+    [idOf(app), 'unsigned'],
+    [idOf(zlib), 'unsigned'],
+  ]);
+});
+
+test('[integration] OCI --copy-to with --spec copies only the named entry; the JSON report has a copy field', async (t) => {
+  const repo = 'eic/copy-select';
+  const { app, zlib } = await seedSigned(repo);
+  const parent = await parentDir('select');
+  const dir = join(parent, 'verified');
+  // An existing empty directory (a mount point in a build step) is filled in place.
+  await mkdir(dir);
+  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spec', idOf(app), '--copy-to', dir, '--format', 'json']);
+  t.is(run.exitCode, 0, String(run.stderr));
+  const report = JSON.parse(String(run.stdout)) as { ok: boolean; copy: { kind: string; dir: string; layout: string; signed: boolean; entries: number; bytes: number } };
+  t.true(report.ok);
+  t.like(report.copy, { kind: 'written', dir, layout: 'v3', signed: false, entries: 1 });
+  t.true(report.copy.bytes > 0);
+  const files = await listFiles(dir);
+  t.true(files.includes(`v3/manifests/spec/app/${idOf(app)}.spec.manifest.json`));
+  t.false(files.some((f) => f.includes('zlib')));
+  t.deepEqual((await readdir(dir)).sort(), ['blobs', 'v3'], 'the staging directory inside DIR is gone');
+  t.not(zlib.hash, app.hash);
+});
+
+test('[integration] a tag moved to an unsigned manifest: exit 1, no DIR', async (t) => {
+  const repo = 'eic/copy-moved';
+  const { app } = await seedSigned(repo);
+  const evil = await specTarball({ ...app, name: 'app-evil' });
+  const config = Buffer.from(JSON.stringify(specDocument(app)));
+  const manifest = ociManifest({ digest: await client.putBlob(repo, config), size: config.length }, [{ digest: await client.putBlob(repo, evil), size: evil.length }]);
+  await client.putManifest(repo, `${idOf(app)}.spack`, manifest, MediaTypes.ociManifest);
+  const parent = await parentDir('moved');
+  const dir = join(parent, 'verified');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', dir]);
+  t.is(run.exitCode, 1);
+  t.regex(String(run.stdout), /unsigned\s+app-2\.0-/);
+  t.regex(String(run.stdout), new RegExp(`copy: nothing written to ${dir}: 1 of 2 requested entries did not verify`));
+  t.deepEqual(await readdir(parent), [], 'no DIR and no staging directory');
+});
+
+test('[integration] a tag moved after verification does not change the copy: entries are re-read by the verified digest', async (t) => {
+  const repo = 'eic/copy-race';
+  const { app, appTarball } = await seedSigned(repo);
+  const report = await verifyOciMirror(client, { mirror: repo, repository: repo, trusted, specs: [idOf(app)] });
+  t.is(report.entries[0]!.kind, 'verified');
+  // Between verification and copy, the tag moves to other bytes.
+  const evil = await specTarball({ ...app, name: 'app-evil' });
+  const config = Buffer.from(JSON.stringify(specDocument(app)));
+  const manifest = ociManifest({ digest: await client.putBlob(repo, config), size: config.length }, [{ digest: await client.putBlob(repo, evil), size: evil.length }]);
+  await client.putManifest(repo, `${idOf(app)}.spack`, manifest, MediaTypes.ociManifest);
+  const target = await openCopyTarget(join(work, 'race-copy'));
+  t.teardown(() => target.discard());
+  const copied = await copyOciEntry(client, repo, report.entries[0]!, target);
+  t.is(copied.result.kind, 'verified');
+  t.deepEqual(await readFile(join(target.staging, blobPath(sha256(appTarball)))), appTarball);
+  await t.throwsAsync(readFile(join(target.staging, blobPath(sha256(evil)))));
+});
+
+test('[integration] a registry serving changed tarball bytes: exit 1, no DIR, nothing left in the parent', async (t) => {
+  const repo = 'eic/copy-flip';
+  const { appPushed } = await seedSigned(repo);
+  // A loopback proxy flips a byte of app's tarball: a registry cannot be made to serve wrong bytes otherwise (mock).
+  const server = createServer((req, res) => {
+    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.method === 'GET' && req.url?.endsWith(appPushed.layerDigest)) body[body.length - 1] = body[body.length - 1]! ^ 1;
+        res.writeHead(up.statusCode ?? 500, up.headers).end(body);
+      });
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const parent = await parentDir('flip');
+  const dir = join(parent, 'verified');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', dir, '--format', 'json']);
+  t.is(run.exitCode, 1, String(run.stderr));
+  const report = JSON.parse(String(run.stdout)) as { ok: boolean; entries: { id: string; kind: string; detail: string }[]; copy: { kind: string } };
+  const app = report.entries.find((e) => e.id.startsWith('app-'))!;
+  t.is(app.kind, 'checksum-mismatch');
+  t.regex(app.detail, /not copied: .*hashes to/);
+  t.false(report.ok);
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+
+  // The same through the library, into an existing empty DIR: it stays empty.
+  await mkdir(dir);
+  const proxied = new RegistryClient({ registry: host, insecure: true });
+  const target = await openCopyTarget(dir);
+  const outcome = await verifyOciMirrorToCopy(proxied, { mirror: repo, repository: repo, trusted }, target);
+  t.is(outcome.copy.kind, 'not-written');
+  t.deepEqual(await readdir(dir), []);
+});
+
+test('[integration] a non-empty DIR is refused (exit 2) before any request', async (t) => {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests += 1;
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = join(work, 'not-empty');
+  await mkdir(dir);
+  await writeFile(join(dir, 'leftover'), 'x');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${host}/eic/any`, '--public-key', alice.publicFile, '--all', '--copy-to', dir]);
+  t.is(run.exitCode, 2);
+  t.regex(String(run.stderr), new RegExp(`--copy-to ${dir} is not empty`));
+  t.regex(String(run.stderr), /hint: .*remove/);
+  t.is(requests, 0);
+  t.deepEqual(await readdir(dir), ['leftover']);
+  const file = await runCli(['buildcache', 'verify', `oci+http://${host}/eic/any`, '--public-key', alice.publicFile, '--copy-to', join(dir, 'leftover')]);
+  t.is(file.exitCode, 2);
+  t.regex(String(file.stderr), /exists and is not a directory/);
+  const orphan = await runCli(['buildcache', 'verify', `oci+http://${host}/eic/any`, '--public-key', alice.publicFile, '--copy-to', join(work, 'no-such-parent', 'copy')]);
+  t.is(orphan.exitCode, 2);
+  t.regex(String(orphan.stderr), /parent directory .* does not exist/);
+  t.is(requests, 0);
+});
