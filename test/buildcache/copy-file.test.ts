@@ -1,0 +1,140 @@
+// `buildcache verify --copy-to` from file-layout mirrors (a directory, or HTTP): the copy keeps Spack's
+// clearsigned documents byte for byte, so it verifies on its own; a tampered source leaves no copy.
+import test from 'ava';
+import { execa } from 'execa';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { fakeHash, killAgent, makeGpgKey, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
+
+const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
+const FIXTURE_KEY = '/work/shared/fixtures/spack-v1.1-signed-mirror.pub.asc';
+const FIXTURE_ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
+const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/${FIXTURE_ID}.spec.manifest.json`;
+const FIXTURE_TARBALL = 'blobs/sha256/ff/ff64ac68af157756bdb6b8b4ef3950d64ad920bc8290853f94637f6369ddb52b';
+const FIXTURE_SPEC_BLOB = 'blobs/sha256/81/81133f45bf7cec0d4c5030123285b0435cc6f05716d0102c7ccf5354bac7ba73';
+const FIXTURE_INDEX_BLOB = 'blobs/sha256/63/63ee3d3c2d05f193cab58128b93c657e3fef2c53cefed5fc6506fb61bc93f61f';
+
+let work: string;
+let cleanup: () => Promise<void>;
+let alice: GpgKey;
+
+test.before(async () => {
+  ({ dir: work, cleanup } = await tempDir());
+  alice = await makeGpgKey(work, 'Alice Signer');
+});
+test.after.always(async () => {
+  if (alice) await killAgent(alice);
+  await cleanup?.();
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+async function parentDir(name: string): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  return dir;
+}
+
+test('[integration] the real Spack v1.1 mirror copies with its clearsigned manifest byte for byte, and the copy verifies on its own', async (t) => {
+  const parent = await parentDir('fixture');
+  const dir = join(parent, 'verified');
+  const run = await runCli(['buildcache', 'verify', `file://${FIXTURE}`, '--public-key', FIXTURE_KEY, '--copy-to', dir]);
+  t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
+  t.regex(String(run.stdout), new RegExp(`copy: wrote 1 verified entries \\(6 files, \\d+ bytes\\) to ${dir} as a layout-v3 mirror; clearsigned manifests kept`));
+  t.deepEqual(await readdir(parent), ['verified']);
+  // Key manifests are left out: trust comes from the pinned key, never from the mirror.
+  t.deepEqual(await listFiles(dir), [FIXTURE_INDEX_BLOB, FIXTURE_SPEC_BLOB, FIXTURE_TARBALL, 'v3/layout.json', 'v3/manifests/index/index.manifest.json', FIXTURE_MANIFEST].sort());
+  for (const path of [FIXTURE_MANIFEST, FIXTURE_TARBALL, FIXTURE_SPEC_BLOB, 'v3/layout.json', 'v3/manifests/index/index.manifest.json', FIXTURE_INDEX_BLOB]) {
+    t.deepEqual(await readFile(join(dir, path)), await readFile(join(FIXTURE, path)), `${path} is byte-identical to what Spack wrote`);
+  }
+  const again = await runCli(['buildcache', 'verify', `file://${dir}`, '--public-key', FIXTURE_KEY, '--format', 'json']);
+  t.is(again.exitCode, 0, String(again.stdout));
+  t.like(JSON.parse(String(again.stdout)), { layout: 'v3', ok: true, summary: { verified: 1 } });
+});
+
+test('[integration] a swapped blob in the source: exit 1, no copy, nothing left beside it', async (t) => {
+  const source = join(work, 'swapped-source');
+  await cp(FIXTURE, source, { recursive: true });
+  await execa('chmod', ['-R', 'u+w', source]);
+  const tarball = await readFile(join(source, FIXTURE_TARBALL));
+  tarball[100] = tarball[100]! ^ 0xff;
+  await writeFile(join(source, FIXTURE_TARBALL), tarball);
+  const parent = await parentDir('swapped');
+  const dir = join(parent, 'verified');
+  const run = await runCli(['buildcache', 'verify', source, '--public-key', FIXTURE_KEY, '--copy-to', dir, '--format', 'json']);
+  t.is(run.exitCode, 1);
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string }[]; copy: { kind: string; reason: string } };
+  t.is(report.entries[0]!.kind, 'checksum-mismatch');
+  t.like(report.copy, { kind: 'not-written', reason: '1 of 1 requested entries did not verify' });
+  t.deepEqual(await readdir(parent), []);
+});
+
+test('[integration] layout v2: the .spec.json.sig and the .spack tarball are copied to their v2 paths, and the copy verifies', async (t) => {
+  const source = join(work, 'v2-source');
+  const specs: FixtureSpec[] = [
+    { name: 'zlib', version: '1.3.1', hash: fakeHash() },
+    { name: 'cmake', version: '3.30.0', hash: fakeHash() },
+  ];
+  await writeV2Mirror(source, specs, alice);
+  const dir = join(work, 'v2-copy');
+  const pick = specs[0]!;
+  const run = await runCli(['buildcache', 'verify', source, '--public-key', alice.publicFile, '--spec', `${pick.name}-${pick.version}-${pick.hash}`, '--copy-to', dir]);
+  t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
+  t.regex(String(run.stdout), /as a layout-v2 mirror/);
+  const sig = `build_cache/${v2Prefix(pick)}.spec.json.sig`;
+  t.deepEqual(await listFiles(dir), [sig, v2TarballRelPath(pick)].sort());
+  t.deepEqual(await readFile(join(dir, sig)), await readFile(join(source, sig)));
+  t.deepEqual(await readFile(join(dir, v2TarballRelPath(pick))), await readFile(join(source, v2TarballRelPath(pick))));
+  const again = await runCli(['buildcache', 'verify', dir, '--public-key', alice.publicFile]);
+  t.is(again.exitCode, 0, String(again.stdout));
+});
+
+test('[integration] an HTTP-served v3 mirror copies to a directory that verifies', async (t) => {
+  const source = join(work, 'http-source');
+  const specs: FixtureSpec[] = [
+    { name: 'zlib', version: '1.3.1', hash: fakeHash() },
+    { name: 'hdf5', version: '1.14.5', hash: fakeHash() },
+  ];
+  await writeV3Mirror(source, specs, alice);
+  const server = createServer(async (req, res) => {
+    let body: Buffer;
+    try {
+      body = await readFile(join(source, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const dir = join(work, 'http-copy');
+  const ids = specs.map((s) => `${s.name}-${s.version}-${s.hash}`);
+  const run = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, ...ids.flatMap((id) => ['--spec', id]), '--copy-to', dir]);
+  t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
+  const again = await runCli(['buildcache', 'verify', dir, '--public-key', alice.publicFile, '--format', 'json']);
+  t.is(again.exitCode, 0, String(again.stdout));
+  const report = JSON.parse(String(again.stdout)) as { entries: { id: string; kind: string }[] };
+  t.deepEqual(report.entries.map((e) => e.id).sort(), [...ids].sort());
+  // The copy's index names both entries (the source had none): Spack can list it.
+  const index = await runCli(['buildcache', 'verify', `file://${dir}`, '--public-key', alice.publicFile]);
+  t.regex(String(index.stdout), /2 entries: 2 verified/);
+});
+
+test('[integration] an entry signed by an unpinned key: exit 1 and no copy', async (t) => {
+  const source = join(work, 'unpinned-source');
+  await writeV3Mirror(source, [{ name: 'zlib', version: '1.3.1', hash: fakeHash() }], alice);
+  const parent = await parentDir('unpinned');
+  const run = await runCli(['buildcache', 'verify', source, '--public-key', FIXTURE_KEY, '--copy-to', join(parent, 'verified')]);
+  t.is(run.exitCode, 1);
+  t.regex(String(run.stdout), /untrusted-signer/);
+  t.regex(String(run.stdout), /copy: nothing written/);
+  t.deepEqual(await readdir(parent), []);
+});
