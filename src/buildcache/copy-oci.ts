@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { isEicBuildError } from '../errors.js';
+import { EicBuildError, isEicBuildError } from '../errors.js';
 import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
 import { placeReceived, receiveStream, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import type { CopiedEntry } from './copy-file.js';
@@ -23,7 +23,12 @@ async function fetchBlob<T>(client: RegistryClient, repository: string, blob: De
     if (isEicBuildError(error) && error.code === 'registry' && !(await client.hasBlob(repository, blob.digest).catch(() => true))) {
       return { kind: 'missing-blob', detail: `${blob.mediaType} blob ${blob.digest} is missing` };
     }
-    throw error;
+    if (isEicBuildError(error)) throw error;
+    // A download cut off midway (connection reset, timeout) or a full disk: the mirror could not be copied.
+    throw new EicBuildError('registry', `copying blob ${blob.digest} from ${client.registry}/${repository} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'check the registry connection and that the --copy-to file system has room, then run again',
+      cause: error,
+    });
   }
 }
 

@@ -6,7 +6,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { fakeHash, killAgent, makeGpgKey, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
 
 const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
@@ -136,5 +136,47 @@ test('[integration] an entry signed by an unpinned key: exit 1 and no copy', asy
   t.is(run.exitCode, 1);
   t.regex(String(run.stdout), /untrusted-signer/);
   t.regex(String(run.stdout), /copy: nothing written/);
+  t.deepEqual(await readdir(parent), []);
+});
+
+test('[integration] interrupted mid-download (SIGINT): no DIR and no staging directory remain', async (t) => {
+  const source = join(work, 'stall-source');
+  const spec: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  await writeV3Mirror(source, [spec], alice);
+  let stalled = 0;
+  // Serves the mirror, but a tarball only half: the copy is caught in the middle of receiving it.
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let body: Buffer;
+    try {
+      body = await readFile(join(source, path));
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    if (path.startsWith('/blobs/') && body[0] === 0x1f && body[1] === 0x8b) {
+      stalled += 1;
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1));
+      return;
+    }
+    res.writeHead(200).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const parent = await parentDir('interrupted');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const child = execa(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'buildcache', 'verify', url, '--public-key', alice.publicFile, '--spec', `${spec.name}-${spec.version}-${spec.hash}`, '--copy-to', join(parent, 'verified')], { cwd: repoRoot, reject: false });
+  const deadline = Date.now() + 30_000;
+  while (stalled === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const during = await readdir(parent);
+  t.is(during.length, 1);
+  t.regex(during[0]!, /^\.verified\.eic-build-/, 'the copy is built in a hidden sibling');
+  child.kill('SIGINT');
+  const result = await child;
+  t.not(result.exitCode, 0);
   t.deepEqual(await readdir(parent), []);
 });
