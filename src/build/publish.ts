@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
-import { parseImageReference, readDockerConfigCredentials, RegistryClient, type ImageReference } from '../registry/index.js';
+import { parseDigest, parseImageReference, readDockerConfigCredentials, RegistryClient, type ImageReference } from '../registry/index.js';
 import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
 
 /** One tag as published, with the digests that were checked. */
@@ -87,13 +87,17 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
 
 /**
  * Push the scanned OCI layout (what a BuildKit builder exported) with eic-build's registry client:
- * the bytes that were scanned are the bytes uploaded, blob by blob, and the result is read back.
+ * the bytes that were scanned are the bytes uploaded, blob by blob (each hashed as it streams and
+ * refused unless it is the blob its descriptor names), and the result is read back.
  */
 export async function pushOciLayout(layoutDir: string, tags: string[], env: NodeJS.ProcessEnv = process.env): Promise<PushedTag[]> {
   const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests?: OciDescriptor[] };
   const root = index.manifests?.[0];
   if (!root) throw new EicBuildError('push-failed', `${layoutDir}/index.json names no image`, { hint: 'the build exported nothing; check the build log.' });
-  const blob = (digest: string) => readFile(join(layoutDir, 'blobs', ...digest.split(':')));
+  // parseDigest first: a descriptor cannot name a path outside blobs/.
+  const blobPath = (digest: string) => join(layoutDir, 'blobs', ...Object.values(parseDigest(digest)));
+  // Manifests are small and parsed here; config and layers (a layer can be several GiB) are streamed.
+  const blob = (digest: string) => readFile(blobPath(digest));
   const pushed: PushedTag[] = [];
   for (const tag of tags) {
     const ref = parseImageReference(tag);
@@ -105,7 +109,7 @@ export async function pushOciLayout(layoutDir: string, tags: string[], env: Node
         for (const child of json.manifests ?? []) await pushManifest(child, child.digest);
       } else {
         for (const item of [json.config, ...(json.layers ?? [])]) {
-          if (item) await client.putBlob(ref.repository, await blob(item.digest), { digest: item.digest });
+          if (item) await client.putBlobFile(ref.repository, blobPath(item.digest), { digest: item.digest, size: item.size });
         }
       }
       await client.putManifest(ref.repository, reference, bytes, descriptor.mediaType);

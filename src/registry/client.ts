@@ -1,8 +1,10 @@
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
+import { openVerifiedFileStream } from './blob-file.js';
 import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
@@ -57,10 +59,14 @@ export interface RegistryClientOptions {
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** What a blob upload sends: bytes in memory, or a file streamed. */
+type BlobSource = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; path: string; size: number };
+
 interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  /** Bytes, or a function making a fresh stream for each send (`onRead` keeps its idle timer alive). */
+  body?: Uint8Array | ((onRead: () => void) => ReadableStream<Uint8Array>);
   scope: string;
   /** Statuses the caller handles itself (others throw). */
   ok?: number[];
@@ -212,11 +218,40 @@ export class RegistryClient {
     const digest = options.digest ?? sha256Digest(bytes);
     const actual = options.digest ? digestLike(digest, bytes) : digest;
     if (actual !== digest) throw digestMismatch('blob to upload', actual, digest);
-    if (await this.hasBlob(repository, digest)) return digest;
-    // An upload session that failed half-way cannot be resumed reliably: a transient failure starts a new one.
+    await this.pushBlob(repository, digest, { kind: 'bytes', bytes }, options.mountFrom);
+    return digest;
+  }
+
+  /**
+   * Upload the file at `path` as the blob `digest` of `size` bytes, streamed (memory does not grow
+   * with the blob), or mount it as putBlob does; nothing if the registry already has it. The bytes
+   * are hashed as they stream and the upload is refused (digest-mismatch naming the file and both
+   * digests, the session abandoned) unless they are the blob `digest` names: what was scanned is
+   * what is pushed.
+   */
+  async putBlobFile(repository: string, path: string, options: { digest: string; size: number; mountFrom?: string }): Promise<string> {
+    parseDigest(options.digest);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (error) {
+      throw new EicBuildError('input-not-found', `cannot read blob file ${path}: ${(error as Error).message}`, { hint: 'the image layout is incomplete: build again', cause: error });
+    }
+    if (size !== options.size) {
+      throw new EicBuildError('input-corrupt', `${path} is ${size} bytes, but blob ${options.digest} is ${options.size} bytes`, {
+        hint: 'the file changed after it was scanned, or the image layout is corrupt: build (and scan) again',
+      });
+    }
+    await this.pushBlob(repository, options.digest, { kind: 'file', path, size }, options.mountFrom);
+    return options.digest;
+  }
+
+  /** Upload unless present; a transient failure starts a new session (a half-failed one cannot be resumed reliably). */
+  private async pushBlob(repository: string, digest: string, source: BlobSource, mountFrom: string | undefined): Promise<void> {
+    if (await this.hasBlob(repository, digest)) return;
     for (let tries = 1; ; tries++) {
-      const outcome = await this.uploadBlob(repository, bytes, digest, options.mountFrom);
-      if (outcome.kind === 'done') return digest;
+      const outcome = await this.uploadBlob(repository, source, digest, mountFrom);
+      if (outcome.kind === 'done') return;
       if (!shouldRetry(outcome.status, tries)) {
         throw new EicBuildError('registry', `uploading blob ${digest} to ${this.registry}/${repository} failed: HTTP ${outcome.status}`, {
           hint: 'check the registry logs and its free space, then run again',
@@ -226,8 +261,8 @@ export class RegistryClient {
     }
   }
 
-  /** One upload attempt: POST (or mount), then PUT the bytes. */
-  private async uploadBlob(repository: string, bytes: Uint8Array, digest: string, mountFrom: string | undefined): Promise<{ kind: 'done' } | { kind: 'transient'; status: number; retryAfter: string | null }> {
+  /** One upload attempt: POST (or mount), then PUT the bytes (a file as a fresh stream each time). */
+  private async uploadBlob(repository: string, source: BlobSource, digest: string, mountFrom: string | undefined): Promise<{ kind: 'done' } | { kind: 'transient'; status: number; retryAfter: string | null }> {
     const transient = [...TRANSIENT_STATUSES];
     const scope = mountFrom ? `${pushScope(repository)} ${pullScope(mountFrom)}` : pushScope(repository);
     const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
@@ -237,18 +272,38 @@ export class RegistryClient {
     if (start.status === 201) return { kind: 'done' };
     const location = start.headers.get('location');
     if (!location) throw new EicBuildError('registry', `${this.registry} started an upload without a Location header`);
-    const url = new URL(location, this.baseUrl);
+    const session = new URL(location, this.baseUrl);
+    const url = new URL(session);
     url.searchParams.set('digest', digest);
-    const finish = await this.request(url.toString(), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: bytes,
-      scope: pushScope(repository),
-      ok: transient,
-    });
+    let finish: Response;
+    try {
+      finish = await this.request(url.toString(), {
+        method: 'PUT',
+        headers:
+          source.kind === 'file'
+            ? { 'content-type': 'application/octet-stream', 'content-length': String(source.size) }
+            : { 'content-type': 'application/octet-stream' },
+        body: source.kind === 'file' ? (onRead) => openVerifiedFileStream(source.path, digest, source.size, onRead) : source.bytes,
+        // The POST's scope: its token is cached, so a streamed body is never sent twice for a challenge.
+        scope,
+        ok: transient,
+      });
+    } catch (error) {
+      await this.abandonUpload(session.toString(), scope);
+      throw error;
+    }
     await discard(finish);
     if (TRANSIENT_STATUSES.has(finish.status)) return { kind: 'transient', status: finish.status, retryAfter: finish.headers.get('retry-after') };
     return { kind: 'done' };
+  }
+
+  /** Best effort: tell the registry an upload session will not be finished (it would expire anyway). */
+  private async abandonUpload(session: string, scope: string): Promise<void> {
+    try {
+      await discard(await this.request(session, { method: 'DELETE', scope, ok: [400, 404, 405] }));
+    } catch {
+      // the registry cleans up stale sessions itself
+    }
   }
 
   /** Every tag of a repository, following `Link: <…>; rel="next"` pages. */
@@ -364,21 +419,32 @@ export class RegistryClient {
   private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (authorization) headers.authorization = authorization;
+    // A streamed body may take long: it is bounded by inactivity (no chunk read, no answer), not in all.
+    const idle = typeof options.body === 'function' ? idleTimer(this.timeoutMs) : undefined;
+    const body = typeof options.body === 'function' ? options.body(idle!.touch) : options.body;
     try {
       return await fetch(url, {
         method: options.method ?? 'GET',
         headers,
-        body: options.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        body,
+        signal: idle?.signal ?? AbortSignal.timeout(this.timeoutMs),
+        // window null + redirect error: otherwise undici clones the request, teeing the body stream, and the
+        // unread branch of the tee buffers the whole blob (the fetch spec's httpNetworkOrCacheFetch).
+        ...(idle ? { duplex: 'half' as const, window: null, redirect: 'error' as const } : {}),
       });
     } catch (error) {
+      // The body refused itself (a file that is not the blob it claims to be): that is the error.
+      if (error instanceof Error && error.cause instanceof EicBuildError) throw error.cause;
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new EicBuildError('registry', `cannot reach ${url}${cause}`, {
+      const stalled = idle?.signal.aborted ? `: no progress for ${this.timeoutMs / 1000} s` : '';
+      throw new EicBuildError('registry', `cannot reach ${url}${stalled || cause}`, {
         hint: this.baseUrl.startsWith('https')
           ? 'check the host and port; a plain-HTTP registry needs an oci+http:// mirror URL'
           : 'check that the registry runs at this host and port',
         cause: error,
       });
+    } finally {
+      idle?.clear();
     }
   }
 
@@ -438,6 +504,19 @@ function mediaTypeOf(bytes: Buffer): string {
   } catch {
     return '';
   }
+}
+
+/** An abort signal that fires after `ms` without a `touch()`. */
+function idleTimer(ms: number): { signal: AbortSignal; touch: () => void; clear: () => void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error(`no progress for ${ms} ms`)), ms);
+    timer.unref();
+  };
+  touch();
+  return { signal: controller.signal, touch, clear: () => clearTimeout(timer) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,10 +1,11 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushOciLayout, verifyPushed } from '../../src/build/publish.js';
-import { isEicBuildError } from '../../src/errors.js';
+import { isEicBuildError, type EicBuildError } from '../../src/errors.js';
+import { RegistryClient } from '../../src/registry/client.js';
 import { ensureBusyboxImage } from '../helpers/images.js';
 import { startRegistry } from '../helpers/registry.js';
 
@@ -29,6 +30,34 @@ test('[integration] pushOciLayout uploads the scanned layout and reads back the 
   const error = await t.throwsAsync(verifyPushed(`${registry.host}/pushed/layout:a`, { configDigest: `sha256:${'0'.repeat(64)}` }));
   t.true(isEicBuildError(error));
   t.regex(error!.message, /not the scanned image/);
+});
+
+test('[integration] pushOciLayout streams layers and refuses one whose bytes changed after the scan: no tag, no blob', async (t) => {
+  const image = await ensureBusyboxImage();
+  const registry = await startRegistry();
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-publish-test-'));
+  t.teardown(async () => {
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const layout = join(dir, 'layout');
+  await execa('skopeo', ['copy', '--quiet', `docker-daemon:${image}`, `oci:${layout}:x`]);
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+  const layer = manifest.layers[0]!.digest;
+  const layerPath = join(layout, 'blobs', 'sha256', layer.slice(7));
+  // Same size, one byte changed: only hashing the streamed bytes can tell.
+  const bytes = await readFile(layerPath);
+  bytes[bytes.length - 1] ^= 0xff;
+  await writeFile(layerPath, bytes);
+  const error = await t.throwsAsync(pushOciLayout(layout, [`${registry.host}/pushed/corrupt:a`]));
+  t.true(isEicBuildError(error));
+  t.is((error as EicBuildError).code, 'push-failed');
+  t.true(error!.message.includes(layerPath), error!.message);
+  t.true(error!.message.includes(layer), error!.message);
+  const client = new RegistryClient({ registry: registry.host });
+  t.is(await client.findManifest('pushed/corrupt', 'a'), undefined);
+  t.false(await client.hasBlob('pushed/corrupt', layer));
 });
 
 test('[integration] base layers are read from the engine (diff IDs) and from a registry (blob digests)', async (t) => {

@@ -1,4 +1,8 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -224,4 +228,68 @@ test('[integration] a 404 is an answer, not a failure: findManifest asks once', 
   const client = new RegistryClient({ registry: front.host });
   t.is(await client.findManifest('eic/none', 'nope'), undefined);
   t.is(front.seen.filter((line) => line.includes('/manifests/nope')).length, 1);
+});
+
+/** A file of `bytes` pseudo-random bytes (written in 1 MiB pieces) and its sha256 digest. */
+async function randomFile(t: ExecutionContext, bytes: number): Promise<{ path: string; digest: string; size: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-blob-file-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'blob');
+  const hash = createHash('sha256');
+  const piece = randomBytes(1024 * 1024);
+  const out = await open(path, 'w');
+  for (let written = 0; written < bytes; written += piece.length) {
+    // Vary each piece so the blob is not one MiB repeated.
+    piece.writeUInt32BE(written, 0);
+    const part = piece.subarray(0, Math.min(piece.length, bytes - written));
+    hash.update(part);
+    await out.write(part);
+  }
+  await out.close();
+  return { path, digest: `sha256:${hash.digest('hex')}`, size: bytes };
+}
+
+test('[integration] putBlobFile streams a 64 MiB file and the registry serves exactly its bytes', async (t) => {
+  const client = new RegistryClient({ registry: registry.host });
+  const file = await randomFile(t, 64 * 1024 * 1024 + 12345);
+  t.is(await client.putBlobFile('eic/streamed', file.path, { digest: file.digest, size: file.size }), file.digest);
+  t.deepEqual(await client.headBlob('eic/streamed', file.digest), { size: file.size });
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of await client.getBlob('eic/streamed', file.digest)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  t.is(`sha256:${hash.digest('hex')}`, file.digest);
+  t.is(size, file.size);
+});
+
+test('[integration] putBlobFile refuses a file that is not the blob it is pushed as; nothing lands under either digest', async (t) => {
+  const client = new RegistryClient({ registry: registry.host });
+  const file = await randomFile(t, 3 * 1024 * 1024 + 7);
+  const claimed = sha256Digest('the scanned bytes');
+  const error = await t.throwsAsync(client.putBlobFile('eic/mismatch', file.path, { digest: claimed, size: file.size }), { instanceOf: EicBuildError });
+  t.is(error!.code, 'digest-mismatch');
+  t.true(error!.message.includes(file.path), error!.message);
+  t.true(error!.message.includes(claimed), error!.message);
+  t.true(error!.message.includes(file.digest), error!.message);
+  t.false(await client.hasBlob('eic/mismatch', claimed));
+  t.false(await client.hasBlob('eic/mismatch', file.digest));
+  // A size that is not the file's is refused before anything is sent.
+  const short = await t.throwsAsync(client.putBlobFile('eic/mismatch', file.path, { digest: file.digest, size: file.size - 1 }), { instanceOf: EicBuildError });
+  t.is(short!.code, 'input-corrupt');
+  t.false(await client.hasBlob('eic/mismatch', file.digest));
+});
+
+test('[integration] putBlobFile: a transient 500 on the upload PUT starts a new session with a fresh stream', async (t) => {
+  let failures = 0;
+  const front = await flakyFront(({ method, url }) => (method === 'PUT' && url.includes('/blobs/uploads/') && failures++ === 0 ? 500 : undefined));
+  t.teardown(front.close);
+  const client = new RegistryClient({ registry: front.host });
+  const file = await randomFile(t, 8 * 1024 * 1024);
+  await client.putBlobFile('eic/flaky-file', file.path, { digest: file.digest, size: file.size });
+  t.is(failures, 2);
+  t.is(front.seen.filter((line) => line.startsWith('POST ')).length, 2);
+  t.is(front.seen.filter((line) => line.startsWith('PUT ')).length, 2);
+  t.deepEqual(await new RegistryClient({ registry: registry.host }).headBlob('eic/flaky-file', file.digest), { size: file.size });
 });
