@@ -180,3 +180,11 @@ test('[integration] interrupted mid-download (SIGINT): no DIR and no staging dir
   t.not(result.exitCode, 0);
   t.deepEqual(await readdir(parent), []);
 });
+
+test('[integration] a mirror that cannot be read: exit 2, no DIR, no staging directory', async (t) => {
+  const parent = await parentDir('unreadable');
+  const run = await runCli(['buildcache', 'verify', join(work, 'no-such-mirror'), '--public-key', FIXTURE_KEY, '--copy-to', join(parent, 'verified')]);
+  t.is(run.exitCode, 2);
+  t.regex(String(run.stderr), /is not a Spack buildcache/);
+  t.deepEqual(await readdir(parent), []);
+});
