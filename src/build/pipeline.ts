@@ -40,6 +40,7 @@ import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
 import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } from './run-client.js';
 import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
+import { parseScanTuning } from '../scan/scan-tuning.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -128,6 +129,8 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   const info = await stat(contextDir).catch(() => undefined);
   if (!info?.isDirectory()) throw new EicBuildError('input-not-found', `build context ${contextDir} is not a directory`, { hint: 'give the project directory as CONTEXT.' });
   const config = await readBuildProjectConfig(options.config, contextDir);
+  // The scan after the build reads these: a malformed one is refused before a long build, not after.
+  parseScanTuning(io.env);
 
   const probed = probe ?? (await probeBuildClient({ ...(options.docker ? { docker: options.docker } : {}), ...(options.builder ? { builder: options.builder } : {}), env: io.env }));
   const client = probed.client;

@@ -10,6 +10,7 @@ import { readImages } from './layout.js';
 import { assembleReport, type ScanReport } from './report.js';
 import { openDirStore, openTarStore } from './stores.js';
 import { resolveTarget } from './target.js';
+import { parseScanTuning } from './scan-tuning.js';
 import { scanLayers, type LayerTask } from './worker-pool.js';
 
 /** Options of scanTarget. */
@@ -70,13 +71,15 @@ export function validateAllowKeys(values: string[], source: string): string[] {
  * Scan an image (docker save archive, OCI layout or archive, or an image in the local engine) for
  * private key material. Resolves to the report whatever it finds; throws EicBuildError
  * ('input-not-found' | 'input-unreadable' | 'input-corrupt' | 'digest-mismatch' | 'docker-unavailable',
- * or 'usage' for a malformed allowKeys entry)
+ * or 'usage' for a malformed allowKeys entry or EIC_BUILD_SCAN_* variable)
  * when the target cannot be read whole, so a partly read image never passes.
  */
 export async function scanTarget(target: string, options: ScanOptions = {}): Promise<ScanReport> {
   const started = performance.now();
   const keys: DetectorKeys = { knownKeys: options.publicKeys ?? [], allowKeys: validateAllowKeys(options.allowKeys ?? [], 'allowKeys') };
   const env = options.env ?? process.env;
+  // Before anything is read: a malformed tuning variable must not surface half-way through a scan.
+  parseScanTuning(env);
   const resolved = await resolveTarget(target);
   let scanned: { images: ImageRef[]; results: Map<string, LayerScanResult> };
   switch (resolved.kind) {

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { EicBuildError, type ErrorCode } from '../errors.js';
 import { createContentScanner } from './detector-api.js';
+import { parseScanTuning } from './scan-tuning.js';
 import { scanLayerBlob, type BlobLocation, type LayerScanJob, type LayerScanResult } from './layer-scan.js';
 import type { WorkerRequest, WorkerResponse } from './layer-worker.js';
 import { startScanWorker } from './start-worker.js';
@@ -20,10 +21,13 @@ const MAX_DEFAULT_WORKERS = 4;
 /** Below this many blob bytes in all, starting workers costs more than it saves. */
 const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 
-/** How many workers for blobs of these sizes: EIC_BUILD_SCAN_WORKERS overrides (0 = main thread only). */
+/**
+ * How many workers for blobs of these sizes: EIC_BUILD_SCAN_WORKERS overrides (0 = main thread only;
+ * a malformed value throws, see parseScanTuning).
+ */
 export function workerCount(sizes: number[], env: NodeJS.ProcessEnv = process.env): number {
-  const forced = env.EIC_BUILD_SCAN_WORKERS;
-  if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), sizes.length);
+  const forced = parseScanTuning(env).workers;
+  if (forced !== undefined) return Math.min(forced, sizes.length);
   // One worker per core: measured on 2 cores (npm run bench -- scan, 4 layers of 256 MiB), two
   // workers scan 1.3-1.6x faster than concurrent layers on the main thread, within the memory bound.
   const cores = availableParallelism();
@@ -40,18 +44,18 @@ function rebuildError(error: { code: string | null; message: string; hint: strin
 /**
  * How many layers the main thread scans at once. Decompression runs on the libuv pool (4 threads
  * unless UV_THREADPOOL_SIZE says otherwise) while the JS per chunk is small, so several layers
- * overlap on one thread. EIC_BUILD_SCAN_CONCURRENCY overrides.
+ * overlap on one thread. EIC_BUILD_SCAN_CONCURRENCY overrides (a malformed value throws).
  */
 export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = process.env): number {
-  const forced = env.EIC_BUILD_SCAN_CONCURRENCY;
-  if (forced !== undefined && /^[1-9]\d*$/.test(forced)) return Math.min(Number(forced), Math.max(tasks, 1));
+  const forced = parseScanTuning(env).concurrency;
+  if (forced !== undefined) return Math.min(forced, Math.max(tasks, 1));
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   return Math.max(1, Math.min(availableParallelism(), pool, tasks));
 }
 
 /** Blobs this large get a decode thread (start-up ~ tens of ms; pays off past a few seconds of work). */
 const DECODE_THREAD_BYTES = 64 * 1024 * 1024;
-/** Decode threads at once: each costs an isolate's memory. */
+/** Decode threads at once unless EIC_BUILD_SCAN_DECODE_THREADS says otherwise: each costs an isolate's memory. */
 const MAX_DECODE_THREADS = 1;
 
 async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDecodeThreads: number): Promise<LayerScanResult[]> {
@@ -83,7 +87,7 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDeco
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
   const count = workerCount(tasks.map((task) => task.location.size), env);
-  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), env.EIC_BUILD_SCAN_DECODE_THREADS === '0' ? 0 : MAX_DECODE_THREADS);
+  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), parseScanTuning(env).decodeThreads ?? MAX_DECODE_THREADS);
   // Largest first: the long pole starts early.
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
   const results = new Array<LayerScanResult>(tasks.length);
