@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EicBuildError } from '../errors.js';
+import { releaseOnExit, removeOnExit } from '../exit-cleanup.js';
 
 /** The directory a verified copy is built in, then published as DIR in one step (or thrown away). */
 export interface CopyTarget {
@@ -15,40 +16,6 @@ export interface CopyTarget {
   commit(): Promise<void>;
   /** Remove everything written (idempotent). */
   discard(): Promise<void>;
-}
-
-// Staging directories still alive, removed synchronously on the way out: 'exit' and signal handlers
-// cannot wait for promises (the same scheme as src/keys/temp-secret-file.ts, which keeps its set private).
-const liveDirs = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let handlersInstalled = false;
-
-function removeAllSync(): void {
-  for (const dir of liveDirs) {
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // On the way out: the next directory still gets its chance.
-    }
-    liveDirs.delete(dir);
-  }
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeAllSync();
-  // Alone on this signal: re-raise it so the exit status is the conventional one.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
-}
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', removeAllSync);
-  process.on('uncaughtExceptionMonitor', removeAllSync);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
 }
 
 /**
@@ -88,16 +55,15 @@ export async function checkCopyTarget(dir: string): Promise<'absent' | 'empty-di
 export async function openCopyTarget(dir: string): Promise<CopyTarget> {
   const full = resolve(dir);
   const state = await checkCopyTarget(full);
-  installHandlers();
   const staging = state === 'absent' ? mkdtempSync(join(dirname(full), `.${basename(full)}.eic-build-`)) : mkdtempSync(join(full, '.eic-build-copy-'));
-  liveDirs.add(staging);
+  removeOnExit(staging, 'verified-copy');
   const incoming = join(staging, '.incoming');
   await mkdir(incoming);
   let done = false;
   const discard = async () => {
     if (done) return;
     done = true;
-    liveDirs.delete(staging);
+    releaseOnExit(staging);
     await rm(staging, { recursive: true, force: true });
   };
   return {
@@ -124,7 +90,7 @@ export async function openCopyTarget(dir: string): Promise<CopyTarget> {
         });
       }
       done = true;
-      liveDirs.delete(staging);
+      releaseOnExit(staging);
     },
   };
 }
