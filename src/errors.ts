@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'input-not-found'
   | 'input-unreadable'
   | 'input-corrupt'
+  | 'output-unwritable'
   | 'digest-mismatch'
   | 'key-invalid'
   | 'key-public-only'

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { CliIo } from '../cli-io.js';
 import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
+import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 import { redact } from '../redact.js';
 import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
 import { formatReport, parseReportFormat } from '../scan/format-report.js';
@@ -40,7 +39,8 @@ options
 exit status
   0  no private key material found
   1  private key material found (a leak)
-  2  the target could not be read whole (missing, truncated, corrupt, digest mismatch) or bad usage
+  2  the target could not be read whole (missing, truncated, corrupt, digest mismatch), bad usage,
+     or the --output file cannot be written (checked before the scan)
 `;
 
 async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
@@ -66,20 +66,6 @@ async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
   return keys;
 }
 
-/** Write a file so that readers see the old content or the whole new one, never a part. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, text, { mode: 0o644 });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new EicBuildError('input-unreadable', `--output ${file}: cannot write the report (${error instanceof Error ? error.message : String(error)})`, {
-      hint: 'check that the directory exists and is writable.',
-    });
-  }
-}
-
 /** `eic-build scan TARGET`: exit 0 clean, 1 leak, 2 unreadable (thrown as EicBuildError). */
 export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('scan', argv, {
@@ -101,11 +87,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const format = parseReportFormat(String(values.format));
   const allowKeys = validateAllowKeys((values['allow-key'] as string[] | undefined) ?? [], '--allow-key');
   const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
+  const output = values.output as string | undefined;
+  // A report that cannot be written is known before a long scan, not after it.
+  if (output) await checkOutputPath(output);
   const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env });
   const text = formatReport(report, format);
-  const output = values.output as string | undefined;
   if (output) {
-    await writeAtomically(output, redact(text));
+    await writeOutputFile(output, redact(text));
     io.err(
       `${report.leaked ? `LEAK: ${report.findings.length} finding(s)` : 'no private key material found'} in ${report.target}; report written to ${output}\n`,
     );

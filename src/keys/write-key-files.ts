@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { access, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
+import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 
 /** Where `key generate` puts the public key: next to the secret one, FILE.asc -> FILE.pub.asc. */
 export function publicKeyPathFor(secretPath: string): string {
@@ -18,24 +18,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Write a file atomically with the given mode: a fresh sibling opened O_EXCL with `mode`, then a
- * rename over the target, so the target never exists with wider permissions or half written.
+ * Write a file atomically with the given mode (see writeOutputFile): the target never exists with
+ * wider permissions or half written; a failure is an output-unwritable EicBuildError naming it.
  */
 export async function writeFileAtomic(path: string, contents: string, mode: number): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(contents, 'utf8');
-      await handle.chmod(mode);
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeOutputFile(path, contents, { mode });
 }
 
 /** Write a generated key pair: secret 0600, public 0644. Refuses to overwrite either unless `force`. */
@@ -57,16 +44,14 @@ export async function writeKeyFiles(
       }
     }
   }
-  if (!(await exists(dirname(secretPath)))) {
-    throw new EicBuildError('input-not-found', `directory ${dirname(secretPath)} of --output does not exist`, { hint: 'create it first, or choose another --output' });
-  }
+  await checkOutputPath(secretPath);
   await writeFileAtomic(secretPath, key.armoredSecretKey, 0o600);
   try {
-    await writeFileAtomic(publicPath, key.armoredPublicKey, 0o644);
+    await writeOutputFile(publicPath, key.armoredPublicKey, { mode: 0o644, flag: 'the public key file' });
   } catch (error) {
     // No half-done pair: without its public key file the secret one is removed again.
     await rm(secretPath, { force: true });
-    throw new EicBuildError('input-unreadable', `cannot write the public key to ${publicPath}`, { cause: error, hint: 'check that the directory is writable' });
+    throw error;
   }
   return { secretPath, publicPath };
 }
