@@ -11,8 +11,7 @@ import type { CopyTarget } from './copy-target.js';
 import { v3BlobPath } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
 import { verifyExitCode, type VerifyReport } from './report.js';
-import type { TrustedKey } from './trust.js';
-import { verifyFileMirror } from './verify-file.js';
+import { verifyFileMirror, type VerifyFileOptions } from './verify-file.js';
 import { verifyOciMirror, type VerifyOciOptions } from './verify-oci.js';
 
 /** Write `v3/layout.json` and an index naming `nodes` (Spack's database v8 in a content-addressed blob). */
@@ -35,14 +34,17 @@ async function finish(report: VerifyReport, copied: readonly CopiedEntry[], targ
   const final: VerifyReport = { ...report, entries: copied.map((c) => c.result) };
   if (verifyExitCode(final) !== 0) {
     await target.discard();
-    const bad = final.entries.filter((e) => e.kind !== 'verified').length;
-    const reason = final.entries.length === 0 ? 'no entry was selected' : `${bad} of ${final.entries.length} requested entries did not verify`;
+    const present = final.entries.filter((e) => e.kind !== 'absent');
+    const bad = present.filter((e) => e.kind !== 'verified').length;
+    const reason = final.entries.length === 0 ? 'no entry was selected' : `${bad} of ${present.length} requested entries did not verify`;
     return { report: final, copy: { kind: 'not-written', dir: target.dir, reason } };
   }
   if (layout === 'v3') await writeV3Index(target.staging, copied.flatMap((c) => (c.node ? [c.node] : [])));
   const { files, bytes } = await measureCopy(target.staging);
   await target.commit();
-  const copy: CopyResult = { kind: 'written', dir: target.dir, layout, signed, entries: final.entries.length, files, bytes };
+  // Lock entries this mirror does not hold ('absent') are in the report, not in the copy.
+  const entries = final.entries.filter((e) => e.kind === 'verified').length;
+  const copy: CopyResult = { kind: 'written', dir: target.dir, layout, signed, entries, files, bytes };
   return { report: final, copy };
 }
 
@@ -67,7 +69,7 @@ export async function verifyOciMirrorToCopy(client: RegistryClient, options: Ver
 export async function verifyFileMirrorToCopy(
   files: MirrorFiles,
   open: OpenMirrorFile,
-  options: { mirror: string; trusted: readonly TrustedKey[]; specs?: readonly string[]; concurrency?: number },
+  options: VerifyFileOptions,
   target: CopyTarget,
 ): Promise<VerifyCopyOutcome> {
   const recording = recordingMirrorFiles(files, open, target.incoming);

@@ -1,4 +1,4 @@
-import { summarizeEntries, verifyExitCode, formatVerifyText, type VerifyReport } from './report.js';
+import { verifyExitCode, formatVerifyText, verifyJsonFields, type VerifyReport } from './report.js';
 
 /** What `verify --copy-to` did with DIR. */
 export type CopyResult =
@@ -36,5 +36,5 @@ export function formatVerifyCopyText(outcome: VerifyCopyOutcome): string {
 /** The JSON report (the fields of formatVerifyJson) with a `copy` field. */
 export function formatVerifyCopyJson(outcome: VerifyCopyOutcome): string {
   const { report, copy } = outcome;
-  return `${JSON.stringify({ ...report, summary: summarizeEntries(report.entries), ok: verifyExitCode(report) === 0 && copy.kind === 'written', copy }, null, 2)}\n`;
+  return `${JSON.stringify({ ...verifyJsonFields(report), ok: verifyExitCode(report) === 0 && copy.kind === 'written', copy }, null, 2)}\n`;
 }

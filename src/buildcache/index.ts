@@ -3,8 +3,17 @@ export { parseMirrorUrl, type MirrorLocation } from './mirror-url.js';
 export { directoryMirrorFiles, httpMirrorFiles, type MirrorFiles } from './mirror-files.js';
 export { readTrustedKeys, parseTrustedKeys, describeKey, type TrustedKey } from './trust.js';
 export { verifyClearsigned, verifySignedMessage, type SignatureCheck, type Signer } from './pgp-verify.js';
-export { verifyFileMirror, detectFileLayout, listFileEntries, readMirrorKeys } from './verify-file.js';
-export { verifyOciMirror, verifyOciEntry, findSignatureLayers, selectOciEntries, type VerifyOciOptions } from './verify-oci.js';
+export { verifyFileMirror, detectFileLayout, listFileEntries, readMirrorKeys, type VerifyFileOptions } from './verify-file.js';
+export { verifyOciMirror, verifyOciEntry, findSignatureLayers, selectOciEntries, selectOciLockEntries, type VerifyOciOptions } from './verify-oci.js';
+export {
+  parseSpackLockSelection,
+  readSpackLockSelection,
+  selectLockEntries,
+  type LockEntry,
+  type LockSkipReason,
+  type SpackLockSelection,
+  type SpackLockOptions,
+} from './spack-lock.js';
 export { signOciMirror, signOciEntry, signSimpleSigningPayload, type SignOciOptions } from './sign-oci.js';
 export { signFileMirror, clearsignText, type SignFileOptions } from './sign-file.js';
 export { loadSigningKey, type SigningKey as BuildcacheSigningKey } from './signing-key.js';
@@ -22,6 +31,8 @@ export {
   formatVerifyJson,
   verifyExitCode,
   matchesSpec,
+  lockCounts,
+  type LockSelectionInfo,
   type VerifyReport,
   type EntryResult,
   type EntryKind,

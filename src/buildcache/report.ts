@@ -1,4 +1,5 @@
 import type { Signer } from './pgp-verify.js';
+import type { LockEntry, SpackLockSelection } from './spack-lock.js';
 import type { TrustedKey } from './trust.js';
 
 /** Status of one buildcache entry. */
@@ -9,7 +10,9 @@ export type EntryKind =
   | 'untrusted-signer'
   | 'checksum-mismatch'
   | 'missing-blob'
-  | 'not-found';
+  | 'not-found'
+  /** `--spack-lock`: the lock names it, this mirror does not hold it (not a failure: another mirror may). */
+  | 'absent';
 
 /** A blob an entry lists (spec, tarball, OCI config or layer). */
 export interface EntryBlob {
@@ -50,6 +53,49 @@ export interface VerifyReport {
   trusted: { fingerprint: string; userIds: string[]; source: string }[];
   mirrorKeys: MirrorKey[];
   entries: EntryResult[];
+  /** Set when the entries were selected from a Spack lockfile (`--spack-lock`). */
+  lock?: LockSelectionInfo;
+}
+
+/** What a `--spack-lock` selection was made of (counts of the outcome come from lockCounts). */
+export interface LockSelectionInfo {
+  file: string;
+  lockfileVersion: number;
+  includeBuildDeps: boolean;
+  /** Entries selected from the lock. */
+  selected: number;
+  /** Lock nodes not selected: externals, and build-only dependencies unless includeBuildDeps. */
+  skipped: { external: number; buildOnly: number };
+}
+
+/** The lock part of a report, from a parsed selection. */
+export function lockSelectionInfo(selection: SpackLockSelection): LockSelectionInfo {
+  return {
+    file: selection.file,
+    lockfileVersion: selection.lockfileVersion,
+    includeBuildDeps: selection.includeBuildDeps,
+    selected: selection.entries.length,
+    skipped: {
+      external: selection.skipped.filter((s) => s.reason === 'external').length,
+      buildOnly: selection.skipped.filter((s) => s.reason === 'build-only').length,
+    },
+  };
+}
+
+/** The verdict on a lock entry this mirror does not hold. */
+export function absentEntry(entry: LockEntry, location: string): EntryResult {
+  return { kind: 'absent', id: entry.id, location, detail: 'not in this mirror; another mirror must provide it, or spack install fails' };
+}
+
+/** Counts of a `--spack-lock` run: selected from the lock, present in this mirror, verified, absent. */
+export function lockCounts(report: VerifyReport): { selected: number; present: number; verified: number; absent: number } {
+  const absent = report.entries.filter((e) => e.kind === 'absent').length;
+  return {
+    selected: report.lock?.selected ?? report.entries.length,
+    present: report.entries.length - absent,
+    verified: report.entries.filter((e) => e.kind === 'verified').length,
+    absent,
+  };
 }
 
 /** Describe pinned keys for a report. */
@@ -64,9 +110,29 @@ export function summarizeEntries(entries: readonly EntryResult[]): Partial<Recor
   return counts;
 }
 
-/** 0 when every requested entry verified (and there was at least one), else 1. */
+/**
+ * 0 when every requested entry verified (and there was at least one), else 1. With a lockfile selection,
+ * 0 when every entry the mirror holds verified, even none: absent entries are for other mirrors.
+ */
 export function verifyExitCode(report: VerifyReport): 0 | 1 {
+  if (report.lock) return report.entries.every((e) => e.kind === 'verified' || e.kind === 'absent') ? 0 : 1;
   return report.entries.length > 0 && report.entries.every((e) => e.kind === 'verified') ? 0 : 1;
+}
+
+/** The report's line about a lockfile selection. */
+export function formatLockLine(report: VerifyReport): string | undefined {
+  const lock = report.lock;
+  if (!lock) return undefined;
+  const counts = lockCounts(report);
+  const left = [
+    `${lock.skipped.external} external`,
+    ...(lock.includeBuildDeps ? [] : [`${lock.skipped.buildOnly} build-only`]),
+  ].join(', ');
+  const head = `lock: ${lock.file} (lockfile v${lock.lockfileVersion}): ${counts.selected} entries selected (${left} not selected)`;
+  if (counts.present === 0) {
+    return `${head}; none is in this mirror: nothing to verify (${counts.absent} absent; another mirror must provide them, or spack install fails)`;
+  }
+  return `${head}; ${counts.present} in this mirror, ${counts.verified} verified; ${counts.absent} absent (another mirror must provide them, or spack install fails)`;
 }
 
 /** Sentence naming a signer. */
@@ -100,12 +166,24 @@ export function formatVerifyText(report: VerifyReport): string {
     .map(([kind, n]) => `${n} ${kind}`)
     .join(', ');
   lines.push(`${report.entries.length} entries: ${summary || 'none found'}`);
+  const lock = formatLockLine(report);
+  if (lock) lines.push(lock);
   return `${lines.join('\n')}\n`;
+}
+
+/** The report's fields for scripts; with a lockfile selection, `lock` also carries the counts. */
+export function verifyJsonFields(report: VerifyReport): Record<string, unknown> {
+  return {
+    ...report,
+    ...(report.lock ? { lock: { ...report.lock, ...lockCounts(report) } } : {}),
+    summary: summarizeEntries(report.entries),
+    ok: verifyExitCode(report) === 0,
+  };
 }
 
 /** The report for scripts (stable field names). */
 export function formatVerifyJson(report: VerifyReport): string {
-  return `${JSON.stringify({ ...report, summary: summarizeEntries(report.entries), ok: verifyExitCode(report) === 0 }, null, 2)}\n`;
+  return `${JSON.stringify(verifyJsonFields(report), null, 2)}\n`;
 }
 
 /** Does `id` (`name-version-hash`) answer a `--spec` selector (the full id, the hash, or a hash prefix of 7+ characters after '/')? */

@@ -12,7 +12,8 @@ import {
 } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
 import { isClearsigned, verifyClearsigned, type SignatureCheck } from './pgp-verify.js';
-import { describeTrusted, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
+import { absentEntry, describeTrusted, lockSelectionInfo, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
+import { selectLockEntries, type LockEntry, type SpackLockSelection } from './spack-lock.js';
 import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
 
 /** Which file layout a mirror uses. */
@@ -63,6 +64,11 @@ async function v2IdOf(files: MirrorFiles, path: string): Promise<string | undefi
 
 /** Every signed spec document of the mirror: by listing a directory, else through its index. */
 export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<FileEntry[]> {
+  return (await findFileEntries(files, layout)).entries;
+}
+
+/** listFileEntries, saying whether the list is complete (a directory listing) or only what the index names (HTTP). */
+async function findFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): Promise<{ entries: FileEntry[]; complete: boolean }> {
   const listed = await files.list(layout === 'v3' ? 'v3/manifests/spec' : 'build_cache');
   if (listed) {
     const pattern = layout === 'v3' ? /\.spec\.manifest\.json$/ : /^build_cache\/[^/]+\.spec\.json(\.sig)?$/;
@@ -76,7 +82,7 @@ export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): 
     const entries = [...unique].map(([id, path]) => ({ id, path }));
     // v2 file names start with arch and compiler: the id (`name-version-hash`) comes from the spec inside.
     if (layout === 'v2') await mapLimit(entries, 8, async (entry) => (entry.id = (await v2IdOf(files, entry.path)) ?? entry.id));
-    return entries;
+    return { entries, complete: true };
   }
   const installs = await readIndexInstalls(files, layout);
   const entries: FileEntry[] = [];
@@ -90,7 +96,17 @@ export async function listFileEntries(files: MirrorFiles, layout: 'v2' | 'v3'): 
       if (tarball) entries.push({ id, path: `build_cache/${tarball.slice(tarball.lastIndexOf('/') + 1).replace(/\.spack$/, '.spec.json.sig')}` });
     }
   }
-  return entries.sort((a, b) => a.id.localeCompare(b.id));
+  return { entries: entries.sort((a, b) => a.id.localeCompare(b.id)), complete: false };
+}
+
+/**
+ * Where a lock entry's signed document would be (v3: `v3/manifests/spec/<name>/<id>.spec.manifest.json`;
+ * v2: `build_cache/<arch>-<compiler>-<cver>-<name>-<version>-<hash>.spec.json.sig`, when the node has arch and compiler).
+ */
+function lockEntryPath(entry: LockEntry, layout: 'v2' | 'v3'): string | undefined {
+  if (layout === 'v3') return v3SpecManifestPath(entry.name, entry.id);
+  const tarball = v2TarballPath(entry.node as Parameters<typeof v2TarballPath>[0]);
+  return tarball ? `build_cache/${tarball.slice(tarball.lastIndexOf('/') + 1).replace(/\.spack$/, '.spec.json.sig')}` : undefined;
 }
 
 /** The v3 spec manifest of `name-version-hash`, trying each '-' as the end of the name (names and versions may hold '-'). */
@@ -219,16 +235,52 @@ export async function verifyV2Entry(files: MirrorFiles, entry: FileEntry, truste
   return { ...result, blobs: [{ digest: `sha256:${sum.hash}`, size: actual.size }] };
 }
 
-/** Verify a file-layout mirror (directory or HTTP). Throws 'input-unreadable' when it is not a buildcache. */
-export async function verifyFileMirror(
+/**
+ * The files of a lockfile's entries: those the listing or index names and, where the list is not complete
+ * (HTTP: the index may be older than the last push), those found at their exact path (one request each).
+ */
+async function selectFileLockEntries(
   files: MirrorFiles,
-  options: { mirror: string; trusted: readonly TrustedKey[]; specs?: readonly string[]; concurrency?: number },
-): Promise<VerifyReport> {
+  layout: 'v2' | 'v3',
+  found: { entries: FileEntry[]; complete: boolean },
+  lock: readonly LockEntry[],
+): Promise<{ picked: FileEntry[]; absent: LockEntry[] }> {
+  const { present, absent: unlisted } = selectLockEntries(found.entries, lock);
+  const picked = present.map(({ entry }) => entry);
+  if (found.complete) return { picked, absent: unlisted };
+  const absent: LockEntry[] = [];
+  const looked = await mapLimit(unlisted, 8, async (entry) => {
+    const path = lockEntryPath(entry, layout);
+    return path && (await files.read(path)) ? { id: entry.id, path } : undefined;
+  });
+  looked.forEach((hit, i) => (hit ? picked.push(hit) : absent.push(unlisted[i]!)));
+  return { picked, absent };
+}
+
+/** Options of verifyFileMirror. */
+export interface VerifyFileOptions {
+  mirror: string;
+  trusted: readonly TrustedKey[];
+  specs?: readonly string[];
+  /** Select the entries of a Spack lockfile instead of `specs` (those the mirror lacks are reported 'absent'). */
+  lock?: SpackLockSelection;
+  concurrency?: number;
+}
+
+/** Verify a file-layout mirror (directory or HTTP). Throws 'input-unreadable' when it is not a buildcache. */
+export async function verifyFileMirror(files: MirrorFiles, options: VerifyFileOptions): Promise<VerifyReport> {
   const layout = await detectFileLayout(files);
   const mirrorKeys = await readMirrorKeys(files, layout);
   const mirrorKeyInfo: MirrorKey[] = mirrorKeys.map((k) => ({ fingerprint: k.fingerprint, userIds: k.userIds, trusted: options.trusted.some((t) => t.fingerprint === k.fingerprint) }));
-  const listed = await listFileEntries(files, layout);
-  const { picked, missing: unlisted } = selectEntries(listed, options.specs);
+  const found = await findFileEntries(files, layout);
+  if (options.lock) {
+    const { picked, absent } = await selectFileLockEntries(files, layout, found, options.lock.entries);
+    const verifyLockEntry = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
+    const entries = await mapLimit(picked, options.concurrency ?? 8, (entry) => verifyLockEntry(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo));
+    for (const entry of absent) entries.push(absentEntry(entry, files.describe(lockEntryPath(entry, layout) ?? '')));
+    return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries, lock: lockSelectionInfo(options.lock) };
+  }
+  const { picked, missing: unlisted } = selectEntries(found.entries, options.specs);
   // Over HTTP nothing can be listed and autopush does not update the index: look named v3 specs up directly.
   const missing: string[] = [];
   for (const selector of unlisted) {

@@ -4,7 +4,7 @@ import { mapLimit } from '../registry/pool.js';
 import { sha256Digest } from '../registry/digest.js';
 import { idFromTag, isEntryTag, manifestBlobs, spackTag } from './oci-entries.js';
 import { verifySignedMessage, type Signer } from './pgp-verify.js';
-import { describeTrusted, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from './report.js';
+import { absentEntry, describeTrusted, lockSelectionInfo, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from './report.js';
 import {
   SIGNATURE_ARTIFACT_TYPE,
   parseSignatureManifest,
@@ -14,6 +14,7 @@ import {
   splitDockerReference,
   type SignatureLayer,
 } from './simple-signing.js';
+import { selectLockEntries, type LockEntry, type SpackLockSelection } from './spack-lock.js';
 import type { TrustedKey } from './trust.js';
 
 /** Options of verifyOciMirror. */
@@ -22,6 +23,8 @@ export interface VerifyOciOptions {
   repository: string;
   trusted: readonly TrustedKey[];
   specs?: readonly string[];
+  /** Select the entries of a Spack lockfile instead of `specs` (those the mirror lacks are reported 'absent'). */
+  lock?: SpackLockSelection;
   /** Entries checked at once (each makes several requests; the client bounds the total). */
   concurrency?: number;
   /** Download every blob and check its digest, instead of only checking that it exists. */
@@ -217,12 +220,37 @@ export function selectOciEntries(tags: readonly string[], specs: readonly string
   };
 }
 
+/**
+ * The entry tags of an OCI buildcache that a lockfile names (by tag, else by the hash at the tag's end),
+ * reported under the lock's id, and the lock entries with no tag.
+ */
+export function selectOciLockEntries(tags: readonly string[], lock: readonly LockEntry[]): { picked: OciEntry[]; absent: LockEntry[] } {
+  const listed = tags.filter(isEntryTag).map((tag) => ({ id: idFromTag(tag), tag }));
+  // Spack's tag for the lock's id first: a sanitised or cut tag's id is not the spec's id.
+  const byTag = new Map(listed.map((entry) => [entry.tag, entry]));
+  const exact = lock.filter((entry) => byTag.has(spackTag(entry.id)));
+  const rest = selectLockEntries(listed, lock.filter((entry) => !byTag.has(spackTag(entry.id))));
+  return {
+    picked: [...exact.map((entry) => ({ id: entry.id, tag: spackTag(entry.id) })), ...rest.present.map(({ entry, lock: wanted }) => ({ id: wanted.id, tag: entry.tag }))],
+    absent: rest.absent,
+  };
+}
+
 /** Verify an OCI buildcache. Registry failures (unreachable, denied) throw: the mirror cannot be read. */
 export async function verifyOciMirror(client: RegistryClient, options: VerifyOciOptions): Promise<VerifyReport> {
   let picked: OciEntry[];
   let missing: string[];
   let tags: TagList;
-  if (options.specs?.length && options.specs.every((s) => FULL_ID.test(s))) {
+  let absent: LockEntry[] = [];
+  if (options.lock) {
+    // A lock names hundreds of entries, some held by other mirrors: one listing (paged, 1,000 tags per
+    // request) answers which are here, costs nothing per absent entry, and gives the signature tags too.
+    const listed = await client.listTags(options.repository);
+    if (listed.length === 0) throw new EicBuildError('input-unreadable', `${options.mirror} has no tags`, { hint: 'check the repository name of the mirror' });
+    ({ picked, absent } = selectOciLockEntries(listed, options.lock.entries));
+    missing = [];
+    tags = lazyTagList(client, options.repository, listed);
+  } else if (options.specs?.length && options.specs.every((s) => FULL_ID.test(s))) {
     // Named entries (what an install step asks for): no need to list a repository of thousands of tags.
     await client.ping();
     tags = lazyTagList(client, options.repository);
@@ -244,5 +272,13 @@ export async function verifyOciMirror(client: RegistryClient, options: VerifyOci
   for (const selector of missing) {
     entries.push({ kind: 'not-found', id: selector, location: `${client.registry}/${options.repository}`, detail: `no tag ${spackTag(selector)} in the mirror` });
   }
-  return { mirror: options.mirror, layout: 'oci', trusted: describeTrusted(options.trusted), mirrorKeys: [], entries };
+  for (const entry of absent) entries.push(absentEntry(entry, `${client.registry}/${options.repository}:${spackTag(entry.id)}`));
+  return {
+    mirror: options.mirror,
+    layout: 'oci',
+    trusted: describeTrusted(options.trusted),
+    mirrorKeys: [],
+    entries,
+    ...(options.lock ? { lock: lockSelectionInfo(options.lock) } : {}),
+  };
 }

@@ -17,8 +17,10 @@ import { verifyFileMirrorToCopy, verifyOciMirrorToCopy } from '../buildcache/cop
 import { formatVerifyCopyJson, formatVerifyCopyText, type VerifyCopyOutcome } from '../buildcache/copy-report.js';
 import { mirrorFileOpener } from '../buildcache/copy-source.js';
 import { checkCopyTarget, openCopyTarget } from '../buildcache/copy-target.js';
+import { readSpackLockSelection, type SpackLockSelection } from '../buildcache/spack-lock.js';
 
-const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH]... [--all] [--format text|json] [--deep] [--copy-to DIR]
+const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH... | --all | --spack-lock FILE [--include-build-deps]]
+                                   [--format text|json] [--deep] [--copy-to DIR]
        eic-build buildcache sign MIRROR [--signing-key FILE] [--spec NAME-VERSION-HASH]... [--all | --unsigned-only] [--force] [--format text|json]
 
 MIRROR is file:///path (or a path), http(s)://host/path (file layout), oci://HOST/REPO or oci+http://HOST/REPO.
@@ -26,10 +28,17 @@ MIRROR is file:///path (or a path), http(s)://host/path (file layout), oci://HOS
 verify   checks every selected entry against the pinned public keys (never the keys the mirror publishes):
          layout v3: clearsigned spec manifest + blob checksums; layout v2: .spec.json.sig + tarball checksum;
          OCI: an eic-build signature (containers/image simple signing) for the digest each *.spack tag points at.
-         Statuses: verified, unsigned, bad-signature, untrusted-signer, checksum-mismatch, missing-blob, not-found.
+         Statuses: verified, unsigned, bad-signature, untrusted-signer, checksum-mismatch, missing-blob, not-found,
+         absent (--spack-lock only: not in this mirror, another mirror must provide it; not a failure).
          Exit 0 when all verified, 1 otherwise, 2 when the mirror cannot be read.
   --public-key FILE     a trusted armored public key (repeatable)
   --spec SPEC           NAME-VERSION-HASH or the hash (repeatable); default: every entry (--all)
+  --spack-lock FILE     the entries of a Spack environment lockfile (spack.lock, lockfile version 4 or newer) that
+                        spack install --use-buildcache only takes from a buildcache: the roots and their link/run
+                        dependencies, not externals, not build-only dependencies. Those this mirror holds must
+                        verify; those it does not are 'absent' (exit 0 when every present entry verified, even none).
+                        Excludes --spec and --all.
+  --include-build-deps  with --spack-lock: select build-only dependencies too (for spack install --include-build-deps)
   --format text|json    json lists each entry's manifest digest (and OCI reference) to pin installs to
   --deep                OCI: download every blob and check its digest (default: check it exists and its size)
   --concurrency N       OCI: parallel registry requests, 1 to 256 (default 16; verify runs twice as many entries at once)
@@ -57,6 +66,8 @@ const OPTIONS = {
   force: { type: 'boolean' },
   deep: { type: 'boolean' },
   'copy-to': { type: 'string' },
+  'spack-lock': { type: 'string' },
+  'include-build-deps': { type: 'boolean' },
   format: { type: 'string' },
   id: { type: 'string' },
   'id-variable': { type: 'string' },
@@ -89,9 +100,9 @@ async function verifyWithCopy(
   location: MirrorLocation,
   mirror: string,
   copyTo: string,
-  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; concurrency: number; format: string },
+  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; lock: SpackLockSelection | undefined; concurrency: number; format: string },
 ): Promise<number> {
-  const { values, io, trusted, specs, concurrency, format } = context;
+  const { values, io, trusted, specs, lock, concurrency, format } = context;
   if (copyTo === '') throw new EicBuildError('usage', '--copy-to needs a directory', { hint: 'pass --copy-to DIR, a directory that does not exist yet (or an empty one)' });
   // Refuse an unusable DIR before any request is made.
   await checkCopyTarget(copyTo);
@@ -100,10 +111,10 @@ async function verifyWithCopy(
   let outcome: VerifyCopyOutcome;
   try {
     if (location.kind === 'oci') {
-      outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, concurrency: concurrency * 2, deep: Boolean(values.deep) }, target);
+      outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep) }, target);
     } else {
       const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
-      outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs }, target);
+      outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs, ...(lock ? { lock } : {}) }, target);
     }
   } finally {
     await target.discard();
@@ -134,6 +145,16 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
   if (format !== 'text' && format !== 'json') throw new EicBuildError('usage', `--format must be text or json, not '${format}'`, { hint: 'pass --format text or --format json' });
   const specs = (values.spec as string[] | undefined) ?? [];
   if (values.all && specs.length > 0) throw new EicBuildError('usage', '--all and --spec exclude each other', { hint: 'pass either --all or one or more --spec' });
+  const spackLock = values['spack-lock'] as string | undefined;
+  if (spackLock !== undefined && (values.all || specs.length > 0)) {
+    throw new EicBuildError('usage', `--spack-lock excludes ${values.all ? '--all' : '--spec'}: it selects the lockfile's entries itself`, {
+      hint: 'pass either --spack-lock FILE, or --spec NAME-VERSION-HASH (repeatable), or --all',
+    });
+  }
+  if (spackLock === '') throw new EicBuildError('usage', '--spack-lock needs a file', { hint: "pass --spack-lock PATH/spack.lock, the environment's lockfile" });
+  if (values['include-build-deps'] && spackLock === undefined) {
+    throw new EicBuildError('usage', '--include-build-deps needs --spack-lock', { hint: 'it selects the build-only dependencies of a lockfile too' });
+  }
   const concurrency = values.concurrency === undefined ? 16 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new EicBuildError('usage', `--concurrency must be an integer from 1 to 256, not '${String(values.concurrency)}'`, { hint: 'the default is 16' });
@@ -145,25 +166,27 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     if (values['signing-key'] || values['unsigned-only'] || values.force) {
       throw new EicBuildError('usage', '--signing-key, --unsigned-only and --force belong to buildcache sign', { hint: 'verify takes --public-key FILE' });
     }
+    // The lockfile is read first: a missing or broken one fails before any key is read or request made.
+    const lock = spackLock === undefined ? undefined : await readSpackLockSelection(spackLock, { includeBuildDeps: Boolean(values['include-build-deps']) });
     const publicKeys = (values['public-key'] as string[] | undefined) ?? [];
     const trusted = await readTrustedKeys(publicKeys);
     if (trusted.length === 0) io.err('warning: no --public-key given: no entry can verify; pass the pinned public key\n');
     const copyTo = values['copy-to'] as string | undefined;
-    if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, concurrency, format });
+    if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, lock, concurrency, format });
     let report: VerifyReport;
     if (location.kind === 'oci') {
       const client = await registryClient(location, values, io, concurrency);
-      report = await verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, concurrency: concurrency * 2, deep: Boolean(values.deep) });
+      report = await verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep) });
     } else {
       const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
-      report = await verifyFileMirror(files, { mirror, trusted, specs });
+      report = await verifyFileMirror(files, { mirror, trusted, specs, ...(lock ? { lock } : {}) });
     }
     io.out(format === 'json' ? formatVerifyJson(report) : formatVerifyText(report));
     return verifyExitCode(report);
   }
 
-  if (values['public-key'] || values.deep || values['copy-to'] !== undefined) {
-    throw new EicBuildError('usage', '--public-key, --deep and --copy-to belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
+  if (values['public-key'] || values.deep || values['copy-to'] !== undefined || spackLock !== undefined) {
+    throw new EicBuildError('usage', '--public-key, --deep, --copy-to and --spack-lock belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
   }
   if (values.all && values['unsigned-only']) throw new EicBuildError('usage', '--all and --unsigned-only exclude each other', { hint: 'pass one of them' });
   const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
