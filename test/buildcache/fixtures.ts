@@ -211,3 +211,45 @@ export async function pushOciEntryWithDeps(
   const tag = `${spec.name}-${spec.version}-${spec.hash}.spack`;
   return { digest: await client.putManifest(repository, tag, manifest, MediaTypes.ociManifest), tag, layerDigest, tarball: layer };
 }
+
+// Spack environment lockfiles as Spack 1.x writes them (lockfile v6, specfile v5: `concrete_specs` keyed by
+// DAG hash, edges with parameters.deptypes), for `verify --spack-lock`.
+
+/** A node of a test lockfile: its spec, its dependency edges, and whether it is an external. */
+export interface LockNode {
+  spec: FixtureSpec;
+  deps?: { spec: FixtureSpec; types: string[] }[];
+  external?: boolean;
+}
+
+/** A lockfile's JSON text with these roots and nodes. */
+export function formatSpackLock(lock: { roots: FixtureSpec[]; nodes: LockNode[]; version?: number }): string {
+  const concrete = Object.fromEntries(
+    lock.nodes.map(({ spec, deps, external }) => [
+      spec.hash,
+      {
+        name: spec.name,
+        version: spec.version,
+        arch: { platform: 'linux', platform_os: 'debian12', target: 'x86_64' },
+        namespace: 'builtin',
+        parameters: { build_system: 'generic', cflags: [], cppflags: [], cxxflags: [], fflags: [], ldflags: [], ldlibs: [] },
+        ...(deps?.length ? { dependencies: deps.map((d) => ({ name: d.spec.name, hash: d.spec.hash, parameters: { deptypes: d.types, virtuals: [] } })) } : {}),
+        ...(external ? { external: { path: '/usr', module: null } } : {}),
+        package_hash: 'wqhipfa4ispflxkgeqhliasltpb6y7draebggqx5tnw6g6ryomrq====',
+        hash: spec.hash,
+      },
+    ]),
+  );
+  return JSON.stringify({
+    _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': lock.version ?? 6, 'specfile-version': 5 },
+    spack: { version: '1.1.0', type: 'release' },
+    roots: lock.roots.map((r) => ({ hash: r.hash, spec: r.name })),
+    concrete_specs: concrete,
+  });
+}
+
+/** Write a lockfile (see formatSpackLock) to `path` and return the path. */
+export async function spackLockFile(path: string, lock: { roots: FixtureSpec[]; nodes: LockNode[]; version?: number }): Promise<string> {
+  await writeFile(path, formatSpackLock(lock));
+  return path;
+}
