@@ -173,8 +173,8 @@ export function parseSpackLockSelection(text: string, what: string, options: Spa
   const reached = new Set<string>();
   const queue = [...new Set(roots)];
   for (const key of queue) reached.add(key);
-  while (queue.length > 0) {
-    const key = queue.shift()!;
+  for (let next = 0; next < queue.length; next += 1) {
+    const key = queue[next]!;
     for (const edge of edges.get(key) ?? []) {
       if ((includeBuildDeps || isInstallEdge(edge)) && !reached.has(edge.hash)) {
         reached.add(edge.hash);
