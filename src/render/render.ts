@@ -6,7 +6,7 @@ import type { LintFinding } from './lint-rules.js';
 import { validateMirrors, type MirrorInfo } from './mirrors.js';
 import { throwProblems, type RenderProblem } from './problems.js';
 import type { PublicKeyInput } from './public-key.js';
-import { generatedSnippets, VERIFY_SELECTION } from './snippets.js';
+import { defaultVerifySelection, generatedSnippets, VERIFY_SELECTION } from './snippets.js';
 import { expandTemplate, type VariableValue } from './variables.js';
 
 /** A BuildKit secret the rendered Dockerfile mounts, and how `eic-build build` must pass it. */
@@ -108,11 +108,19 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
   }
 
   const registrySecrets = orderedCredentials(mirrors);
-  const selection = values.get('BUILDCACHE_VERIFY_SELECTION')?.value.trim().replace(/\s+/g, ' ') || '--all';
+  // Default: the entries of the environment's lockfile, which is what the step installs (--all would
+  // download a whole shared buildcache into the verified copy).
+  const fallbackSelection = defaultVerifySelection(values.get('SPACK_ENV')?.value.trim());
+  const selection = values.get('BUILDCACHE_VERIFY_SELECTION')?.value.trim().replace(/\s+/g, ' ') || fallbackSelection;
   if (!VERIFY_SELECTION.test(selection)) {
-    problems.push({ file: 'BUILDCACHE_VERIFY_SELECTION', line: 1, column: 1, message: `'${selection}' is not '--all' or '--spec NAME-VERSION-HASH' (repeatable)` });
+    problems.push({
+      file: 'BUILDCACHE_VERIFY_SELECTION',
+      line: 1,
+      column: 1,
+      message: `'${selection}' is not '--spack-lock /ABSOLUTE/spack.lock [--include-build-deps]', '--all' or '--spec NAME-VERSION-HASH' (repeatable)`,
+    });
   }
-  const snippets = generatedSnippets({ layout, shell: config.shell, mirrors, registrySecrets, transition: config.transition, verifySelection: VERIFY_SELECTION.test(selection) ? selection : '--all' });
+  const snippets = generatedSnippets({ layout, shell: config.shell, mirrors, registrySecrets, transition: config.transition, verifySelection: VERIFY_SELECTION.test(selection) ? selection : fallbackSelection });
   const dockerfileValues = new Map(values);
   const dockerfileAllowed = new Set(allowed);
   for (const [name, value] of Object.entries(snippets)) {

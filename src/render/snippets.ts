@@ -36,12 +36,20 @@ export interface SnippetInputs {
   /** Secret ids of registry credentials, each also the environment variable name. */
   registrySecrets: string[];
   transition: boolean;
-  /** What runtime steps verify: `--all`, or `--spec NAME-VERSION-HASH`… (the entries about to be installed). */
+  /** What runtime steps verify: `--spack-lock PATH` (default), `--all`, or `--spec NAME-VERSION-HASH`…. */
   verifySelection: string;
 }
 
-/** A valid verify selection: `--all` or one or more `--spec <entry>` (no shell metacharacters). */
-export const VERIFY_SELECTION = /^(?:--all|--spec [A-Za-z0-9_.@+-]+(?: --spec [A-Za-z0-9_.@+-]+)*)$/;
+/**
+ * A valid verify selection (no shell metacharacters): `--spack-lock PATH` (the environment's
+ * lockfile: exactly what the step installs), `--all`, or one or more `--spec <entry>`.
+ */
+export const VERIFY_SELECTION = /^(?:--spack-lock \/[A-Za-z0-9_.@+\/-]+(?: --include-build-deps)?|--all|--spec [A-Za-z0-9_.@+-]+(?: --spec [A-Za-z0-9_.@+-]+)*)$/;
+
+/** The default selection: the lockfile of the environment the runtime step installs. */
+export function defaultVerifySelection(spackEnv: string | undefined): string {
+  return `--spack-lock ${(spackEnv || '/opt/spack-environment').replace(/\/+$/, '')}/spack.lock`;
+}
 
 /**
  * The `EIC_BUILD_*` variables: the pieces of the RUN steps that must be exactly right (mounts,

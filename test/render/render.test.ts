@@ -152,7 +152,16 @@ test('BUILDCACHE_VERIFY_SELECTION narrows what runtime steps verify; anything bu
   const narrowed = await renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spec zlib-1.3-abc --spec hello-1.0-def' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
   t.regex(narrowed.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spec zlib-1\.3-abc --spec hello-1\.0-def --copy-to /);
   const error = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all; curl x' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
-  t.regex(error!.message, /BUILDCACHE_VERIFY_SELECTION:1:1: '--all; curl x' is not '--all' or '--spec/);
+  t.regex(error!.message, /BUILDCACHE_VERIFY_SELECTION:1:1: '--all; curl x' is not '--spack-lock \/ABSOLUTE\/spack.lock \[--include-build-deps\]', '--all' or '--spec/);
+  const relative = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spack-lock spack.lock' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  t.regex(relative!.message, /'--spack-lock spack.lock' is not/);
+  // Default: the lockfile of the environment the step installs, never the whole buildcache.
+  const byDefault = await renderProject({ vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.regex(byDefault.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spack-lock \/opt\/spack-environment\/spack\.lock --copy-to /);
+  const otherEnv = await renderProject({ vars: { SPACK_ENV: '/opt/env/xl/' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.regex(otherEnv.files.dockerfile, /--spack-lock \/opt\/env\/xl\/spack\.lock --copy-to /);
+  const all = await renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.regex(all.files.dockerfile, /spack-signer-public\.asc --all --copy-to /);
 });
 
 test('--var overrides the environment, which overrides eic-build.yaml values', async (t) => {
