@@ -64,8 +64,8 @@ export interface LockSelectionInfo {
   includeBuildDeps: boolean;
   /** Entries selected from the lock. */
   selected: number;
-  /** Lock nodes not selected: externals, and build-only dependencies unless includeBuildDeps. */
-  skipped: { external: number; buildOnly: number };
+  /** Lock nodes not selected: externals, build-only dependencies (unless includeBuildDeps), nodes no root reaches. */
+  skipped: { external: number; buildOnly: number; unreachable: number };
 }
 
 /** The lock part of a report, from a parsed selection. */
@@ -78,6 +78,7 @@ export function lockSelectionInfo(selection: SpackLockSelection): LockSelectionI
     skipped: {
       external: selection.skipped.filter((s) => s.reason === 'external').length,
       buildOnly: selection.skipped.filter((s) => s.reason === 'build-only').length,
+      unreachable: selection.skipped.filter((s) => s.reason === 'unreachable').length,
     },
   };
 }
@@ -127,6 +128,7 @@ export function formatLockLine(report: VerifyReport): string | undefined {
   const left = [
     `${lock.skipped.external} external`,
     ...(lock.includeBuildDeps ? [] : [`${lock.skipped.buildOnly} build-only`]),
+    ...(lock.skipped.unreachable ? [`${lock.skipped.unreachable} unreachable`] : []),
   ].join(', ');
   const head = `lock: ${lock.file} (lockfile v${lock.lockfileVersion}): ${counts.selected} entries selected (${left} not selected)`;
   if (counts.present === 0) {

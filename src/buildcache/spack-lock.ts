@@ -13,8 +13,11 @@ export interface LockEntry {
   node: Readonly<Record<string, unknown>>;
 }
 
-/** Why a node of the lockfile was not selected. */
-export type LockSkipReason = 'external' | 'build-only';
+/**
+ * Why a node of the lockfile was not selected: an external; reached only through build (or test) edges;
+ * reached through no edge from a root (e.g. the dependencies of a splice's build spec).
+ */
+export type LockSkipReason = 'external' | 'build-only' | 'unreachable';
 
 /** The entries of a lockfile that a runtime step is about to install, and what was left out. */
 export interface SpackLockSelection {
@@ -168,27 +171,36 @@ export function parseSpackLockSelection(text: string, what: string, options: Spa
     if (!nodes.has(root)) throw new EicBuildError('input-corrupt', `${what}: root ${root} is not in concrete_specs`, { hint: RE_CONCRETIZE });
   }
 
-  // Walk from the roots; externals are walked through (Spack does) but never selected.
+  // Walk from the roots; externals are walked through (Spack does) but never selected. A spliced node
+  // (`build_spec`) is installed from its build spec's tarball (binary_distribution.download_tarball(
+  // spec.build_spec)): that node is selected too, but not its dependencies (the splice replaced them).
   const includeBuildDeps = Boolean(options.includeBuildDeps);
-  const reached = new Set<string>();
-  const queue = [...new Set(roots)];
-  for (const key of queue) reached.add(key);
-  for (let next = 0; next < queue.length; next += 1) {
-    const key = queue[next]!;
-    for (const edge of edges.get(key) ?? []) {
-      if ((includeBuildDeps || isInstallEdge(edge)) && !reached.has(edge.hash)) {
-        reached.add(edge.hash);
-        queue.push(edge.hash);
+  const walk = (follow: (edge: Edge) => boolean): Set<string> => {
+    const reached = new Set<string>(roots);
+    const buildSpecs = new Set<string>();
+    const queue = [...reached];
+    for (let next = 0; next < queue.length; next += 1) {
+      const key = queue[next]!;
+      const buildSpec = (nodes.get(key)!.build_spec as { hash?: unknown } | undefined)?.hash;
+      if (typeof buildSpec === 'string' && nodes.has(buildSpec)) buildSpecs.add(buildSpec);
+      for (const edge of edges.get(key) ?? []) {
+        if (follow(edge) && !reached.has(edge.hash)) {
+          reached.add(edge.hash);
+          queue.push(edge.hash);
+        }
       }
     }
-  }
+    return new Set([...reached, ...buildSpecs]);
+  };
+  const installed = walk(includeBuildDeps ? () => true : isInstallEdge);
+  const anyEdge = includeBuildDeps ? installed : walk(() => true);
   const selected: LockEntry[] = [];
   const skipped: SpackLockSelection['skipped'] = [];
   for (const [key, entry] of entries) {
     const node = nodes.get(key)!;
     if (node.external !== undefined && node.external !== null) skipped.push({ id: entry.id, reason: 'external' });
-    else if (!reached.has(key)) skipped.push({ id: entry.id, reason: 'build-only' });
-    else selected.push(entry);
+    else if (installed.has(key)) selected.push(entry);
+    else skipped.push({ id: entry.id, reason: anyEdge.has(key) ? 'build-only' : 'unreachable' });
   }
   const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return {

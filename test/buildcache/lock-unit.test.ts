@@ -134,6 +134,23 @@ test('parseSpackLockSelection: newer lockfile versions pass; include_concrete en
   t.is(selection.roots, 2);
 });
 
+test('parseSpackLockSelection: a spliced node brings its build spec (whose tarball Spack installs), not the build spec\'s dependencies', (t) => {
+  const lock = {
+    _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': 6, 'specfile-version': 5 },
+    roots: [{ hash: H.app, spec: 'app' }],
+    concrete_specs: {
+      // app was built against python (the build spec, hash H.wrapper), then spliced onto zlib.
+      [H.app]: node('app', '2.0', { dependencies: [dep('zlib', ['build', 'link'])], build_spec: { name: 'app', hash: H.wrapper } }),
+      [H.zlib]: node('zlib', '1.3.1'),
+      [H.wrapper]: { ...node('app', '2.0', { dependencies: [dep('python', ['build', 'link'])] }), hash: H.wrapper },
+      [H.python]: node('python', '3.12.5'),
+    },
+  };
+  const selection = parseSpackLockSelection(JSON.stringify(lock), 'spack.lock');
+  t.deepEqual(ids(selection.entries), [`app-2.0-${H.app}`, `app-2.0-${H.wrapper}`, `zlib-1.3.1-${H.zlib}`]);
+  t.deepEqual(selection.skipped, [{ id: `python-3.12.5-${H.python}`, reason: 'unreachable' }]);
+});
+
 test('parseSpackLockSelection: an environment with no specs selects nothing', (t) => {
   const selection = parseSpackLockSelection(JSON.stringify({ _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': 5 }, roots: [], concrete_specs: {} }), 'spack.lock');
   t.deepEqual(selection.entries, []);
@@ -212,7 +229,7 @@ function lockReport(entries: EntryResult[]): VerifyReport {
     trusted: [],
     mirrorKeys: [],
     entries,
-    lock: { file: 'spack.lock', lockfileVersion: 6, includeBuildDeps: false, selected: entries.length, skipped: { external: 1, buildOnly: 2 } },
+    lock: { file: 'spack.lock', lockfileVersion: 6, includeBuildDeps: false, selected: entries.length, skipped: { external: 1, buildOnly: 2, unreachable: 0 } },
   };
 }
 const verified = (id: string): EntryResult => ({ kind: 'verified', id, location: 'x', detail: 'signed' });
