@@ -293,3 +293,27 @@ test('[integration] putBlobFile: a transient 500 on the upload PUT starts a new 
   t.is(front.seen.filter((line) => line.startsWith('PUT ')).length, 2);
   t.deepEqual(await new RegistryClient({ registry: registry.host }).headBlob('eic/flaky-file', file.digest), { size: file.size });
 });
+
+test('putBlobFile: an upload that makes no progress is aborted after the timeout and its session abandoned', async (t) => {
+  // Mock registry (a real one cannot be made to stall on cue): starts the upload, then never reads the PUT body.
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url?.split('?')[0]}`);
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST') return void res.writeHead(202, { location: `${req.url}session-1` }).end();
+    if (req.method === 'DELETE') return void res.writeHead(204).end();
+    req.pause();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const client = new RegistryClient({ registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 500 });
+  // Larger than what the loopback socket buffers take in, so the stream really stalls.
+  const file = await randomFile(t, 96 * 1024 * 1024);
+  const error = await t.throwsAsync(client.putBlobFile('eic/stalled', file.path, { digest: file.digest, size: file.size }), { instanceOf: EicBuildError });
+  t.is(error!.code, 'registry');
+  t.regex(error!.message, /no progress for 0\.5 s/);
+  t.true(seen.includes('DELETE /v2/eic/stalled/blobs/uploads/session-1'), seen.join(', '));
+});
