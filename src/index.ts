@@ -21,7 +21,7 @@ export {
   type GeneratedKey,
   type TempSecretFile,
 } from './keys/index.js';
-export { scanTarget, formatReport, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';
+export { scanTarget, formatReport, parseScanTuning, type ScanTuning, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';
 export {
   renderProject,
   renderFromTexts,
