@@ -72,6 +72,11 @@ interface RequestOptions {
   ok?: number[];
   /** Send again on a transient failure (default: for GET, HEAD and DELETE, which are idempotent). */
   retry?: boolean;
+  /**
+   * Bound the request by inactivity instead of in all: for streamed response bodies (blobs of
+   * many GiB), which the caller keeps alive with `touch` on every chunk and clears at the end.
+   */
+  idle?: IdleTimer;
 }
 
 /**
@@ -191,11 +196,31 @@ export class RegistryClient {
   /** A blob as a stream that errors at its end if the bytes do not match `digest`. */
   async getBlob(repository: string, digest: string): Promise<Readable> {
     parseDigest(digest);
-    const response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository) });
-    if (!response.body) throw new EicBuildError('registry', `blob ${digest} in ${this.registry}/${repository} has no body`);
-    const verifier = digestVerifier(digest, `blob ${digest} in ${this.registry}/${repository}`);
+    // A layer of many GiB takes longer than any fixed timeout: the download ends only when it stalls.
+    const idle = idleTimer(this.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository), idle });
+    } catch (error) {
+      idle.clear();
+      throw error;
+    }
+    if (!response.body) {
+      idle.clear();
+      throw new EicBuildError('registry', `blob ${digest} in ${this.registry}/${repository} has no body`);
+    }
+    const what = `blob ${digest} in ${this.registry}/${repository}`;
+    const verifier = digestVerifier(digest, what);
     const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-    source.on('error', (error) => verifier.destroy(error));
+    idle.touch();
+    source.on('data', idle.touch);
+    source.on('error', (error) => {
+      idle.clear();
+      const stalled = idle.signal.aborted ? new EicBuildError('registry', `${what}: the download made no progress for ${this.timeoutMs / 1000} s`, { hint: 'check the network and the registry, then run again', cause: error }) : error;
+      verifier.destroy(stalled);
+    });
+    source.on('end', idle.clear);
+    verifier.on('close', idle.clear);
     return source.pipe(verifier);
   }
 
@@ -420,8 +445,10 @@ export class RegistryClient {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (authorization) headers.authorization = authorization;
     // A streamed body may take long: it is bounded by inactivity (no chunk read, no answer), not in all.
-    const idle = typeof options.body === 'function' ? idleTimer(this.timeoutMs) : undefined;
-    const body = typeof options.body === 'function' ? options.body(idle!.touch) : options.body;
+    const ownIdle = typeof options.body === 'function' ? idleTimer(this.timeoutMs) : undefined;
+    const body = typeof options.body === 'function' ? options.body(ownIdle!.touch) : options.body;
+    const idle = ownIdle ?? options.idle;
+    idle?.touch();
     try {
       return await fetch(url, {
         method: options.method ?? 'GET',
@@ -430,7 +457,7 @@ export class RegistryClient {
         signal: idle?.signal ?? AbortSignal.timeout(this.timeoutMs),
         // window null + redirect error: otherwise undici clones the request, teeing the body stream, and the
         // unread branch of the tee buffers the whole blob (the fetch spec's httpNetworkOrCacheFetch).
-        ...(idle ? { duplex: 'half' as const, window: null, redirect: 'error' as const } : {}),
+        ...(ownIdle ? { duplex: 'half' as const, window: null, redirect: 'error' as const } : {}),
       });
     } catch (error) {
       // The body refused itself (a file that is not the blob it claims to be): that is the error.
@@ -444,7 +471,7 @@ export class RegistryClient {
         cause: error,
       });
     } finally {
-      idle?.clear();
+      ownIdle?.clear();
     }
   }
 
@@ -507,7 +534,14 @@ function mediaTypeOf(bytes: Buffer): string {
 }
 
 /** An abort signal that fires after `ms` without a `touch()`. */
-function idleTimer(ms: number): { signal: AbortSignal; touch: () => void; clear: () => void } {
+/** An abort signal that fires after `ms` without a `touch`. */
+interface IdleTimer {
+  signal: AbortSignal;
+  touch: () => void;
+  clear: () => void;
+}
+
+function idleTimer(ms: number): IdleTimer {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const touch = () => {

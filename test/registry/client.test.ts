@@ -317,3 +317,50 @@ test('putBlobFile: an upload that makes no progress is aborted after the timeout
   t.regex(error!.message, /no progress for 0\.5 s/);
   t.true(seen.includes('DELETE /v2/eic/stalled/blobs/uploads/session-1'), seen.join(', '));
 });
+
+/** A loopback server that serves one blob in pieces with pauses (mock: a real registry cannot be made to trickle). */
+async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number, stallAfter?: number): Promise<{ host: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) });
+    const size = Math.ceil(blob.length / pieces);
+    let sent = 0;
+    const next = () => {
+      if (stallAfter !== undefined && sent === stallAfter) return; // stops sending, keeps the connection open
+      res.write(blob.subarray(sent * size, (sent + 1) * size));
+      sent += 1;
+      if (sent < pieces) setTimeout(next, pauseMs);
+      else res.end();
+    };
+    next();
+    req.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+test('a blob download is bounded by inactivity, not in all: a slow but moving download completes; a stalled one is an error', async (t) => {
+  const blob = Buffer.alloc(64 * 1024, 7);
+  const digest = sha256Digest(blob);
+  const moving = await tricklingBlobServer(blob, 8, 150);
+  t.teardown(moving.close);
+  // 8 pieces 150 ms apart take over 1 s, more than the 400 ms timeout, and never pause for 400 ms.
+  const slow = new RegistryClient({ registry: moving.host, timeoutMs: 400 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of await slow.getBlob('eic/trickle', digest)) chunks.push(chunk as Buffer);
+  t.is(Buffer.concat(chunks).length, blob.length);
+
+  const stalled = await tricklingBlobServer(blob, 8, 10, 3);
+  t.teardown(stalled.close);
+  const client = new RegistryClient({ registry: stalled.host, timeoutMs: 300 });
+  const read = async () => {
+    for await (const chunk of await client.getBlob('eic/stall', digest)) void chunk;
+  };
+  const error = await t.throwsAsync(read(), { instanceOf: EicBuildError });
+  t.regex(error!.message, /no progress for 0\.3 s/);
+});
