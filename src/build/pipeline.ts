@@ -41,6 +41,7 @@ import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } f
 import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
+import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -131,6 +132,8 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   const config = await readBuildProjectConfig(options.config, contextDir);
   // The scan after the build reads these: a malformed one is refused before a long build, not after.
   parseScanTuning(io.env);
+  // The metadata is written after the push: a path that cannot take it must stop the build first.
+  if (options.metadataFile) await checkOutputPath(options.metadataFile, '--metadata-file');
 
   const probed = probe ?? (await probeBuildClient({ ...(options.docker ? { docker: options.docker } : {}), ...(options.builder ? { builder: options.builder } : {}), env: io.env }));
   const client = probed.client;
@@ -295,7 +298,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       pushed: pushed.length > 0,
       allowedInheritedKeys: scanned.reduce((n, s) => n + s.gate.allowedInherited.length, 0),
     });
-    if (options.metadataFile) await writeFile(options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+    if (options.metadataFile) await writeOutputFile(options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`, { flag: '--metadata-file' });
     return { kind: 'published', scanned, key, client, destination, tags, pushed, configDigest, manifestDigest, metadata };
   } finally {
     for (const file of secretFiles) await file.dispose();

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EicBuildError } from '../errors.js';
+import { writeOutputFile } from '../io/output-file.js';
 import { BUNDLED_CONFIG, parseProjectConfig, type ProjectConfig, type TemplateRef } from './config.js';
 import { DEFAULT_LAYOUT } from './layout.js';
 import { throwProblems } from './problems.js';
@@ -107,12 +107,5 @@ export async function writeRenderedProject(project: RenderedProject, outputDir: 
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.eic-build-tmp`);
-  try {
-    await writeFile(temp, text, { mode: 0o644 });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new EicBuildError('input-unreadable', `cannot write ${path}: ${(error as Error).message}`, { hint: 'check that the output directory is writable.', cause: error });
-  }
+  await writeOutputFile(path, text, { flag: '--output-dir' });
 }
