@@ -7,28 +7,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { fakeHash, killAgent, makeGpgKey, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
-const FIXTURE_KEY = '/work/shared/fixtures/spack-v1.1-signed-mirror.pub.asc';
+const FIXTURE = SPACK_FIXTURE;
+const FIXTURE_KEY = SPACK_FIXTURE_KEY;
 const FIXTURE_ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/${FIXTURE_ID}.spec.manifest.json`;
 const FIXTURE_TARBALL = 'blobs/sha256/ff/ff64ac68af157756bdb6b8b4ef3950d64ad920bc8290853f94637f6369ddb52b';
 const FIXTURE_SPEC_BLOB = 'blobs/sha256/81/81133f45bf7cec0d4c5030123285b0435cc6f05716d0102c7ccf5354bac7ba73';
 const FIXTURE_INDEX_BLOB = 'blobs/sha256/63/63ee3d3c2d05f193cab58128b93c657e3fef2c53cefed5fc6506fb61bc93f61f';
 
-let work: string;
-let cleanup: () => Promise<void>;
-let alice: GpgKey;
-
-test.before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  alice = await makeGpgKey(work, 'Alice Signer');
-});
-test.after.always(async () => {
-  if (alice) await killAgent(alice);
-  await cleanup?.();
-});
+const { work, alice, stop } = await startKeyWorld();
+test.after.always(stop);
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -12,35 +12,14 @@ import { openCopyTarget } from '../../src/buildcache/copy-target.js';
 import { verifyOciMirrorToCopy } from '../../src/buildcache/copy-mirror.js';
 import { directoryMirrorFiles } from '../../src/buildcache/mirror-files.js';
 import { signOciMirror } from '../../src/buildcache/sign-oci.js';
-import { loadSigningKey, type SigningKey } from '../../src/buildcache/signing-key.js';
-import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
 import { verifyFileMirror } from '../../src/buildcache/verify-file.js';
 import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { fakeHash, killAgent, makeGpgKey, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
-let registry: TestRegistry;
-let client: RegistryClient;
-let work: string;
-let cleanup: () => Promise<void>;
-let alice: GpgKey;
-let signingKey: SigningKey;
-let trusted: TrustedKey[];
-
-test.before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  [registry, alice] = await Promise.all([startRegistry(), makeGpgKey(work, 'Alice Signer')]);
-  client = new RegistryClient({ registry: registry.host, insecure: true });
-  signingKey = await loadSigningKey({ file: alice.secretFile, env: {} });
-  trusted = await readTrustedKeys([alice.publicFile]);
-});
-test.after.always(async () => {
-  if (alice) await killAgent(alice);
-  await registry?.stop();
-  await cleanup?.();
-});
+const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
+test.after.always(stop);
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const blobPath = (hex: string) => `blobs/sha256/${hex.slice(0, 2)}/${hex}`;

@@ -1,5 +1,5 @@
 // The v3 files a verified copy writes, checked byte for byte against what Spack v1.1 wrote in the real
-// fixture mirror (/work/shared/fixtures/spack-v1.1-signed-mirror), and the mirrors.yaml scope.
+// fixture mirror (../shared/fixtures/spack-v1.1-signed-mirror), and the mirrors.yaml scope.
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
@@ -9,8 +9,9 @@ import { findEntryNode, formatIndexDatabase, formatSpecDocument, formatV3Manifes
 import { formatVerifiedMirrorsScope } from '../../src/buildcache/copy-scope.js';
 import { parseV3Manifest } from '../../src/buildcache/file-layout.js';
 import { isEicBuildError } from '../../src/errors.js';
+import { SPACK_FIXTURE } from './fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
+const FIXTURE = SPACK_FIXTURE;
 const ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const blob = (hex: string) => readFile(`${FIXTURE}/blobs/sha256/${hex.slice(0, 2)}/${hex}`);
 

@@ -5,10 +5,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fakeHash, killAgent, makeGpgKey, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, killAgent, makeGpgKey, SPACK_FIXTURE, SPACK_FIXTURE_KEY, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
-const FIXTURE_KEY = '/work/shared/fixtures/spack-v1.1-signed-mirror.pub.asc';
+const FIXTURE = SPACK_FIXTURE;
+const FIXTURE_KEY = SPACK_FIXTURE_KEY;
 const FIXTURE_FPR = '130156C4D55520802D04D3D4CC641F3BEF0CEE71';
 const FIXTURE_ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/${FIXTURE_ID}.spec.manifest.json`;

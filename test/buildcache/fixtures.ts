@@ -6,11 +6,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { MediaTypes, type RegistryClient } from '../../src/registry/client.js';
+import { loadSigningKey, type SigningKey } from '../../src/buildcache/signing-key.js';
+import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
+import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** A GnuPG key made for one test run, in its own homedir. */
+/**
+ * The real Spack-written signed mirror in ../shared/fixtures (beside the repository, as CI places it),
+ * with its public key.
+ */
+export const SPACK_FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/spack-v1.1-signed-mirror', import.meta.url));
+export const SPACK_FIXTURE_KEY = `${SPACK_FIXTURE}.pub.asc`;
+
 export interface GpgKey {
   home: string;
   fingerprint: string;
@@ -47,6 +58,53 @@ export async function makeGpgKey(dir: string, name: string): Promise<GpgKey> {
 /** Stop the agent a homedir started (so teardown leaves no process). */
 export async function killAgent(key: GpgKey): Promise<void> {
   await execa('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent'], { reject: false });
+}
+
+/** A temp dir and one real gpg key (Alice), for one test file; `stop` removes both. */
+export interface KeyWorld {
+  work: string;
+  alice: GpgKey;
+  stop: () => Promise<void>;
+}
+
+/** Make a KeyWorld. */
+export async function startKeyWorld(): Promise<KeyWorld> {
+  const { dir: work, cleanup } = await tempDir();
+  const alice = await makeGpgKey(work, 'Alice Signer');
+  return {
+    work,
+    alice,
+    stop: async () => {
+      await killAgent(alice);
+      await cleanup();
+    },
+  };
+}
+
+/** A KeyWorld plus a real loopback registry, its client, and Alice loaded for signing and trusting. */
+export interface SigningWorld extends KeyWorld {
+  registry: TestRegistry;
+  client: RegistryClient;
+  signingKey: SigningKey;
+  trusted: TrustedKey[];
+}
+
+/** Make a SigningWorld. */
+export async function startSigningWorld(): Promise<SigningWorld> {
+  const [keys, registry] = await Promise.all([startKeyWorld(), startRegistry()]);
+  const signingKey = await loadSigningKey({ file: keys.alice.secretFile, env: {} });
+  const trusted = await readTrustedKeys([keys.alice.publicFile]);
+  return {
+    ...keys,
+    registry,
+    client: new RegistryClient({ registry: registry.host, insecure: true }),
+    signingKey,
+    trusted,
+    stop: async () => {
+      await registry.stop();
+      await keys.stop();
+    },
+  };
 }
 
 /** Clearsign a text with real gpg, as Spack does. */

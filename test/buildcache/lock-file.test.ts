@@ -6,25 +6,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fakeHash, killAgent, makeGpgKey, spackLockFile, tempDir, writeV2Mirror, writeV3Mirror, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, spackLockFile, startKeyWorld, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/spack-v1.1-signed-mirror';
-const FIXTURE_KEY = '/work/shared/fixtures/spack-v1.1-signed-mirror.pub.asc';
+const FIXTURE = SPACK_FIXTURE;
+const FIXTURE_KEY = SPACK_FIXTURE_KEY;
 const HELLO: FixtureSpec = { name: 'hello-file', version: '1.0', hash: 'p6rjdomocw4krnmuwavwdbae56jxt3vo' };
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/hello-file-1.0-${HELLO.hash}.spec.manifest.json`;
 
-let work: string;
-let cleanup: () => Promise<void>;
-let alice: GpgKey;
-
-test.before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  alice = await makeGpgKey(work, 'Alice Signer');
-});
-test.after.always(async () => {
-  if (alice) await killAgent(alice);
-  await cleanup?.();
-});
+const { work, alice, stop } = await startKeyWorld();
+test.after.always(stop);
 
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 

@@ -7,35 +7,14 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { signOciMirror } from '../../src/buildcache/sign-oci.js';
-import { loadSigningKey, type SigningKey } from '../../src/buildcache/signing-key.js';
 import { parseSpackLockSelection } from '../../src/buildcache/spack-lock.js';
-import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
 import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { fakeHash, killAgent, makeGpgKey, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
-let registry: TestRegistry;
-let client: RegistryClient;
-let work: string;
-let cleanup: () => Promise<void>;
-let alice: GpgKey;
-let signingKey: SigningKey;
-let trusted: TrustedKey[];
-
-test.before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  [registry, alice] = await Promise.all([startRegistry(), makeGpgKey(work, 'Alice Signer')]);
-  client = new RegistryClient({ registry: registry.host, insecure: true });
-  signingKey = await loadSigningKey({ file: alice.secretFile, env: {} });
-  trusted = await readTrustedKeys([alice.publicFile]);
-});
-test.after.always(async () => {
-  if (alice) await killAgent(alice);
-  await registry?.stop();
-  await cleanup?.();
-});
+const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
+test.after.always(stop);
 
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 
