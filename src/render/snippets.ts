@@ -98,7 +98,8 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
       ? []
       : [
           `rm -rf ${layout.verifiedRoot}`,
-          `mkdir -p -m 0700 ${scopeDir}`,
+          // verify --copy-to creates each copy's directory, but only inside an existing parent.
+          `mkdir -p -m 0700 ${scopeDir} ${layout.verifiedRoot}/mirrors`,
           ...verifiable.map((mirror) => `${verifyCommand(mirror)} --copy-to ${verifiedCopyDir(layout, mirror)}`),
           `printf '%s\\n' ${formatVerifiedMirrorsScope(verifiable.map((mirror) => ({ name: copyName(mirror), dir: verifiedCopyDir(layout, mirror), signed: mirror.kind !== 'oci' })))
             .trimEnd()

@@ -37,7 +37,7 @@ let cleanup: () => Promise<void>;
 let key: GpgKey;
 let project: RenderedProject;
 let contextDir: string;
-/** The Dockerfile the passing tests build: the rendered one, or, while KNOWN_BUG lasts, it with KNOWN_BUG.fixed. */
+/** The rendered Dockerfile, built exactly as written. */
 let dockerfile: string;
 const specs: Record<'zlib' | 'hdf5' | 'app', FixtureSpec> = {
   zlib: { name: 'zlib', version: '1.3.1', hash: fakeHash() },
@@ -46,22 +46,6 @@ const specs: Record<'zlib' | 'hdf5' | 'app', FixtureSpec> = {
 };
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * Known bug in src/render/snippets.ts (EIC_BUILD_VERIFY_BUILDCACHES): the step creates only
- * /var/tmp/eic-build-verified/scope, then runs `verify --copy-to /var/tmp/eic-build-verified/mirrors/NAME`,
- * which requires the parent directory to exist (src/buildcache/copy-target.ts), so every strict-mode
- * runtime step fails with "the parent directory /var/tmp/eic-build-verified/mirrors does not exist".
- * The stand-in eic-build of build.integration.test.ts creates parents (mkdir -p) and so hides it.
- * The first test builds the Dockerfile as rendered (a known failure until the renderer is fixed);
- * the others build it with this one-line difference, so everything after it is tested now. Once the
- * renderer creates the parent, `rendered` no longer matches, no copy is made, and the first test passes
- * (ava then reports it: turn its test.failing into test.serial).
- */
-const KNOWN_BUG = {
-  rendered: 'mkdir -p -m 0700 /var/tmp/eic-build-verified/scope; \\\n',
-  fixed: 'mkdir -p -m 0700 /var/tmp/eic-build-verified/scope /var/tmp/eic-build-verified/mirrors; \\\n',
-};
 
 async function dockerBuild(args: string[]) {
   return execa(DOCKER, ['build', '--progress=plain', ...args, contextDir], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
@@ -120,10 +104,6 @@ test.before(async () => {
   });
   const written = await writeRenderedProject(project, join(contextDir, '.eic-build'));
   dockerfile = written.dockerfile;
-  if (project.files.dockerfile.includes(KNOWN_BUG.rendered)) {
-    dockerfile = join(contextDir, '.eic-build', 'Dockerfile.parent-created');
-    await writeFile(dockerfile, project.files.dockerfile.replace(KNOWN_BUG.rendered, KNOWN_BUG.fixed));
-  }
 });
 
 test.after.always(async () => {
@@ -134,8 +114,8 @@ test.after.always(async () => {
 });
 
 /** The flags the rendered project asks for (secrets, build-args), as build.integration.test.ts derives them. */
-function buildFlags(tag: string, file = dockerfile): string[] {
-  const flags = ['--network', 'host', '-f', file, '--target', 'runtime', '-t', tag];
+function buildFlags(tag: string): string[] {
+  const flags = ['--network', 'host', '-f', dockerfile, '--target', 'runtime', '-t', tag];
   for (const secret of project.secrets) {
     if (secret.purpose === 'signing-key') continue;
     if (secret.kind === 'file') flags.push('--secret', `id=${secret.id},src=${join(contextDir, '.eic-build', project.fileNames.mirrorsYaml)}`);
@@ -149,15 +129,6 @@ function buildFlags(tag: string, file = dockerfile): string[] {
 interface ScanFinding {
   matchesPublicKey: boolean;
 }
-
-test.serial.failing('[integration] the runtime step exactly as rendered builds (known bug: the --copy-to parent is not created)', async (t) => {
-  t.timeout(3 * 60_000);
-  const tag = `eic-build-test/verified-install-as-rendered:${run}`;
-  images.push(tag);
-  const build = await dockerBuild(buildFlags(tag, join(contextDir, '.eic-build', project.fileNames.dockerfile)));
-  t.is(build.exitCode, 0, String(build.all).slice(-3000));
-  t.regex(String(build.all), /==> Installed app-/);
-});
 
 test.serial('[integration] the rendered runtime step verifies the OCI buildcache with the real eic-build, then installs only the verified copy', async (t) => {
   t.timeout(3 * 60_000);
