@@ -3,11 +3,10 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { serveDirectory } from '../helpers/http-fronts.js';
 
 const FIXTURE = SPACK_FIXTURE;
 const FIXTURE_KEY = SPACK_FIXTURE_KEY;
@@ -92,19 +91,9 @@ test('[integration] an HTTP-served v3 mirror copies to a directory that verifies
     { name: 'hdf5', version: '1.14.5', hash: fakeHash() },
   ];
   await writeV3Mirror(source, specs, alice);
-  const server = createServer(async (req, res) => {
-    let body: Buffer;
-    try {
-      body = await readFile(join(source, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const server = await serveDirectory(source);
+  t.teardown(server.close);
+  const url = `${server.url}/`;
   const dir = join(work, 'http-copy');
   const ids = specs.map((s) => `${s.name}-${s.version}-${s.hash}`);
   const run = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, ...ids.flatMap((id) => ['--spec', id]), '--copy-to', dir]);
@@ -135,30 +124,18 @@ test('[integration] interrupted mid-download (SIGINT): no DIR and no staging dir
   await writeV3Mirror(source, [spec], alice);
   let stalled = 0;
   // Serves the mirror, but a tarball only half: the copy is caught in the middle of receiving it.
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let body: Buffer;
-    try {
-      body = await readFile(join(source, path));
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    if (path.startsWith('/blobs/') && body[0] === 0x1f && body[1] === 0x8b) {
+  const server = await serveDirectory(source, {
+    serve: (path, body, res) => {
+      if (!(path.startsWith('/blobs/') && body[0] === 0x1f && body[1] === 0x8b)) return false;
       stalled += 1;
       res.writeHead(200, { 'content-length': String(body.length) });
       res.write(body.subarray(0, body.length >> 1));
-      return;
-    }
-    res.writeHead(200).end(body);
+      return true;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  t.teardown(server.close);
   const parent = await parentDir('interrupted');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const url = `${server.url}/`;
   const child = execa(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'buildcache', 'verify', url, '--public-key', alice.publicFile, '--spec', `${spec.name}-${spec.version}-${spec.hash}`, '--copy-to', join(parent, 'verified')], { cwd: repoRoot, reject: false });
   const deadline = Date.now() + 30_000;
   while (stalled === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

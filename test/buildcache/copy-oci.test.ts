@@ -3,8 +3,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { copyOciEntry } from '../../src/buildcache/copy-oci.js';
@@ -16,6 +14,7 @@ import { verifyFileMirror } from '../../src/buildcache/verify-file.js';
 import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
+import { flipLastByte, listenLoopback, startFront } from '../helpers/http-fronts.js';
 import { fakeHash, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
 const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
@@ -159,22 +158,10 @@ test('[integration] a tag moved after verification does not change the copy: ent
 test('[integration] a registry serving changed tarball bytes: exit 1, no DIR, nothing left in the parent', async (t) => {
   const repo = 'eic/copy-flip';
   const { appPushed } = await seedSigned(repo);
-  // A loopback proxy flips a byte of app's tarball: a registry cannot be made to serve wrong bytes otherwise (mock).
-  const server = createServer((req, res) => {
-    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      const chunks: Buffer[] = [];
-      up.on('data', (c: Buffer) => chunks.push(c));
-      up.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (req.method === 'GET' && req.url?.endsWith(appPushed.layerDigest)) body[body.length - 1] = body[body.length - 1]! ^ 1;
-        res.writeHead(up.statusCode ?? 500, up.headers).end(body);
-      });
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A loopback front flips a byte of app's tarball: a registry cannot be made to serve wrong bytes otherwise (mock).
+  const front = await startFront(registry.url, { rewrite: (req, body) => (req.method === 'GET' && req.url?.endsWith(appPushed.layerDigest) ? flipLastByte(body) : body) });
+  t.teardown(front.close);
+  const { host } = front;
   const parent = await parentDir('flip');
   const dir = join(parent, 'verified');
   const run = await runCli(['buildcache', 'verify', `oci+http://${host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', dir, '--format', 'json']);
@@ -198,13 +185,11 @@ test('[integration] a registry serving changed tarball bytes: exit 1, no DIR, no
 
 test('[integration] a non-empty DIR is refused (exit 2) before any request', async (t) => {
   let requests = 0;
-  const server = createServer((_req, res) => {
+  const { host, close } = await listenLoopback((_req, res) => {
     requests += 1;
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.teardown(close);
   const dir = join(work, 'not-empty');
   await mkdir(dir);
   await writeFile(join(dir, 'leftover'), 'x');

@@ -2,10 +2,9 @@
 // HTTP-served v3 mirror with no index (entries found at their exact path), and a layout-v2 directory.
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { serveDirectory } from '../helpers/http-fronts.js';
 import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, spackLockFile, startKeyWorld, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
 
 const FIXTURE = SPACK_FIXTURE;
@@ -64,21 +63,9 @@ test('[integration] HTTP v3 mirror without an index: lock entries are found at t
   const gone: FixtureSpec = { name: 'python', version: '3.12.5', hash: fakeHash() };
   await writeV3Mirror(source, [zlib, hdf5], alice);
   const seen: string[] = [];
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    seen.push(path);
-    let body: Buffer;
-    try {
-      body = await readFile(join(source, path));
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const server = await serveDirectory(source, { onRequest: (path) => seen.push(path) });
+  t.teardown(server.close);
+  const url = `${server.url}/`;
   const lock = await spackLockFile(join(work, 'http.spack.lock'), {
     roots: [hdf5],
     nodes: [{ spec: hdf5, deps: [{ spec: zlib, types: ['build', 'link'] }, { spec: gone, types: ['run'] }] }, { spec: zlib }, { spec: gone }],

@@ -3,14 +3,13 @@
 // and build-only dependencies are not selected, and --copy-to copies exactly the present verified entries.
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { signOciMirror } from '../../src/buildcache/sign-oci.js';
 import { parseSpackLockSelection } from '../../src/buildcache/spack-lock.js';
 import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
+import { startFront } from '../helpers/http-fronts.js';
 import { fakeHash, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
 const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
@@ -120,17 +119,9 @@ test('[integration] OCI: absent entries cost no request beyond the one tag listi
   const repo = 'eic/lock-requests';
   const { specs, lock } = await seed(repo, { withCmake: true });
   const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 500, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const proxied = new RegistryClient({ registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, insecure: true });
+  const front = await startFront(registry.url, { onRequest: (req) => seen.push(`${req.method} ${req.url}`) });
+  t.teardown(front.close);
+  const proxied = new RegistryClient({ registry: front.host, insecure: true });
   const selection = parseSpackLockSelection(await readFile(lock, 'utf8'), lock);
   const report = await verifyOciMirror(proxied, { mirror: repo, repository: repo, trusted, lock: selection });
   t.deepEqual(report.entries.map((e) => e.kind).sort(), ['absent', 'verified', 'verified']);

@@ -1,8 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { RegistryClient, MediaTypes } from '../../src/registry/client.js';
 import { signatureTag, parseSignatureManifest, SIGNATURE_ARTIFACT_TYPE } from '../../src/buildcache/simple-signing.js';
@@ -12,6 +10,7 @@ import { loadSigningKey } from '../../src/buildcache/signing-key.js';
 import { readTrustedKeys } from '../../src/buildcache/trust.js';
 import { runCli } from '../helpers/cli.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { flipLastByte, startFront } from '../helpers/http-fronts.js';
 import { fakeHash, killAgent, makeGpgKey, pushOciEntry, pushOciIndex, specTarball, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
 
 let registry: TestRegistry;
@@ -164,22 +163,10 @@ test('[integration] --deep catches a registry serving changed blob bytes', async
   const { pushed } = await seed(repo, 1);
   const signingKey = await loadSigningKey({ file: alice.secretFile, env: {} });
   await signOciMirror(client, { repository: repo, signingKey });
-  // A loopback proxy flips bytes of one layer blob: a registry cannot be made to serve wrong bytes otherwise (mock).
-  const server = createServer((req, res) => {
-    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      const chunks: Buffer[] = [];
-      up.on('data', (c: Buffer) => chunks.push(c));
-      up.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (req.method === 'GET' && req.url?.endsWith(pushed[0]!.layerDigest)) body[body.length - 1] = body[body.length - 1]! ^ 1;
-        res.writeHead(up.statusCode ?? 500, up.headers).end(body);
-      });
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A loopback front flips bytes of one layer blob: a registry cannot be made to serve wrong bytes otherwise (mock).
+  const front = await startFront(registry.url, { rewrite: (req, body) => (req.method === 'GET' && req.url?.endsWith(pushed[0]!.layerDigest) ? flipLastByte(body) : body) });
+  t.teardown(front.close);
+  const { host } = front;
   // Through another host name the identity still matches (repository and tag; mirrors get copied
   // between registries), and without --deep only existence and size of blobs are checked.
   const shallow = await verify(repo, [alice], [], host);
@@ -257,40 +244,33 @@ test('[integration] a registry with the OCI referrers API is asked through it', 
   await signOciMirror(client, { repository: repo, signingKey: await loadSigningKey({ file: alice.secretFile, env: {} }) });
   const signature = await client.getManifest(repo, signatureTag(pushed[0]!.digest, alice.fingerprint));
   const asked: string[] = [];
-  const server = createServer((req, res) => {
-    if (req.url?.includes('/referrers/')) {
-      asked.push(req.url);
-      const body = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaTypes.ociIndex,
-        manifests: [{ mediaType: MediaTypes.ociManifest, digest: signature.digest, size: signature.bytes.length, artifactType: SIGNATURE_ARTIFACT_TYPE }],
-      });
-      res.writeHead(200, { 'content-type': MediaTypes.ociIndex }).end(body);
-      return;
-    }
-    // hide the signature tags, as a copy that kept only referrers would: the API is the only way to the signature
-    if (req.url?.includes('.sig') || req.url?.includes('/tags/list')) {
-      const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          if (req.url?.includes('.sig')) return void res.writeHead(404).end();
-          const list = JSON.parse(Buffer.concat(chunks).toString()) as { name: string; tags: string[] };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...list, tags: list.tags.filter((tag) => !tag.endsWith('.sig')) }));
+  const front = await startFront(registry.url, {
+    intercept: (req, res) => {
+      if (req.url?.includes('/referrers/')) {
+        asked.push(req.url);
+        const body = JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaTypes.ociIndex,
+          manifests: [{ mediaType: MediaTypes.ociManifest, digest: signature.digest, size: signature.bytes.length, artifactType: SIGNATURE_ARTIFACT_TYPE }],
         });
-      });
-      req.pipe(upstream);
-      return;
-    }
-    const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 500, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
+        res.writeHead(200, { 'content-type': MediaTypes.ociIndex }).end(body);
+        return true;
+      }
+      // hide the signature tags, as a copy that kept only referrers would: the API is the only way to the signature
+      if (req.url?.includes('.sig')) {
+        res.writeHead(404).end();
+        return true;
+      }
+      return false;
+    },
+    rewrite: (req, body) => {
+      if (!req.url?.includes('/tags/list')) return body;
+      const list = JSON.parse(body.toString()) as { name: string; tags: string[] };
+      return Buffer.from(JSON.stringify({ ...list, tags: list.tags.filter((tag) => !tag.endsWith('.sig')) }));
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.teardown(front.close);
+  const { host } = front;
   const result = await verify(repo, [alice], [], host);
   t.is(result.exitCode, 0, String(result.stdout));
   t.true(asked.length > 0);
