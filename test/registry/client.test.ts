@@ -10,6 +10,7 @@ import { RegistryClient, MediaTypes } from '../../src/registry/client.js';
 import { sha256Digest } from '../../src/registry/digest.js';
 import { EicBuildError } from '../../src/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/redact.js';
+import { listenLoopback, startFront, type LoopbackServer } from '../helpers/http-fronts.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { ociManifest } from '../buildcache/fixtures.js';
 
@@ -166,27 +167,16 @@ test('[integration] Bearer challenge: token fetched with basic creds, then used'
  *  registry under load: a real one cannot be made to fail on cue). */
 async function flakyFront(failures: (req: { method: string; url: string }) => number | undefined): Promise<{ host: string; seen: string[]; close: () => void }> {
   const seen: string[] = [];
-  const server = createServer((req, res) => {
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    seen.push(`${method} ${url.split('?')[0]}`);
-    const status = failures({ method, url });
-    if (status) {
-      req.resume();
+  const front = await startFront(registry.url, {
+    onRequest: (req) => seen.push(`${req.method} ${(req.url ?? '/').split('?')[0]}`),
+    intercept: (req, res) => {
+      const status = failures({ method: req.method ?? 'GET', url: req.url ?? '/' });
+      if (!status) return false;
       res.writeHead(status, { 'content-type': 'application/json', ...(status === 503 ? { 'retry-after': '0' } : {}) }).end('{"errors":[{"code":"UNKNOWN"}]}');
-      return;
-    }
-    const upstream = httpRequest(`${registry.url}${url}`, { method, headers: req.headers }, (up) => {
-      const headers = { ...up.headers };
-      // Upload locations must point back at this front, not at the registry behind it.
-      if (headers.location) headers.location = headers.location.replace(registry.url, '');
-      res.writeHead(up.statusCode ?? 500, headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
+      return true;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => server.close() };
+  return { ...front, seen };
 }
 
 test('[integration] transient 500/503 answers are retried: manifest reads, manifest writes and blob uploads succeed', async (t) => {
@@ -319,8 +309,8 @@ test('putBlobFile: an upload that makes no progress is aborted after the timeout
 });
 
 /** A loopback server that serves one blob in pieces with pauses (mock: a real registry cannot be made to trickle). */
-async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number, stallAfter?: number): Promise<{ host: string; close: () => void }> {
-  const server = createServer((req, res) => {
+async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number, stallAfter?: number): Promise<LoopbackServer> {
+  return listenLoopback((req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) });
     const size = Math.ceil(blob.length / pieces);
     let sent = 0;
@@ -334,14 +324,6 @@ async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number
     next();
     req.resume();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.close();
-      server.closeAllConnections();
-    },
-  };
 }
 
 test('a blob download is bounded by inactivity, not in all: a slow but moving download completes; a stalled one is an error', async (t) => {
