@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,11 +7,12 @@ import { pushOciLayout, verifyPushed } from '../../src/build/publish.js';
 import { isEicBuildError, type EicBuildError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { ensureBusyboxImage } from '../helpers/images.js';
-import { startRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 // The BuildKit-builder route pushes the scanned OCI layout itself. No buildx here, so the layout
 // is made by skopeo from a local image: the same on-disk format buildx writes with type=oci,tar=false.
-test('[integration] pushOciLayout uploads the scanned layout and reads back the same manifest and config', async (t) => {
+/** A real registry and an OCI layout of a local image (made by skopeo), both gone after the test. */
+async function scannedLayout(t: ExecutionContext): Promise<{ registry: TestRegistry; layout: string }> {
   const image = await ensureBusyboxImage();
   const registry = await startRegistry();
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-publish-test-'));
@@ -21,6 +22,11 @@ test('[integration] pushOciLayout uploads the scanned layout and reads back the 
   });
   const layout = join(dir, 'layout');
   await execa('skopeo', ['copy', '--quiet', `docker-daemon:${image}`, `oci:${layout}:x`]);
+  return { registry, layout };
+}
+
+test('[integration] pushOciLayout uploads the scanned layout and reads back the same manifest and config', async (t) => {
+  const { registry, layout } = await scannedLayout(t);
   const pushed = await pushOciLayout(layout, [`${registry.host}/pushed/layout:a`, `${registry.host}/pushed/layout:b`]);
   t.is(pushed.length, 2);
   t.is(pushed[0]!.manifestDigest, pushed[1]!.manifestDigest);
@@ -33,15 +39,7 @@ test('[integration] pushOciLayout uploads the scanned layout and reads back the 
 });
 
 test('[integration] pushOciLayout streams layers and refuses one whose bytes changed after the scan: no tag, no blob', async (t) => {
-  const image = await ensureBusyboxImage();
-  const registry = await startRegistry();
-  const dir = await mkdtemp(join(tmpdir(), 'eic-build-publish-test-'));
-  t.teardown(async () => {
-    await registry.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const layout = join(dir, 'layout');
-  await execa('skopeo', ['copy', '--quiet', `docker-daemon:${image}`, `oci:${layout}:x`]);
+  const { registry, layout } = await scannedLayout(t);
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
   const layer = manifest.layers[0]!.digest;

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { fakeHash, freshDir, listFiles, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
 import { serveDirectory } from '../helpers/http-fronts.js';
 
 const FIXTURE = SPACK_FIXTURE;
@@ -19,16 +19,7 @@ const FIXTURE_INDEX_BLOB = 'blobs/sha256/63/63ee3d3c2d05f193cab58128b93c657e3fef
 const { work, alice, stop } = await startKeyWorld();
 test.after.always(stop);
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
-}
-
-async function parentDir(name: string): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir);
-  return dir;
-}
+const parentDir = (name: string) => freshDir(work, name);
 
 test('[integration] the real Spack v1.1 mirror copies with its clearsigned manifest byte for byte, and the copy verifies on its own', async (t) => {
   const parent = await parentDir('fixture');

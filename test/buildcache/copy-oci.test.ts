@@ -15,7 +15,7 @@ import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { flipLastByte, listenLoopback, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
+import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
 const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
 test.after.always(stop);
@@ -24,17 +24,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 const blobPath = (hex: string) => `blobs/sha256/${hex.slice(0, 2)}/${hex}`;
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
-}
-
-/** A parent directory per test, so "nothing left behind" can be checked by listing it. */
-async function parentDir(name: string): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir);
-  return dir;
-}
+const parentDir = (name: string) => freshDir(work, name);
 
 /** zlib (a dependency) and app (layers: zlib's tarball, then its own), both signed by alice. */
 async function seedSigned(repo: string) {

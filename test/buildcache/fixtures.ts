@@ -3,7 +3,7 @@
 // pushed to a real loopback registry the way Spack lays them out.
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,19 @@ export async function startSigningWorld(): Promise<SigningWorld> {
       await keys.stop();
     },
   };
+}
+
+/** Every file below `dir`, as sorted relative paths. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+/** A fresh directory `name` below `parent`, so "nothing left behind" can be checked by listing it. */
+export async function freshDir(parent: string, name: string): Promise<string> {
+  const dir = join(parent, name);
+  await mkdir(dir);
+  return dir;
 }
 
 /** Clearsign a text with real gpg, as Spack does. */
