@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
+import { digestLike } from '../registry/digest.js';
 import { parseDigest, parseImageReference, readDockerConfigCredentials, RegistryClient, type ImageReference } from '../registry/index.js';
 import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
 
@@ -85,6 +86,35 @@ interface OciDescriptor {
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
+interface LayoutManifest {
+  bytes: Buffer;
+  json: { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
+}
+
+/**
+ * Every manifest and index below `root`, each read once and refused (push-failed naming the file
+ * and both digests) unless its bytes hash to the digest its descriptor names.
+ */
+async function readVerifiedManifests(root: OciDescriptor, blobPath: (digest: string) => string): Promise<Map<string, LayoutManifest>> {
+  const found = new Map<string, LayoutManifest>();
+  const visit = async (descriptor: OciDescriptor): Promise<void> => {
+    if (found.has(descriptor.digest)) return;
+    const path = blobPath(descriptor.digest);
+    const bytes = await readFile(path);
+    const actual = digestLike(descriptor.digest, bytes);
+    if (actual !== descriptor.digest) {
+      throw new EicBuildError('push-failed', `${path} hashes to ${actual}, but its descriptor names ${descriptor.digest}`, {
+        hint: 'the manifest changed after the scan, or the image layout is corrupt: build (and scan) again',
+      });
+    }
+    const json = JSON.parse(bytes.toString('utf8')) as LayoutManifest['json'];
+    found.set(descriptor.digest, { bytes, json });
+    if (INDEX_TYPES.has(descriptor.mediaType)) for (const child of json.manifests ?? []) await visit(child);
+  };
+  await visit(root);
+  return found;
+}
+
 /**
  * Push the scanned OCI layout (what a BuildKit builder exported) with eic-build's registry client:
  * the bytes that were scanned are the bytes uploaded, blob by blob (each hashed as it streams and
@@ -96,15 +126,16 @@ export async function pushOciLayout(layoutDir: string, tags: string[], env: Node
   if (!root) throw new EicBuildError('push-failed', `${layoutDir}/index.json names no image`, { hint: 'the build exported nothing; check the build log.' });
   // parseDigest first: a descriptor cannot name a path outside blobs/.
   const blobPath = (digest: string) => join(layoutDir, 'blobs', ...Object.values(parseDigest(digest)));
-  // Manifests are small and parsed here; config and layers (a layer can be several GiB) are streamed.
-  const blob = (digest: string) => readFile(blobPath(digest));
+  // Manifests are small, read once, checked against their descriptors and parsed here, all before
+  // anything is pushed: a manifest edited after the scan would otherwise move the tag and name
+  // layers nobody scanned. Config and layers (a layer can be several GiB) are streamed and checked as they go.
+  const manifests = await readVerifiedManifests(root, blobPath);
   const pushed: PushedTag[] = [];
   for (const tag of tags) {
     const ref = parseImageReference(tag);
     const client = await registryClientFor(ref, env);
     const pushManifest = async (descriptor: OciDescriptor, reference: string): Promise<void> => {
-      const bytes = await blob(descriptor.digest);
-      const json = JSON.parse(bytes.toString('utf8')) as { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
+      const { bytes, json } = manifests.get(descriptor.digest)!;
       if (INDEX_TYPES.has(descriptor.mediaType)) {
         for (const child of json.manifests ?? []) await pushManifest(child, child.digest);
       } else {
@@ -120,8 +151,8 @@ export async function pushOciLayout(layoutDir: string, tags: string[], env: Node
       if (error instanceof EicBuildError && error.code === 'push-failed') throw error;
       throw new EicBuildError('push-failed', `pushing ${tag} failed: ${(error as Error).message}`, { hint: 'check the registry address and your login (docker login).', cause: error });
     }
-    const rootJson = JSON.parse((await blob(root.digest)).toString('utf8')) as { config?: OciDescriptor };
-    pushed.push(await verifyPushed(tag, { manifestDigest: root.digest, ...(rootJson.config ? { configDigest: rootJson.config.digest } : {}) }, env));
+    const rootConfig = manifests.get(root.digest)!.json.config;
+    pushed.push(await verifyPushed(tag, { manifestDigest: root.digest, ...(rootConfig ? { configDigest: rootConfig.digest } : {}) }, env));
   }
   return pushed;
 }

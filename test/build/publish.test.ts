@@ -74,3 +74,23 @@ test('[integration] base layers are read from the engine (diff IDs) and from a r
   t.deepEqual(remote, new Set(manifest.layers.map((l) => l.digest)));
   t.deepEqual(await registryLayerDigests(`${registry.host}/base/missing:1`), new Set(), 'unreadable: nothing counts as inherited');
 });
+
+test('[integration] pushOciLayout refuses a manifest whose bytes changed after the scan: no tag', async (t) => {
+  const { registry, layout } = await scannedLayout(t);
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const digest = index.manifests[0]!.digest;
+  const manifestPath = join(layout, 'blobs', 'sha256', digest.slice(7));
+  // index.json is kept as is: only the manifest file changes (one byte, still valid JSON).
+  const text = await readFile(manifestPath, 'utf8');
+  const at = text.indexOf('"schemaVersion":2');
+  t.true(at >= 0, text);
+  await writeFile(manifestPath, text.replace('"schemaVersion":2', '"schemaVersion":3'));
+  const error = await t.throwsAsync(pushOciLayout(layout, [`${registry.host}/pushed/edited:a`]));
+  t.true(isEicBuildError(error));
+  t.is((error as EicBuildError).code, 'push-failed');
+  t.true(error!.message.includes(manifestPath), error!.message);
+  t.true(error!.message.includes(digest), error!.message);
+  t.regex(error!.message, /hashes to sha256:[a-f0-9]{64}/);
+  const client = new RegistryClient({ registry: registry.host });
+  t.is(await client.findManifest('pushed/edited', 'a'), undefined);
+});
