@@ -220,7 +220,12 @@ export class RegistryClient {
       verifier.destroy(stalled);
     });
     source.on('end', idle.clear);
-    verifier.on('close', idle.clear);
+    // A consumer that stops early (a pipeline failing on a full disk) destroys the verifier: cancel
+    // the response body too, or the connection stays open with nothing to end it.
+    verifier.on('close', () => {
+      idle.clear();
+      source.destroy();
+    });
     return source.pipe(verifier);
   }
 

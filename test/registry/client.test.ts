@@ -346,3 +346,28 @@ test('a blob download is bounded by inactivity, not in all: a slow but moving do
   const error = await t.throwsAsync(read(), { instanceOf: EicBuildError });
   t.regex(error!.message, /no progress for 0\.3 s/);
 });
+
+test('[integration] getBlob: a consumer that stops early closes the connection to the registry', async (t) => {
+  const direct = new RegistryClient({ registry: registry.host });
+  const blob = randomBytes(64 * 1024 * 1024);
+  const digest = await direct.putBlob('eic/early-stop', blob);
+  // A front to the real registry, only to see the blob download's connection close.
+  let opened = 0;
+  let closed = 0;
+  const front = await startFront(registry.url, {
+    onRequest: (req) => {
+      if (req.method !== 'GET' || !req.url?.includes('/blobs/')) return;
+      opened += 1;
+      req.socket.once('close', () => (closed += 1));
+    },
+  });
+  t.teardown(front.close);
+  const client = new RegistryClient({ registry: front.host });
+  const stream = await client.getBlob('eic/early-stop', digest);
+  const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+  t.true(first.length > 0);
+  stream.destroy();
+  for (let waited = 0; closed === 0 && waited < 3000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(opened, 1);
+  t.is(closed, 1, 'the blob connection is still open after the stream was destroyed');
+});
