@@ -181,7 +181,7 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
       if (/\|\|/.test(segment) || /\bif\s+!\s+[^;]*$/.test(before)) {
         report('runtime-verify-before-install', line, 'a failed verification must fail the step: remove the fallback (|| / if !), or enable transition mode explicitly');
       }
-      checkInstallsVerifiedCopy(command, install, layout, (message) => report('runtime-installs-verified-copy', line, message));
+      checkInstallsVerifiedCopy(command, layout, (message) => report('runtime-installs-verified-copy', line, message));
     }
   }
 
@@ -244,15 +244,35 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Runtime installs read only the verified copies: every verify copies, install uses their scope, the step removes them. */
-function checkInstallsVerifiedCopy(command: string, install: RegExpExecArray, layout: SigningLayout, report: (message: string) => void): void {
-  const root = layout.verifiedRoot;
+/**
+ * Runtime installs read only the verified copies: every verify writes a copy under the verified
+ * root, the scope lists them with `mirrors::`, Spack is asked which mirrors it would read, every
+ * install uses that scope and no other, and the step removes the copies after the last install.
+ */
+function checkInstallsVerifiedCopy(command: string, layout: SigningLayout, report: (message: string) => void): void {
+  const root = escapeRegExp(layout.verifiedRoot);
   for (const verify of command.matchAll(/\bbuildcache\s+verify\b[^;]*/g)) {
-    if (!/\s--copy-to\s+\S/.test(verify[0])) report(`eic-build buildcache verify needs --copy-to ${root}/mirrors/NAME, so that Spack installs the verified bytes, not what the mirror serves later`);
+    if (!new RegExp(`\\s--copy-to\\s+${root}/mirrors/[\\w.-]+(?:\\s|$)`).test(verify[0])) {
+      report(`eic-build buildcache verify needs --copy-to ${layout.verifiedRoot}/mirrors/NAME, so that Spack installs the verified bytes, not what the mirror serves later`);
+    }
   }
-  const scope = new RegExp(`\\s(?:-C|--config-scope)\\s+${escapeRegExp(root)}/scope(?:\\s|$)`);
-  if (!scope.test(install[0])) report(`run spack -C ${root}/scope … install, so that Spack reads only the verified copies (the scope's mirrors:: drops every other mirror)`);
-  if (!new RegExp(`\\brm\\s+-rf\\s+${escapeRegExp(root)}(?:\\s|;|$)`).test(command.slice(install.index))) {
-    report(`remove the verified copies after the install (rm -rf ${root}), or they land in the layer`);
+  if (!new RegExp(`'mirrors::'[^;]*>\\s*${root}/scope/mirrors\\.yaml`).test(command)) {
+    report(`write the verified copies' scope with mirrors:: (two colons: it drops every other mirror) to ${layout.verifiedRoot}/scope/mirrors.yaml`);
+  }
+  const installs = [...command.matchAll(/\bspack((?:\s+-\S+(?:\s+[^-\s]\S*)?)*?)\s+install\b/g)];
+  const check = new RegExp(`\\bspack\\s+-C\\s+${root}/scope\\s+--env\\s+\\S+\\s+config\\s+get\\s+mirrors\\b[^;]*;[^;]*grep -v 'file://${root}/mirrors/'`).exec(command);
+  if (!check || check.index > (installs[0]?.index ?? 0)) {
+    report(`before the install, ask Spack which mirrors it reads (spack -C ${layout.verifiedRoot}/scope --env ENV config get mirrors) and fail on any that is not a verified copy: before Spack 1.0 an environment's own mirrors override -C scopes`);
+  }
+  for (const install of installs) {
+    const globals = install[1] ?? '';
+    const scopes = [...globals.matchAll(/(?:^|\s)(?:-C|--config-scope)\s+(\S+)/g)].map((m) => m[1]);
+    if (scopes.length !== 1 || scopes[0] !== `${layout.verifiedRoot}/scope` || /(?:^|\s)(?:-c|--config)\s/.test(globals)) {
+      report(`run every spack install with -C ${layout.verifiedRoot}/scope and no other config scope, so that Spack reads only the verified copies`);
+    }
+  }
+  const last = installs.at(-1);
+  if (last && !new RegExp(`\\brm\\s+-rf\\s+${root}(?:\\s|;|$)`).test(command.slice(last.index))) {
+    report(`remove the verified copies after the install (rm -rf ${layout.verifiedRoot}), or they land in the layer`);
   }
 }

@@ -110,9 +110,18 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
   const registrySecrets = orderedCredentials(mirrors);
   // Default: the entries of the environment's lockfile, which is what the step installs (--all would
   // download a whole shared buildcache into the verified copy).
-  const fallbackSelection = defaultVerifySelection(values.get('SPACK_ENV')?.value.trim());
-  const selection = values.get('BUILDCACHE_VERIFY_SELECTION')?.value.trim().replace(/\s+/g, ' ') || fallbackSelection;
-  if (!VERIFY_SELECTION.test(selection)) {
+  const spackEnv = values.get('SPACK_ENV')?.value.trim() || '/opt/spack-environment';
+  const fallbackSelection = defaultVerifySelection(spackEnv);
+  const chosenSelection = values.get('BUILDCACHE_VERIFY_SELECTION')?.value.trim().replace(/\s+/g, ' ');
+  const selection = chosenSelection || fallbackSelection;
+  if (!chosenSelection && !VERIFY_SELECTION.test(selection)) {
+    problems.push({
+      file: 'SPACK_ENV',
+      line: 1,
+      column: 1,
+      message: `'${spackEnv}' is not an absolute environment directory, so its spack.lock cannot be the default BUILDCACHE_VERIFY_SELECTION; set SPACK_ENV to the directory (e.g. /opt/spack-environment), or set BUILDCACHE_VERIFY_SELECTION (--spack-lock /ABSOLUTE/spack.lock, --all or --spec …)`,
+    });
+  } else if (!VERIFY_SELECTION.test(selection)) {
     problems.push({
       file: 'BUILDCACHE_VERIFY_SELECTION',
       line: 1,
@@ -120,7 +129,7 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
       message: `'${selection}' is not '--spack-lock /ABSOLUTE/spack.lock [--include-build-deps]', '--all' or '--spec NAME-VERSION-HASH' (repeatable)`,
     });
   }
-  const snippets = generatedSnippets({ layout, shell: config.shell, mirrors, registrySecrets, transition: config.transition, verifySelection: VERIFY_SELECTION.test(selection) ? selection : fallbackSelection });
+  const snippets = generatedSnippets({ layout, shell: config.shell, mirrors, registrySecrets, transition: config.transition, verifySelection: VERIFY_SELECTION.test(selection) ? selection : fallbackSelection, spackEnv });
   const dockerfileValues = new Map(values);
   const dockerfileAllowed = new Set(allowed);
   for (const [name, value] of Object.entries(snippets)) {

@@ -14,14 +14,22 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A mirror's name as a path component and a mirrors.yaml key. */
-function copyName(mirror: Pick<MirrorInfo, 'name'>): string {
-  return mirror.name.replace(/[^\w.-]/g, '_');
+/** The directory of one mirror's verified copy (mirror names are letters, digits, `_`, `.`, `-`: checked in mirrors.ts). */
+export function verifiedCopyDir(layout: SigningLayout, mirror: Pick<MirrorInfo, 'name'>): string {
+  return `${layout.verifiedRoot}/mirrors/${mirror.name}`;
 }
 
-/** The directory of one mirror's verified copy. */
-export function verifiedCopyDir(layout: SigningLayout, mirror: Pick<MirrorInfo, 'name'>): string {
-  return `${layout.verifiedRoot}/mirrors/${copyName(mirror)}`;
+/**
+ * The check that Spack, as configured for the install, reads no mirror but the verified copies.
+ * `-C` scopes override the environment's only since Spack 1.0 (before, an environment's own
+ * `mirrors:` would merge over the copies' `mirrors::`), so the step asks Spack itself.
+ */
+export function verifiedMirrorsCheck(layout: SigningLayout, spackEnv: string): string[] {
+  const effective = `${layout.verifiedRoot}/scope/effective-mirrors.yaml`;
+  return [
+    `spack -C ${layout.verifiedRoot}/scope --env ${shellQuote(spackEnv)} config get mirrors > ${effective}`,
+    `if grep '://' ${effective} | grep -v 'file://${layout.verifiedRoot}/mirrors/'; then echo "eic-build: Spack would also read the mirror URLs above, which were not verified (an environment's own mirrors: override -C scopes before Spack 1.0): remove them from the environment" >&2; exit 1; fi`,
+  ];
 }
 
 /** Continuation between generated lines inside one RUN instruction. */
@@ -38,6 +46,8 @@ export interface SnippetInputs {
   transition: boolean;
   /** What runtime steps verify: `--spack-lock PATH` (default), `--all`, or `--spec NAME-VERSION-HASH`…. */
   verifySelection: string;
+  /** The Spack environment runtime steps install (SPACK_ENV, default /opt/spack-environment). */
+  spackEnv: string;
 }
 
 /**
@@ -58,7 +68,6 @@ export function defaultVerifySelection(spackEnv: string | undefined): string {
  */
 export function generatedSnippets(inputs: SnippetInputs): Record<string, string> {
   const { layout } = inputs;
-  const quote = (value: string) => `'${value}'`;
   const fingerprintCheck = [
     `mkdir -m 0700 ${layout.gnupgTmpfs}/check`,
     `signer_fpr="$(gpg --homedir ${layout.gnupgTmpfs}/check --batch --with-colons --show-keys ${layout.publicMountTarget} | awk -F: '$1 == "fpr" { print $10; exit }')"`,
@@ -82,10 +91,10 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const registryEnv = inputs.registrySecrets.map((id) => `if [ -f /run/secrets/${id} ]; then ${id}="$(cat /run/secrets/${id})"; export ${id}; fi`);
   const tool = `${layout.toolCommand}`;
   const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
-  const sign = signable.map((mirror) => `${tool} buildcache sign ${quote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
+  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
   const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
   const verifyCommand = (mirror: MirrorInfo) =>
-    `${tool} buildcache verify ${quote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
+    `${tool} buildcache verify ${shellQuote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
   // Strict mode: Spack installs only from local copies of what verified (an OCI copy is unsigned:
   // eic-build checked it; a file/http copy keeps Spack's own signatures), so a tag moved or a file
   // swapped after verification is never installed. Transition mode installs from the mirrors.
@@ -101,11 +110,12 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
           // verify --copy-to creates each copy's directory, but only inside an existing parent.
           `mkdir -p -m 0700 ${scopeDir} ${layout.verifiedRoot}/mirrors`,
           ...verifiable.map((mirror) => `${verifyCommand(mirror)} --copy-to ${verifiedCopyDir(layout, mirror)}`),
-          `printf '%s\\n' ${formatVerifiedMirrorsScope(verifiable.map((mirror) => ({ name: copyName(mirror), dir: verifiedCopyDir(layout, mirror), signed: mirror.kind !== 'oci' })))
+          `printf '%s\\n' ${formatVerifiedMirrorsScope(verifiable.map((mirror) => ({ name: mirror.name, dir: verifiedCopyDir(layout, mirror), signed: mirror.kind !== 'oci' })))
             .trimEnd()
             .split('\n')
             .map(shellQuote)
             .join(' ')} > ${scopeDir}/mirrors.yaml`,
+          ...verifiedMirrorsCheck(layout, inputs.spackEnv),
         ];
   const useCopies = !inputs.transition && verifiable.length > 0;
   const orNoop = (lines: string[], what: string) => (lines.length === 0 ? `: no ${what}` : lines.join(NEXT_COMMAND));

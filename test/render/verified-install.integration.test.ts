@@ -169,6 +169,21 @@ test.serial('[integration] the rendered runtime step verifies the OCI buildcache
   t.deepEqual(findings.filter((finding) => finding.matchesPublicKey), [], 'eic-build scan found the signing key in the image');
 });
 
+test.serial('[integration] an environment with mirrors of its own fails the step before install (they would override -C before Spack 1.0)', async (t) => {
+  t.timeout(3 * 60_000);
+  const spackYaml = join(contextDir, 'spack-environment', 'spack.yaml');
+  await writeFile(spackYaml, `spack:\n  specs: [app]\n  mirrors:\n    upstream:\n      url: oci+http://${registry.host}/${REPOSITORY}\n`);
+  t.teardown(() => writeFile(spackYaml, 'spack:\n  specs: [app]\n'));
+  const tag = `eic-build-test/verified-install-env-mirrors:${run}`;
+  images.push(tag);
+  const build = await dockerBuild(buildFlags(tag));
+  const log = String(build.all);
+  t.not(build.exitCode, 0, log);
+  t.regex(log, /eic-build: Spack would also read the mirror URLs above, which were not verified/);
+  t.regex(log, new RegExp(`url: oci\\+http://${escape(registry.host)}/`), 'the unverified mirror is named');
+  t.notRegex(log, /==> Installed /, 'spack install never ran');
+});
+
 test.serial('[integration] a tag moved to an unsigned manifest fails the rendered step before spack installs anything', async (t) => {
   t.timeout(3 * 60_000);
   // Same tag, different bytes, no signature: what an attacker with push access (or a mistaken push) leaves.
