@@ -160,6 +160,12 @@ test('BUILDCACHE_VERIFY_SELECTION narrows what runtime steps verify; anything bu
   t.regex(byDefault.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spack-lock \/opt\/spack-environment\/spack\.lock --copy-to /);
   const otherEnv = await renderProject({ vars: { SPACK_ENV: '/opt/env/xl/' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
   t.regex(otherEnv.files.dockerfile, /--spack-lock \/opt\/env\/xl\/spack\.lock --copy-to /);
+  // A named environment cannot give the default lockfile path: SPACK_ENV is named, not a variable the user never set.
+  const named = await t.throwsAsync(renderProject({ vars: { SPACK_ENV: 'eic' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  t.regex(named!.message, /SPACK_ENV:1:1: 'eic' is not an absolute environment directory/);
+  t.notRegex(named!.message, /BUILDCACHE_VERIFY_SELECTION:1:1/);
+  const namedWithSelection = await renderProject({ vars: { SPACK_ENV: 'eic', BUILDCACHE_VERIFY_SELECTION: '--all' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
+  t.regex(namedWithSelection.files.dockerfile, /--env 'eic' config get mirrors/);
   const all = await renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
   t.regex(all.files.dockerfile, /spack-signer-public\.asc --all --copy-to /);
 });
