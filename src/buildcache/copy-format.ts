@@ -53,19 +53,20 @@ export function hashOfId(id: string): string {
 }
 
 /**
- * The node of a spec document (`{"spec":{"nodes":[…]}}`) that an entry id names, checked against the id:
- * a copy must never file one package's bytes under another's name.
+ * The root node of a spec document (`{"spec":{"nodes":[…]}}`), checked against the entry id. Only the root
+ * (`nodes[0]`: Spack writes it first) names the entry: the other nodes are its dependencies, and a signed
+ * spec of P lists its dependency D too, so accepting any node would let P's bytes be filed as D.
  */
 export function findEntryNode(document: unknown, id: string, sameId: (nodeId: string, id: string) => boolean = (a, b) => a === b): { kind: 'ok'; node: SpecNodeRecord } | { kind: 'mismatch'; detail: string } {
   const nodes = (document as { spec?: { nodes?: unknown } } | null)?.spec?.nodes;
-  if (!Array.isArray(nodes)) return { kind: 'mismatch', detail: 'the spec has no nodes[]' };
-  const hash = hashOfId(id);
-  const node = nodes.find((n): n is SpecNodeRecord => typeof n === 'object' && n !== null && (n as { hash?: unknown }).hash === hash);
-  if (!node) return { kind: 'mismatch', detail: `the spec has no node with hash ${hash}` };
-  if (typeof node.name !== 'string' || node.version === undefined) return { kind: 'mismatch', detail: `the spec node ${hash} has no name or version` };
+  if (!Array.isArray(nodes) || nodes.length === 0) return { kind: 'mismatch', detail: 'the spec has no nodes[]' };
+  const node = nodes[0] as Partial<SpecNodeRecord> | null;
+  if (typeof node !== 'object' || node === null || typeof node.name !== 'string' || typeof node.hash !== 'string' || node.version === undefined || node.version === null) {
+    return { kind: 'mismatch', detail: 'the root node of the spec has no name, version or hash' };
+  }
   const nodeId = `${node.name}-${String(node.version)}-${node.hash}`;
-  if (!sameId(nodeId, id)) return { kind: 'mismatch', detail: `the signed spec is ${nodeId}, not ${id}` };
-  return { kind: 'ok', node };
+  if (node.hash !== hashOfId(id) || !sameId(nodeId, id)) return { kind: 'mismatch', detail: `the signed spec is ${nodeId}, not ${id}` };
+  return { kind: 'ok', node: node as SpecNodeRecord };
 }
 
 /** What an OCI entry's config blob holds for a v3 copy. */

@@ -146,3 +146,19 @@ test('[integration] a mirror that cannot be read: exit 2, no DIR, no staging dir
   t.regex(String(run.stderr), /is not a Spack buildcache/);
   t.deepEqual(await readdir(parent), []);
 });
+
+test("[integration] P's validly signed manifest placed at its dependency D's path: D is not copied (exit 1)", async (t) => {
+  const source = join(work, 'swapped-entry-source');
+  const d: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  const p: FixtureSpec = { name: 'app', version: '2.0', hash: fakeHash(), deps: [d] };
+  await writeV3Mirror(source, [p, d], alice);
+  const manifestPath = (s: FixtureSpec) => join(source, `v3/manifests/spec/${s.name}/${s.name}-${s.version}-${s.hash}.spec.manifest.json`);
+  await writeFile(manifestPath(d), await readFile(manifestPath(p)));
+  const parent = await parentDir('swapped-entry');
+  const run = await runCli(['buildcache', 'verify', source, '--public-key', alice.publicFile, '--spec', `${d.name}-${d.version}-${d.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  t.is(run.exitCode, 1, String(run.stdout));
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
+  t.regex(report.entries[0]!.detail, new RegExp(`the signed spec is app-2\\.0-${p.hash}, not zlib-1\\.3\\.1-${d.hash}`));
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+});

@@ -15,7 +15,7 @@ import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { flipLastByte, listenLoopback, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
+import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, pushOciRawEntry, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
 
 const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
 test.after.always(stop);
@@ -196,4 +196,20 @@ test('[integration] a non-empty DIR is refused (exit 2) before any request', asy
   t.is(orphan.exitCode, 2);
   t.regex(String(orphan.stderr), /parent directory .* does not exist/);
   t.is(requests, 0);
+});
+
+test("[integration] a signed config whose root node is another package (the entry's dependent): the entry fails, no copy", async (t) => {
+  const repo = 'eic/copy-root';
+  const d: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  const p: FixtureSpec = { name: 'app', version: '2.0', hash: fakeHash(), deps: [d] };
+  // P's spec (which lists D as its second node) and P's tarball, under D's tag.
+  await pushOciRawEntry(client, repo, `${idOf(d)}.spack`, Buffer.from(JSON.stringify(specDocument(p))), await specTarball(p));
+  await signOciMirror(client, { repository: repo, signingKey });
+  const parent = await parentDir('root');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spec', idOf(d), '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  t.is(run.exitCode, 1, String(run.stderr));
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
+  t.regex(report.entries[0]!.detail, /the signed spec is app-2\.0-/);
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
 });

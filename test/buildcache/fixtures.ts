@@ -134,6 +134,8 @@ export interface FixtureSpec {
   name: string;
   version: string;
   hash: string;
+  /** Dependencies listed after the root in the spec's nodes[] (as Spack writes a spec with dependencies). */
+  deps?: FixtureSpec[];
 }
 
 /** A 32-character Spack-like hash. */
@@ -143,6 +145,11 @@ export function fakeHash(): string {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The nodes[] of a spec: the root first, then its dependencies. */
+function specNodes(spec: FixtureSpec) {
+  return [specNode(spec), ...(spec.deps ?? []).map(specNode)];
+}
 
 function specNode(spec: FixtureSpec) {
   return {
@@ -185,7 +192,7 @@ export async function writeV3Mirror(root: string, specs: FixtureSpec[], key: Gpg
   await put(root, 'v3/layout.json', '{"signing": "gpg"}');
   for (const spec of specs) {
     const tarball = await specTarball(spec);
-    const specJson = gzipSync(Buffer.from(spackJson({ spec: { _meta: { version: 5 }, nodes: [specNode(spec)] }, buildcache_layout_version: 2 })));
+    const specJson = gzipSync(Buffer.from(spackJson({ spec: { _meta: { version: 5 }, nodes: specNodes(spec) }, buildcache_layout_version: 2 })));
     await put(root, `blobs/sha256/${sha256(tarball).slice(0, 2)}/${sha256(tarball)}`, tarball);
     await put(root, `blobs/sha256/${sha256(specJson).slice(0, 2)}/${sha256(specJson)}`, specJson);
     const manifest = v3Manifest([
@@ -217,7 +224,7 @@ export async function writeV2Mirror(root: string, specs: FixtureSpec[], key: Gpg
     const tarball = await specTarball(spec);
     await put(root, v2TarballRelPath(spec), tarball);
     const specJson = JSON.stringify(
-      { spec: { _meta: { version: 4 }, nodes: [specNode(spec)] }, buildcache_layout_version: 1, binary_cache_checksum: { hash_algorithm: 'sha256', hash: sha256(tarball) } },
+      { spec: { _meta: { version: 4 }, nodes: specNodes(spec) }, buildcache_layout_version: 1, binary_cache_checksum: { hash_algorithm: 'sha256', hash: sha256(tarball) } },
       null,
       2,
     );
@@ -240,7 +247,7 @@ export function ociManifest(config: { digest: string; size: number }, layers: Re
 
 /** Push one Spack-style OCI buildcache entry: config blob = spec JSON, one tar+gzip layer, tag `<name>-<version>-<hash>.spack`. */
 export async function pushOciEntry(client: RegistryClient, repository: string, spec: FixtureSpec, tarball?: Buffer): Promise<{ digest: string; tag: string; layerDigest: string }> {
-  const config = Buffer.from(spackJson({ spec: { _meta: { version: 5 }, nodes: [specNode(spec)] }, buildcache_layout_version: 2 }));
+  const config = Buffer.from(spackJson({ spec: { _meta: { version: 5 }, nodes: specNodes(spec) }, buildcache_layout_version: 2 }));
   const layer = tarball ?? (await specTarball(spec));
   const configDigest = await client.putBlob(repository, config);
   const layerDigest = await client.putBlob(repository, layer);
@@ -260,7 +267,7 @@ export async function pushOciIndex(client: RegistryClient, repository: string, s
 
 /** The spec JSON Spack stores for a fixture spec (`{"spec":{"_meta":…,"nodes":[…]},"buildcache_layout_version":2}`). */
 export function specDocument(spec: FixtureSpec): { spec: { _meta: { version: number }; nodes: ReturnType<typeof specNode>[] }; buildcache_layout_version: number } {
-  return { spec: { _meta: { version: 5 }, nodes: [specNode(spec)] }, buildcache_layout_version: 2 };
+  return { spec: { _meta: { version: 5 }, nodes: specNodes(spec) }, buildcache_layout_version: 2 };
 }
 
 /**
@@ -323,4 +330,12 @@ export function formatSpackLock(lock: { roots: FixtureSpec[]; nodes: LockNode[];
 export async function spackLockFile(path: string, lock: { roots: FixtureSpec[]; nodes: LockNode[]; version?: number }): Promise<string> {
   await writeFile(path, formatSpackLock(lock));
   return path;
+}
+
+/** Push an OCI entry under `tag` with this exact config blob and one layer (for configs that lie about the entry). */
+export async function pushOciRawEntry(client: RegistryClient, repository: string, tag: string, config: Buffer, layer: Buffer): Promise<{ digest: string; layerDigest: string }> {
+  const configDigest = await client.putBlob(repository, config);
+  const layerDigest = await client.putBlob(repository, layer);
+  const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
+  return { digest: await client.putManifest(repository, tag, manifest, MediaTypes.ociManifest), layerDigest };
 }
