@@ -27,10 +27,16 @@ function sizeMismatch(path: string, what: string, expected: number): EicBuildErr
 /**
  * A web stream of the `size` bytes of `path` that errors (with a digest-mismatch EicBuildError
  * naming the file and both digests) instead of delivering its last chunk when they do not hash to
- * `digest`. `onRead` is called after every chunk (the caller's idle timer). Opened lazily, closed at
- * the end, on error and on cancel.
+ * `digest`. `onRead` is called after every chunk (the caller's idle timer), `onEnd` once the last
+ * chunk has been delivered. Opened lazily, closed at the end, on error and on cancel.
  */
-export function openVerifiedFileStream(path: string, digest: string, size: number, onRead: () => void = () => {}): ReadableStream<Uint8Array> {
+export function openVerifiedFileStream(
+  path: string,
+  digest: string,
+  size: number,
+  onRead: () => void = () => {},
+  onEnd: () => void = () => {},
+): ReadableStream<Uint8Array> {
   const { algorithm } = parseDigest(digest);
   const hash = createHash(algorithm);
   let handle: FileHandle | undefined;
@@ -72,6 +78,7 @@ export function openVerifiedFileStream(path: string, digest: string, size: numbe
             await close();
             if (chunk.length > 0) controller.enqueue(chunk);
             controller.close();
+            onEnd();
             return;
           }
           controller.enqueue(chunk);

@@ -62,11 +62,25 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** What a blob upload sends: bytes in memory, or a file streamed. */
 type BlobSource = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; path: string; size: number };
 
+/** What a streamed request body reports: every chunk read (`onRead`), and that the last one was (`onEnd`). */
+interface BodyProgress {
+  onRead: () => void;
+  onEnd: () => void;
+}
+
+/**
+ * How long to wait for the answer once a streamed upload has been sent whole: the registry is
+ * finalizing the blob then (an S3-backed one copies a multi-GiB blob, minutes with no byte moving).
+ */
+function commitTimeoutMs(timeoutMs: number): number {
+  return Math.max(10 * timeoutMs, 10 * 60_000);
+}
+
 interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
-  /** Bytes, or a function making a fresh stream for each send (`onRead` keeps its idle timer alive). */
-  body?: Uint8Array | ((onRead: () => void) => ReadableStream<Uint8Array>);
+  /** Bytes, or a function making a fresh stream for each send (it reports its progress to the send's timer). */
+  body?: Uint8Array | ((progress: BodyProgress) => ReadableStream<Uint8Array>);
   scope: string;
   /** Statuses the caller handles itself (others throw). */
   ok?: number[];
@@ -313,7 +327,7 @@ export class RegistryClient {
           source.kind === 'file'
             ? { 'content-type': 'application/octet-stream', 'content-length': String(source.size) }
             : { 'content-type': 'application/octet-stream' },
-        body: source.kind === 'file' ? (onRead) => openVerifiedFileStream(source.path, digest, source.size, onRead) : source.bytes,
+        body: source.kind === 'file' ? (progress) => openVerifiedFileStream(source.path, digest, source.size, progress.onRead, progress.onEnd) : source.bytes,
         // The POST's scope: its token is cached, so a streamed body is never sent twice for a challenge.
         scope,
         ok: transient,
@@ -449,9 +463,21 @@ export class RegistryClient {
   private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (authorization) headers.authorization = authorization;
-    // A streamed body may take long: it is bounded by inactivity (no chunk read, no answer), not in all.
+    // A streamed body may take long: it is bounded by inactivity (no chunk read), not in all; once it
+    // is sent whole, the answer gets the longer commit bound.
     const ownIdle = typeof options.body === 'function' ? idleTimer(this.timeoutMs) : undefined;
-    const body = typeof options.body === 'function' ? options.body(ownIdle!.touch) : options.body;
+    const commitMs = commitTimeoutMs(this.timeoutMs);
+    let sentWhole = false;
+    const body =
+      typeof options.body === 'function'
+        ? options.body({
+            onRead: ownIdle!.touch,
+            onEnd: () => {
+              sentWhole = true;
+              ownIdle!.hold(commitMs);
+            },
+          })
+        : options.body;
     const idle = ownIdle ?? options.idle;
     idle?.touch();
     try {
@@ -468,7 +494,11 @@ export class RegistryClient {
       // The body refused itself (a file that is not the blob it claims to be): that is the error.
       if (error instanceof Error && error.cause instanceof EicBuildError) throw error.cause;
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      const stalled = idle?.signal.aborted ? `: no progress for ${this.timeoutMs / 1000} s` : '';
+      const stalled = !idle?.signal.aborted
+        ? ''
+        : sentWhole
+          ? `: no answer ${commitMs / 1000} s after the whole upload was sent`
+          : `: no progress for ${this.timeoutMs / 1000} s`;
       throw new EicBuildError('registry', `cannot reach ${url}${stalled || cause}`, {
         hint: this.baseUrl.startsWith('https')
           ? 'check the host and port; a plain-HTTP registry needs an oci+http:// mirror URL'
@@ -538,24 +568,26 @@ function mediaTypeOf(bytes: Buffer): string {
   }
 }
 
-/** An abort signal that fires after `ms` without a `touch()`. */
-/** An abort signal that fires after `ms` without a `touch`. */
+/** An abort signal that fires after `ms` without a `touch` (or after the `hold` given last). */
 interface IdleTimer {
   signal: AbortSignal;
   touch: () => void;
+  /** Fire after `ms` from now instead (a phase with no progress to report). */
+  hold: (ms: number) => void;
   clear: () => void;
 }
 
 function idleTimer(ms: number): IdleTimer {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const touch = () => {
+  const hold = (limit: number) => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no progress for ${ms} ms`)), ms);
+    timer = setTimeout(() => controller.abort(new Error(`no progress for ${limit} ms`)), limit);
     timer.unref();
   };
+  const touch = () => hold(ms);
   touch();
-  return { signal: controller.signal, touch, clear: () => clearTimeout(timer) };
+  return { signal: controller.signal, touch, hold, clear: () => clearTimeout(timer) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -33,8 +33,10 @@ test('a file that is the blob is delivered whole, reads counted', async (t) => {
   const path = join(dir, 'good');
   await writeFile(path, bytes);
   let reads = 0;
-  t.deepEqual(await drain(openVerifiedFileStream(path, digest, bytes.length, () => reads++)), { delivered: bytes.length });
+  let ends = 0;
+  t.deepEqual(await drain(openVerifiedFileStream(path, digest, bytes.length, () => reads++, () => ends++)), { delivered: bytes.length });
   t.is(reads, 4);
+  t.is(ends, 1);
 });
 
 test('a file that is not the blob never delivers its last chunk: the upload cannot complete', async (t) => {

@@ -371,3 +371,22 @@ test('[integration] getBlob: a consumer that stops early closes the connection t
   t.is(opened, 1);
   t.is(closed, 1, 'the blob connection is still open after the stream was destroyed');
 });
+
+test('putBlobFile: a registry that takes longer than timeoutMs to commit a fully sent upload is waited for', async (t) => {
+  // Mock registry (a real one cannot be made to finalize slowly): reads the whole PUT body, then
+  // answers only after 2.5× the client's timeout, as an S3-backed registry copying a large blob does.
+  const server = await listenLoopback((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST') return void res.writeHead(202, { location: `${req.url}session-1` }).end();
+    if (req.method === 'PUT') {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(201).end(), 2500));
+      return;
+    }
+    res.writeHead(405).end();
+  });
+  t.teardown(server.close);
+  const client = new RegistryClient({ registry: server.host, timeoutMs: 1000 });
+  const file = await randomFile(t, 4 * 1024 * 1024);
+  t.is(await client.putBlobFile('eic/slow-commit', file.path, { digest: file.digest, size: file.size }), file.digest);
+});
