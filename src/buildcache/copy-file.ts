@@ -5,7 +5,7 @@ import { sha256Digest } from '../registry/digest.js';
 import { placeReceived, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import { findEntryNode, type SpecNodeRecord } from './copy-format.js';
 import type { RecordingMirrorFiles } from './copy-source.js';
-import { idFromManifestPath, parseSpecIdentity, parseV3Manifest, v2TarballPath, v3BlobPath, type V3Blob } from './file-layout.js';
+import { idFromManifestPath, parseV3Manifest, v2TarballPath, v3BlobPath, type V3Blob } from './file-layout.js';
 import type { EntryResult } from './report.js';
 
 /** One entry of a copy: its (maybe downgraded) result, and its spec node for the index when copied. */
@@ -82,8 +82,11 @@ export async function placeV2Entry(files: RecordingMirrorFiles, entry: EntryResu
   } catch (error) {
     return fail(error instanceof Error ? error.message : String(error));
   }
-  const identity = parseSpecIdentity(spec);
-  const tarball = identity ? v2TarballPath(identity.node) : undefined;
+  // The signature proves who wrote the spec, not which entry it is: another entry's signed spec at this
+  // entry's path would otherwise be filed under this entry's name.
+  const found = findEntryNode(spec, entry.id);
+  if (found.kind !== 'ok') return { result: { ...entry, kind: 'bad-signature', detail: `not copied: ${found.detail}` } };
+  const tarball = v2TarballPath(found.node);
   const sum = spec.binary_cache_checksum?.hash;
   const received = tarball && sum ? receivedAs(files, tarball, sum) : undefined;
   if (!tarball || !received) return fail(`the tarball ${tarball ?? '(unknown path)'} was not received with the signed checksum`);

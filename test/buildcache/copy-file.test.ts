@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { fakeHash, freshDir, listFiles, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { fakeHash, freshDir, listFiles, SPACK_FIXTURE, SPACK_FIXTURE_KEY, specDocument, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
 import { serveDirectory } from '../helpers/http-fronts.js';
 
 const FIXTURE = SPACK_FIXTURE;
@@ -159,6 +159,28 @@ test("[integration] P's validly signed manifest placed at its dependency D's pat
   t.is(run.exitCode, 1, String(run.stdout));
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.regex(report.entries[0]!.detail, new RegExp(`the signed spec is app-2\\.0-${p.hash}, not zlib-1\\.3\\.1-${d.hash}`));
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+});
+
+test("[integration] layout v2: C's validly signed .spec.json.sig placed at B's path: B is not copied (exit 1)", async (t) => {
+  const source = join(work, 'v2-swapped-source');
+  const b: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  const c: FixtureSpec = { name: 'cmake', version: '3.30.0', hash: fakeHash() };
+  await writeV2Mirror(source, [b, c], alice);
+  const sigPath = (s: FixtureSpec) => join(source, `build_cache/${v2Prefix(s)}.spec.json.sig`);
+  await writeFile(sigPath(b), await readFile(sigPath(c)));
+  // Served over HTTP, the entries come from the index, which names B at its own path (a directory
+  // listing would name the file by the spec inside it).
+  const installs = Object.fromEntries([b, c].map((s) => [s.hash, { spec: specDocument(s).spec.nodes[0], ref_count: 0, in_buildcache: true }]));
+  await writeFile(join(source, 'build_cache/index.json'), JSON.stringify({ database: { version: '6', installs } }));
+  const server = await serveDirectory(source);
+  t.teardown(server.close);
+  const parent = await parentDir('v2-swapped');
+  const run = await runCli(['buildcache', 'verify', `${server.url}/`, '--public-key', alice.publicFile, '--spec', `${b.name}-${b.version}-${b.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  t.is(run.exitCode, 1, String(run.stdout));
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
+  t.regex(report.entries[0]!.detail, new RegExp(`the signed spec is cmake-3\\.30\\.0-${c.hash}, not zlib-1\\.3\\.1-${b.hash}`));
   t.is(report.copy.kind, 'not-written');
   t.deepEqual(await readdir(parent), []);
 });
