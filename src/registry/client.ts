@@ -8,7 +8,7 @@ import { openVerifiedFileStream } from './blob-file.js';
 import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
-import { TRANSIENT_STATUSES, retryDelayMs, shouldRetry } from './retry.js';
+import { TRANSIENT_STATUSES, retryDelayMs, shouldRetry, shouldRetryFailure } from './retry.js';
 
 /** OCI and Docker manifest media types. */
 export const MediaTypes = {
@@ -59,6 +59,9 @@ export interface RegistryClientOptions {
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** Errors of send() for a connection that failed (reset, refused), as opposed to a timeout. */
+const connectionFailures = new WeakSet<object>();
+
 /** What a blob upload sends: bytes in memory, or a file streamed. */
 type BlobSource = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; path: string; size: number };
 
@@ -84,7 +87,10 @@ interface RequestOptions {
   scope: string;
   /** Statuses the caller handles itself (others throw). */
   ok?: number[];
-  /** Send again on a transient failure (default: for GET, HEAD and DELETE, which are idempotent). */
+  /**
+   * Send again on a transient status or a failed connection (default: for GET, HEAD and DELETE,
+   * which are idempotent; never for POST or a blob upload's PUT).
+   */
   retry?: boolean;
   /**
    * Bound the request by inactivity instead of in all: for streamed response bodies (blobs of
@@ -409,7 +415,14 @@ export class RegistryClient {
     const method = options.method ?? 'GET';
     const retry = options.retry ?? ['GET', 'HEAD', 'DELETE'].includes(method);
     for (let tries = 1; ; tries++) {
-      const response = await this.limit(() => this.authorizedSend(url, options));
+      let response: Response;
+      try {
+        response = await this.limit(() => this.authorizedSend(url, options));
+      } catch (error) {
+        if (!retry || !connectionFailures.has(error as object) || !shouldRetryFailure(tries)) throw error;
+        await sleep(retryDelayMs(tries, null));
+        continue;
+      }
       if (!retry || !shouldRetry(response.status, tries) || (options.ok ?? []).includes(response.status)) return this.checkStatus(url, method, response, options);
       await discard(response);
       await sleep(retryDelayMs(tries, response.headers.get('retry-after')));
@@ -499,12 +512,16 @@ export class RegistryClient {
         : sentWhole
           ? `: no answer ${commitMs / 1000} s after the whole upload was sent`
           : `: no progress for ${this.timeoutMs / 1000} s`;
-      throw new EicBuildError('registry', `cannot reach ${url}${stalled || cause}`, {
+      const failure = new EicBuildError('registry', `cannot reach ${url}${stalled || cause}`, {
         hint: this.baseUrl.startsWith('https')
           ? 'check the host and port; a plain-HTTP registry needs an oci+http:// mirror URL'
           : 'check that the registry runs at this host and port',
         cause: error,
       });
+      // A reset or refused connection is worth another try of an idempotent request; a timeout is not.
+      const timedOut = idle?.signal.aborted || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+      if (!timedOut) connectionFailures.add(failure);
+      throw failure;
     } finally {
       ownIdle?.clear();
     }

@@ -390,3 +390,27 @@ test('putBlobFile: a registry that takes longer than timeoutMs to commit a fully
   const file = await randomFile(t, 4 * 1024 * 1024);
   t.is(await client.putBlobFile('eic/slow-commit', file.path, { digest: file.digest, size: file.size }), file.digest);
 });
+
+test('a reset connection is retried for GET, never for POST', async (t) => {
+  // Mock registry (a real one cannot be made to drop a connection on cue): the first connection of
+  // each kind of request is destroyed without an answer, later ones are answered.
+  const seen: string[] = [];
+  const server = await listenLoopback((req, res) => {
+    const kind = `${req.method} ${req.url?.split('?')[0]}`;
+    const first = !seen.includes(kind);
+    seen.push(kind);
+    if (first) return void req.socket.destroy();
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  t.teardown(server.close);
+  const client = new RegistryClient({ registry: server.host });
+  await client.ping();
+  t.deepEqual(seen, ['GET /v2/', 'GET /v2/']);
+  seen.length = 0;
+  // HEAD /blobs/… is reset then answered 404; the POST that starts the upload is reset and not sent again.
+  const error = await t.throwsAsync(client.putBlob('eic/reset', Buffer.from('x')), { instanceOf: EicBuildError });
+  t.regex(error!.message, /cannot reach/);
+  t.is(seen.filter((line) => line.startsWith('HEAD ')).length, 2, seen.join(', '));
+  t.is(seen.filter((line) => line.startsWith('POST ')).length, 1, seen.join(', '));
+});
