@@ -4,24 +4,22 @@
  * to hash to the digest they are pushed as. A file that does not match therefore never completes an
  * upload: the request fails with the mismatch, whatever the registry would have done with it.
  */
-import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { EicBuildError } from '../errors.js';
-import { parseDigest } from './digest.js';
+import { createDigestHash, digestMismatch } from './digest.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
+const CHANGED_AFTER_SCAN = 'the file changed after it was scanned, or the image layout is corrupt: build (and scan) again';
+
 /** The error for a file whose bytes are not the blob it is to be pushed as. */
 export function fileDigestMismatch(path: string, actual: string, expected: string): EicBuildError {
-  return new EicBuildError('digest-mismatch', `${path} hashes to ${actual}, but it is to be pushed as ${expected}`, {
-    hint: 'the file changed after it was scanned, or the image layout is corrupt: build (and scan) again',
-  });
+  return digestMismatch(path, actual, expected, CHANGED_AFTER_SCAN);
 }
 
-function sizeMismatch(path: string, what: string, expected: number): EicBuildError {
-  return new EicBuildError('input-corrupt', `${path} ${what}, but its descriptor says ${expected} bytes`, {
-    hint: 'the file changed after it was scanned, or the image layout is corrupt: build (and scan) again',
-  });
+/** The error for a file whose size is not its descriptor's: `what` says how (e.g. `is 12 bytes`). */
+export function fileSizeMismatch(path: string, what: string, expected: number): EicBuildError {
+  return new EicBuildError('input-corrupt', `${path} ${what}, but its descriptor says ${expected} bytes`, { hint: CHANGED_AFTER_SCAN });
 }
 
 /**
@@ -37,8 +35,7 @@ export function openVerifiedFileStream(
   onRead: () => void = () => {},
   onEnd: () => void = () => {},
 ): ReadableStream<Uint8Array> {
-  const { algorithm } = parseDigest(digest);
-  const hash = createHash(algorithm);
+  const hash = createDigestHash(digest);
   let handle: FileHandle | undefined;
   let position = 0;
   const close = async () => {
@@ -62,19 +59,19 @@ export function openVerifiedFileStream(
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
           onRead();
           if (want === 0) {
-            if (bytesRead > 0) return await fail(controller, sizeMismatch(path, 'is longer', size));
+            if (bytesRead > 0) return await fail(controller, fileSizeMismatch(path, 'is longer', size));
           } else if (bytesRead === 0) {
-            return await fail(controller, sizeMismatch(path, `ended after ${position} bytes`, size));
+            return await fail(controller, fileSizeMismatch(path, `ended after ${position} bytes`, size));
           }
           const chunk = buffer.subarray(0, bytesRead);
           hash.update(chunk);
           position += bytesRead;
           if (position === size) {
-            const actual = `${algorithm}:${hash.digest('hex')}`;
+            const actual = hash.digest();
             if (actual !== digest) return await fail(controller, fileDigestMismatch(path, actual, digest));
             // Past the end: nothing more may follow (checked before the last bytes are released).
             const extra = await handle.read(Buffer.alloc(1), 0, 1, size);
-            if (extra.bytesRead > 0) return await fail(controller, sizeMismatch(path, 'is longer', size));
+            if (extra.bytesRead > 0) return await fail(controller, fileSizeMismatch(path, 'is longer', size));
             await close();
             if (chunk.length > 0) controller.enqueue(chunk);
             controller.close();

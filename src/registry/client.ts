@@ -4,7 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
-import { openVerifiedFileStream } from './blob-file.js';
+import { fileSizeMismatch, openVerifiedFileStream } from './blob-file.js';
 import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
 import { createLimiter, type Limiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
@@ -287,11 +287,7 @@ export class RegistryClient {
     } catch (error) {
       throw new EicBuildError('input-not-found', `cannot read blob file ${path}: ${(error as Error).message}`, { hint: 'the image layout is incomplete: build again', cause: error });
     }
-    if (size !== options.size) {
-      throw new EicBuildError('input-corrupt', `${path} is ${size} bytes, but blob ${options.digest} is ${options.size} bytes`, {
-        hint: 'the file changed after it was scanned, or the image layout is corrupt: build (and scan) again',
-      });
-    }
+    if (size !== options.size) throw fileSizeMismatch(path, `is ${size} bytes (blob ${options.digest})`, options.size);
     await this.pushBlob(repository, options.digest, { kind: 'file', path, size }, options.mountFrom);
     return options.digest;
   }

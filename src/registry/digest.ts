@@ -24,30 +24,37 @@ export function parseDigest(digest: string): { algorithm: string; hex: string } 
   return { algorithm: match[1]!, hex: match[2]! };
 }
 
-/** Digest of bytes with the algorithm that `expected` names. */
-export function digestLike(expected: string, bytes: Uint8Array): string {
+/** An incremental hash for the algorithm `expected` names; `digest()` gives `ALGORITHM:HEX`. */
+export function createDigestHash(expected: string): { update: (bytes: Uint8Array) => void; digest: () => string } {
   const { algorithm } = parseDigest(expected);
-  return `${algorithm}:${createHash(ALGORITHMS[algorithm]!.node).update(bytes).digest('hex')}`;
+  const hash = createHash(ALGORITHMS[algorithm]!.node);
+  return { update: (bytes) => void hash.update(bytes), digest: () => `${algorithm}:${hash.digest('hex')}` };
 }
 
-/** The error for content that does not hash to the digest it was asked for by. */
-export function digestMismatch(what: string, actual: string, expected: string): EicBuildError {
-  return new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, {
-    hint: 'the registry served different bytes than the digest names: the entry was changed or corrupted',
-  });
+/** Digest of bytes with the algorithm that `expected` names. */
+export function digestLike(expected: string, bytes: Uint8Array): string {
+  const hash = createDigestHash(expected);
+  hash.update(bytes);
+  return hash.digest();
+}
+
+const SERVED_OTHER_BYTES = 'the registry served different bytes than the digest names: the entry was changed or corrupted';
+
+/** The error for content that does not hash to the digest it was asked for by; `hint` says why that happens for this content. */
+export function digestMismatch(what: string, actual: string, expected: string, hint = SERVED_OTHER_BYTES): EicBuildError {
+  return new EicBuildError('digest-mismatch', `${what}: content hashes to ${actual}, expected ${expected}`, { hint });
 }
 
 /** A pass-through stream that fails at the end when the bytes do not hash to `expected`. */
 export function digestVerifier(expected: string, what: string): Transform {
-  const { algorithm } = parseDigest(expected);
-  const hash = createHash(ALGORITHMS[algorithm]!.node);
+  const hash = createDigestHash(expected);
   return new Transform({
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
       hash.update(chunk);
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {
-      const actual = `${algorithm}:${hash.digest('hex')}`;
+      const actual = hash.digest();
       callback(actual === expected ? null : digestMismatch(what, actual, expected));
     },
   });

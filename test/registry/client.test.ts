@@ -268,6 +268,9 @@ test('[integration] putBlobFile refuses a file that is not the blob it is pushed
   // A size that is not the file's is refused before anything is sent.
   const short = await t.throwsAsync(client.putBlobFile('eic/mismatch', file.path, { digest: file.digest, size: file.size - 1 }), { instanceOf: EicBuildError });
   t.is(short!.code, 'input-corrupt');
+  // The same words as a file that changes size while it streams (blob-file's error).
+  t.is(short!.message, `${file.path} is ${file.size} bytes (blob ${file.digest}), but its descriptor says ${file.size - 1} bytes`);
+  t.regex(short!.hint ?? '', /changed after it was scanned/);
   t.false(await client.hasBlob('eic/mismatch', file.digest));
 });
 
