@@ -4,6 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EicBuildError } from '../errors.js';
+import { releaseOnExit, removeOnExit } from '../exit-cleanup.js';
+
+/** The removeOnExit kind of writeOutputFile's temp siblings (liveDirCount). */
+export const OUTPUT_TEMP_KIND = 'output-file-temp';
 
 /** Pure: why `path` could not be written, in words a person can act on (from the errno). */
 export function describeWriteFailure(path: string, error: unknown): string {
@@ -57,11 +61,14 @@ export async function checkOutputPath(path: string, flag = '--output'): Promise<
 /**
  * Write `contents` to `path` atomically with `mode`: a fresh sibling opened O_EXCL with `mode`,
  * then a rename over the target, so readers see the old file or the whole new one, and the target
- * never exists with wider permissions. On failure the sibling is removed and output-unwritable thrown.
+ * never exists with wider permissions. On failure the sibling is removed and output-unwritable thrown;
+ * an interrupted process (SIGINT, crash) removes it on the way out (a half-written key file must not stay).
  */
 export async function writeOutputFile(path: string, contents: string | Uint8Array, options: { mode?: number; flag?: string } = {}): Promise<void> {
   const mode = options.mode ?? 0o644;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // Registered before it exists: there is no moment when it could be left behind.
+  removeOnExit(temp, OUTPUT_TEMP_KIND);
   try {
     const handle = await open(temp, 'wx', mode);
     try {
@@ -74,5 +81,7 @@ export async function writeOutputFile(path: string, contents: string | Uint8Arra
   } catch (error) {
     await rm(temp, { force: true });
     throw outputUnwritable(path, error, options.flag);
+  } finally {
+    releaseOnExit(temp);
   }
 }

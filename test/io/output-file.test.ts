@@ -3,7 +3,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EicBuildError } from '../../src/errors.js';
-import { checkOutputPath, describeWriteFailure, writeOutputFile } from '../../src/io/output-file.js';
+import { checkOutputPath, describeWriteFailure, OUTPUT_TEMP_KIND, writeOutputFile } from '../../src/io/output-file.js';
+import { liveDirCount } from '../../src/exit-cleanup.js';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
 import { writeFixture } from '../helpers/image-fixture.js';
 
@@ -89,4 +92,38 @@ test('CLI: eic-build key generate and key export --output into a missing directo
   t.is(exported.exitCode, 2, String(exported.stderr));
   t.regex(String(exported.stderr), /--output .*missing-pub\/k\.pub\.asc: cannot write it: directory .*missing-pub does not exist/);
   t.false((await readdir(dir)).some((name) => name.endsWith('.tmp')));
+});
+
+test.serial('the temp sibling is registered for removal on exit while it is written, and released after', async (t) => {
+  const before = liveDirCount(OUTPUT_TEMP_KIND);
+  const writing = writeOutputFile(join(dir, 'registered.json'), 'x');
+  t.is(liveDirCount(OUTPUT_TEMP_KIND), before + 1);
+  await writing;
+  t.is(liveDirCount(OUTPUT_TEMP_KIND), before);
+  await t.throwsAsync(writeOutputFile(join(dir, 'no-such-dir', 'y.json'), 'y'));
+  t.is(liveDirCount(OUTPUT_TEMP_KIND), before, 'released after a failure too');
+});
+
+test('a process interrupted (SIGINT) while writing an output file leaves no temp file', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'eic-build-output-sigint-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  const module = fileURLToPath(new URL('../../src/io/output-file.ts', import.meta.url));
+  // The child interrupts itself as soon as the temp file is there, while 256 MiB are still being written.
+  const script = `
+    import { readdirSync } from 'node:fs';
+    const { writeOutputFile } = await import(${JSON.stringify(module)});
+    const poll = setInterval(() => {
+      if (readdirSync(${JSON.stringify(work)}).some((name) => name.endsWith('.tmp'))) {
+        clearInterval(poll);
+        console.log('interrupting');
+        process.kill(process.pid, 'SIGINT');
+      }
+    }, 1);
+    await writeOutputFile(${JSON.stringify(join(work, 'key.asc'))}, new Uint8Array(256 * 1024 * 1024), { mode: 0o600 });
+    console.log('finished');
+  `;
+  const result = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
+  t.is(result.stdout, 'interrupting', String(result.stderr));
+  t.is(result.signal, 'SIGINT');
+  t.deepEqual(await readdir(work), []);
 });
