@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { EicBuildError } from '../errors.js';
 
 /** A file received into a copy's incoming directory, with what its bytes hash to. */
 export interface ReceivedFile {
@@ -37,12 +38,36 @@ export async function receiveStream(source: Readable, incoming: string): Promise
 }
 
 /**
+ * Where `relPath` (a `/`-separated path from a manifest or spec) lands in the copy: every file of the copy is
+ * written through here, so a name from a mirror can never place a file outside the staging directory.
+ * Throws UnsafeCopyPathError for an empty, `.` or `..` segment or a target outside `staging`.
+ */
+export function copyTargetPath(staging: string, relPath: string): string {
+  const segments = relPath.split('/');
+  const root = resolve(staging);
+  const target = resolve(root, ...segments);
+  const inside = relative(root, target);
+  const plain = segments.every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\') && !s.includes('\0'));
+  if (!plain || inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) throw new UnsafeCopyPathError(relPath);
+  return target;
+}
+
+/** A file name from the mirror that would land outside the copy: the entry fails, nothing is written. */
+export class UnsafeCopyPathError extends EicBuildError {
+  constructor(relPath: string) {
+    super('input-corrupt', `refusing to write ${JSON.stringify(relPath)} into the copy: not a plain relative path inside it`, {
+      hint: 'the mirror names a file outside the copy (a path-traversal attempt or a corrupt spec): do not use this mirror',
+    });
+  }
+}
+
+/**
  * Put a received file at `relPath` inside the copy (a hard link, so the same received bytes can serve two
  * entries; the incoming directory is removed before publishing). An existing file there is left alone:
  * paths are content-addressed, so it holds the same bytes.
  */
 export async function placeReceived(staging: string, received: ReceivedFile, relPath: string): Promise<void> {
-  const target = join(staging, ...relPath.split('/'));
+  const target = copyTargetPath(staging, relPath);
   await mkdir(dirname(target), { recursive: true });
   try {
     await link(received.file, target);
@@ -61,7 +86,7 @@ export async function placeReceived(staging: string, received: ReceivedFile, rel
 
 /** Write a small file of the copy (a manifest, an index, a spec blob). */
 export async function writeCopyFile(staging: string, relPath: string, bytes: Uint8Array | string): Promise<void> {
-  const target = join(staging, ...relPath.split('/'));
+  const target = copyTargetPath(staging, relPath);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, bytes);
 }

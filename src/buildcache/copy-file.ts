@@ -5,7 +5,7 @@ import { sha256Digest } from '../registry/digest.js';
 import { placeReceived, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import { findEntryNode, type SpecNodeRecord } from './copy-format.js';
 import type { RecordingMirrorFiles } from './copy-source.js';
-import { idFromManifestPath, parseV3Manifest, v2TarballPath, v3BlobPath, type V3Blob } from './file-layout.js';
+import { idFromManifestPath, parseV3Manifest, politeFilename, v2TarballPath, v3BlobPath, type V3Blob } from './file-layout.js';
 import type { EntryResult } from './report.js';
 
 /** One entry of a copy: its (maybe downgraded) result, and its spec node for the index when copied. */
@@ -40,7 +40,7 @@ async function signedText(bytes: Buffer): Promise<string> {
 export async function placeV3Entry(files: RecordingMirrorFiles, entry: EntryResult, staging: string): Promise<CopiedEntry> {
   if (entry.kind !== 'verified') return { result: entry };
   const fail = (detail: string): CopiedEntry => ({ result: { ...entry, kind: 'checksum-mismatch', detail: `not copied: ${detail}` } });
-  const manifest = verifiedDocument(files, entry, (p) => p.endsWith('.spec.manifest.json') && idFromManifestPath(p) === entry.id);
+  const manifest = verifiedDocument(files, entry, (p) => p.endsWith('.spec.manifest.json') && politeFilename(idFromManifestPath(p)) === politeFilename(entry.id));
   if (!manifest) return fail('the verified spec manifest was not kept');
   let blobs: V3Blob[];
   try {
@@ -57,7 +57,8 @@ export async function placeV3Entry(files: RecordingMirrorFiles, entry: EntryResu
     if (blob.mediaType.startsWith('application/vnd.spack.spec.')) {
       try {
         const raw = await readFile(received.file);
-        const found = findEntryNode(JSON.parse((blob.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')), entry.id);
+        // Ids from file names are as Spack's format_path wrote them (a version's `=` or `/` became `_`).
+        const found = findEntryNode(JSON.parse((blob.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')), entry.id, (nodeId, id) => politeFilename(nodeId) === politeFilename(id));
         if (found.kind !== 'ok') return { result: { ...entry, kind: 'bad-signature', detail: `not copied: ${found.detail}` } };
         node = found.node;
       } catch (error) {

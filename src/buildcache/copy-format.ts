@@ -47,6 +47,9 @@ export function formatIndexDatabase(nodes: readonly SpecNodeRecord[]): string {
   return JSON.stringify({ database: { version: '8', installs } });
 }
 
+/** What Spack accepts as a package name (`spack.util.naming.valid_module_name` rules, lower case). */
+const SPACK_PACKAGE_NAME = /^[a-z0-9_-]+$/;
+
 /** The hash part of `name-version-hash`. */
 export function hashOfId(id: string): string {
   return id.slice(id.lastIndexOf('-') + 1);
@@ -66,6 +69,8 @@ export function findEntryNode(document: unknown, id: string, sameId: (nodeId: st
   }
   const nodeId = `${node.name}-${String(node.version)}-${node.hash}`;
   if (node.hash !== hashOfId(id) || !sameId(nodeId, id)) return { kind: 'mismatch', detail: `the signed spec is ${nodeId}, not ${id}` };
+  // The name becomes a directory of the copy: only what Spack allows in a package name.
+  if (!SPACK_PACKAGE_NAME.test(node.name)) return { kind: 'mismatch', detail: `the signed spec names the package ${JSON.stringify(node.name)}, which is not a Spack package name ([a-z0-9_-])` };
   return { kind: 'ok', node: node as SpecNodeRecord };
 }
 

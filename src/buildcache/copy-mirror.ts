@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RegistryClient } from '../registry/client.js';
 import { mapLimit } from '../registry/pool.js';
-import { measureCopy, writeCopyFile } from './copy-blob.js';
+import { measureCopy, UnsafeCopyPathError, writeCopyFile } from './copy-blob.js';
 import { placeV2Entry, placeV3Entry, type CopiedEntry } from './copy-file.js';
 import { V3MediaTypes, V3_INDEX_MANIFEST_PATH, V3_LAYOUT_JSON, formatIndexDatabase, formatV3Manifest, type SpecNodeRecord } from './copy-format.js';
 import { copyOciEntry } from './copy-oci.js';
@@ -10,7 +10,7 @@ import { recordingMirrorFiles, type OpenMirrorFile } from './copy-source.js';
 import type { CopyTarget } from './copy-target.js';
 import { v3BlobPath } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
-import { verifyExitCode, type VerifyReport } from './report.js';
+import { verifyExitCode, type EntryResult, type VerifyReport } from './report.js';
 import { verifyFileMirror, type VerifyFileOptions } from './verify-file.js';
 import { verifyOciMirror, type VerifyOciOptions } from './verify-oci.js';
 
@@ -27,6 +27,16 @@ async function writeV3Index(staging: string, nodes: readonly SpecNodeRecord[]): 
   await writeCopyFile(staging, v3BlobPath(record), database);
   await writeCopyFile(staging, V3_INDEX_MANIFEST_PATH, formatV3Manifest([record]));
   await writeCopyFile(staging, 'v3/layout.json', V3_LAYOUT_JSON);
+}
+
+/** Run one entry's copy; a file name that would land outside the copy fails that entry (not the run). */
+async function placeSafely(entry: EntryResult, place: () => Promise<CopiedEntry>): Promise<CopiedEntry> {
+  try {
+    return await place();
+  } catch (error) {
+    if (error instanceof UnsafeCopyPathError) return { result: { ...entry, kind: 'bad-signature', detail: `not copied: ${error.message}` } };
+    throw error;
+  }
 }
 
 /** Publish the copy when every requested entry verified and was copied; else throw it away. */
@@ -57,7 +67,7 @@ export async function verifyOciMirrorToCopy(client: RegistryClient, options: Ver
   const report = await verifyOciMirror(client, options);
   // Nothing is downloaded when something failed already: the copy would be thrown away.
   if (verifyExitCode(report) !== 0) return finish(report, report.entries.map((result) => ({ result })), target, 'v3', false);
-  const copied = await mapLimit(report.entries, options.concurrency ?? 32, (entry) => copyOciEntry(client, options.repository, entry, target));
+  const copied = await mapLimit(report.entries, options.concurrency ?? 32, (entry) => placeSafely(entry, () => copyOciEntry(client, options.repository, entry, target)));
   return finish(report, copied, target, 'v3', false);
 }
 
@@ -76,6 +86,6 @@ export async function verifyFileMirrorToCopy(
   const report = await verifyFileMirror(recording, options);
   const layout = report.layout === 'v2' ? 'v2' : 'v3';
   const place = layout === 'v3' ? placeV3Entry : placeV2Entry;
-  const copied = await mapLimit(report.entries, 8, (entry) => place(recording, entry, target.staging));
+  const copied = await mapLimit(report.entries, 8, (entry) => placeSafely(entry, () => place(recording, entry, target.staging)));
   return finish(report, copied, target, layout, true);
 }

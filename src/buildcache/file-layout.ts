@@ -40,9 +40,17 @@ export function v3BlobPath(blob: Pick<V3Blob, 'checksumAlgorithm' | 'checksum'>)
   return `blobs/${blob.checksumAlgorithm}/${blob.checksum.slice(0, 2)}/${blob.checksum}`;
 }
 
-/** Where layout v3 keeps the spec manifest of `name-version-hash`. */
+/**
+ * A path component as Spack's `Spec.format_path` makes it (`llnl.util.filesystem.polite_filename`): every
+ * character but `A-Za-z0-9_+.-` becomes `_`, so a `/` in a version can never add a directory.
+ */
+export function politeFilename(component: string): string {
+  return component.replace(/[^A-Za-z0-9_+.-]/g, '_');
+}
+
+/** Where layout v3 keeps the spec manifest of `name-version-hash` (Spack: `format_path("{name}")/format_path("{name}-{version}-{hash}")`). */
 export function v3SpecManifestPath(name: string, id: string): string {
-  return `v3/manifests/spec/${name}/${id}.spec.manifest.json`;
+  return `v3/manifests/spec/${politeFilename(name)}/${politeFilename(id)}.spec.manifest.json`;
 }
 
 /** `name-version-hash` from a spec manifest's file name. */

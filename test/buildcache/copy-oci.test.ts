@@ -2,7 +2,7 @@
 // unsigned Spack layout-v3 mirror holding exactly the verified bytes, or nothing at all.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { copyOciEntry } from '../../src/buildcache/copy-oci.js';
@@ -212,4 +212,25 @@ test("[integration] a signed config whose root node is another package (the entr
   t.regex(report.entries[0]!.detail, /the signed spec is app-2\.0-/);
   t.is(report.copy.kind, 'not-written');
   t.deepEqual(await readdir(parent), []);
+});
+
+test('[integration] a signed config naming the package "x/../…/tmp/NAME" (tag sanitised to match): the entry fails and nothing is written outside DIR', async (t) => {
+  const repo = 'eic/copy-traversal';
+  const marker = `eicpwn${fakeHash().slice(0, 8)}`;
+  // Enough '..' to reach / from any depth, then /tmp/<marker>: both the spec directory and the manifest file would land there.
+  const evil: FixtureSpec = { name: `x/${'../'.repeat(16)}tmp/${marker}`, version: '1', hash: fakeHash() };
+  const escaped = [join('/tmp', marker), join('/tmp', `${marker}-1-${evil.hash}.spec.manifest.json`)];
+  t.teardown(() => Promise.all(escaped.map((p) => rm(p, { recursive: true, force: true }))));
+  const tag = `${idOf(evil)}.spack`.replace(/[^\w.-]/g, '_');
+  t.true(tag.length <= 128);
+  await pushOciRawEntry(client, repo, tag, Buffer.from(JSON.stringify(specDocument(evil))), await specTarball({ ...evil, name: 'x' }));
+  await signOciMirror(client, { repository: repo, signingKey });
+  const parent = await parentDir('traversal');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  t.is(run.exitCode, 1, `${run.stdout}\n${run.stderr}`);
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
+  t.regex(report.entries[0]!.detail, /not a Spack package name/);
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+  for (const path of escaped) await t.throwsAsync(stat(path), { code: 'ENOENT' }, `${path} was not written`);
 });

@@ -1,13 +1,16 @@
 // The v3 files a verified copy writes, checked byte for byte against what Spack v1.1 wrote in the real
 // fixture mirror (../shared/fixtures/spack-v1.1-signed-mirror), and the mirrors.yaml scope.
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import { parse } from 'yaml';
 import { findEntryNode, formatIndexDatabase, formatSpecDocument, formatV3Manifest, parseOciSpecConfig, V3_LAYOUT_JSON, type SpecNodeRecord } from '../../src/buildcache/copy-format.js';
 import { formatVerifiedMirrorsScope } from '../../src/buildcache/copy-scope.js';
-import { parseV3Manifest } from '../../src/buildcache/file-layout.js';
+import { copyTargetPath, UnsafeCopyPathError, writeCopyFile } from '../../src/buildcache/copy-blob.js';
+import { parseV3Manifest, politeFilename, v3SpecManifestPath } from '../../src/buildcache/file-layout.js';
 import { isEicBuildError } from '../../src/errors.js';
 import { SPACK_FIXTURE } from './fixtures.js';
 
@@ -97,4 +100,34 @@ test('formatVerifiedMirrorsScope refuses what would not make a valid scope', (t)
       { name: 'a', dir: '/y', signed: true },
     ]),
   );
+});
+
+test('copyTargetPath keeps every copy file inside the staging directory', async (t) => {
+  const staging = '/work/copy/.staging';
+  t.is(copyTargetPath(staging, 'v3/manifests/spec/zlib/zlib-1.3-abc.spec.manifest.json'), '/work/copy/.staging/v3/manifests/spec/zlib/zlib-1.3-abc.spec.manifest.json');
+  t.is(copyTargetPath(staging, 'blobs/sha256/ab/ab..cd'), '/work/copy/.staging/blobs/sha256/ab/ab..cd', 'dots inside a name are fine');
+  for (const bad of ['', '.', '..', '../x', 'v3/../../x', 'v3/./x', 'v3//x', '/etc/passwd', 'v3/x/', 'v3/manifests/spec/x/../../../../../tmp/pwn', 'a\\..\\b', 'a\0b']) {
+    t.throws(() => copyTargetPath(staging, bad), { instanceOf: UnsafeCopyPathError }, JSON.stringify(bad));
+  }
+  // The writers go through it: nothing is created, not even a directory.
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-contain-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const inner = join(dir, 'staging');
+  await t.throwsAsync(writeCopyFile(inner, 'v3/../../escaped', 'x'), { instanceOf: UnsafeCopyPathError });
+  t.deepEqual(await readdir(dir), []);
+});
+
+test("v3 spec manifest paths are made as Spack's format_path makes them (a '/' or '=' in a version becomes '_')", (t) => {
+  t.is(politeFilename('1.0/../../x=y'), '1.0_.._.._x_y');
+  t.is(v3SpecManifestPath('zlib', 'zlib-git.abc=1.3/x-hash'), 'v3/manifests/spec/zlib/zlib-git.abc_1.3_x-hash.spec.manifest.json');
+  t.is(v3SpecManifestPath('hello-file', ID), `v3/manifests/spec/hello-file/${ID}.spec.manifest.json`);
+});
+
+test('findEntryNode accepts only the root node, and only a Spack package name', (t) => {
+  const node = (name: string, hash: string) => ({ name, version: '1', hash });
+  const doc = { spec: { nodes: [node('app', 'a'.repeat(32)), node('zlib', 'z'.repeat(32))] } };
+  t.like(findEntryNode(doc, `app-1-${'a'.repeat(32)}`), { kind: 'ok' });
+  t.like(findEntryNode(doc, `zlib-1-${'z'.repeat(32)}`), { kind: 'mismatch', detail: `the signed spec is app-1-${'a'.repeat(32)}, not zlib-1-${'z'.repeat(32)}` });
+  const evil = { spec: { nodes: [node('x/../../pwn', 'a'.repeat(32))] } };
+  t.like(findEntryNode(evil, `x_.._.._pwn-1-${'a'.repeat(32)}`, () => true), { kind: 'mismatch' });
 });
