@@ -21,16 +21,26 @@ export function createLimiter(limit: number): Limiter {
     });
 }
 
-/** Map over items with bounded concurrency, keeping order. */
+/**
+ * Map over items with bounded concurrency, keeping order. After the first failure no new item starts, and
+ * the promise rejects (with that first error) only once every running task has settled: a caller that
+ * cleans up on error must not race tasks still writing.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let index = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (index < items.length) {
+    while (!failure && index < items.length) {
       const i = index++;
-      results[i] = await fn(items[i]!, i);
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
