@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { EicBuildError } from '../errors.js';
+import { writeFileAtomically } from '../io/output-file.js';
 import { mapLimit } from '../registry/pool.js';
 import { parseV3Manifest, v3BlobPath } from './file-layout.js';
 import type { MirrorFiles } from './mirror-files.js';
@@ -26,17 +26,9 @@ export async function clearsignText(text: string, key: openpgp.PrivateKey): Prom
   return openpgp.sign({ message, signingKeys: key, format: 'armored' });
 }
 
-/** Write by rename, so a reader (or a concurrent signer) sees the old file or the new one, never half of one. */
+/** Write by rename (same-directory temp), so a reader or a concurrent signer sees the old file or the new one, never half of one; the mode is kept. */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.eic-build-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const mode = (await stat(path)).mode & 0o777;
-    await writeFile(temp, text, { mode });
-    await chmod(temp, mode);
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
+  await writeFileAtomically(path, text, (await stat(path)).mode & 0o777);
 }
 
 async function signOne(files: MirrorFiles, entry: FileEntry, options: SignFileOptions): Promise<SignOutcome> {

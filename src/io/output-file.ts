@@ -60,12 +60,11 @@ export async function checkOutputPath(path: string, flag = '--output'): Promise<
 
 /**
  * Write `contents` to `path` atomically with `mode`: a fresh sibling opened O_EXCL with `mode`,
- * then a rename over the target, so readers see the old file or the whole new one, and the target
- * never exists with wider permissions. On failure the sibling is removed and output-unwritable thrown;
- * an interrupted process (SIGINT, crash) removes it on the way out (a half-written key file must not stay).
+ * then a rename over the target, so readers (and concurrent writers) see the old file or a whole
+ * new one, and the target never exists with wider permissions. The sibling is removed on failure
+ * and by an interrupted process (SIGINT, crash) on its way out; the errno error is thrown as is.
  */
-export async function writeOutputFile(path: string, contents: string | Uint8Array, options: { mode?: number; flag?: string } = {}): Promise<void> {
-  const mode = options.mode ?? 0o644;
+export async function writeFileAtomically(path: string, contents: string | Uint8Array, mode: number): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   // Registered before it exists: there is no moment when it could be left behind.
   removeOnExit(temp, OUTPUT_TEMP_KIND);
@@ -80,8 +79,20 @@ export async function writeOutputFile(path: string, contents: string | Uint8Arra
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
-    throw outputUnwritable(path, error, options.flag);
+    throw error;
   } finally {
     releaseOnExit(temp);
+  }
+}
+
+/**
+ * writeFileAtomically for a file the user named (default mode 0644); a failure is output-unwritable
+ * naming the path and `flag` (how the user named it, default --output).
+ */
+export async function writeOutputFile(path: string, contents: string | Uint8Array, options: { mode?: number; flag?: string } = {}): Promise<void> {
+  try {
+    await writeFileAtomically(path, contents, options.mode ?? 0o644);
+  } catch (error) {
+    throw outputUnwritable(path, error, options.flag);
   }
 }

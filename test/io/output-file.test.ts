@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EicBuildError } from '../../src/errors.js';
-import { checkOutputPath, describeWriteFailure, OUTPUT_TEMP_KIND, writeOutputFile } from '../../src/io/output-file.js';
+import { checkOutputPath, describeWriteFailure, OUTPUT_TEMP_KIND, writeFileAtomically, writeOutputFile } from '../../src/io/output-file.js';
 import { liveDirCount } from '../../src/exit-cleanup.js';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
@@ -126,4 +126,17 @@ test('a process interrupted (SIGINT) while writing an output file leaves no temp
   t.is(result.stdout, 'interrupting', String(result.stderr));
   t.is(result.signal, 'SIGINT');
   t.deepEqual(await readdir(work), []);
+});
+
+test('writeFileAtomically (the core sign-file shares) keeps the given mode, lets concurrent writers each land whole, and throws the errno error as is', async (t) => {
+  const path = join(dir, 'shared.json');
+  await writeFile(path, 'old');
+  const texts = Array.from({ length: 8 }, (_, i) => `writer ${i} `.repeat(10_000));
+  await Promise.all(texts.map((text) => writeFileAtomically(path, text, 0o640)));
+  t.true(texts.includes(await readFile(path, 'utf8')), 'one whole text, not a mix');
+  t.is((await stat(path)).mode & 0o777, 0o640);
+  const error = await t.throwsAsync(writeFileAtomically(join(dir, 'no-such-dir', 'z'), 'z', 0o644));
+  t.is((error as NodeJS.ErrnoException).code, 'ENOENT');
+  t.false(error instanceof EicBuildError);
+  t.deepEqual((await readdir(dir)).filter((name) => name.includes('shared')), ['shared.json']);
 });
