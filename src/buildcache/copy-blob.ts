@@ -13,18 +13,32 @@ export interface ReceivedFile {
   size: number;
 }
 
+/** A download that brought more bytes than the signed size allows: stopped at once, its partial file removed. */
+export class OversizedBlobError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than the ${limit} bytes the signed manifest names arrived (download stopped)`);
+    this.name = 'OversizedBlobError';
+  }
+}
+
 /**
  * Stream `source` to a new file under `incoming` while hashing it: one pass, never the whole blob in
- * memory. The caller keeps the file only if the hash is the one the signed manifest names.
+ * memory. The caller keeps the file only if the hash is the one the signed manifest names. With
+ * `maxBytes` (the signed size) the download stops with OversizedBlobError as soon as more arrives, so a
+ * hostile server cannot fill the disk.
  */
-export async function receiveStream(source: Readable, incoming: string): Promise<ReceivedFile> {
+export async function receiveStream(source: Readable, incoming: string, maxBytes?: number): Promise<ReceivedFile> {
   const file = join(incoming, randomBytes(12).toString('hex'));
   const hash = createHash('sha256');
   let size = 0;
   const hasher = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
       size += chunk.length;
+      if (maxBytes !== undefined && size > maxBytes) {
+        callback(new OversizedBlobError(maxBytes));
+        return;
+      }
+      hash.update(chunk);
       callback(null, chunk);
     },
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { EicBuildError, isEicBuildError } from '../errors.js';
 import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
-import { placeReceived, receiveStream, writeCopyFile, type ReceivedFile } from './copy-blob.js';
+import { OversizedBlobError, placeReceived, receiveStream, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import type { CopiedEntry } from './copy-file.js';
 import { V3MediaTypes, formatSpecDocument, formatV3Manifest, parseOciSpecConfig } from './copy-format.js';
 import { v3BlobPath, v3SpecManifestPath } from './file-layout.js';
@@ -20,6 +20,7 @@ async function fetchBlob<T>(client: RegistryClient, repository: string, blob: De
     return { kind: 'ok', value: await run() };
   } catch (error) {
     if (isEicBuildError(error) && error.code === 'digest-mismatch') return { kind: 'checksum-mismatch', detail: error.message };
+    if (error instanceof OversizedBlobError) return { kind: 'checksum-mismatch', detail: `blob ${blob.digest}: ${error.message}` };
     if (isEicBuildError(error) && error.code === 'registry' && !(await client.hasBlob(repository, blob.digest).catch(() => true))) {
       return { kind: 'missing-blob', detail: `${blob.mediaType} blob ${blob.digest} is missing` };
     }
@@ -66,7 +67,7 @@ export async function copyOciEntry(client: RegistryClient, repository: string, e
   const parsed = parseOciSpecConfig(configBytes.value, entry.id, (nodeId, id) => spackTag(nodeId) === spackTag(id));
   if (parsed.kind !== 'ok') return fail('bad-signature', `the signed entry's config blob: ${parsed.detail}`);
 
-  const tarball = await fetchBlob(client, repository, own, async () => receiveStream(await client.getBlob(repository, own.digest), paths.incoming));
+  const tarball = await fetchBlob(client, repository, own, async () => receiveStream(await client.getBlob(repository, own.digest), paths.incoming, own.size >= 0 ? own.size : undefined));
   if (tarball.kind !== 'ok') return fail(tarball.kind, tarball.detail);
   const received: ReceivedFile = tarball.value;
   if (own.size >= 0 && received.size !== own.size) return fail('checksum-mismatch', `tarball ${own.digest} is ${received.size} bytes, the manifest says ${own.size}`);

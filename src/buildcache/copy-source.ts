@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
 import type { MirrorFiles } from './mirror-files.js';
-import { receiveStream, type ReceivedFile } from './copy-blob.js';
+import { OversizedBlobError, receiveStream, type ReceivedFile } from './copy-blob.js';
 import type { MirrorLocation } from './mirror-url.js';
 
 /** Opens a (maybe large) file of a file-layout mirror as a stream; undefined when it does not exist. */
@@ -76,13 +76,14 @@ export function recordingMirrorFiles(inner: MirrorFiles, open: OpenMirrorFile, i
       }
       return bytes;
     },
-    async hash(path) {
+    async hash(path, maxBytes) {
       const stream = await open(path);
       if (!stream) return undefined;
       let file: ReceivedFile;
       try {
-        file = await receiveStream(stream, incoming);
+        file = await receiveStream(stream, incoming, maxBytes);
       } catch (error) {
+        if (error instanceof OversizedBlobError) return { sha256: '', size: error.limit + 1, oversized: true };
         if (error instanceof EicBuildError) throw error;
         throw new EicBuildError('input-unreadable', `cannot copy ${inner.describe(path)}: ${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))}`, {
           hint: 'check the mirror and that the --copy-to file system has room',

@@ -10,8 +10,11 @@ import { EicBuildError } from '../errors.js';
 export interface MirrorFiles {
   /** A small file's bytes, or undefined when it does not exist. */
   read(path: string): Promise<Buffer | undefined>;
-  /** Hash a (maybe large) file in one streamed pass; undefined when it does not exist. */
-  hash(path: string): Promise<{ sha256: string; size: number } | undefined>;
+  /**
+   * Hash a (maybe large) file in one streamed pass; undefined when it does not exist. A source may stop
+   * reading after `maxBytes` (the signed size) and say `oversized` (then sha256 and size are meaningless).
+   */
+  hash(path: string, maxBytes?: number): Promise<{ sha256: string; size: number; oversized?: boolean } | undefined>;
   /** Every file under a directory (relative to the mirror root), or undefined when the source cannot list. */
   list(dir: string): Promise<string[] | undefined>;
   /** Human-readable location of a path. */

@@ -203,8 +203,9 @@ export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, truste
   for (const blob of blobs) {
     const path = v3BlobPath(blob);
     if (blob.checksumAlgorithm !== 'sha256') return { ...result, kind: 'checksum-mismatch', detail: `${path}: checksum algorithm ${blob.checksumAlgorithm} is not supported` };
-    const actual = await files.hash(path);
+    const actual = await files.hash(path, blob.contentLength >= 0 ? blob.contentLength : undefined);
     if (!actual) return { ...result, kind: 'missing-blob', detail: `${blob.mediaType} blob ${path} is missing` };
+    if (actual.oversized) return { ...result, kind: 'checksum-mismatch', detail: `${path} is larger than the ${blob.contentLength} bytes the manifest says (download stopped)` };
     if (actual.sha256 !== blob.checksum) return { ...result, kind: 'checksum-mismatch', detail: `${blob.mediaType} blob ${path} hashes to sha256:${actual.sha256}` };
     if (blob.contentLength >= 0 && actual.size !== blob.contentLength) return { ...result, kind: 'checksum-mismatch', detail: `${path} is ${actual.size} bytes, the manifest says ${blob.contentLength}` };
   }

@@ -184,3 +184,32 @@ test("[integration] layout v2: C's validly signed .spec.json.sig placed at B's p
   t.is(report.copy.kind, 'not-written');
   t.deepEqual(await readdir(parent), []);
 });
+
+test('[integration] a server sending more bytes than the signed contentLength: the download stops at once, exit 1, no copy', async (t) => {
+  const source = join(work, 'endless-source');
+  const spec: FixtureSpec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
+  await writeV3Mirror(source, [spec], alice);
+  const timers = new Set<NodeJS.Timeout>();
+  t.teardown(() => timers.forEach(clearInterval));
+  // The tarball (gzip magic) comes with no length and never ends: only the signed size can stop it.
+  const server = await serveDirectory(source, {
+    serve: (path, body, res) => {
+      if (!(path.startsWith('/blobs/') && body[0] === 0x1f && body[1] === 0x8b)) return false;
+      res.writeHead(200);
+      res.write(body);
+      const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024)), 5);
+      timers.add(timer);
+      res.on('close', () => clearInterval(timer));
+      return true;
+    },
+  });
+  t.teardown(server.close);
+  const parent = await parentDir('endless');
+  const run = await runCli(['buildcache', 'verify', `${server.url}/`, '--public-key', alice.publicFile, '--spec', `${spec.name}-${spec.version}-${spec.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json'], { timeout: 30_000 });
+  t.is(run.exitCode, 1, `${run.stdout}\n${run.stderr}`);
+  const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
+  t.like(report.entries[0], { kind: 'checksum-mismatch' });
+  t.regex(report.entries[0]!.detail, /is larger than the \d+ bytes the manifest says \(download stopped\)/);
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+});

@@ -234,3 +234,22 @@ test('[integration] a signed config naming the package "x/../…/tmp/NAME" (tag 
   t.deepEqual(await readdir(parent), []);
   for (const path of escaped) await t.throwsAsync(stat(path), { code: 'ENOENT' }, `${path} was not written`);
 });
+
+test('[integration] a registry serving a longer tarball than the descriptor size: the download stops at the size, exit 1, no copy', async (t) => {
+  const repo = 'eic/copy-long';
+  const { appPushed } = await seedSigned(repo);
+  // A loopback front appends 4 MiB to app's tarball (a registry cannot be made to serve that otherwise: mock).
+  const front = await startFront(registry.url, {
+    rewrite: (req, body) => (req.method === 'GET' && req.url?.endsWith(appPushed.layerDigest) ? Buffer.concat([body, Buffer.alloc(4 << 20)]) : body),
+  });
+  t.teardown(front.close);
+  const parent = await parentDir('long');
+  const run = await runCli(['buildcache', 'verify', `oci+http://${front.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  t.is(run.exitCode, 1, String(run.stderr));
+  const report = JSON.parse(String(run.stdout)) as { entries: { id: string; kind: string; detail: string }[]; copy: { kind: string } };
+  const app = report.entries.find((e) => e.id.startsWith('app-'))!;
+  t.is(app.kind, 'checksum-mismatch');
+  t.regex(app.detail, /more than the \d+ bytes the signed manifest names arrived \(download stopped\)/);
+  t.is(report.copy.kind, 'not-written');
+  t.deepEqual(await readdir(parent), []);
+});
