@@ -40,8 +40,10 @@ async function fetchBlob<T>(client: RegistryClient, repository: string, blob: De
  * each hashed while received. The spec manifest written is unsigned: the runtime has no private key.
  */
 export async function copyOciEntry(client: RegistryClient, repository: string, entry: EntryResult, paths: { staging: string; incoming: string }): Promise<CopiedEntry> {
-  if (entry.kind !== 'verified' || !entry.manifestDigest) return { result: entry };
+  if (entry.kind !== 'verified') return { result: entry };
   const fail = (kind: EntryResult['kind'], detail: string): CopiedEntry => ({ result: { ...entry, kind, detail: `not copied: ${detail}` } });
+  // Without the digest that verified, the copy could only read the tag again, which may have moved: fail closed.
+  if (!entry.manifestDigest) return fail('checksum-mismatch', 'the verifier recorded no manifest digest for this entry');
   let manifest;
   try {
     manifest = await client.findManifest(repository, entry.manifestDigest, [MediaTypes.ociManifest, MediaTypes.dockerManifest]);

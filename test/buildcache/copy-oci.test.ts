@@ -253,3 +253,12 @@ test('[integration] a registry serving a longer tarball than the descriptor size
   t.is(report.copy.kind, 'not-written');
   t.deepEqual(await readdir(parent), []);
 });
+
+test('[integration] copyOciEntry fails (closed) a verified entry that has no manifest digest', async (t) => {
+  const target = await openCopyTarget(join(work, 'no-digest-copy'));
+  t.teardown(() => target.discard());
+  const copied = await copyOciEntry(client, 'eic/any', { kind: 'verified', id: `zlib-1.3.1-${fakeHash()}`, location: 'x', detail: 'signed' }, target);
+  t.is(copied.result.kind, 'checksum-mismatch');
+  t.regex(copied.result.detail, /no manifest digest/);
+  t.is(copied.node, undefined);
+});
