@@ -35,9 +35,13 @@ export function formatV3Manifest(blobs: readonly V3Blob[]): string {
   return `{\n"version":3,\n"data":[\n${records.join(',\n')}\n]\n}`;
 }
 
-/** The spec blob's JSON (before gzip): `{"spec":…,"buildcache_layout_version":N}`, compact as Spack writes it. */
-export function formatSpecDocument(spec: unknown, layoutVersion: number): string {
-  return JSON.stringify({ spec, buildcache_layout_version: layoutVersion });
+/**
+ * The spec blob's JSON (before gzip): `{"spec":…,"buildcache_layout_version":N}`, compact as Spack writes it.
+ * Without a layout version the field stays out: Spack reads a missing one as 0 (`spec_dict.get(…, 0)`),
+ * exactly as it would from the OCI config, so the copy never relabels an old entry.
+ */
+export function formatSpecDocument(spec: unknown, layoutVersion: number | undefined): string {
+  return JSON.stringify(layoutVersion === undefined ? { spec } : { spec, buildcache_layout_version: layoutVersion });
 }
 
 /** The buildcache index (database v8) listing `nodes` as installed in the buildcache, compact as Spack writes it. */
@@ -76,12 +80,18 @@ export function findEntryNode(document: unknown, id: string, sameId: (nodeId: st
 
 /** What an OCI entry's config blob holds for a v3 copy. */
 export type OciSpecConfig =
-  | { kind: 'ok'; spec: unknown; layoutVersion: number; node: SpecNodeRecord }
+  | {
+      kind: 'ok';
+      spec: unknown;
+      /** As the config has it; undefined when it has none. */
+      layoutVersion: number | undefined;
+      node: SpecNodeRecord;
+    }
   | { kind: 'invalid'; detail: string };
 
 /**
  * Read the spec out of an OCI entry's config blob (Spack puts the spec JSON there, with image config
- * fields beside it) and find the node the entry's tag names.
+ * fields beside it) and find the node the entry's tag names. A missing layout version is kept missing.
  */
 export function parseOciSpecConfig(bytes: Uint8Array, id: string, sameId?: (nodeId: string, id: string) => boolean): OciSpecConfig {
   let config: { spec?: unknown; buildcache_layout_version?: unknown };
@@ -93,8 +103,8 @@ export function parseOciSpecConfig(bytes: Uint8Array, id: string, sameId?: (node
   if (typeof config !== 'object' || config === null || typeof config.spec !== 'object' || config.spec === null) {
     return { kind: 'invalid', detail: 'the config blob holds no Spack spec ("spec" is missing)' };
   }
-  const layoutVersion = config.buildcache_layout_version === undefined ? 2 : Number(config.buildcache_layout_version);
-  if (!Number.isInteger(layoutVersion)) return { kind: 'invalid', detail: 'buildcache_layout_version is not a number' };
+  const layoutVersion = config.buildcache_layout_version === undefined ? undefined : Number(config.buildcache_layout_version);
+  if (layoutVersion !== undefined && !Number.isInteger(layoutVersion)) return { kind: 'invalid', detail: 'buildcache_layout_version is not a number' };
   const found = findEntryNode(config, id, sameId);
   if (found.kind !== 'ok') return { kind: 'invalid', detail: found.detail };
   return { kind: 'ok', spec: config.spec, layoutVersion, node: found.node };

@@ -53,12 +53,14 @@ test('formatIndexDatabase lists every node by hash, in a stable order', (t) => {
   t.is(formatIndexDatabase(nodes), formatIndexDatabase([...nodes].reverse()));
 });
 
-test('parseOciSpecConfig takes the spec beside OCI config fields, defaults the layout version, and checks the node against the tag', async (t) => {
+test('parseOciSpecConfig takes the spec beside OCI config fields, keeps a missing layout version missing, and checks the node against the tag', async (t) => {
   const { spec } = await fixtureSpec();
   const config = Buffer.from(JSON.stringify({ spec, architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
   const parsed = parseOciSpecConfig(config, ID);
   if (parsed.kind !== 'ok') return t.fail(parsed.detail);
-  t.is(parsed.layoutVersion, 2);
+  t.is(parsed.layoutVersion, undefined);
+  // Spack reads a missing version as 0: the copy's spec blob must not claim 2.
+  t.is(formatSpecDocument(parsed.spec, parsed.layoutVersion), JSON.stringify({ spec }));
   t.deepEqual(parsed.spec, spec);
   t.is(parsed.node.name, 'hello-file');
   // Another package's hash, or the right hash under another name, is refused.
