@@ -192,8 +192,9 @@ export function parseSpackLockSelection(text: string, what: string, options: Spa
     }
     return new Set([...reached, ...buildSpecs]);
   };
-  const installed = walk(includeBuildDeps ? () => true : isInstallEdge);
-  const anyEdge = includeBuildDeps ? installed : walk(() => true);
+  // Even with build dependencies, test-only edges are not followed (`spack install` without `--test`).
+  const installed = walk(includeBuildDeps ? (edge) => isInstallEdge(edge) || edge.types!.includes('build') : isInstallEdge);
+  const anyEdge = walk(() => true);
   const selected: LockEntry[] = [];
   const skipped: SpackLockSelection['skipped'] = [];
   for (const [key, entry] of entries) {

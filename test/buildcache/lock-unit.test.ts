@@ -76,10 +76,26 @@ test('parseSpackLockSelection: roots and their link/run closure, no externals, n
   t.is((selection.entries[3]!.node as { arch: { platform_os: string } }).arch.platform_os, 'debian12', 'the node is kept (v2 paths need arch and compiler)');
 });
 
-test('parseSpackLockSelection: includeBuildDeps selects every node but the externals', (t) => {
+test('parseSpackLockSelection: includeBuildDeps selects every node but the externals (no test-only edge here)', (t) => {
   const selection = parseSpackLockSelection(JSON.stringify(v6Lock()), 'spack.lock', { includeBuildDeps: true });
   t.deepEqual(ids(selection.entries), ['app', 'cmake', 'python', 'runtime', 'wrapper', 'zlib'].map((n) => `${n}-${{ app: '2.0', cmake: '3.31.2', python: '3.12.5', runtime: '12.2.0', wrapper: '1.0', zlib: '1.3.1' }[n]}-${H[n as keyof typeof H]}`));
   t.deepEqual(selection.skipped, [{ id: `gcc-12.2.0-${H.gcc}`, reason: 'external' }]);
+});
+
+test('parseSpackLockSelection: test-only dependencies are not selected, not even with includeBuildDeps', (t) => {
+  const lock = v6Lock();
+  const specs = lock.concrete_specs as Record<string, { dependencies?: unknown[] }>;
+  // wrapper becomes a test-only dependency of app; cmake stays a build dependency.
+  specs[H.app]!.dependencies = specs[H.app]!.dependencies!.map((d) => ((d as { name: string }).name === 'wrapper' ? dep('wrapper', ['test']) : d));
+  for (const includeBuildDeps of [false, true]) {
+    const selection = parseSpackLockSelection(JSON.stringify(lock), 'spack.lock', { includeBuildDeps });
+    t.false(ids(selection.entries).includes(`wrapper-1.0-${H.wrapper}`), `includeBuildDeps: ${includeBuildDeps}`);
+    t.deepEqual(
+      selection.skipped.find((s) => s.id.startsWith('wrapper-')),
+      { id: `wrapper-1.0-${H.wrapper}`, reason: 'build-only' },
+    );
+    t.is(ids(selection.entries).includes(`cmake-3.31.2-${H.cmake}`), includeBuildDeps);
+  }
 });
 
 test('parseSpackLockSelection: the v5 example shape, an external root, and a build+link edge', (t) => {
