@@ -12,12 +12,19 @@ export type MirrorLocation =
 /**
  * Parse a mirror URL as Spack writes it: `file://PATH` (or a plain path), `http(s)://…` (a file
  * layout served over HTTP), `oci://HOST/REPO`, `oci+http://HOST/REPO` (plain-HTTP registry).
+ * Credentials in the URL (`https://user:token@host/…`) are refused without echoing them.
  */
 export function parseMirrorUrl(text: string): MirrorLocation {
   const bad = (why: string) =>
     new EicBuildError('usage', `invalid mirror '${text}': ${why}`, {
       hint: 'pass file:///path/to/mirror, https://host/path, oci://HOST/REPOSITORY or oci+http://HOST/REPOSITORY',
     });
+  const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@([^/@]*)(.*)$/is.exec(text);
+  if (userinfo) {
+    // Never echo the user:token part: it would reach the terminal, the CI log and every entry's location.
+    const [, scheme, , host, rest] = userinfo;
+    throw credentialsRefused(`${scheme}…@${host}${rest}`);
+  }
   if (text.startsWith('oci://') || text.startsWith('oci+http://')) {
     const insecure = text.startsWith('oci+http://');
     const rest = text.slice(insecure ? 'oci+http://'.length : 'oci://'.length).replace(/\/+$/, '');
@@ -36,6 +43,8 @@ export function parseMirrorUrl(text: string): MirrorLocation {
     } catch {
       throw bad('not a URL');
     }
+    // The WHATWG parser finds userinfo the pattern above may miss (e.g. after a backslash).
+    if (url.username || url.password) throw credentialsRefused(`${url.protocol}//…@${url.host}${url.pathname}`);
     const base = url.toString().endsWith('/') ? url.toString() : `${url.toString()}/`;
     return { kind: 'http', base, url: text };
   }
@@ -43,4 +52,11 @@ export function parseMirrorUrl(text: string): MirrorLocation {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw bad(`the scheme '${text.split(':')[0]}' is not supported (s3:// mirrors: sync them to a directory first)`);
   if (text === '') throw bad('empty');
   return { kind: 'file', root: resolve(text), url: text };
+}
+
+/** The error for a mirror URL with `user:token@`: names the URL with the credentials cut out, and where they go instead. */
+function credentialsRefused(shown: string): EicBuildError {
+  return new EicBuildError('usage', `invalid mirror '${shown}': credentials in a mirror URL are not supported`, {
+    hint: 'remove user:password@ from the URL; an OCI registry takes its login from the docker config ($DOCKER_CONFIG/config.json, e.g. `docker login`); an HTTP(S) mirror must be readable without credentials here',
+  });
 }

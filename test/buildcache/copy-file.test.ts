@@ -213,3 +213,17 @@ test('[integration] a server sending more bytes than the signed contentLength: t
   t.is(report.copy.kind, 'not-written');
   t.deepEqual(await readdir(parent), []);
 });
+
+test('[integration] a mirror URL with user:token@ is refused (exit 2) and the token appears in neither stdout nor stderr', async (t) => {
+  const token = `ghp_${fakeHash()}`;
+  const parent = await parentDir('credentials');
+  for (const url of [`https://builder:${token}@127.0.0.1:9/mirror`, `http://${token}@127.0.0.1:9/`, `oci://builder:${token}@127.0.0.1:9/eic/cache`, `oci+http://${token}@127.0.0.1:9/eic/cache`]) {
+    const run = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified')]);
+    t.is(run.exitCode, 2, url);
+    t.regex(String(run.stderr), /credentials in a mirror URL are not supported/);
+    t.regex(String(run.stderr), /@127\.0\.0\.1:9/, 'the host is named');
+    t.false(String(run.stdout).includes(token), `stdout of ${url}`);
+    t.false(String(run.stderr).includes(token), `stderr of ${url}`);
+  }
+  t.deepEqual(await readdir(parent), []);
+});
