@@ -1,6 +1,7 @@
 // Pure formatting of the Spack layout-v3 files a verified copy consists of. The shapes are Spack
 // v1.1's, checked byte for byte against the real mirror in ../shared/fixtures (test/buildcache/copy-unit.test.ts).
 import type { V3Blob } from './file-layout.js';
+import { hashOfId } from './spack-lock.js';
 
 /** Media types of layout-v3 blobs. */
 export const V3MediaTypes = {
@@ -53,11 +54,6 @@ export function formatIndexDatabase(nodes: readonly SpecNodeRecord[]): string {
 
 /** What Spack accepts as a package name (`spack.util.naming.valid_module_name` rules, lower case). */
 const SPACK_PACKAGE_NAME = /^[a-z0-9_-]+$/;
-
-/** The hash part of `name-version-hash`. */
-export function hashOfId(id: string): string {
-  return id.slice(id.lastIndexOf('-') + 1);
-}
 
 /**
  * The root node of a spec document (`{"spec":{"nodes":[…]}}`), checked against the entry id. Only the root
