@@ -70,8 +70,8 @@ for (const input of ['noequals', '=path', 'name=', 'Bad Name=x']) {
 }
 
 const caches = [
-  ['type=registry,ref=ghcr.io/eic/cache:buildcache,mode=max', { type: 'registry', attrs: [['ref', 'ghcr.io/eic/cache:buildcache'], ['mode', 'max']] }, true],
-  ['ghcr.io/eic/cache:x', { type: 'registry', attrs: [['ref', 'ghcr.io/eic/cache:x']] }, false],
+  ['type=registry,ref=registry.example.org/eic/cache:buildcache,mode=max', { type: 'registry', attrs: [['ref', 'registry.example.org/eic/cache:buildcache'], ['mode', 'max']] }, true],
+  ['registry.example.org/eic/cache:x', { type: 'registry', attrs: [['ref', 'registry.example.org/eic/cache:x']] }, false],
   ['type=local,dest=/tmp/cache,mode=min', { type: 'local', attrs: [['dest', '/tmp/cache'], ['mode', 'min']] }, false],
   ['type=inline', { type: 'inline', attrs: [] }, false],
   ['type=gha,scope=eic,mode=max', { type: 'gha', attrs: [['scope', 'eic'], ['mode', 'max']] }, true],
