@@ -55,17 +55,23 @@ function asDecodeError(error: unknown, stage: 'read' | 'decompress', label: stri
   return new DecodeError(stage, stage === 'decompress' ? `${label} failed: ${message}` : message, code);
 }
 
+/** The compression a decode sniffs, settled later; a rejection nobody awaits is not unhandled. */
+function compressionPromise(): { promise: Promise<Compression>; resolve: (compression: Compression) => void; reject: (error: unknown) => void } {
+  let resolve: (compression: Compression) => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<Compression>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 /** Decode in this thread. */
 export function decodeInThread(input: Readable): DecodedBlob {
   const hash = createHash('sha256');
   let blobBytes = 0;
-  let sniffed: (compression: Compression) => void = () => undefined;
-  let failed: (error: unknown) => void = () => undefined;
-  const compression = new Promise<Compression>((resolve, reject) => {
-    sniffed = resolve;
-    failed = reject;
-  });
-  compression.catch(() => undefined);
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
 
   async function* raw(): AsyncGenerator<Buffer> {
     try {
@@ -154,13 +160,7 @@ export function decodeOffThread(location: BlobLocation): DecodedBlob {
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
-  let sniffed: (compression: Compression) => void = () => undefined;
-  let failed: (error: unknown) => void = () => undefined;
-  const compression = new Promise<Compression>((resolve, reject) => {
-    sniffed = resolve;
-    failed = reject;
-  });
-  compression.catch(() => undefined);
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
   const push = (message: DecodeMessage) => {
     if (message.type === 'compression') sniffed(message.compression);
     else queue.push(message);

@@ -60,22 +60,24 @@ export async function killAgent(key: GpgKey): Promise<void> {
   await execa('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent'], { reject: false });
 }
 
-/** A temp dir and one real gpg key (Alice), for one test file; `stop` removes both. */
+/** A temp dir and two real gpg keys (Alice, trusted in most tests; Mallory, not), for one test file; `stop` removes them. */
 export interface KeyWorld {
   work: string;
   alice: GpgKey;
+  mallory: GpgKey;
   stop: () => Promise<void>;
 }
 
-/** Make a KeyWorld. */
+/** Make a KeyWorld (the keys are made in parallel). */
 export async function startKeyWorld(): Promise<KeyWorld> {
   const { dir: work, cleanup } = await tempDir();
-  const alice = await makeGpgKey(work, 'Alice Signer');
+  const [alice, mallory] = await Promise.all([makeGpgKey(work, 'Alice Signer'), makeGpgKey(work, 'Mallory Signer')]);
   return {
     work,
     alice,
+    mallory,
     stop: async () => {
-      await killAgent(alice);
+      await Promise.all([killAgent(alice), killAgent(mallory)]);
       await cleanup();
     },
   };

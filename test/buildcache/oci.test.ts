@@ -9,28 +9,12 @@ import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
 import { loadSigningKey } from '../../src/buildcache/signing-key.js';
 import { readTrustedKeys } from '../../src/buildcache/trust.js';
 import { runCli } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry } from '../helpers/registry.js';
 import { flipLastByte, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, killAgent, makeGpgKey, pushOciEntry, pushOciIndex, specTarball, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, pushOciEntry, pushOciIndex, specTarball, startSigningWorld, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
 
-let registry: TestRegistry;
-let client: RegistryClient;
-let work: string;
-let cleanup: () => Promise<void>;
-let alice: GpgKey;
-let mallory: GpgKey;
-
-test.before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  [registry, alice, mallory] = await Promise.all([startRegistry(), makeGpgKey(work, 'Alice Signer'), makeGpgKey(work, 'Mallory Signer')]);
-  client = new RegistryClient({ registry: registry.host, insecure: true });
-});
-test.after.always(async () => {
-  if (alice) await killAgent(alice);
-  if (mallory) await killAgent(mallory);
-  await registry?.stop();
-  await cleanup?.();
-});
+const { registry, client, work, alice, mallory, stop } = await startSigningWorld();
+test.after.always(stop);
 
 interface Report {
   entries: { kind: string; id: string; detail: string; manifestDigest?: string; reference?: string }[];
