@@ -5,6 +5,10 @@ import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
+import { readBodyLimited } from '../io/read-body.js';
+
+/** Metadata files read whole over HTTP (manifests, layout.json, the index): a Spack index of 20,000 specs is about 10 MB. */
+const MAX_METADATA_BYTES = 256 * 1024 * 1024;
 
 /** Read access to a file-layout mirror (a directory or an HTTP(S) server). */
 export interface MirrorFiles {
@@ -95,7 +99,7 @@ export function httpMirrorFiles(base: string): MirrorFiles {
   return {
     async read(path) {
       const response = await get(path);
-      return response ? Buffer.from(await response.arrayBuffer()) : undefined;
+      return response ? readBodyLimited(response, MAX_METADATA_BYTES, url(path)) : undefined;
     },
     async hash(path) {
       const response = await get(path);

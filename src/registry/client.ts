@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
+import { readBodyLimited, readBodyPrefix } from '../io/read-body.js';
 import { registerSecret } from '../redact.js';
 import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
 import { fileSizeMismatch, openVerifiedFileStream } from './blob-file.js';
@@ -58,6 +59,8 @@ export interface RegistryClientOptions {
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** A bearer token answer is a few KiB; more is not a token service. */
+const MAX_TOKEN_BYTES = 1024 * 1024;
 
 /** Errors of send() for a connection that failed (reset, refused), as opposed to a timeout. */
 const connectionFailures = new WeakSet<object>();
@@ -154,7 +157,7 @@ export class RegistryClient {
       await discard(response);
       return undefined;
     }
-    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest ${repository}:${reference}`);
+    const bytes = await readBodyLimited(response, MAX_MANIFEST_BYTES, `manifest ${repository}:${reference}`);
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim() || mediaTypeOf(bytes);
     const what = `${this.registry}/${repository}:${reference}`;
     const headerDigest = response.headers.get('docker-content-digest');
@@ -253,7 +256,7 @@ export class RegistryClient {
   async getBlobBytes(repository: string, digest: string, maxBytes = 16 * 1024 * 1024): Promise<Buffer> {
     parseDigest(digest);
     const response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository) });
-    const bytes = await readLimited(response, maxBytes, `blob ${digest}`);
+    const bytes = await readBodyLimited(response, maxBytes, `blob ${digest}`);
     const actual = digestLike(digest, bytes);
     if (actual !== digest) throw digestMismatch(`blob ${digest} in ${this.registry}/${repository}`, actual, digest);
     return bytes;
@@ -364,7 +367,7 @@ export class RegistryClient {
           hint: 'check the mirror URL (oci://HOST/REPOSITORY) and the credentials',
         });
       }
-      const body = JSON.parse((await readLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
+      const body = JSON.parse((await readBodyLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
       tags.push(...(body.tags ?? []));
       path = nextLink(response.headers.get('link'));
     }
@@ -387,7 +390,7 @@ export class RegistryClient {
       const type = response.headers.get('content-type') ?? '';
       if (response.status === 200 && type.includes(MediaTypes.ociIndex)) {
         this.referrersApi = true;
-        const index = JSON.parse((await readLimited(response, MAX_MANIFEST_BYTES, 'referrers')).toString('utf8')) as { manifests?: Descriptor[] };
+        const index = JSON.parse((await readBodyLimited(response, MAX_MANIFEST_BYTES, 'referrers')).toString('utf8')) as { manifests?: Descriptor[] };
         const manifests = (index.manifests ?? []).filter((m) => !artifactType || m.artifactType === artifactType);
         return { kind: 'api', manifests };
       }
@@ -455,7 +458,7 @@ export class RegistryClient {
       throw this.authError(url, 'access denied (403)');
     }
     if (!response.ok && !(options.ok ?? []).includes(response.status)) {
-      const body = (await response.text().catch(() => '')).slice(0, 300);
+      const body = (await readBodyPrefix(response, 4096)).slice(0, 300);
       throw new EicBuildError('registry', `${method} ${url} failed: HTTP ${response.status} ${body.trim()}`, {
         hint: 'check the mirror URL, the repository name and the registry logs',
       });
@@ -539,7 +542,12 @@ export class RegistryClient {
       await discard(response);
       throw this.authError(`${url.origin}${url.pathname}`, `the token service answered HTTP ${response.status}`);
     }
-    const body = (await response.json()) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse((await readBodyLimited(response, MAX_TOKEN_BYTES, `the token answer of ${url.origin}${url.pathname}`)).toString('utf8')) as typeof body;
+    } catch (error) {
+      throw this.authError(`${url.origin}${url.pathname}`, `the token service answered no token: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw this.authError(`${url.origin}${url.pathname}`, 'the token service returned no token');
     registerSecret(token);
@@ -613,15 +621,4 @@ async function discard(response: Response): Promise<void> {
   } catch {
     // already consumed
   }
-}
-
-async function readLimited(response: Response, maxBytes: number, what: string): Promise<Buffer> {
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > maxBytes) {
-    await discard(response);
-    throw new EicBuildError('input-corrupt', `${what} is ${length} bytes, more than the ${maxBytes} eic-build accepts`);
-  }
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length > maxBytes) throw new EicBuildError('input-corrupt', `${what} is more than the ${maxBytes} bytes eic-build accepts`);
-  return bytes;
 }
