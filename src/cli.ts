@@ -19,9 +19,14 @@ const COMMANDS: Record<string, CommandEntry> = {
   buildcache: { summary: 'verify and sign Spack buildcaches', load: async () => (await import('./commands/buildcache.js')).buildcacheCommand },
 };
 
-/** Exit codes shared by every command: 0 ok, 1 leak, 2 usage/input, 3 build failed, 4 push failed. */
+/** A bug in eic-build: BSD sysexits' EX_SOFTWARE, so scripts never read a bug as bad input (2). */
+export const EXIT_INTERNAL_ERROR = 70;
+
+/** Exit codes shared by every command: 0 ok, 1 leak, 2 usage/input, 3 build failed, 4 push failed, 70 a bug. */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
+    case 'internal':
+      return EXIT_INTERNAL_ERROR;
     case 'leak-found':
       return 1;
     case 'build-failed':
@@ -61,7 +66,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return await command(rest, io);
   } catch (error) {
     io.err(`${formatError(error)}\n`);
-    return isEicBuildError(error) ? exitCodeFor(error.code) : 2;
+    return isEicBuildError(error) ? exitCodeFor(error.code) : EXIT_INTERNAL_ERROR;
   }
 }
 

@@ -20,6 +20,16 @@ test('exit codes follow the documented table', (t) => {
   t.is(exitCodeFor('usage'), 2);
   t.is(exitCodeFor('build-failed'), 3);
   t.is(exitCodeFor('push-failed'), 4);
+  t.is(exitCodeFor('internal'), 70);
+});
+
+test('a bug (an error eic-build did not raise on purpose) exits 70, not 2, and says how to report it', async (t) => {
+  const io = memoryIo();
+  // an output channel that breaks stands in for any bug inside a command
+  const broken = { ...io, out: () => { throw new TypeError('Cannot read properties of undefined'); } };
+  t.is(await main(['key', '--help'], broken), 70);
+  t.regex(io.stderr, /internal error: TypeError: Cannot read properties of undefined/);
+  t.regex(io.stderr, /hint: this is a bug in eic-build; please report it/);
 });
 
 test('the CLI runs as a child process and prints its version', async (t) => {
