@@ -1,4 +1,3 @@
-import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -11,6 +10,7 @@ import { PASSPHRASE_VARIABLE, SIGNING_KEY_VARIABLE } from '../keys/key-checks.js
 import type { KeyIdentity } from '../pgp/key-identity.js';
 import type { ScanReport } from '../scan/index.js';
 import { ensureBaseImage } from '../docker/base-image.js';
+import { connectDocker } from '../docker/endpoint.js';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { DEFAULT_LAYOUT, EIC_REGISTRY_SECRETS, type SigningLayout } from '../render/layout.js';
@@ -64,11 +64,22 @@ export interface RenderedFiles {
 /** The other layers the pipeline calls: the key layer, the scanner, the renderer. Injected so each is replaceable. */
 export interface PipelineDeps {
   resolveKey(options: ResolveSigningKeyOptions): Promise<PipelineKey>;
-  /** Scan a target; `allowKeys` are `--allow-key` identities (as given, already validated). */
-  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[]): Promise<PipelineScanReport>;
+  /**
+   * Scan a target; `allowKeys` are `--allow-key` identities (as given, already validated). `env` and
+   * `dockerClient` are the build's, so an engine image is read from the engine the build wrote it to.
+   */
+  scan(target: string, options: PipelineScanOptions): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
+}
+
+/** What the pipeline's scan needs besides the target. */
+export interface PipelineScanOptions {
+  publicKeys: KeyIdentity[];
+  allowKeys: string[];
+  env: NodeJS.ProcessEnv;
+  dockerClient: string;
 }
 
 /** One image that was scanned. */
@@ -160,7 +171,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   refuseSecretsInBuildArgs(options, key, io.env);
 
   if (caps.buildsIntoEngine && config.build.baseImages.length) {
-    const docker = new Docker();
+    const { docker } = await connectDocker(io.env, client.docker);
     for (const spec of config.build.baseImages) {
       const made = await ensureBaseImage(spec, docker);
       if (made.created) say(io, options.progress, `made base image ${spec.name} (${spec.kind})`);
@@ -226,7 +237,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
-      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys);
+      const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker });
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);

@@ -4,6 +4,7 @@
 import Docker from 'dockerode';
 import { Readable, PassThrough } from 'node:stream';
 import { posix } from 'node:path';
+import { describeEndpoint, type DockerEndpoint } from '../docker/endpoint.js';
 import { EicBuildError } from '../errors.js';
 import { createContentScanner, type DetectorKeys } from './detector-api.js';
 import { sniffCompression } from './compression.js';
@@ -103,19 +104,21 @@ class MemberSink implements EntrySink {
 }
 
 /** Stream `docker save REF` and scan every layer as it passes. */
-export async function scanDaemonImage(reference: string, keys: DetectorKeys, docker: Docker = new Docker()): Promise<DaemonScan> {
+export async function scanDaemonImage(reference: string, keys: DetectorKeys, engine: { docker: Docker; endpoint?: DockerEndpoint } = { docker: new Docker() }): Promise<DaemonScan> {
+  const { docker } = engine;
+  const where = engine.endpoint ? `the Docker engine at ${describeEndpoint(engine.endpoint)}` : 'the local Docker engine';
   const target = `docker-daemon:${reference}`;
   try {
     await docker.getImage(reference).inspect();
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 404) {
-      throw new EicBuildError('input-not-found', `image '${reference}' is not in the local Docker engine`, {
+      throw new EicBuildError('input-not-found', `image '${reference}' is not in ${where}`, {
         hint: 'build or load it first (docker images lists what is there), or scan a docker save archive instead.',
       });
     }
-    throw new EicBuildError('docker-unavailable', `cannot reach the Docker engine to read '${reference}': ${error instanceof Error ? error.message : String(error)}`, {
-      hint: 'is dockerd running and is DOCKER_HOST right? Or scan a docker save archive (docker-archive:FILE).',
+    throw new EicBuildError('docker-unavailable', `cannot reach ${where} to read '${reference}': ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'is dockerd running there, and do DOCKER_HOST / DOCKER_CONTEXT (docker context ls) name the engine you mean? Or scan a docker save archive (docker-archive:FILE).',
     });
   }
   const small = new Map<string, Buffer>();

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { EicBuildError } from '../errors.js';
 import { AllowKeyError, parseAllowKeys, type DetectorKeys, type KeyIdentity } from './detector-api.js';
+import { connectDocker } from '../docker/endpoint.js';
 import { scanDaemonImage } from './daemon-source.js';
 import type { BlobStore, ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
@@ -22,8 +23,10 @@ export interface ScanOptions {
    * `SHA256:<b64>` or `SPKI-SHA256:<b64>`. A key they name is a note, unless it is a public key's.
    */
   allowKeys?: string[];
-  /** Environment (EIC_BUILD_SCAN_WORKERS); defaults to process.env. */
+  /** Environment (EIC_BUILD_SCAN_WORKERS; DOCKER_HOST/DOCKER_CONTEXT for docker-daemon:); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The docker client whose engine `docker-daemon:` reads (default: $EIC_BUILD_DOCKER, else `docker` on PATH). */
+  dockerClient?: string;
 }
 
 async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
@@ -84,7 +87,7 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
   let scanned: { images: ImageRef[]; results: Map<string, LayerScanResult> };
   switch (resolved.kind) {
     case 'docker-daemon':
-      scanned = await scanDaemonImage(resolved.reference, keys);
+      scanned = await scanDaemonImage(resolved.reference, keys, await connectDocker(env, options.dockerClient ?? env.EIC_BUILD_DOCKER ?? 'docker'));
       break;
     case 'oci':
       scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
