@@ -2,14 +2,19 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../errors.js';
-import { readBodyLimited, readBodyPrefix } from '../io/read-body.js';
-import { registerSecret } from '../redact.js';
-import { basicAuthorization, parseWwwAuthenticate, type Credentials } from './auth.js';
-import { fileSizeMismatch, openVerifiedFileStream } from './blob-file.js';
+import { readBodyLimited } from '../io/read-body.js';
+import type { Credentials } from './auth.js';
+import { fileSizeMismatch } from './blob-file.js';
 import { digestLike, digestMismatch, digestVerifier, parseDigest, sha256Digest } from './digest.js';
-import { createLimiter, type Limiter } from './pool.js';
+import { createLimiter } from './pool.js';
 import { DOCKER_HUB, isLoopbackHost } from './reference.js';
-import { TRANSIENT_STATUSES, retryDelayMs, shouldRetry, shouldRetryFailure } from './retry.js';
+import { RegistryError } from './registry-error.js';
+import { createAuthorizedSend } from './transport/authenticate.js';
+import { createRequest, type RegistryRequest } from './transport/request.js';
+import { createSend, discard, idleTimer } from './transport/send.js';
+import { pullScope, pushBlob, pushScope, type UploadContext } from './upload.js';
+
+export { pullScope, pushScope } from './upload.js';
 
 /** OCI and Docker manifest media types. */
 export const MediaTypes = {
@@ -59,48 +64,6 @@ export interface RegistryClientOptions {
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-/** A bearer token answer is a few KiB; more is not a token service. */
-const MAX_TOKEN_BYTES = 1024 * 1024;
-
-/** Errors of send() for a connection that failed (reset, refused), as opposed to a timeout. */
-const connectionFailures = new WeakSet<object>();
-
-/** What a blob upload sends: bytes in memory, or a file streamed. */
-type BlobSource = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; path: string; size: number };
-
-/** What a streamed request body reports: every chunk read (`onRead`), and that the last one was (`onEnd`). */
-interface BodyProgress {
-  onRead: () => void;
-  onEnd: () => void;
-}
-
-/**
- * How long to wait for the answer once a streamed upload has been sent whole: the registry is
- * finalizing the blob then (an S3-backed one copies a multi-GiB blob, minutes with no byte moving).
- */
-function commitTimeoutMs(timeoutMs: number): number {
-  return Math.max(10 * timeoutMs, 10 * 60_000);
-}
-
-interface RequestOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  /** Bytes, or a function making a fresh stream for each send (it reports its progress to the send's timer). */
-  body?: Uint8Array | ((progress: BodyProgress) => ReadableStream<Uint8Array>);
-  scope: string;
-  /** Statuses the caller handles itself (others throw). */
-  ok?: number[];
-  /**
-   * Send again on a transient status or a failed connection (default: for GET, HEAD and DELETE,
-   * which are idempotent; never for POST or a blob upload's PUT).
-   */
-  retry?: boolean;
-  /**
-   * Bound the request by inactivity instead of in all: for streamed response bodies (blobs of
-   * many GiB), which the caller keeps alive with `touch` on every chunk and clears at the end.
-   */
-  idle?: IdleTimer;
-}
 
 /**
  * A Docker Registry HTTP API v2 / OCI distribution client. Handles the Bearer-token and Basic
@@ -110,11 +73,8 @@ interface RequestOptions {
 export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: string;
-  private readonly credentials: Credentials | undefined;
-  private readonly limit: Limiter;
   private readonly timeoutMs: number;
-  private basic: string | undefined;
-  private readonly tokens = new Map<string, Promise<string>>();
+  private readonly request: RegistryRequest;
   private referrersApi: boolean | undefined;
 
   constructor(options: RegistryClientOptions) {
@@ -123,10 +83,10 @@ export class RegistryClient {
     // Docker Hub's API does not live at its reference name.
     const host = options.registry === DOCKER_HUB ? 'registry-1.docker.io' : options.registry;
     this.baseUrl = `${insecure ? 'http' : 'https'}://${host}`;
-    this.credentials = options.credentials;
-    if (this.credentials) registerSecret(this.credentials.password);
-    this.limit = createLimiter(options.concurrency ?? 16);
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    // The transport in layers, innermost first: one bounded exchange, auth challenges, then limits and retries.
+    const send = createSend(this.timeoutMs, insecure);
+    this.request = createRequest(this.baseUrl, createLimiter(options.concurrency ?? 16), createAuthorizedSend(send, options.credentials, this.timeoutMs));
   }
 
   /** Check that the registry speaks API v2 and that the credentials (if any) are accepted. */
@@ -139,7 +99,8 @@ export class RegistryClient {
   async getManifest(repository: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<FetchedManifest> {
     const manifest = await this.findManifest(repository, reference, accept);
     if (!manifest) {
-      throw new EicBuildError('registry', `${this.registry}/${repository}:${reference} does not exist`, {
+      throw new RegistryError(`${this.registry}/${repository}:${reference} does not exist`, {
+        status: 404,
         hint: 'check the repository and tag (eic-build buildcache verify lists what the mirror holds)',
       });
     }
@@ -230,7 +191,7 @@ export class RegistryClient {
     }
     if (!response.body) {
       idle.clear();
-      throw new EicBuildError('registry', `blob ${digest} in ${this.registry}/${repository} has no body`);
+      throw new RegistryError(`blob ${digest} in ${this.registry}/${repository} has no body`);
     }
     const what = `blob ${digest} in ${this.registry}/${repository}`;
     const verifier = digestVerifier(digest, what);
@@ -239,7 +200,7 @@ export class RegistryClient {
     source.on('data', idle.touch);
     source.on('error', (error) => {
       idle.clear();
-      const stalled = idle.signal.aborted ? new EicBuildError('registry', `${what}: the download made no progress for ${this.timeoutMs / 1000} s`, { hint: 'check the network and the registry, then run again', cause: error }) : error;
+      const stalled = idle.signal.aborted ? new RegistryError(`${what}: the download made no progress for ${this.timeoutMs / 1000} s`, { hint: 'check the network and the registry, then run again', cause: error }) : error;
       verifier.destroy(stalled);
     });
     source.on('end', idle.clear);
@@ -271,7 +232,7 @@ export class RegistryClient {
     const digest = options.digest ?? sha256Digest(bytes);
     const actual = options.digest ? digestLike(digest, bytes) : digest;
     if (actual !== digest) throw digestMismatch('blob to upload', actual, digest);
-    await this.pushBlob(repository, digest, { kind: 'bytes', bytes }, options.mountFrom);
+    await pushBlob(this.uploadContext(), repository, digest, { kind: 'bytes', bytes }, options.mountFrom);
     return digest;
   }
 
@@ -291,68 +252,8 @@ export class RegistryClient {
       throw new EicBuildError('input-not-found', `cannot read blob file ${path}: ${(error as Error).message}`, { hint: 'the image layout is incomplete: build again', cause: error });
     }
     if (size !== options.size) throw fileSizeMismatch(path, `is ${size} bytes (blob ${options.digest})`, options.size);
-    await this.pushBlob(repository, options.digest, { kind: 'file', path, size }, options.mountFrom);
+    await pushBlob(this.uploadContext(), repository, options.digest, { kind: 'file', path, size }, options.mountFrom);
     return options.digest;
-  }
-
-  /** Upload unless present; a transient failure starts a new session (a half-failed one cannot be resumed reliably). */
-  private async pushBlob(repository: string, digest: string, source: BlobSource, mountFrom: string | undefined): Promise<void> {
-    if (await this.hasBlob(repository, digest)) return;
-    for (let tries = 1; ; tries++) {
-      const outcome = await this.uploadBlob(repository, source, digest, mountFrom);
-      if (outcome.kind === 'done') return;
-      if (!shouldRetry(outcome.status, tries)) {
-        throw new EicBuildError('registry', `uploading blob ${digest} to ${this.registry}/${repository} failed: HTTP ${outcome.status}`, {
-          hint: 'check the registry logs and its free space, then run again',
-        });
-      }
-      await sleep(retryDelayMs(tries, outcome.retryAfter));
-    }
-  }
-
-  /** One upload attempt: POST (or mount), then PUT the bytes (a file as a fresh stream each time). */
-  private async uploadBlob(repository: string, source: BlobSource, digest: string, mountFrom: string | undefined): Promise<{ kind: 'done' } | { kind: 'transient'; status: number; retryAfter: string | null }> {
-    const transient = [...TRANSIENT_STATUSES];
-    const scope = mountFrom ? `${pushScope(repository)} ${pullScope(mountFrom)}` : pushScope(repository);
-    const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
-    const start = await this.request(`/v2/${repository}/blobs/uploads/${query}`, { method: 'POST', scope, headers: { 'content-length': '0' }, ok: transient });
-    await discard(start);
-    if (TRANSIENT_STATUSES.has(start.status)) return { kind: 'transient', status: start.status, retryAfter: start.headers.get('retry-after') };
-    if (start.status === 201) return { kind: 'done' };
-    const location = start.headers.get('location');
-    if (!location) throw new EicBuildError('registry', `${this.registry} started an upload without a Location header`);
-    const session = new URL(location, this.baseUrl);
-    const url = new URL(session);
-    url.searchParams.set('digest', digest);
-    let finish: Response;
-    try {
-      finish = await this.request(url.toString(), {
-        method: 'PUT',
-        headers:
-          source.kind === 'file'
-            ? { 'content-type': 'application/octet-stream', 'content-length': String(source.size) }
-            : { 'content-type': 'application/octet-stream' },
-        body: source.kind === 'file' ? (progress) => openVerifiedFileStream(source.path, digest, source.size, progress.onRead, progress.onEnd) : source.bytes,
-        // The POST's scope: its token is cached, so a streamed body is never sent twice for a challenge.
-        scope,
-        ok: transient,
-      });
-    } catch (error) {
-      await this.abandonUpload(session.toString(), scope);
-      throw error;
-    }
-    await discard(finish);
-    if (TRANSIENT_STATUSES.has(finish.status)) return { kind: 'transient', status: finish.status, retryAfter: finish.headers.get('retry-after') };
-    return { kind: 'done' };
-  }
-
-  /** Best effort: tell the registry an upload session will not be finished (it would expire anyway). */
-  private async abandonUpload(session: string, scope: string): Promise<void> {
-    try {
-      await discard(await this.request(session, { method: 'DELETE', scope, ok: [400, 404, 405] }));
-    } catch {
-      // the registry cleans up stale sessions itself
-    }
   }
 
   /** Every tag of a repository, following `Link: <…>; rel="next"` pages. */
@@ -363,7 +264,8 @@ export class RegistryClient {
       const response = await this.request(path, { scope: pullScope(repository), ok: [404] });
       if (response.status === 404) {
         await discard(response);
-        throw new EicBuildError('registry', `repository ${this.registry}/${repository} does not exist`, {
+        throw new RegistryError(`repository ${this.registry}/${repository} does not exist`, {
+          status: 404,
           hint: 'check the mirror URL (oci://HOST/REPOSITORY) and the credentials',
         });
       }
@@ -409,166 +311,9 @@ export class RegistryClient {
     return this.referrersApi;
   }
 
-  private async request(pathOrUrl: string, options: RequestOptions): Promise<Response> {
-    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
-    const method = options.method ?? 'GET';
-    const retry = options.retry ?? ['GET', 'HEAD', 'DELETE'].includes(method);
-    for (let tries = 1; ; tries++) {
-      let response: Response;
-      try {
-        response = await this.limit(() => this.authorizedSend(url, options));
-      } catch (error) {
-        if (!retry || !connectionFailures.has(error as object) || !shouldRetryFailure(tries)) throw error;
-        await sleep(retryDelayMs(tries, null));
-        continue;
-      }
-      if (!retry || !shouldRetry(response.status, tries) || (options.ok ?? []).includes(response.status)) return this.checkStatus(url, method, response, options);
-      await discard(response);
-      await sleep(retryDelayMs(tries, response.headers.get('retry-after')));
-    }
+  private uploadContext(): UploadContext {
+    return { registry: this.registry, baseUrl: this.baseUrl, request: this.request, hasBlob: (repository, digest) => this.hasBlob(repository, digest) };
   }
-
-  /** Send once, answering a Basic or Bearer challenge. */
-  private async authorizedSend(url: string, options: RequestOptions): Promise<Response> {
-    let response = await this.send(url, options, await this.authorization(options.scope));
-    if (response.status !== 401) return response;
-    const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
-    await discard(response);
-    if (challenge?.kind === 'basic') {
-      if (!this.credentials) throw this.authError(url, 'the registry asks for a user name and password');
-      this.basic = basicAuthorization(this.credentials);
-      response = await this.send(url, options, this.basic);
-    } else if (challenge?.kind === 'bearer') {
-      // Stored under the request's scope (replacing a stale token there), fetched for the challenge's scope.
-      const token = this.fetchToken(challenge.realm, challenge.service, challenge.scope ?? options.scope);
-      this.tokens.set(options.scope, token);
-      response = await this.send(url, options, `Bearer ${await token}`);
-    }
-    if (response.status === 401) {
-      await discard(response);
-      throw this.authError(url, this.credentials ? 'the registry refused the credentials' : 'the registry needs credentials');
-    }
-    return response;
-  }
-
-  /** Throw for a status the caller does not handle. */
-  private async checkStatus(url: string, method: string, response: Response, options: RequestOptions): Promise<Response> {
-    if (response.status === 403) {
-      await discard(response);
-      throw this.authError(url, 'access denied (403)');
-    }
-    if (!response.ok && !(options.ok ?? []).includes(response.status)) {
-      const body = (await readBodyPrefix(response, 4096)).slice(0, 300);
-      throw new EicBuildError('registry', `${method} ${url} failed: HTTP ${response.status} ${body.trim()}`, {
-        hint: 'check the mirror URL, the repository name and the registry logs',
-      });
-    }
-    return response;
-  }
-
-  private async authorization(scope: string): Promise<string | undefined> {
-    const token = this.tokens.get(scope);
-    if (token) return `Bearer ${await token.catch(() => '')}`;
-    return this.basic;
-  }
-
-  private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
-    if (authorization) headers.authorization = authorization;
-    // A streamed body may take long: it is bounded by inactivity (no chunk read), not in all; once it
-    // is sent whole, the answer gets the longer commit bound.
-    const ownIdle = typeof options.body === 'function' ? idleTimer(this.timeoutMs) : undefined;
-    const commitMs = commitTimeoutMs(this.timeoutMs);
-    let sentWhole = false;
-    const body =
-      typeof options.body === 'function'
-        ? options.body({
-            onRead: ownIdle!.touch,
-            onEnd: () => {
-              sentWhole = true;
-              ownIdle!.hold(commitMs);
-            },
-          })
-        : options.body;
-    const idle = ownIdle ?? options.idle;
-    idle?.touch();
-    try {
-      return await fetch(url, {
-        method: options.method ?? 'GET',
-        headers,
-        body,
-        signal: idle?.signal ?? AbortSignal.timeout(this.timeoutMs),
-        // window null + redirect error: otherwise undici clones the request, teeing the body stream, and the
-        // unread branch of the tee buffers the whole blob (the fetch spec's httpNetworkOrCacheFetch).
-        ...(ownIdle ? { duplex: 'half' as const, window: null, redirect: 'error' as const } : {}),
-      });
-    } catch (error) {
-      // The body refused itself (a file that is not the blob it claims to be): that is the error.
-      if (error instanceof Error && error.cause instanceof EicBuildError) throw error.cause;
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      const stalled = !idle?.signal.aborted
-        ? ''
-        : sentWhole
-          ? `: no answer ${commitMs / 1000} s after the whole upload was sent`
-          : `: no progress for ${this.timeoutMs / 1000} s`;
-      const failure = new EicBuildError('registry', `cannot reach ${url}${stalled || cause}`, {
-        hint: this.baseUrl.startsWith('https')
-          ? 'check the host and port; a plain-HTTP registry needs an oci+http:// mirror URL'
-          : 'check that the registry runs at this host and port',
-        cause: error,
-      });
-      // A reset or refused connection is worth another try of an idempotent request; a timeout is not.
-      const timedOut = idle?.signal.aborted || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
-      if (!timedOut) connectionFailures.add(failure);
-      throw failure;
-    } finally {
-      ownIdle?.clear();
-    }
-  }
-
-  private async fetchToken(realm: string, service: string | undefined, scope: string): Promise<string> {
-    const url = new URL(realm);
-    if (service) url.searchParams.set('service', service);
-    for (const part of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', part);
-    const headers: Record<string, string> = {};
-    if (this.credentials) headers.authorization = basicAuthorization(this.credentials);
-    let response: Response;
-    try {
-      response = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new EicBuildError('registry', `cannot reach the token service ${url.origin}${url.pathname}`, { cause: error });
-    }
-    if (!response.ok) {
-      await discard(response);
-      throw this.authError(`${url.origin}${url.pathname}`, `the token service answered HTTP ${response.status}`);
-    }
-    let body: { token?: string; access_token?: string };
-    try {
-      body = JSON.parse((await readBodyLimited(response, MAX_TOKEN_BYTES, `the token answer of ${url.origin}${url.pathname}`)).toString('utf8')) as typeof body;
-    } catch (error) {
-      throw this.authError(`${url.origin}${url.pathname}`, `the token service answered no token: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const token = body.token ?? body.access_token;
-    if (!token) throw this.authError(`${url.origin}${url.pathname}`, 'the token service returned no token');
-    registerSecret(token);
-    return token;
-  }
-
-  private authError(url: string, why: string): EicBuildError {
-    return new EicBuildError('registry', `${url}: ${why}`, {
-      hint: 'set the access_pair variables of the mirror (id_variable/secret_variable) or log in with docker login; check the repository permissions',
-    });
-  }
-}
-
-/** The scope for pulling from a repository. */
-export function pullScope(repository: string): string {
-  return `repository:${repository}:pull`;
-}
-
-/** The scope for pushing to a repository. */
-export function pushScope(repository: string): string {
-  return `repository:${repository}:pull,push`;
 }
 
 /** The `rel="next"` target of a Link header, as a path. */
@@ -586,39 +331,5 @@ function mediaTypeOf(bytes: Buffer): string {
     return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
   } catch {
     return '';
-  }
-}
-
-/** An abort signal that fires after `ms` without a `touch` (or after the `hold` given last). */
-interface IdleTimer {
-  signal: AbortSignal;
-  touch: () => void;
-  /** Fire after `ms` from now instead (a phase with no progress to report). */
-  hold: (ms: number) => void;
-  clear: () => void;
-}
-
-function idleTimer(ms: number): IdleTimer {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const hold = (limit: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no progress for ${limit} ms`)), limit);
-    timer.unref();
-  };
-  const touch = () => hold(ms);
-  touch();
-  return { signal: controller.signal, touch, hold, clear: () => clearTimeout(timer) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // already consumed
   }
 }

@@ -23,5 +23,6 @@ export {
   type Referrers,
   type RegistryClientOptions,
 } from './client.js';
+export { RegistryError, parseRegistryDiagnostics, type RegistryDiagnostic } from './registry-error.js';
 export { sha256Digest, parseDigest, digestVerifier } from './digest.js';
 export { createLimiter, mapLimit, type Limiter } from './pool.js';

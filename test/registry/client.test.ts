@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, MediaTypes } from '../../src/registry/client.js';
+import { RegistryError, parseRegistryDiagnostics } from '../../src/registry/registry-error.js';
 import { sha256Digest } from '../../src/registry/digest.js';
 import { EicBuildError } from '../../src/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/redact.js';
@@ -416,4 +417,28 @@ test('a reset connection is retried for GET, never for POST', async (t) => {
   t.regex(error!.message, /cannot reach/);
   t.is(seen.filter((line) => line.startsWith('HEAD ')).length, 2, seen.join(', '));
   t.is(seen.filter((line) => line.startsWith('POST ')).length, 1, seen.join(', '));
+});
+
+test('[integration] a registry failure is a typed RegistryError: status, retryable and the registry\'s own diagnostics', async (t) => {
+  const client = new RegistryClient({ registry: registry.host });
+  // The real registry refuses a manifest that names blobs it does not have: 400 MANIFEST_BLOB_UNKNOWN.
+  const missing = ociManifest({ digest: sha256Digest('no config'), size: 9 }, [{ digest: sha256Digest('no layer'), size: 8 }]);
+  const refused = await t.throwsAsync(client.putManifest('eic/typed', 'v1', missing, MediaTypes.ociManifest), { instanceOf: RegistryError });
+  t.is(refused!.code, 'registry');
+  t.is(refused!.status, 400);
+  t.false(refused!.retryable);
+  t.true(refused!.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN'), JSON.stringify(refused!.diagnostics));
+  // Nothing listens: no status, retryable (a reset or refused connection may pass on another try).
+  const closed = await listenLoopback(() => undefined);
+  closed.close();
+  const unreachable = await t.throwsAsync(new RegistryClient({ registry: closed.host, timeoutMs: 2000 }).ping(), { instanceOf: RegistryError });
+  t.is(unreachable!.status, undefined);
+  t.true(unreachable!.retryable);
+  t.regex(unreachable!.message, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v2\//);
+});
+
+test('parseRegistryDiagnostics reads the distribution error body and nothing else', (t) => {
+  t.deepEqual(parseRegistryDiagnostics('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'), [{ code: 'DENIED', message: 'requested access to the resource is denied' }]);
+  t.deepEqual(parseRegistryDiagnostics('<html>502 Bad Gateway</html>'), []);
+  t.deepEqual(parseRegistryDiagnostics('{"errors":"no"}'), []);
 });
