@@ -333,22 +333,23 @@ async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number
 test('a blob download is bounded by inactivity, not in all: a slow but moving download completes; a stalled one is an error', async (t) => {
   const blob = Buffer.alloc(64 * 1024, 7);
   const digest = sha256Digest(blob);
-  const moving = await tricklingBlobServer(blob, 8, 150);
+  const moving = await tricklingBlobServer(blob, 8, 400);
   t.teardown(moving.close);
-  // 8 pieces 150 ms apart take over 1 s, more than the 400 ms timeout, and never pause for 400 ms.
-  const slow = new RegistryClient({ registry: moving.host, timeoutMs: 400 });
+  // 8 pieces 400 ms apart take over 3 s, more than the 1.5 s timeout, and never pause for 1.5 s
+  // (wide margins: a loaded CI machine delays timers by hundreds of milliseconds).
+  const slow = new RegistryClient({ registry: moving.host, timeoutMs: 1500 });
   const chunks: Buffer[] = [];
   for await (const chunk of await slow.getBlob('eic/trickle', digest)) chunks.push(chunk as Buffer);
   t.is(Buffer.concat(chunks).length, blob.length);
 
   const stalled = await tricklingBlobServer(blob, 8, 10, 3);
   t.teardown(stalled.close);
-  const client = new RegistryClient({ registry: stalled.host, timeoutMs: 300 });
+  const client = new RegistryClient({ registry: stalled.host, timeoutMs: 1000 });
   const read = async () => {
     for await (const chunk of await client.getBlob('eic/stall', digest)) void chunk;
   };
   const error = await t.throwsAsync(read(), { instanceOf: EicBuildError });
-  t.regex(error!.message, /no progress for 0\.3 s/);
+  t.regex(error!.message, /no progress for 1 s/);
 });
 
 test('[integration] getBlob: a consumer that stops early closes the connection to the registry', async (t) => {
