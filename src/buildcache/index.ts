@@ -3,8 +3,8 @@ export { parseMirrorUrl, type MirrorLocation } from './mirror-url.js';
 export { directoryMirrorFiles, httpMirrorFiles, type MirrorFiles } from './mirror-files.js';
 export { readTrustedKeys, parseTrustedKeys, describeKey, type TrustedKey } from './trust.js';
 export { verifyClearsigned, verifySignedMessage, type SignatureCheck, type Signer } from './pgp-verify.js';
-export { verifyFileMirror, detectFileLayout, listFileEntries, readMirrorKeys, type VerifyFileOptions } from './verify-file.js';
-export { verifyOciMirror, verifyOciEntry, findSignatureLayers, selectOciEntries, selectOciLockEntries, type VerifyOciOptions } from './verify-oci.js';
+export { verifyFileMirror, detectFileLayout, listFileEntries, readMirrorKeys, type VerifyFileOptions } from './verify/verify-file.js';
+export { verifyOciMirror, verifyOciEntry, findSignatureLayers, selectOciEntries, selectOciLockEntries, type VerifyOciOptions } from './verify/verify-oci.js';
 export {
   parseSpackLockSelection,
   readSpackLockSelection,
@@ -14,9 +14,9 @@ export {
   type SpackLockSelection,
   type SpackLockOptions,
 } from './spack-lock.js';
-export { signOciMirror, signOciEntry, signSimpleSigningPayload, type SignOciOptions } from './sign-oci.js';
-export { signFileMirror, clearsignText, type SignFileOptions } from './sign-file.js';
-export { loadSigningKey, type SigningKey as BuildcacheSigningKey } from './signing-key.js';
+export { signOciMirror, signOciEntry, signSimpleSigningPayload, type SignOciOptions } from './sign/sign-oci.js';
+export { signFileMirror, clearsignText, type SignFileOptions } from './sign/sign-file.js';
+export { loadSigningKey, type SigningKey as BuildcacheSigningKey } from './sign/signing-key.js';
 export {
   formatSimpleSigningPayload,
   parseSimpleSigningPayload,
@@ -38,12 +38,12 @@ export {
   type EntryKind,
   type MirrorKey,
 } from './report.js';
-export { formatSignText, formatSignJson, type SignOutcome } from './sign-report.js';
-export { formatVerifiedMirrorsScope, type VerifiedMirrorCopy } from './copy-scope.js';
-export { verifyOciMirrorToCopy, verifyFileMirrorToCopy } from './copy-mirror.js';
-export { checkCopyTarget, openCopyTarget, type CopyTarget } from './copy-target.js';
-export { mirrorFileOpener, recordingMirrorFiles, type OpenMirrorFile, type RecordingMirrorFiles } from './copy-source.js';
-export { formatVerifyCopyText, formatVerifyCopyJson, formatCopyLine, type CopyResult, type VerifyCopyOutcome } from './copy-report.js';
+export { formatSignText, formatSignJson, type SignOutcome } from './sign/sign-report.js';
+export { formatVerifiedMirrorsScope, type VerifiedMirrorCopy } from './copy/copy-scope.js';
+export { verifyOciMirrorToCopy, verifyFileMirrorToCopy } from './copy/copy-mirror.js';
+export { checkCopyTarget, openCopyTarget, type CopyTarget } from './copy/copy-target.js';
+export { mirrorFileOpener, recordingMirrorFiles, type OpenMirrorFile, type RecordingMirrorFiles } from './copy/copy-source.js';
+export { formatVerifyCopyText, formatVerifyCopyJson, formatCopyLine, type CopyResult, type VerifyCopyOutcome } from './copy/copy-report.js';
 export {
   formatV3Manifest,
   formatSpecDocument,
@@ -54,4 +54,4 @@ export {
   V3_LAYOUT_JSON,
   type SpecNodeRecord,
   type OciSpecConfig,
-} from './copy-format.js';
+} from './copy/copy-format.js';

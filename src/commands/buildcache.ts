@@ -6,17 +6,17 @@ import { RegistryClient } from '../registry/client.js';
 import { directoryMirrorFiles, httpMirrorFiles } from '../buildcache/mirror-files.js';
 import { parseMirrorUrl, type MirrorLocation } from '../buildcache/mirror-url.js';
 import { formatVerifyJson, formatVerifyText, verifyExitCode, type VerifyReport } from '../buildcache/report.js';
-import { signFileMirror } from '../buildcache/sign-file.js';
-import { signOciMirror } from '../buildcache/sign-oci.js';
-import { formatSignJson, formatSignText } from '../buildcache/sign-report.js';
-import { loadSigningKey } from '../buildcache/signing-key.js';
+import { signFileMirror } from '../buildcache/sign/sign-file.js';
+import { signOciMirror } from '../buildcache/sign/sign-oci.js';
+import { formatSignJson, formatSignText } from '../buildcache/sign/sign-report.js';
+import { loadSigningKey } from '../buildcache/sign/signing-key.js';
 import { readTrustedKeys } from '../buildcache/trust.js';
-import { verifyFileMirror } from '../buildcache/verify-file.js';
-import { verifyOciMirror } from '../buildcache/verify-oci.js';
-import { verifyFileMirrorToCopy, verifyOciMirrorToCopy } from '../buildcache/copy-mirror.js';
-import { formatVerifyCopyJson, formatVerifyCopyText, type VerifyCopyOutcome } from '../buildcache/copy-report.js';
-import { mirrorFileOpener } from '../buildcache/copy-source.js';
-import { checkCopyTarget, openCopyTarget } from '../buildcache/copy-target.js';
+import { verifyFileMirror } from '../buildcache/verify/verify-file.js';
+import { verifyOciMirror } from '../buildcache/verify/verify-oci.js';
+import { verifyFileMirrorToCopy, verifyOciMirrorToCopy } from '../buildcache/copy/copy-mirror.js';
+import { formatVerifyCopyJson, formatVerifyCopyText, type VerifyCopyOutcome } from '../buildcache/copy/copy-report.js';
+import { mirrorFileOpener } from '../buildcache/copy/copy-source.js';
+import { checkCopyTarget, openCopyTarget } from '../buildcache/copy/copy-target.js';
 import { readSpackLockSelection, type SpackLockSelection } from '../buildcache/spack-lock.js';
 
 const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH... | --all | --spack-lock FILE [--include-build-deps]]

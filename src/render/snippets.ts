@@ -1,4 +1,4 @@
-import { formatVerifiedMirrorsScope } from '../buildcache/copy-scope.js';
+import { formatVerifiedMirrorsScope } from '../buildcache/copy/copy-scope.js';
 import { strictModeLine, type ShellKind, type SigningLayout } from './layout.js';
 import type { MirrorCredentials, MirrorInfo } from './mirrors.js';
 

@@ -213,9 +213,9 @@ test('sign refuses a public key, a missing key and corrupt entries', async (t) =
 });
 
 test('concurrent signers of one v3 mirror leave every manifest whole and validly signed', async (t) => {
-  const { signFileMirror } = await import('../../src/buildcache/sign-file.js');
+  const { signFileMirror } = await import('../../src/buildcache/sign/sign-file.js');
   const { directoryMirrorFiles } = await import('../../src/buildcache/mirror-files.js');
-  const { loadSigningKey } = await import('../../src/buildcache/signing-key.js');
+  const { loadSigningKey } = await import('../../src/buildcache/sign/signing-key.js');
   const specs = Array.from({ length: 6 }, (_, i) => ({ name: `pkg${i}`, version: '1.0', hash: fakeHash() }));
   const mirror = join(work, 'concurrent');
   await writeV3Mirror(mirror, specs, undefined);

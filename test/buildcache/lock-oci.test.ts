@@ -4,9 +4,9 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { signOciMirror } from '../../src/buildcache/sign-oci.js';
+import { signOciMirror } from '../../src/buildcache/sign/sign-oci.js';
 import { parseSpackLockSelection } from '../../src/buildcache/spack-lock.js';
-import { verifyOciMirror } from '../../src/buildcache/verify-oci.js';
+import { verifyOciMirror } from '../../src/buildcache/verify/verify-oci.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { startFront } from '../helpers/http-fronts.js';

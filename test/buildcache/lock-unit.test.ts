@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EicBuildError } from '../../src/errors.js';
 import { parseSpackLockSelection, readSpackLockSelection, selectLockEntries, type LockEntry } from '../../src/buildcache/spack-lock.js';
-import { selectOciLockEntries } from '../../src/buildcache/verify-oci.js';
+import { selectOciLockEntries } from '../../src/buildcache/verify/verify-oci.js';
 import { spackTag } from '../../src/buildcache/oci-entries.js';
 import { formatVerifyJson, formatVerifyText, verifyExitCode, type EntryResult, type VerifyReport } from '../../src/buildcache/report.js';
 

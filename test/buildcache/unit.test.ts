@@ -9,9 +9,9 @@ import { formatVerifyText, matchesSpec, selectEntries, verifyExitCode, type Veri
 import { idFromManifestPath, parseV3Manifest, v2TarballPath, v3BlobPath } from '../../src/buildcache/file-layout.js';
 import { verifyClearsigned, verifySignedMessage } from '../../src/buildcache/pgp-verify.js';
 import { describeKey, parseTrustedKeys } from '../../src/buildcache/trust.js';
-import { loadSigningKey } from '../../src/buildcache/signing-key.js';
-import { signSimpleSigningPayload } from '../../src/buildcache/sign-oci.js';
-import { clearsignText } from '../../src/buildcache/sign-file.js';
+import { loadSigningKey } from '../../src/buildcache/sign/signing-key.js';
+import { signSimpleSigningPayload } from '../../src/buildcache/sign/sign-oci.js';
+import { clearsignText } from '../../src/buildcache/sign/sign-file.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { EicBuildError } from '../errors.js';
-import { releaseOnExit, removeOnExit } from '../exit-cleanup.js';
+import { EicBuildError } from '../../errors.js';
+import { releaseOnExit, removeOnExit } from '../../exit-cleanup.js';
 
 /** The directory a verified copy is built in, then published as DIR in one step (or thrown away). */
 export interface CopyTarget {

@@ -1,7 +1,7 @@
 import * as openpgp from 'openpgp';
-import { EicBuildError } from '../errors.js';
-import { sha256Digest } from '../registry/digest.js';
-import { mapLimit } from '../registry/pool.js';
+import { EicBuildError } from '../../errors.js';
+import { sha256Digest } from '../../registry/digest.js';
+import { mapLimit } from '../../registry/pool.js';
 import {
   idFromManifestPath,
   parseSpecIdentity,
@@ -9,12 +9,12 @@ import {
   v2TarballPath,
   v3BlobPath,
   v3SpecManifestPath,
-} from './file-layout.js';
-import type { MirrorFiles } from './mirror-files.js';
-import { isClearsigned, verifyClearsigned, type SignatureCheck } from './pgp-verify.js';
-import { absentEntry, describeTrusted, lockSelectionInfo, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from './report.js';
-import { selectLockEntries, type LockEntry, type SpackLockSelection } from './spack-lock.js';
-import { describeKey, parseTrustedKeys, type TrustedKey } from './trust.js';
+} from '../file-layout.js';
+import type { MirrorFiles } from '../mirror-files.js';
+import { isClearsigned, verifyClearsigned, type SignatureCheck } from '../pgp-verify.js';
+import { absentEntry, describeTrusted, lockSelectionInfo, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from '../report.js';
+import { selectLockEntries, type LockEntry, type SpackLockSelection } from '../spack-lock.js';
+import { describeKey, parseTrustedKeys, type TrustedKey } from '../trust.js';
 
 /** Which file layout a mirror uses. */
 export async function detectFileLayout(files: MirrorFiles): Promise<'v2' | 'v3'> {

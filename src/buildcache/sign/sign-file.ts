@@ -1,16 +1,16 @@
 import { stat } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
-import { EicBuildError } from '../errors.js';
-import { writeFileAtomically } from '../io/output-file.js';
-import { mapLimit } from '../registry/pool.js';
-import { parseV3Manifest, v3BlobPath } from './file-layout.js';
-import type { MirrorFiles } from './mirror-files.js';
-import { isClearsigned, verifyClearsigned } from './pgp-verify.js';
-import { selectEntries } from './report.js';
+import { EicBuildError } from '../../errors.js';
+import { writeFileAtomically } from '../../io/output-file.js';
+import { mapLimit } from '../../registry/pool.js';
+import { parseV3Manifest, v3BlobPath } from '../file-layout.js';
+import type { MirrorFiles } from '../mirror-files.js';
+import { isClearsigned, verifyClearsigned } from '../pgp-verify.js';
+import { selectEntries } from '../report.js';
 import type { SignOutcome } from './sign-report.js';
 import type { SigningKey } from './signing-key.js';
-import { describeKey } from './trust.js';
-import { detectFileLayout, listFileEntries, type FileEntry } from './verify-file.js';
+import { describeKey } from '../trust.js';
+import { detectFileLayout, listFileEntries, type FileEntry } from '../verify/verify-file.js';
 
 /** Options of signFileMirror. */
 export interface SignFileOptions {

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EicBuildError } from '../errors.js';
+import { EicBuildError } from '../../errors.js';
 
 /** A verified copy written by `buildcache verify --copy-to`, as a Spack mirror. */
 export interface VerifiedMirrorCopy {

@@ -3,10 +3,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { EicBuildError } from '../errors.js';
-import type { MirrorFiles } from './mirror-files.js';
+import { EicBuildError } from '../../errors.js';
+import type { MirrorFiles } from '../mirror-files.js';
 import { OversizedBlobError, receiveStream, type ReceivedFile } from './copy-blob.js';
-import type { MirrorLocation } from './mirror-url.js';
+import type { MirrorLocation } from '../mirror-url.js';
 
 /** Opens a (maybe large) file of a file-layout mirror as a stream; undefined when it does not exist. */
 export type OpenMirrorFile = (path: string) => Promise<Readable | undefined>;

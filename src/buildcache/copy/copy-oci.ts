@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { EicBuildError, isEicBuildError } from '../errors.js';
-import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
+import { EicBuildError, isEicBuildError } from '../../errors.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../../registry/client.js';
 import { OversizedBlobError, placeReceived, receiveStream, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import type { CopiedEntry } from './copy-file.js';
 import { V3MediaTypes, formatSpecDocument, formatV3Manifest, parseOciSpecConfig } from './copy-format.js';
-import { v3BlobPath, v3SpecManifestPath } from './file-layout.js';
-import { spackTag } from './oci-entries.js';
-import type { EntryResult } from './report.js';
+import { v3BlobPath, v3SpecManifestPath } from '../file-layout.js';
+import { spackTag } from '../oci-entries.js';
+import type { EntryResult } from '../report.js';
 
 /** The config blob is a spec JSON: kilobytes, rarely a few MiB. */
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;

@@ -1,8 +1,8 @@
 import * as openpgp from 'openpgp';
-import { EicBuildError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { resolveSigningKey } from '../keys/resolve-signing-key.js';
-import { PASSPHRASE_VARIABLE } from '../keys/key-checks.js';
+import { EicBuildError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import { resolveSigningKey } from '../../keys/resolve-signing-key.js';
+import { PASSPHRASE_VARIABLE } from '../../keys/key-checks.js';
 
 /** A private key ready to sign, with the facts a report may show (never the key itself). */
 export interface SigningKey {

@@ -4,7 +4,7 @@ import { copyFile, link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EicBuildError } from '../errors.js';
+import { EicBuildError } from '../../errors.js';
 
 /** A file received into a copy's incoming directory, with what its bytes hash to. */
 export interface ReceivedFile {

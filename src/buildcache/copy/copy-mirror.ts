@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RegistryClient } from '../registry/client.js';
-import { mapLimit } from '../registry/pool.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { mapLimit } from '../../registry/pool.js';
 import { measureCopy, UnsafeCopyPathError, writeCopyFile } from './copy-blob.js';
 import { placeV2Entry, placeV3Entry, type CopiedEntry } from './copy-file.js';
 import { V3MediaTypes, V3_INDEX_MANIFEST_PATH, V3_LAYOUT_JSON, formatIndexDatabase, formatV3Manifest, type SpecNodeRecord } from './copy-format.js';
@@ -8,11 +8,11 @@ import { copyOciEntry } from './copy-oci.js';
 import type { CopyResult, VerifyCopyOutcome } from './copy-report.js';
 import { recordingMirrorFiles, type OpenMirrorFile } from './copy-source.js';
 import type { CopyTarget } from './copy-target.js';
-import { v3BlobPath } from './file-layout.js';
-import type { MirrorFiles } from './mirror-files.js';
-import { verifyExitCode, type EntryResult, type VerifyReport } from './report.js';
-import { verifyFileMirror, type VerifyFileOptions } from './verify-file.js';
-import { verifyOciMirror, type VerifyOciOptions } from './verify-oci.js';
+import { v3BlobPath } from '../file-layout.js';
+import type { MirrorFiles } from '../mirror-files.js';
+import { verifyExitCode, type EntryResult, type VerifyReport } from '../report.js';
+import { verifyFileMirror, type VerifyFileOptions } from '../verify/verify-file.js';
+import { verifyOciMirror, type VerifyOciOptions } from '../verify/verify-oci.js';
 
 /** Write `v3/layout.json` and an index naming `nodes` (Spack's database v8 in a content-addressed blob). */
 async function writeV3Index(staging: string, nodes: readonly SpecNodeRecord[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { verifyExitCode, formatVerifyText, verifyJsonFields, type VerifyReport } from './report.js';
+import { verifyExitCode, formatVerifyText, verifyJsonFields, type VerifyReport } from '../report.js';
 
 /** What `verify --copy-to` did with DIR. */
 export type CopyResult =

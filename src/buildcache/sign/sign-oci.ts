@@ -1,9 +1,9 @@
 import * as openpgp from 'openpgp';
-import { isEicBuildError } from '../errors.js';
-import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
-import { mapLimit } from '../registry/pool.js';
-import { version } from '../version.js';
-import { checkSignatureLayer, selectOciEntries, type OciEntry } from './verify-oci.js';
+import { isEicBuildError } from '../../errors.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../../registry/client.js';
+import { mapLimit } from '../../registry/pool.js';
+import { version } from '../../version.js';
+import { checkSignatureLayer, selectOciEntries, type OciEntry } from '../verify/verify-oci.js';
 import type { SignOutcome } from './sign-report.js';
 import type { SigningKey } from './signing-key.js';
 import {
@@ -17,8 +17,8 @@ import {
   isSignatureTagOf,
   signatureTag,
   type SignatureLayer,
-} from './simple-signing.js';
-import { describeKey } from './trust.js';
+} from '../simple-signing.js';
+import { describeKey } from '../trust.js';
 
 /** Options of signOciMirror. */
 export interface SignOciOptions {

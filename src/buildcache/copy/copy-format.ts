@@ -1,7 +1,7 @@
 // Pure formatting of the Spack layout-v3 files a verified copy consists of. The shapes are Spack
 // v1.1's, checked byte for byte against the real mirror in ../shared/fixtures (test/buildcache/copy-unit.test.ts).
-import type { V3Blob } from './file-layout.js';
-import { hashOfId } from './spack-lock.js';
+import type { V3Blob } from '../file-layout.js';
+import { hashOfId } from '../spack-lock.js';
 
 /** Media types of layout-v3 blobs. */
 export const V3MediaTypes = {

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
-import { sha256Digest } from '../registry/digest.js';
+import { sha256Digest } from '../../registry/digest.js';
 import { placeReceived, writeCopyFile, type ReceivedFile } from './copy-blob.js';
 import { findEntryNode, type SpecNodeRecord } from './copy-format.js';
 import type { RecordingMirrorFiles } from './copy-source.js';
-import { idFromManifestPath, parseV3Manifest, politeFilename, v2TarballPath, v3BlobPath, type V3Blob } from './file-layout.js';
-import type { EntryResult } from './report.js';
+import { idFromManifestPath, parseV3Manifest, politeFilename, v2TarballPath, v3BlobPath, type V3Blob } from '../file-layout.js';
+import type { EntryResult } from '../report.js';
 
 /** One entry of a copy: its (maybe downgraded) result, and its spec node for the index when copied. */
 export interface CopiedEntry {

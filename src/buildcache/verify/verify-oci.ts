@@ -1,10 +1,10 @@
-import { EicBuildError, isEicBuildError } from '../errors.js';
-import { MediaTypes, type Descriptor, type RegistryClient } from '../registry/client.js';
-import { mapLimit } from '../registry/pool.js';
-import { sha256Digest } from '../registry/digest.js';
-import { idFromTag, isEntryTag, manifestBlobs, spackTag } from './oci-entries.js';
-import { verifySignedMessage, type Signer } from './pgp-verify.js';
-import { absentEntry, describeTrusted, lockSelectionInfo, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from './report.js';
+import { EicBuildError, isEicBuildError } from '../../errors.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../../registry/client.js';
+import { mapLimit } from '../../registry/pool.js';
+import { sha256Digest } from '../../registry/digest.js';
+import { idFromTag, isEntryTag, manifestBlobs, spackTag } from '../oci-entries.js';
+import { verifySignedMessage, type Signer } from '../pgp-verify.js';
+import { absentEntry, describeTrusted, lockSelectionInfo, matchesSpec, untrustedDetail, type EntryResult, type VerifyReport } from '../report.js';
 import {
   SIGNATURE_ARTIFACT_TYPE,
   parseSignatureManifest,
@@ -13,9 +13,9 @@ import {
   signatureTag,
   splitDockerReference,
   type SignatureLayer,
-} from './simple-signing.js';
-import { selectLockEntries, type LockEntry, type SpackLockSelection } from './spack-lock.js';
-import type { TrustedKey } from './trust.js';
+} from '../simple-signing.js';
+import { selectLockEntries, type LockEntry, type SpackLockSelection } from '../spack-lock.js';
+import type { TrustedKey } from '../trust.js';
 
 /** Options of verifyOciMirror. */
 export interface VerifyOciOptions {
