@@ -5,6 +5,7 @@ import os from 'node:os';
 import { RegistryClient, MediaTypes } from '../src/registry/client.js';
 import { mapLimit } from '../src/registry/pool.js';
 import { signOciMirror } from '../src/buildcache/sign/sign-oci.js';
+import { loadSigningKey } from '../src/buildcache/sign/signing-key.js';
 import { verifyOciMirror } from '../src/buildcache/verify/verify-oci.js';
 import { describeKey } from '../src/buildcache/trust.js';
 import { startRegistry } from '../test/helpers/registry.js';
@@ -19,8 +20,9 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     const client = new RegistryClient({ registry: registry.host, concurrency: 32 });
     const repo = 'bench/cache';
     // A throwaway key made in memory for this run only; RSA like the keys Spack and gpg make by default.
-    const { privateKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }], format: 'object' });
-    const signingKey = { key: privateKey, fingerprint: privateKey.getFingerprint().toUpperCase(), userIds: privateKey.getUserIDs() };
+    const armored = await openpgp.generateKey({ type: 'rsa', rsaBits: 3072, userIDs: [{ name: 'bench' }], format: 'armored' });
+    const signingKey = await loadSigningKey({ env: { SPACK_SIGNING_KEY: armored.privateKey } });
+    const privateKey = signingKey.key;
 
     let started = Date.now();
     const layer = Buffer.from('tiny tarball stand-in');

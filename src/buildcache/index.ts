@@ -16,7 +16,7 @@ export {
 } from './spack-lock.js';
 export { signOciMirror, signOciEntry, signSimpleSigningPayload, type SignOciOptions } from './sign/sign-oci.js';
 export { signFileMirror, clearsignText, type SignFileOptions } from './sign/sign-file.js';
-export { loadSigningKey, type SigningKey as BuildcacheSigningKey } from './sign/signing-key.js';
+export { loadSigningKey, unlockSigningKey, type UnlockedSigningKey } from './sign/signing-key.js';
 export {
   formatSimpleSigningPayload,
   parseSimpleSigningPayload,

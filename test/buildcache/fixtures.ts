@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { loadSigningKey, type SigningKey } from '../../src/buildcache/sign/signing-key.js';
+import { loadSigningKey, type UnlockedSigningKey } from '../../src/buildcache/sign/signing-key.js';
 import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -87,7 +87,7 @@ export async function startKeyWorld(): Promise<KeyWorld> {
 export interface SigningWorld extends KeyWorld {
   registry: TestRegistry;
   client: RegistryClient;
-  signingKey: SigningKey;
+  signingKey: UnlockedSigningKey;
   trusted: TrustedKey[];
 }
 

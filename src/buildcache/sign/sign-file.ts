@@ -8,13 +8,13 @@ import type { MirrorFiles } from '../mirror-files.js';
 import { isClearsigned, verifyClearsigned } from '../pgp-verify.js';
 import { selectEntries } from '../report.js';
 import type { SignOutcome } from './sign-report.js';
-import type { SigningKey } from './signing-key.js';
+import type { UnlockedSigningKey } from './signing-key.js';
 import { describeKey } from '../trust.js';
 import { detectFileLayout, listFileEntries, type FileEntry } from '../verify/verify-file.js';
 
 /** Options of signFileMirror. */
 export interface SignFileOptions {
-  signingKey: SigningKey;
+  signingKey: UnlockedSigningKey;
   specs?: readonly string[];
   unsignedOnly?: boolean;
   force?: boolean;

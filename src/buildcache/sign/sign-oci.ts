@@ -5,7 +5,7 @@ import { mapLimit } from '../../registry/pool.js';
 import { version } from '../../version.js';
 import { checkSignatureLayer, selectOciEntries, type OciEntry } from '../verify/verify-oci.js';
 import type { SignOutcome } from './sign-report.js';
-import type { SigningKey } from './signing-key.js';
+import type { UnlockedSigningKey } from './signing-key.js';
 import {
   REFERENCE_ANNOTATION,
   SIGNATURE_ARTIFACT_TYPE,
@@ -23,7 +23,7 @@ import { describeKey } from '../trust.js';
 /** Options of signOciMirror. */
 export interface SignOciOptions {
   repository: string;
-  signingKey: SigningKey;
+  signingKey: UnlockedSigningKey;
   specs?: readonly string[];
   /** Sign only entries that carry no signature at all. */
   unsignedOnly?: boolean;
