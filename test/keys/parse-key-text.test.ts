@@ -1,5 +1,6 @@
 import test from 'ava';
-import { firstPacketTag, normaliseKeyText, parseKeyText } from '../../src/keys/parse-key-text.js';
+import { normaliseKeyText, parseKeyText } from '../../src/keys/parse-key-text.js';
+import { readPacketHeader } from '../../src/pgp/packet-header.js';
 
 // Shapes only: these bodies are not keys, and no key is ever committed.
 const PRIVATE = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxVgEZ0000\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----';
@@ -39,9 +40,9 @@ test('binary keys by their first packet tag, raw or in base64', (t) => {
   const oldSecret = packet([0x95, 0x00, 0x20], 0x20);
   const newSecret = packet([0xc5, 0x20], 0x20);
   const oldPublic = packet([0x99, 0x00, 0x20], 0x20);
-  t.is(firstPacketTag(oldSecret), 5);
-  t.is(firstPacketTag(newSecret), 5);
-  t.is(firstPacketTag(oldPublic), 6);
+  t.is(readPacketHeader(oldSecret, 0)?.tag, 5);
+  t.is(readPacketHeader(newSecret, 0)?.tag, 5);
+  t.is(readPacketHeader(oldPublic, 0)?.tag, 6);
   t.deepEqual(parseKeyText(oldSecret), { kind: 'binary', block: 'private', encoding: 'raw' });
   t.deepEqual(parseKeyText(oldPublic), { kind: 'binary', block: 'public', encoding: 'raw' });
   t.deepEqual(parseKeyText(Buffer.from(newSecret).toString('base64')), { kind: 'binary', block: 'private', encoding: 'base64' });
