@@ -1,5 +1,5 @@
 // Buildcache verify/sign: re-exports only.
-export { parseMirrorUrl, type MirrorLocation } from './mirror-url.js';
+export { parseMirrorUrl, type MirrorLocation } from '../mirror-url.js';
 export { directoryMirrorFiles, httpMirrorFiles, type MirrorFiles } from './mirror-files.js';
 export { readTrustedKeys, parseTrustedKeys, describeKey, type TrustedKey } from './trust.js';
 export { verifyClearsigned, verifySignedMessage, type SignatureCheck, type Signer } from './pgp-verify.js';

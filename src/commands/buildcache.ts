@@ -4,7 +4,7 @@ import { EicBuildError } from '../errors.js';
 import { resolveRegistryCredentials, type AccessPair, type Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { directoryMirrorFiles, httpMirrorFiles } from '../buildcache/mirror-files.js';
-import { parseMirrorUrl, type MirrorLocation } from '../buildcache/mirror-url.js';
+import { parseMirrorUrl, type MirrorLocation } from '../mirror-url.js';
 import { formatVerifyJson, formatVerifyText, verifyExitCode, type VerifyReport } from '../buildcache/report.js';
 import { signFileMirror } from '../buildcache/sign/sign-file.js';
 import { signOciMirror } from '../buildcache/sign/sign-oci.js';

@@ -1,8 +1,8 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { mirrorKind, type MirrorKind } from '../mirror-url.js';
 import type { RenderProblem } from './problems.js';
 
-/** The kind of buildcache a mirror URL points at: decides who signs it. */
-export type MirrorKind = 'oci' | 'file' | 'http' | 's3' | 'other';
+export { mirrorKind, type MirrorKind };
 
 /** What the Dockerfile renderer and the lint need to know about one mirror. */
 export interface MirrorInfo {
@@ -64,15 +64,6 @@ const TOKEN_SHAPES: { name: string; pattern: RegExp; anywhere: boolean }[] = [
   { name: 'a long base64 string', pattern: /(?:^|[^A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{40,}={0,2}(?:$|[^A-Za-z0-9+/_-])/, anywhere: false },
 ];
 const URL_VALUE = /^[a-z][a-z0-9+.-]*:\/\//;
-
-/** Classify a mirror URL. */
-export function mirrorKind(url: string): MirrorKind {
-  if (/^oci(\+http)?:\/\//.test(url)) return 'oci';
-  if (/^file:\/\//.test(url) || url.startsWith('/')) return 'file';
-  if (/^https?:\/\//.test(url)) return 'http';
-  if (/^s3:\/\//.test(url)) return 's3';
-  return 'other';
-}
 
 /**
  * Validate a rendered mirrors.yaml against Spack's schema and eic-build's rules, and decide

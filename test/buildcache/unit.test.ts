@@ -2,7 +2,7 @@ import test from 'ava';
 import * as openpgp from 'openpgp';
 import { EicBuildError } from '../../src/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/redact.js';
-import { parseMirrorUrl } from '../../src/buildcache/mirror-url.js';
+import { parseMirrorUrl } from '../../src/mirror-url.js';
 import { formatSimpleSigningPayload, isSignatureTagOf, parseSimpleSigningPayload, signatureTag, splitDockerReference } from '../../src/buildcache/simple-signing.js';
 import { idFromTag, isEntryTag, spackTag } from '../../src/buildcache/oci-entries.js';
 import { formatVerifyText, matchesSpec, selectEntries, verifyExitCode, type VerifyReport } from '../../src/buildcache/report.js';

@@ -6,7 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EicBuildError } from '../../errors.js';
 import type { MirrorFiles } from '../mirror-files.js';
 import { OversizedBlobError, receiveStream, type ReceivedFile } from './copy-blob.js';
-import type { MirrorLocation } from '../mirror-url.js';
+import type { MirrorLocation } from '../../mirror-url.js';
 
 /** Opens a (maybe large) file of a file-layout mirror as a stream; undefined when it does not exist. */
 export type OpenMirrorFile = (path: string) => Promise<Readable | undefined>;
