@@ -1,5 +1,5 @@
 import type { CliIo } from '../cli-io.js';
-import { parseCommandArgs } from '../cli-args.js';
+import { parseCommandArgs, type ParsedArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
 import { resolveRegistryCredentials, type AccessPair, type Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
@@ -75,13 +75,13 @@ const OPTIONS = {
   concurrency: { type: 'string' },
 } as const;
 
-async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: Record<string, unknown>, io: CliIo, concurrency: number): Promise<RegistryClient> {
-  const secretVariable = values['secret-variable'] as string | undefined;
+async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: ParsedArgs<typeof OPTIONS>['values'], io: CliIo, concurrency: number): Promise<RegistryClient> {
+  const secretVariable = values['secret-variable'];
   if ((values.id || values['id-variable']) && !secretVariable) {
     throw new EicBuildError('usage', '--id/--id-variable needs --secret-variable', { hint: 'name the variable holding the registry password or token' });
   }
   const accessPair: AccessPair | undefined = secretVariable
-    ? { secretVariable, ...(values.id ? { id: values.id as string } : {}), ...(values['id-variable'] ? { idVariable: values['id-variable'] as string } : {}) }
+    ? { secretVariable, ...(values.id ? { id: values.id } : {}), ...(values['id-variable'] ? { idVariable: values['id-variable'] } : {}) }
     : undefined;
   const credentials: Credentials | undefined = await resolveRegistryCredentials({
     registry: location.registry,
@@ -141,11 +141,11 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
   if (positionals.length !== 1) {
     throw new EicBuildError('usage', `eic-build buildcache ${sub} takes exactly one MIRROR, got ${positionals.length}`, { hint: `run 'eic-build buildcache --help'` });
   }
-  const format = (values.format as string | undefined) ?? 'text';
+  const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new EicBuildError('usage', `--format must be text or json, not '${format}'`, { hint: 'pass --format text or --format json' });
-  const specs = (values.spec as string[] | undefined) ?? [];
+  const specs = values.spec ?? [];
   if (values.all && specs.length > 0) throw new EicBuildError('usage', '--all and --spec exclude each other', { hint: 'pass either --all or one or more --spec' });
-  const spackLock = values['spack-lock'] as string | undefined;
+  const spackLock = values['spack-lock'];
   if (spackLock !== undefined && (values.all || specs.length > 0)) {
     throw new EicBuildError('usage', `--spack-lock excludes ${values.all ? '--all' : '--spec'}: it selects the lockfile's entries itself`, {
       hint: 'pass either --spack-lock FILE, or --spec NAME-VERSION-HASH (repeatable), or --all',
@@ -168,10 +168,10 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     }
     // The lockfile is read first: a missing or broken one fails before any key is read or request made.
     const lock = spackLock === undefined ? undefined : await readSpackLockSelection(spackLock, { includeBuildDeps: Boolean(values['include-build-deps']) });
-    const publicKeys = (values['public-key'] as string[] | undefined) ?? [];
+    const publicKeys = values['public-key'] ?? [];
     const trusted = await readTrustedKeys(publicKeys);
     if (trusted.length === 0) io.err('warning: no --public-key given: no entry can verify; pass the pinned public key\n');
-    const copyTo = values['copy-to'] as string | undefined;
+    const copyTo = values['copy-to'];
     if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, lock, concurrency, format });
     let report: VerifyReport;
     if (location.kind === 'oci') {
@@ -189,7 +189,7 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     throw new EicBuildError('usage', '--public-key, --deep, --copy-to and --spack-lock belong to buildcache verify', { hint: 'sign takes --signing-key FILE' });
   }
   if (values.all && values['unsigned-only']) throw new EicBuildError('usage', '--all and --unsigned-only exclude each other', { hint: 'pass one of them' });
-  const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] as string } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
+  const signingKey = await loadSigningKey({ ...(values['signing-key'] ? { file: values['signing-key'] } : {}), env: io.env, warn: (message) => io.err(`${message}\n`) });
   const common = { signingKey, specs, unsignedOnly: Boolean(values['unsigned-only']), force: Boolean(values.force) };
   let outcomes;
   if (location.kind === 'oci') {

@@ -24,7 +24,7 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
     io.out(HELP);
     return 0;
   }
-  const format = (values.format as string | undefined) ?? 'text';
+  const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new EicBuildError('usage', `--format '${format}' is not text or json`, { hint: 'use --format text or --format json.' });
   const result = await probeBuildClient({
     ...(typeof values.docker === 'string' ? { docker: values.docker } : {}),

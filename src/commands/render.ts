@@ -58,12 +58,12 @@ export async function renderCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (positionals.length > 0) throw new EicBuildError('usage', `eic-build render takes no positional arguments (got '${positionals[0]}')`, { hint: "run 'eic-build render --help'." });
-  const vars = parseVars((values.var as string[] | undefined) ?? []);
-  const publicKey = await readPublicKeyInput(values['public-key'] as string | undefined, values['signing-key'] as string | undefined, io);
-  const context = (values.context as string | undefined) ?? '.';
-  const outputDir = (values['output-dir'] as string | undefined) ?? join(context, '.eic-build');
+  const vars = parseVars(values.var ?? []);
+  const publicKey = await readPublicKeyInput(values['public-key'], values['signing-key'], io);
+  const context = values.context ?? '.';
+  const outputDir = values['output-dir'] ?? join(context, '.eic-build');
   const project = await renderProject({
-    ...(values.config ? { configFile: values.config as string } : {}),
+    ...(values.config ? { configFile: values.config } : {}),
     vars,
     env: io.env,
     publicKey,

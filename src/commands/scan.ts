@@ -85,9 +85,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     });
   }
   const format = parseReportFormat(String(values.format));
-  const allowKeys = validateAllowKeys((values['allow-key'] as string[] | undefined) ?? [], '--allow-key');
-  const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
-  const output = values.output as string | undefined;
+  const allowKeys = validateAllowKeys(values['allow-key'] ?? [], '--allow-key');
+  const publicKeys = await readPublicKeys(values['public-key'] ?? []);
+  const output = values.output;
   // A report that cannot be written is known before a long scan, not after it.
   if (output) await checkOutputPath(output);
   const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env });
