@@ -70,8 +70,8 @@ export async function generateKey(options: GenerateKeyOptions = {}): Promise<Gen
 /**
  * Digest preferences GnuPG 2.2 knows, in its own default order (SHA512 SHA384 SHA256 SHA224). OpenPGP.js 6
  * always adds SHA3-512 and SHA3-256 (ids 14, 12) to a user ID's self-signature (its config can only reorder
- * that list), and GnuPG 2.2 then warns "contains preferences for unavailable algorithms" on every import,
- * so every `spack gpg trust` of a generated key printed it.
+ * that list), and GnuPG 2.2 then warns "contains preferences for unavailable algorithms" whenever the secret
+ * key is imported (`gpg --import`, `spack gpg trust` of the key in a signing step).
  */
 export const GNUPG_HASH_PREFERENCES: readonly openpgp.enums.hash[] = [openpgp.enums.hash.sha512, openpgp.enums.hash.sha384, openpgp.enums.hash.sha256, openpgp.enums.hash.sha224];
 

@@ -1,6 +1,7 @@
 // Keys eic-build generates import into real GnuPG 2.2 without a single warning: their self-signatures only
 // prefer algorithms GnuPG 2.2 knows (OpenPGP.js 6 alone adds SHA3-512/SHA3-256, digest ids 14/12, and gpg
-// then prints "contains preferences for unavailable algorithms" on every import: the control below).
+// then prints "contains preferences for unavailable algorithms" on every import of the secret key: the
+// control below). test/keys/spack-gpg-trust.test.ts shows the same through real Spack's `spack gpg trust`.
 import test from 'ava';
 import { execa } from 'execa';
 import * as openpgp from 'openpgp';
