@@ -14,6 +14,11 @@ export type WellKnownKey = {
    * `DER-SHA256:<b64>` only for a key whose public half node:crypto cannot derive (GOST).
    */
   identity: PublicIdentity;
+  /**
+   * The GnuPG keygrip of an OpenPGP key catalogued by fingerprint: the same key imported into a GnuPG
+   * home (`private-keys-v1.d/<keygrip>.key`, which carries no fingerprint) is recognised too.
+   */
+  keygrip?: PublicIdentity;
   /** What the key is, in a few words (shown in the note). */
   origin: string;
   /** Where it comes from and how it was found (package and version of the scanned image). */
@@ -24,8 +29,13 @@ export type WellKnownKey = {
 // (2026-11), and the same identities in the host's copies (libgcrypt20 1.10.1-3, libgnutls30 3.7.9-2+deb12u6).
 const GCRYPT = 'libgcrypt20 1.10.1-3+deb12u1 (Debian bookworm), usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1';
 const GNUTLS = 'libgnutls30 3.7.9-2+deb12u7 (Debian bookworm), usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3';
+// Found by `eic-build scan docker-daemon:eic-build-kit/spack:1.1.0` (2026-12; Spack v1.1.0, commit 2e907202bcc8,
+// at /opt/spack) and cross-checked with `gpg --import` + `gpg -K --with-keygrip --with-subkey-fingerprints`.
+// The only private key in the Spack tree: base64 of an armored public block followed by an unprotected
+// secret block. Spack's own tests sign with it (lib/spack/spack/test/ci.py, test/cmd/ci.py).
+const SPACK = 'Spack v1.1.0, var/spack/gpg.mock/keys/package-signing-key (a test key every Spack tree ships; user ID "Spack Build Pipeline (Demo Key) <key@spack.demo>")';
 
-/** The built-in catalogue: found by scanning debootstrap Debian bookworm images (see docs/detectors/well-known-keys.md). */
+/** The built-in catalogue: found by scanning debootstrap Debian bookworm images and the Spack kit image (see docs/detectors/well-known-keys.md). */
 export const WELL_KNOWN_KEYS: readonly WellKnownKey[] = [
   {
     id: 'libgcrypt-selftest-dsa',
@@ -105,6 +115,20 @@ export const WELL_KNOWN_KEYS: readonly WellKnownKey[] = [
     origin: 'GnuTLS self-test RSA 2048-bit key',
     reference: `${GNUTLS}; gnutls lib/crypto-selftests-pk.c, PEM RSA PRIVATE KEY`,
   },
+  {
+    id: 'spack-mock-package-signing-key',
+    identity: 'EA17D7BAD069C9C51B16683965F19128BF181183',
+    keygrip: '1831D15E9A484C8FD6F091F5BF40AC71E898A63B',
+    origin: "Spack's test key package-signing-key, RSA-2048 primary key",
+    reference: `${SPACK}; primary key (fingerprint; keygrip for an imported copy)`,
+  },
+  {
+    id: 'spack-mock-package-signing-subkey',
+    identity: 'E947A28C0BCB3F692DD3F56F65ED2C9625AAAD63',
+    keygrip: 'FD753FB53A982B32FEB22F4411C4CE81C5ECE32A',
+    origin: "Spack's test key package-signing-key, RSA-2048 subkey",
+    reference: `${SPACK}; subkey (fingerprint; keygrip for an imported copy)`,
+  },
 ];
 
 /** What an allow list says about a finding's keys. */
@@ -138,7 +162,9 @@ export function parseAllowKeys(values: string[]): PublicIdentity[] {
   });
 }
 
-const CATALOGUE = new Map<PublicIdentity, WellKnownKey>(WELL_KNOWN_KEYS.map((key) => [normalizeIdentity(key.identity) ?? key.identity, key]));
+const CATALOGUE = new Map<PublicIdentity, WellKnownKey>(
+  WELL_KNOWN_KEYS.flatMap((key) => [key.identity, ...(key.keygrip ? [key.keygrip] : [])].map((identity) => [normalizeIdentity(identity) ?? identity, key] as const)),
+);
 
 /** An allow list of the built-in catalogue and `allowKeys` (identities; malformed ones throw AllowKeyError). */
 export function createKeyAllowList(allowKeys: string[]): KeyAllowList {

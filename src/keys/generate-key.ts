@@ -54,14 +54,61 @@ export async function generateKey(options: GenerateKeyOptions = {}): Promise<Gen
         // (and half the generation time).
         await openpgp.generateKey({ ...common, type: 'rsa', rsaBits: 4096, subkeys: [] })
       : await openpgp.generateKey({ ...common, type: 'ecc' });
-  const armoredSecretKey = privateKey.armor();
+  const certified = await certifyWithGnupgPreferences(privateKey);
+  const armoredSecretKey = certified.armor();
   registerSecret(armoredSecretKey);
   return {
     armoredSecretKey,
-    armoredPublicKey: privateKey.toPublic().armor(),
-    fingerprint: privateKey.getFingerprint().toUpperCase(),
-    keyId: privateKey.getKeyID().toHex().toUpperCase(),
+    armoredPublicKey: certified.toPublic().armor(),
+    fingerprint: certified.getFingerprint().toUpperCase(),
+    keyId: certified.getKeyID().toHex().toUpperCase(),
     algorithm,
-    userId: privateKey.getUserIDs()[0] ?? '',
+    userId: certified.getUserIDs()[0] ?? '',
   };
+}
+
+/**
+ * Digest preferences GnuPG 2.2 knows, in its own default order (SHA512 SHA384 SHA256 SHA224). OpenPGP.js 6
+ * always adds SHA3-512 and SHA3-256 (ids 14, 12) to a user ID's self-signature (its config can only reorder
+ * that list), and GnuPG 2.2 then warns "contains preferences for unavailable algorithms" whenever the secret
+ * key is imported (`gpg --import`, `spack gpg trust` of the key in a signing step).
+ */
+export const GNUPG_HASH_PREFERENCES: readonly openpgp.enums.hash[] = [openpgp.enums.hash.sha512, openpgp.enums.hash.sha384, openpgp.enums.hash.sha256, openpgp.enums.hash.sha224];
+
+/**
+ * Replace each user ID self-signature with one that is the same except for its digest preferences
+ * (GNUPG_HASH_PREFERENCES), made at the same time with the same key; the symmetric (AES-256, AES-128) and
+ * compression preferences OpenPGP.js writes are ones GnuPG 2.2 knows and are kept. Subkey bindings carry no
+ * preferences. Returns the key read back from its armor, checked to verify.
+ */
+async function certifyWithGnupgPreferences(key: openpgp.PrivateKey): Promise<openpgp.PrivateKey> {
+  for (const user of key.users) {
+    if (!user.userID) continue;
+    const userID = user.userID;
+    user.selfCertifications = await Promise.all(
+      user.selfCertifications.map(async (previous) => {
+        const certification = new openpgp.SignaturePacket();
+        certification.signatureType = previous.signatureType;
+        certification.publicKeyAlgorithm = previous.publicKeyAlgorithm;
+        certification.hashAlgorithm = previous.hashAlgorithm;
+        certification.keyFlags = previous.keyFlags;
+        certification.isPrimaryUserID = previous.isPrimaryUserID;
+        certification.keyExpirationTime = previous.keyExpirationTime;
+        certification.keyNeverExpires = previous.keyNeverExpires;
+        certification.preferredSymmetricAlgorithms = previous.preferredSymmetricAlgorithms;
+        certification.preferredCompressionAlgorithms = previous.preferredCompressionAlgorithms;
+        certification.features = previous.features;
+        certification.preferredHashAlgorithms = [...GNUPG_HASH_PREFERENCES];
+        // The typings omit sign()'s config argument, which OpenPGP.js 6 reads (salt notation setting).
+        const sign = certification.sign as (key: openpgp.SecretKeyPacket, data: object, date: Date | undefined, detached: boolean, config: openpgp.Config) => Promise<void>;
+        await sign.call(certification, key.keyPacket as openpgp.SecretKeyPacket, { userID, key: key.keyPacket }, previous.created ?? undefined, false, openpgp.config);
+        return certification;
+      }),
+    );
+  }
+  const reread = await openpgp.readPrivateKey({ armoredKey: key.armor() });
+  // Throws if the new self-signatures do not verify: never hand out a key GnuPG would reject. Checked at
+  // the key's creation time: a key made with a past `date` and a lifetime may have expired since.
+  await reread.verifyPrimaryKey(reread.keyPacket.created);
+  return reread;
 }

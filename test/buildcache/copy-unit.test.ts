@@ -1,5 +1,5 @@
 // The v3 files a verified copy writes, checked byte for byte against what Spack v1.1 wrote in the real
-// fixture mirror (../shared/fixtures/spack-v1.1-signed-mirror), and the mirrors.yaml scope.
+// fixture mirror (fixtures/spack-v1.1-signed-mirror), and the mirrors.yaml scope.
 import test from 'ava';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -20,7 +20,7 @@ test.after.always(stop);
 async function copyFixture(name: string): Promise<string> {
   const dir = join(work, name);
   await cp(FIXTURE, dir, { recursive: true });
-  // the shared fixture is read-only; the copy must be writable to tamper with it
+  // the committed fixture stays untouched (it may be read-only); the copy must be writable to tamper with it
   await execa('chmod', ['-R', 'u+w', dir]);
   return dir;
 }

@@ -16,10 +16,10 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** A GnuPG key made for one test run, in its own homedir. */
 /**
- * The real Spack-written signed mirror in ../shared/fixtures (beside the repository, as CI places it),
- * with its public key.
+ * The real Spack-written signed mirror committed in the repository's fixtures/ (public data only; see
+ * fixtures/README.md), with its public key.
  */
-export const SPACK_FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/spack-v1.1-signed-mirror', import.meta.url));
+export const SPACK_FIXTURE = fileURLToPath(new URL('../../fixtures/spack-v1.1-signed-mirror', import.meta.url));
 export const SPACK_FIXTURE_KEY = `${SPACK_FIXTURE}.pub.asc`;
 
 export interface GpgKey {

@@ -1,5 +1,5 @@
 // Pure formatting of the Spack layout-v3 files a verified copy consists of. The shapes are Spack
-// v1.1's, checked byte for byte against the real mirror in ../shared/fixtures (test/buildcache/copy-unit.test.ts).
+// v1.1's, checked byte for byte against the real mirror in fixtures/spack-v1.1-signed-mirror (test/buildcache/copy-unit.test.ts).
 import type { V3Blob } from '../file-layout.js';
 import { hashOfId } from '../spack-lock.js';
 
