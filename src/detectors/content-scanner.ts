@@ -26,6 +26,8 @@ const HISTORY = 64;
 const CANDIDATE_HISTORY = 16;
 const MAX_DEPTH = 2;
 const MAX_CAPTURES = 64;
+/** Said of a key whose public half the user gave (a nested form's inner finding already says it). */
+const KNOWN_KEY_SUFFIX = ' — this is the secret half of a known public key';
 
 /** Bytes around a candidate that fell near the end of a chunk: its detectors decide once enough arrive. */
 class LookaheadHandler implements CaptureHandler {
@@ -218,8 +220,22 @@ class StreamingScanner implements ContentScanner {
   private open(start: number, handler: CaptureHandler, owner: ContentDetector | null, initial: Uint8Array): void {
     const capture = this.track(new Capture(start, handler, owner));
     if (capture === null) return;
-    if (capture.append(initial) || this.windowEof) this.completed.push(capture);
-    else this.captures.push(capture);
+    if (capture.append(initial) || this.windowEof) {
+      // Finished after the kernel pass (a nested form rescans with the same kernel), but its
+      // region ends now, so that the next block of the same form in this window is started.
+      this.release(capture);
+      this.completed.push(capture);
+    } else {
+      this.captures.push(capture);
+    }
+  }
+
+  /** A nested form's capture is complete: later candidates of the form past its text start again. */
+  private release(capture: Capture): void {
+    if (!capture.owner?.nested) return;
+    const region = this.nested.get(capture.owner)!;
+    if (region.active === capture) region.active = null;
+    region.coverEnd = Math.max(region.coverEnd, capture.start + (capture.handler.covered?.(capture) ?? capture.length));
   }
 
   private finishCompleted(eof: boolean): void {
@@ -245,11 +261,7 @@ class StreamingScanner implements ContentScanner {
       this.promote(capture, new Uint8Array(0), eof);
       return;
     }
-    if (capture.owner.nested) {
-      const region = this.nested.get(capture.owner)!;
-      if (region.active === capture) region.active = null;
-      region.coverEnd = Math.max(region.coverEnd, capture.start + (capture.handler.covered?.(capture) ?? capture.length));
-    }
+    this.release(capture);
     this.record(capture.handler.finish(capture, eof), capture.start);
   }
 
@@ -293,7 +305,7 @@ class StreamingScanner implements ContentScanner {
         keygrips: detection.keygrips,
         matchesPublicKey,
         excerpt: detection.excerpt,
-        message: matchesPublicKey ? `${detection.message} — this is the secret half of a known public key` : detection.message,
+        message: matchesPublicKey && !detection.message.endsWith(KNOWN_KEY_SUFFIX) ? `${detection.message}${KNOWN_KEY_SUFFIX}` : detection.message,
       });
     }
   }

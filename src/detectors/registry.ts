@@ -8,6 +8,7 @@ import { pgpArmoredPrivateKeyDetector } from './pgp-armored-private-key.js';
 import { pgpBinarySecretKeyDetector } from './pgp-binary-secret-key.js';
 import type { Trigger } from './trigger.js';
 import type { DetectorInfo } from './types.js';
+import { utf16TextDecoder } from './utf16-text.js';
 
 /**
  * Every content detector and decoder the scanner runs, in report order. Adding a detector is a new
@@ -20,6 +21,7 @@ export const CONTENT_DETECTORS: readonly ContentDetector[] = [
   opensshPrivateKeyDetector,
   pemPrivateKeyDetector,
   base64WrappedDecoder,
+  utf16TextDecoder,
 ];
 
 /** Every reporting detector, in report order (SARIF rules, docs). */
