@@ -6,6 +6,7 @@ import { opensshPrivateKeyDetector } from './openssh-private-key.js';
 import { pemPrivateKeyDetector } from './pem-private-key.js';
 import { pgpArmoredPrivateKeyDetector } from './pgp-armored-private-key.js';
 import { pgpBinarySecretKeyDetector } from './pgp-binary-secret-key.js';
+import { puttyPrivateKeyDetector } from './putty-private-key.js';
 import type { Trigger } from './trigger.js';
 import type { DetectorInfo } from './types.js';
 import { utf16TextDecoder } from './utf16-text.js';
@@ -20,6 +21,7 @@ export const CONTENT_DETECTORS: readonly ContentDetector[] = [
   gnupgAgentKeyFileDetector,
   opensshPrivateKeyDetector,
   pemPrivateKeyDetector,
+  puttyPrivateKeyDetector,
   base64WrappedDecoder,
   utf16TextDecoder,
 ];
