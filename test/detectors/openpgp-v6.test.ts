@@ -12,7 +12,7 @@ import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
 type Made = { armored: string; binary: Buffer; publicArmored: string; publicBinary: Buffer; fingerprints: string[] };
 
 async function makeV6(type: 'curve25519' | 'rsa', protection: 'none' | 'default' | 'argon2'): Promise<Made> {
-  const config = { v6Keys: true, ...(protection === 'argon2' ? { aeadProtect: true, s2kType: openpgp.enums.s2k.argon2 } : {}) };
+  const config: Partial<openpgp.Config> = protection === 'argon2' ? { v6Keys: true, aeadProtect: true, s2kType: openpgp.enums.s2k.argon2 } : { v6Keys: true };
   const { privateKey, publicKey } = await openpgp.generateKey({
     type,
     rsaBits: 2048,
@@ -22,7 +22,7 @@ async function makeV6(type: 'curve25519' | 'rsa', protection: 'none' | 'default'
     config,
   });
   const fingerprints = [privateKey, ...privateKey.getSubkeys()].map((key) => key.getFingerprint().toUpperCase());
-  return { armored: privateKey.armor(config), binary: Buffer.from(privateKey.write()), publicArmored: publicKey.armor(config), publicBinary: Buffer.from(publicKey.write()), fingerprints };
+  return { armored: privateKey.armor(), binary: Buffer.from(privateKey.write()), publicArmored: publicKey.armor(), publicBinary: Buffer.from(publicKey.write()), fingerprints };
 }
 
 function scan(bytes: Uint8Array, knownKeys = [deriveKeyIdentity(bytes)], sizes: (() => number) | null = null): ContentScanResult {
