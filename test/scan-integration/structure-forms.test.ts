@@ -4,7 +4,8 @@
  * - PAX extended-header values: an xattr written by real GNU tar (`--xattrs`, `SCHILY.xattr.user.*`)
  *   holding an armored key or its base64, and records written by Python's tarfile (`pax_headers`): a
  *   bsdtar-style base64 xattr (`LIBARCHIVE.xattr.*`) of a binary key after a 300 KB record;
- * - OCI annotations: an armored key on the manifest, the base64 of it on index.json.
+ * - OCI annotations: an armored key on the manifest, the base64 of it on index.json;
+ * - and the file forms of issue 10 in an added layer: UTF-16 (PowerShell), .ppk, OpenPGP v6.
  * Keys come from real gpg at run time; the public key in the same places is the negative control.
  */
 import test from 'ava';
@@ -136,6 +137,61 @@ test('[integration] the public key in manifest and index annotations is no findi
     indexAnnotations: { 'org.example.key-b64': Buffer.from(key.armoredPublic).toString('base64') },
   });
   const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc]);
+  t.is(exitCode, 0, stderr);
+  t.deepEqual(report.findings, []);
+});
+
+/**
+ * The file forms of issue 10 in one added layer (GNU tar): the gpg key as PowerShell writes it
+ * (`iconv -t UTF-16LE` plus a BOM), a PuTTY key (`puttygen`), an OpenPGP v6 binary key (OpenPGP.js).
+ * Public counterparts in the same places are the negative control.
+ */
+async function fileFormsLayer(name: string, secret: boolean): Promise<{ tar: Buffer; ppkSha256: string; v6PublicFile: string; v6Fingerprints: string[] }> {
+  const root = join(dir, `${name}-files`);
+  await mkdir(join(root, 'home', 'user'), { recursive: true });
+  const armored = secret ? key.armoredSecret : key.armoredPublic;
+  const utf16 = Buffer.from((await execa('iconv', ['-f', 'UTF-8', '-t', 'UTF-16LE'], { input: armored.replace(/\n/g, '\r\n'), encoding: 'buffer' })).stdout);
+  await writeFile(join(root, 'home', 'user', 'signing.asc'), Buffer.concat([Buffer.from([0xff, 0xfe]), utf16]));
+  const ppk = join(dir, `${name}.ppk`);
+  await writeFile(join(dir, 'empty-passphrase'), '');
+  await execa('puttygen', ['-t', 'ed25519', '-q', '-o', ppk, '--new-passphrase', join(dir, 'empty-passphrase')]);
+  await writeFile(join(root, 'home', 'user', 'deploy.ppk'), secret ? await readFile(ppk) : (await execa('puttygen', [ppk, '-O', 'public'])).stdout);
+  await writeFile(join(dir, `${name}-ppk.pub`), (await execa('puttygen', [ppk, '-O', 'public-openssh'])).stdout);
+  const ppkSha256 = (await execa('ssh-keygen', ['-lf', join(dir, `${name}-ppk.pub`)])).stdout.split(' ')[1]!;
+  const openpgp = await import('openpgp');
+  const v6 = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'v6' }], format: 'object', config: { v6Keys: true } });
+  await writeFile(join(root, 'home', 'user', 'v6.gpg'), secret ? v6.privateKey.write() : v6.publicKey.write());
+  const v6PublicFile = join(dir, `${name}-v6.asc`);
+  await writeFile(v6PublicFile, v6.publicKey.armor());
+  const v6Fingerprints = [v6.privateKey, ...v6.privateKey.getSubkeys()].map((k) => k.getFingerprint().toUpperCase());
+  const tarFile = join(dir, `${name}-files.tar`);
+  await execa('tar', ['--format=pax', '--owner=0', '--group=0', '-cf', tarFile, '-C', root, 'home']);
+  return { tar: await readFile(tarFile), ppkSha256, v6PublicFile, v6Fingerprints };
+}
+
+test('[integration] UTF-16 (PowerShell), .ppk and OpenPGP v6 keys in a layer: exit 1, each matched to its key', async (t) => {
+  const layout = await baseLayout('file-forms-secret');
+  const layer = await fileFormsLayer('forms-secret', true);
+  await editLayout(layout, { addLayer: { tar: layer.tar, createdBy: 'COPY home /home' } });
+  const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc, '--public-key', layer.v6PublicFile]);
+  t.is(exitCode, 1, stderr);
+  const byPath = new Map(report.findings.map((f) => [`${f.path} ${f.kind}`, f]));
+  const utf16 = byPath.get('home/user/signing.asc utf16-armored-crlf');
+  t.truthy(utf16, [...byPath.keys()].join('\n'));
+  t.deepEqual(utf16?.fingerprints.map((f) => f.toUpperCase()), key.fingerprints);
+  t.true(utf16?.matchesPublicKey);
+  t.deepEqual(byPath.get('home/user/deploy.ppk ppk-v3')?.fingerprints, [layer.ppkSha256]);
+  const v6 = report.findings.filter((f) => f.path === 'home/user/v6.gpg');
+  t.deepEqual(v6.map((f) => f.fingerprints[0]!.toUpperCase()), layer.v6Fingerprints);
+  t.true(v6.every((f) => f.matchesPublicKey));
+  noKeyBytes(t, report, stderr);
+});
+
+test('[integration] the public counterparts (UTF-16 public export, puttygen -O public, v6 public key) give exit 0 (negative control)', async (t) => {
+  const layout = await baseLayout('file-forms-public');
+  const layer = await fileFormsLayer('forms-public', false);
+  await editLayout(layout, { addLayer: { tar: layer.tar, createdBy: 'COPY home /home' } });
+  const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc, '--public-key', layer.v6PublicFile]);
   t.is(exitCode, 0, stderr);
   t.deepEqual(report.findings, []);
 });
