@@ -89,3 +89,11 @@ test('two keys in one UTF-16 file are both found; a bare UTF-16 marker is a note
   t.deepEqual(bare.findings, []);
   t.true(bare.notes.some((note) => /in UTF-16 text/.test(note.message)));
 });
+
+test('a UTF-16 key cut inside its first key packet is a note naming UTF-16 text, never silence and never a finding', async (t) => {
+  const encoded = await iconv(secret, 'UTF-16LE');
+  // 60 base64 characters after the armor header: 45 bytes, less than an Ed25519 secret key packet.
+  const result = scanChunked(encoded.subarray(0, 2 * (secret.indexOf('\n\n') + 2 + 60)), () => 333);
+  t.deepEqual(result.findings, []);
+  t.true(result.notes.some((note) => note.detector === 'pgp-armored-private-key' && /in UTF-16 text/.test(note.message)), JSON.stringify(result.notes));
+});
