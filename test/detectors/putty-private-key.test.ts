@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContentScanner, parsePpk, type ContentScanResult } from '../../src/detectors/index.js';
+import { createContentScanner, parsePpk, scanConfigValue, type ContentScanResult } from '../../src/detectors/index.js';
 import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
 
 let work: string;
@@ -85,4 +85,10 @@ test('a .ppk cut before its MAC, or with a public blob of another type, is a not
   t.deepEqual(cut.findings, []);
   t.true(cut.notes.some((note) => note.detector === 'putty-private-key'));
   t.regex(JSON.stringify(parsePpk(text.replace('ssh-ed25519', 'ssh-rsa'))), /not a key of the header type/);
+});
+
+test('a .ppk passed base64-encoded in a config value (a build argument) is found by the config-value scanner', async (t) => {
+  const made = await puttygen('config', 'ed25519', 3, false);
+  const result = scanConfigValue(`DEPLOY_KEY=${made.ppk.toString('base64')}`, []);
+  t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [['base64-ppk-v3', [made.sha256]]]);
 });
