@@ -4,9 +4,13 @@ import type { Detection } from './types.js';
 
 /** Largest UTF-16 run captured: an armored block of up to 1 MiB, two bytes a character. */
 const UTF16_LIMIT = 2 << 20;
-/** `-----BEGIN ` as UTF-16 from its first `-` byte (the same bytes in LE and in BE one byte on). */
-const BEGIN = Buffer.from('-\0-\0-\0-\0-\0B\0E\0G\0I\0N\0 ', 'latin1');
-const END_LINE = /-----END [A-Z0-9 ]{1,64}-----/;
+/**
+ * The starts of text forms as UTF-16 from their first byte (the same bytes in LE, and in BE one byte
+ * on): an armor line, and a PuTTY key file's first line.
+ */
+const STARTS = ['-----BEGIN ', 'PuTTY-User-Key-File-'].map((text) => ({ text, utf16: Buffer.from(text.split('').join('\0'), 'latin1') }));
+/** Where a form's text ends: an armor END line, or a .ppk's Private-MAC line. */
+const END_LINE = /-----END [A-Z0-9 ]{1,64}-----|\nPrivate-MAC: [0-9a-f]{1,128}\r?\n/;
 
 /**
  * A run of UTF-16 text from a `-` byte: every even byte (from the capture start) a character, every
@@ -49,7 +53,8 @@ class Utf16Handler implements CaptureHandler {
     const end = this.end === -1 ? bytes.length - (bytes.length % 2) : this.end;
     const chars = new Uint8Array(end >> 1);
     for (let i = 0; i < chars.length; i++) chars[i] = bytes[2 * i]!;
-    if (!latin1(chars.subarray(0, 11)).startsWith('-----BEGIN ')) return [];
+    const head = latin1(chars.subarray(0, 20));
+    if (!STARTS.some((start) => head.startsWith(start.text))) return [];
     const nested = this.context.rescan(chars);
     const detections: Detection[] = [];
     for (const finding of nested.findings) {
@@ -71,19 +76,23 @@ class Utf16Handler implements CaptureHandler {
 }
 
 /**
- * Armored blocks in UTF-16 text (what PowerShell's `>` writes, LE with a BOM; also BE): trigger `-`
- * and the `B` ten bytes on, one vector test more in the kernel. A decoder, not a detector of its
+ * Armored blocks and PuTTY key files in UTF-16 text (what PowerShell's `>` writes, LE with a BOM;
+ * also BE): two vector tests more in the kernel. A decoder, not a detector of its
  * own: the decoded text goes through every detector, findings keep their detector id with a
  * `utf16-` kind.
  */
 export const utf16TextDecoder: ContentDetector = {
   id: 'utf16-text',
   info: null,
-  triggers: [{ first: 0x2d, at: 10, equals: 0x42 }],
-  lookahead: BEGIN.length,
+  // `-` and the `B` of BEGIN ten bytes on; `P` and the second `T` of PuTTY six bytes on.
+  triggers: [
+    { first: 0x2d, at: 10, equals: 0x42 },
+    { first: 0x50, at: 6, equals: 0x54 },
+  ],
+  lookahead: Math.max(...STARTS.map((start) => start.utf16.length)),
   nested: true,
   start(bytes, index, _eof, context) {
-    for (let i = 0; i < BEGIN.length; i++) if (bytes[index + i] !== BEGIN[i]) return null;
-    return { startIndex: index, handler: new Utf16Handler(context) };
+    const matches = STARTS.some((start) => start.utf16.every((byte, i) => bytes[index + i] === byte));
+    return matches ? { startIndex: index, handler: new Utf16Handler(context) } : null;
   },
 };

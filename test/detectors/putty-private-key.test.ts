@@ -92,3 +92,15 @@ test('a .ppk passed base64-encoded in a config value (a build argument) is found
   const result = scanConfigValue(`DEPLOY_KEY=${made.ppk.toString('base64')}`, []);
   t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [['base64-ppk-v3', [made.sha256]]]);
 });
+
+test('a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found at any byte offset; its public output is not', async (t) => {
+  const made = await puttygen('utf16', 'ed25519', 3, true);
+  const utf16 = async (bytes: Buffer): Promise<Buffer> =>
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from((await execa('iconv', ['-f', 'UTF-8', '-t', 'UTF-16LE'], { input: bytes, encoding: 'buffer' })).stdout)]);
+  const encoded = await utf16(Buffer.from(made.ppk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1'));
+  for (let shift = 0; shift < 3; shift++) {
+    const result = scan(Buffer.concat([Buffer.alloc(shift, 0x20), encoded]), () => 1 + (shift * 37) % 101);
+    t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints, f.offset]), [['utf16-ppk-v3', [made.sha256], shift + 2]]);
+  }
+  t.deepEqual(scan(await utf16(made.publicRfc4716)).findings, []);
+});
