@@ -14,6 +14,7 @@ command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v puttygen >/dev/null 2>&1 || need+=(putty-tools)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -70,6 +70,8 @@ export default async function detectorsBench(log: (line: string) => void): Promi
   const inputs: Array<[string, () => Buffer]> = [
     ['random bytes', () => random],
     ['text (typescript/lib sources)', () => fill(textCorpus())],
+    // The UTF-16 decoder's trigger must not make UTF-16 files (PowerShell output) slow to scan.
+    ['UTF-16LE text (the same sources, as PowerShell writes them)', () => fill(Buffer.from(textCorpus().toString('latin1'), 'utf16le'))],
     ['ELF binary (/usr/bin/gpg repeated)', () => fill(readFileSync('/usr/bin/gpg'))],
   ];
   scanSpeed(random.subarray(0, 32 << 20), 65536); // warm-up (tier-up of the WebAssembly and JS code)

@@ -3,40 +3,22 @@
  * could start, at memory speed. Random and compressed data must pass through at well over
  * 1.5 GB/s, which a JavaScript byte loop cannot do (~0.4 GB/s measured) and several
  * Buffer.indexOf passes cannot either (~2.7 GB/s each, one per marker). So the loop is a small
- * WebAssembly SIMD function, assembled below from readable parts, that tests 16 positions at once:
+ * WebAssembly SIMD function, assembled below from the detectors' triggers (trigger.ts; each tests
+ * two bytes), that tests 16 positions at once. Each distinct byte test is computed once per block
+ * and triggers that share a first-byte test share its AND: the fewer vector operations, the faster
+ * (measured). The kernel reads up to 32 + lookahead bytes past `limit`; callers keep
+ * `limit` <= length - lookahead and the window is zero-padded by 64 bytes.
  *
- * - binary OpenPGP secret-key packet headers: a tag-5/tag-7 CTB (old format 0x94-0x96/0x9C-0x9E,
- *   new format 0xC5/0xC7; an indeterminate length is never used for keys) followed, where its length field ends, by key version 4 (v5/v6 binary
- *   packets are left out: testing {4,5,6} costs a third of the speed; armored v5/v6 keys are found);
- * - `-....B` (`-----BEGIN`: armored blocks: PGP, OpenSSH, PEM; also inside JSON strings);
- * - `p.....e` (`private-key` in gpg-agent key files, canonical and extended);
- * - `L..t` (`LS0t`, base64 of `---`, which any base64-wrapped armored block contains whatever its
- *   alignment).
- * Each pattern tests only two bytes: the fewer vector operations, the faster (measured).
- * The kernel reads up to 38 bytes past `limit`; callers keep `limit` <= length - LOOKAHEAD and the
- * window is zero-padded by 64 bytes.
- *
- * Candidates are only hints: every one is validated by a parser. `candidateAt` is the same
+ * Candidates are only hints: every one is validated by a detector. `candidateAt` is the same
  * predicate in plain JavaScript (the fallback when WebAssembly SIMD is missing, and the reference
  * the tests compare the kernel with).
  */
 
-/** Bytes a candidate test may look ahead of its position. */
-export const LOOKAHEAD = 7;
+import { triggerHolds, triggerLookahead, type Trigger } from './trigger.js';
 
-/** True when the predicate holds at `pos` (bytes past the end read as 0). */
-export function candidateAt(bytes: Uint8Array, pos: number): boolean {
-  const at = (k: number): number => bytes[pos + k] ?? 0;
-  const b0 = at(0);
-  const ver = (k: number): boolean => at(k) === 4;
-  const c = b0 & 0xf7;
-  if (c === 0x94 && ver(2)) return true;
-  if (c === 0x95 && ver(3)) return true;
-  if (c === 0x96 && ver(5)) return true;
-  if ((b0 & 0xfd) === 0xc5 && (ver(2) || ver(3) || ver(6))) return true;
-  if (b0 === 0x2d && at(5) === 0x42) return true;
-  if (b0 === 0x70 && at(6) === 0x65) return true;
-  if (b0 === 0x4c && at(3) === 0x74) return true;
+/** True when any trigger holds at `pos` (bytes past the end read as 0): the kernel's predicate in plain JavaScript. */
+export function candidateAt(triggers: readonly Trigger[], bytes: Uint8Array, pos: number): boolean {
+  for (const trigger of triggers) if (triggerHolds(trigger, bytes, pos)) return true;
   return false;
 }
 
@@ -81,45 +63,70 @@ export const WINDOW_MAX = (1 << 20) + 256;
 const OUT_BASE = 2 << 20;
 const PAGES = 48;
 
-function assemble(): Uint8Array {
-  // Params: 0 = position, 1 = end, 2 = output cursor. v128 locals from 3: lanes at +0,+2,+3,+5,+6,
-  // two masks, two shared version tests, then one local per splatted constant (hoisted out of the
-  // loop: materialising v128 constants inside it halves the speed). Two 16-byte blocks per
-  // iteration share one branch.
-  const LANE: Record<number, number> = { 0: 3, 2: 4, 3: 5, 5: 6, 6: 7 };
-  const MA = 8;
-  const MB = 9;
-  const VER2 = 10;
-  const VER3 = 11;
-  const constants = [0xf7, 0x94, 0x95, 0x96, 0xfd, 0xc5, 4, 0x2d, 0x42, 0x70, 0x65, 0x4c, 0x74];
-  const K = (byte: number): Code => get(12 + constants.indexOf(byte));
-  const v = (k: number): Code => get(LANE[k]!);
+const key = (mask: number, value: number): string => `${mask}:${value}`;
+
+function assemble(triggers: readonly Trigger[]): Uint8Array {
+  // Params: 0 = position, 1 = end, 2 = output cursor; then v128 locals, allocated below: one per
+  // splatted constant (hoisted out of the loop: materialising v128 constants inside it halves the
+  // speed), one per loaded lane, per masked first byte, per distinct byte test, and two block masks.
+  // Two 16-byte blocks per iteration share one branch.
+  let nextLocal = 3;
+  const constants = new Map<number, number>();
+  const constant = (byte: number): number => {
+    if (!constants.has(byte)) constants.set(byte, nextLocal++);
+    return constants.get(byte)!;
+  };
+  const lanes = new Map<number, number>([[0, -1]]);
+  for (const trigger of triggers) {
+    if (trigger.at < 1 || trigger.at > 15) throw new RangeError(`trigger offset ${trigger.at} outside 1..15`);
+    lanes.set(trigger.at, -1);
+  }
+  for (const offset of lanes.keys()) lanes.set(offset, nextLocal++);
+  const maskedFirst = new Map<number, number>();
+  for (const trigger of triggers) {
+    const mask = trigger.firstMask ?? 0xff;
+    if (mask !== 0xff && !maskedFirst.has(mask)) maskedFirst.set(mask, nextLocal++);
+  }
+  // Group the triggers by their first-byte test: (first test) AND (any of its second-byte tests).
+  const groups = new Map<string, { mask: number; value: number; local: number; seconds: string[] }>();
+  const seconds = new Map<string, { at: number; mask: number; value: number; local: number }>();
+  for (const trigger of triggers) {
+    const firstKey = key(trigger.firstMask ?? 0xff, trigger.first);
+    if (!groups.has(firstKey)) groups.set(firstKey, { mask: trigger.firstMask ?? 0xff, value: trigger.first, local: nextLocal++, seconds: [] });
+    const secondKey = `${trigger.at}:${key(trigger.mask ?? 0xff, trigger.equals)}`;
+    if (!seconds.has(secondKey)) seconds.set(secondKey, { at: trigger.at, mask: trigger.mask ?? 0xff, value: trigger.equals, local: nextLocal++ });
+    const group = groups.get(firstKey)!;
+    if (!group.seconds.includes(secondKey)) group.seconds.push(secondKey);
+  }
+  const MA = nextLocal++;
+  const MB = nextLocal++;
+  for (const group of groups.values()) {
+    constant(group.value);
+    if (group.mask !== 0xff) constant(group.mask);
+  }
+  for (const second of seconds.values()) {
+    constant(second.value);
+    if (second.mask !== 0xff) constant(second.mask);
+  }
+  const vectorLocals = nextLocal - 3;
+  const K = (byte: number): Code => get(constants.get(byte)!);
+  const masked = (x: Code, mask: number): Code => (mask === 0xff ? x : [...x, ...K(mask), ...op(0x4e)]);
   const eqK = (x: Code, byte: number): Code => [...x, ...K(byte), ...op(0x23)];
-  const maskK = (x: Code, bits: number): Code => [...x, ...K(bits), ...op(0x4e)];
-  const c = maskK(v(0), 0xf7);
-  const binary = or(
-    and(eqK(c, 0x94), [...eqK(v(2), 4), ...tee(VER2)]),
-    and(eqK(c, 0x95), [...eqK(v(3), 4), ...tee(VER3)]),
-    and(eqK(c, 0x96), eqK(v(5), 4)),
-    and(eqK(maskK(v(0), 0xfd), 0xc5), or(get(VER2), get(VER3), eqK(v(6), 4))),
-  );
-  const text = or(
-    and(eqK(v(0), 0x2d), eqK(v(5), 0x42)),
-    and(eqK(v(0), 0x70), eqK(v(6), 0x65)),
-    and(eqK(v(0), 0x4c), eqK(v(3), 0x74)),
-  );
   const load = (offset: number, local: number): Code => [...get(0), SIMD, 0x00, 0x00, ...uleb(offset), ...set(local)];
-  const block = (base: number, mask: number): Code => [
-    ...Object.entries(LANE).flatMap(([k, local]) => load(base + Number(k), local)),
-    ...or(binary, text),
-    ...set(mask),
+  const block = (base: number, out: number): Code => [
+    ...[...lanes].flatMap(([offset, local]) => load(base + offset, local)),
+    ...[...maskedFirst].flatMap(([mask, local]) => [...masked(get(lanes.get(0)!), mask), ...set(local)]),
+    ...[...groups.values()].flatMap((group) => [...eqK(group.mask === 0xff ? get(lanes.get(0)!) : get(maskedFirst.get(group.mask)!), group.value), ...set(group.local)]),
+    ...[...seconds.values()].flatMap((second) => [...eqK(masked(get(lanes.get(second.at)!), second.mask), second.value), ...set(second.local)]),
+    ...or(...[...groups.values()].map((group) => and(get(group.local), or(...group.seconds.map((s) => get(seconds.get(s)!.local)))))),
+    ...set(out),
   ];
   const record = (delta: number, mask: number): Code => [
     ...get(2), ...get(0), ...(delta ? [...i32const(delta), 0x6a] : []), 0x36, 0x02, 0x00, // i32.store position
     ...get(2), ...get(mask), ...op(0x64), 0x36, 0x02, 0x04, // i32.store bitmask at +4
     ...get(2), ...i32const(8), 0x6a, ...set(2),
   ];
-  const init: Code = constants.flatMap((byte, index) => [...splat(byte), ...set(12 + index)]);
+  const init: Code = [...constants].flatMap(([byte, local]) => [...splat(byte), ...set(local)]);
   const body: Code = [
     ...init,
     0x02, 0x40, // block
@@ -138,7 +145,7 @@ function assemble(): Uint8Array {
     ...get(2),
     0x0b,
   ];
-  const locals: Code = [0x01, ...uleb(9 + constants.length), 0x7b];
+  const locals: Code = [0x01, ...uleb(vectorLocals), 0x7b];
   const func = [...locals, ...body];
   const bytes: Code = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -158,6 +165,8 @@ function assemble(): Uint8Array {
  */
 export type CandidateKernel = {
   readonly kind: 'wasm-simd' | 'javascript';
+  /** Bytes a candidate test looks ahead of its position: keep `limit` <= window length - lookahead. */
+  readonly lookahead: number;
   /** Calls `found(position)` for every candidate position in [from, limit), ascending. Returns the window length. */
   scan(parts: readonly Uint8Array[], from: number, limit: number, found: (position: number) => void): number;
   /** The window of the last `scan` (bytes past its length read as 0 up to 32 bytes). */
@@ -182,9 +191,9 @@ type WasmApi = {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
-function createWasmKernel(): CandidateKernel | null {
+function createWasmKernel(triggers: readonly Trigger[]): CandidateKernel | null {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const bytes = assemble();
+  const bytes = assemble(triggers);
   if (!wasm || !wasm.validate(bytes)) return null;
   const instance = new wasm.Instance(new wasm.Module(bytes), {});
   const memory = instance.exports['memory'] as { buffer: ArrayBuffer };
@@ -194,6 +203,7 @@ function createWasmKernel(): CandidateKernel | null {
   let length = 0;
   return {
     kind: 'wasm-simd',
+    lookahead: triggerLookahead(triggers),
     scan(parts, from, limit, found) {
       let total = 0;
       for (const part of parts) total += part.length;
@@ -221,14 +231,15 @@ function createWasmKernel(): CandidateKernel | null {
   };
 }
 
-function createJavaScriptKernel(): CandidateKernel {
+function createJavaScriptKernel(triggers: readonly Trigger[]): CandidateKernel {
   const heap = new Uint8Array(WINDOW_MAX + 64);
   let length = 0;
   return {
     kind: 'javascript',
+    lookahead: triggerLookahead(triggers),
     scan(parts, from, limit, found) {
       length = copyParts(heap, parts);
-      for (let position = from; position < limit; position++) if (candidateAt(heap, position)) found(position);
+      for (let position = from; position < limit; position++) if (candidateAt(triggers, heap, position)) found(position);
       return length;
     },
     view() {
@@ -237,15 +248,12 @@ function createJavaScriptKernel(): CandidateKernel {
   };
 }
 
-let shared: CandidateKernel | undefined;
-
-/** The fastest kernel this Node supports (one per thread; scanners call it synchronously in turn). */
-export function getCandidateKernel(): CandidateKernel {
-  shared ??= createWasmKernel() ?? createJavaScriptKernel();
-  return shared;
+/** The fastest kernel this Node supports for `triggers` (the registry keeps one per thread). */
+export function createCandidateKernel(triggers: readonly Trigger[]): CandidateKernel {
+  return createWasmKernel(triggers) ?? createJavaScriptKernel(triggers);
 }
 
-/** A fresh plain-JavaScript kernel (tests compare it with the WebAssembly one). */
-export function createReferenceKernel(): CandidateKernel {
-  return createJavaScriptKernel();
+/** A plain-JavaScript kernel (tests compare it with the WebAssembly one). */
+export function createReferenceKernel(triggers: readonly Trigger[]): CandidateKernel {
+  return createJavaScriptKernel(triggers);
 }

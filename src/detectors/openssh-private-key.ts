@@ -1,6 +1,8 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { opensshPublicIdentity } from './public-identity.js';
+import { BEGIN_TRIGGER, startArmoredBlock } from './armored-block.js';
+import { TEXT_LOOKAHEAD, type ContentDetector } from './content-detector.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** OpenSSH private keys (`-----BEGIN OPENSSH PRIVATE KEY-----`, `openssh-key-v1` body). */
@@ -52,3 +54,12 @@ export function validateOpensshBlock(text: string): Detection[] {
     },
   ];
 }
+
+/** The OpenSSH detector as a plug-in of the content scanner. */
+export const opensshPrivateKeyDetector: ContentDetector = {
+  id: opensshPrivateKey.id,
+  info: opensshPrivateKey,
+  triggers: [BEGIN_TRIGGER],
+  lookahead: TEXT_LOOKAHEAD,
+  start: (bytes, index) => startArmoredBlock(bytes, index, (type) => type === OPENSSH_TYPE, opensshPrivateKey.id, validateOpensshBlock),
+};

@@ -1,6 +1,8 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { pemPublicIdentity, privateDerCatalogueId } from './public-identity.js';
+import { BEGIN_TRIGGER, startArmoredBlock } from './armored-block.js';
+import { TEXT_LOOKAHEAD, type ContentDetector } from './content-detector.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** PEM private keys: PKCS#1 (`RSA`), SEC1 (`EC`), `DSA`, PKCS#8 (plain and `ENCRYPTED`), legacy encrypted PEM. */
@@ -53,3 +55,12 @@ export function validatePemBlock(text: string, type: string): Detection[] {
     },
   ];
 }
+
+/** The PEM detector as a plug-in of the content scanner. */
+export const pemPrivateKeyDetector: ContentDetector = {
+  id: pemPrivateKey.id,
+  info: pemPrivateKey,
+  triggers: [BEGIN_TRIGGER],
+  lookahead: TEXT_LOOKAHEAD,
+  start: (bytes, index) => startArmoredBlock(bytes, index, (type) => PEM_PRIVATE_TYPES.test(type), pemPrivateKey.id, validatePemBlock),
+};

@@ -1,6 +1,8 @@
 import { decodeArmorLoose as decodeArmor } from '../pgp/armor.js';
 import { describeKeys, isJsonEscapedBlock, markerLine, redactedExcerpt, unescapeJson } from './excerpt.js';
 import { protectionText, summariseSecretKeys } from './pgp-binary-secret-key.js';
+import { BEGIN_TRIGGER, startArmoredBlock } from './armored-block.js';
+import { TEXT_LOOKAHEAD, type ContentDetector } from './content-detector.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** ASCII-armored OpenPGP secret keys (`-----BEGIN PGP PRIVATE KEY BLOCK-----`), also CRLF, JSON-escaped or base64-wrapped. */
@@ -42,3 +44,12 @@ export function validatePgpArmoredBlock(text: string): Detection[] {
     },
   ];
 }
+
+/** The armored OpenPGP detector as a plug-in of the content scanner. */
+export const pgpArmoredPrivateKeyDetector: ContentDetector = {
+  id: pgpArmoredPrivateKey.id,
+  info: pgpArmoredPrivateKey,
+  triggers: [BEGIN_TRIGGER],
+  lookahead: TEXT_LOOKAHEAD,
+  start: (bytes, index) => startArmoredBlock(bytes, index, (type) => type === PGP_PRIVATE_TYPE, pgpArmoredPrivateKey.id, validatePgpArmoredBlock),
+};

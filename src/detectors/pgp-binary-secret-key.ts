@@ -3,6 +3,9 @@ import { keygripOfParams } from '../pgp/keygrip.js';
 import { readPacketHeader } from '../pgp/packet-header.js';
 import { splitPackets } from '../pgp/packets.js';
 import { describeKeys, redactedExcerpt } from './excerpt.js';
+import type { Capture, CaptureHandler } from './capture.js';
+import type { ContentDetector } from './content-detector.js';
+import type { Trigger } from './trigger.js';
 import type { Detection, DetectorInfo } from './types.js';
 
 /** Binary OpenPGP secret-key and secret-subkey packets (tags 5 and 7) at any offset of any file. */
@@ -119,3 +122,44 @@ export function validateSecretKeyPacket(bytes: Uint8Array): Detection[] {
     },
   ];
 }
+
+/** A binary key packet of known total length: complete when all of it arrived. */
+class PacketHandler implements CaptureHandler {
+  constructor(readonly limit: number) {}
+  progress(capture: Capture): boolean {
+    return capture.length >= this.limit;
+  }
+  finish(capture: Capture): Detection[] {
+    return capture.length >= this.limit ? validateSecretKeyPacket(capture.bytes()) : [];
+  }
+}
+
+/**
+ * Kernel triggers: a tag-5/tag-7 CTB (old format 0x94-0x96/0x9C-0x9E, new format 0xC5/0xC7; an
+ * indeterminate length is never used for keys) followed, where its length field ends, by key
+ * version 4; and RFC 9580 v6 keys, which are always new format with a one- or two-octet length (a
+ * key packet over 8383 bytes would be RSA beyond 16384 bits). v5 (a withdrawn draft) is left out.
+ */
+const PACKET_TRIGGERS: Trigger[] = [
+  // `mask: 0xfd` accepts version 4 or 6 in one test (the probe rejects what is not a key).
+  { first: 0x94, firstMask: 0xf7, at: 2, equals: 4, mask: 0xfd },
+  { first: 0x95, firstMask: 0xf7, at: 3, equals: 4, mask: 0xfd },
+  { first: 0x96, firstMask: 0xf7, at: 5, equals: 4 },
+  { first: 0xc5, firstMask: 0xfd, at: 2, equals: 4, mask: 0xfd },
+  { first: 0xc5, firstMask: 0xfd, at: 3, equals: 4, mask: 0xfd },
+  { first: 0xc5, firstMask: 0xfd, at: 6, equals: 4 },
+];
+
+/** The binary OpenPGP detector as a plug-in of the content scanner. */
+export const pgpBinarySecretKeyDetector: ContentDetector = {
+  id: pgpBinarySecretKey.id,
+  info: pgpBinarySecretKey,
+  triggers: PACKET_TRIGGERS,
+  lookahead: 0,
+  start(bytes, index, eof) {
+    const probe = probeSecretKeyPacket(bytes, index);
+    if (probe.status === 'reject') return null;
+    if (index + probe.total <= bytes.length) return { detections: validateSecretKeyPacket(bytes.subarray(index, index + probe.total)) };
+    return eof ? null : { startIndex: index, handler: new PacketHandler(probe.total) };
+  },
+};

@@ -67,11 +67,11 @@ export function listConfigValues(configJson: unknown): ConfigValue[] {
   return out;
 }
 
-/** Scan every config value with the detectors. */
-export function scanConfig(configJson: unknown, keys: DetectorKeys): { findings: ConfigFinding[]; notes: ConfigNote[] } {
+/** Scan every config value with the detectors, and `extra` values (the image's OCI annotations) alike. */
+export function scanConfig(configJson: unknown, keys: DetectorKeys, extra: readonly ConfigValue[] = []): { findings: ConfigFinding[]; notes: ConfigNote[] } {
   const findings: ConfigFinding[] = [];
   const notes: ConfigNote[] = [];
-  for (const { field, value } of listConfigValues(configJson)) {
+  for (const { field, value } of [...listConfigValues(configJson), ...extra]) {
     const result = scanConfigValue(value, keys.knownKeys, keys.allowKeys);
     for (const finding of result.findings) findings.push({ ...finding, field });
     for (const note of result.notes) notes.push({ ...note, field });

@@ -1,6 +1,7 @@
 // The small interface at the centre of the scanner: a source of blobs by name, the images those
 // blobs make up, and their layers. Formats (docker save, OCI layout/archive, the daemon) only differ
 // in how they make a BlobStore.
+import type { ConfigValue } from './config-scan.js';
 import type { BlobLocation, DigestCheck } from './layer-scan.js';
 
 /** Named blobs of one image source (names as the archive or layout directory spells them). */
@@ -35,4 +36,10 @@ export interface ImageRef {
   /** The raw config bytes (JSON), already checked against configDigest. */
   config: Buffer;
   layers: LayerRef[];
+  /**
+   * Annotation values of the manifest, its descriptors and the indexes above it (OCI layouts), by
+   * field (`manifest.annotations["k"]`, `index.json.annotations["k"]`): free text anyone can set, so
+   * scanned like config values. An index's annotations go with the first image under it.
+   */
+  annotations?: ConfigValue[];
 }

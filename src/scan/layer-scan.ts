@@ -9,7 +9,8 @@ import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
 import { isUnsafeEntryName } from './tar-header.js';
-import { TarFormatError, TarStreamParser, type TarEntry } from './tar-parser.js';
+import { scanExtendedHeader } from './pax-scan.js';
+import { TarFormatError, TarStreamParser, type ExtendedHeader, type TarEntry } from './tar-parser.js';
 
 export { openBlobLocation, type BlobLocation } from './blob-decode.js';
 
@@ -125,7 +126,12 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   };
 
   const trailingSink = createFileSink(ctx, null, null, 0);
-  const parser = job.format === 'tar' ? new TarStreamParser(onEntry, trailingSink) : null;
+  const onExtendedHeader = (header: ExtendedHeader): void => {
+    const scanned = scanExtendedHeader(header, ctx.keys, createScanner);
+    ctx.findings.push(...scanned.findings);
+    ctx.notes.push(...scanned.notes);
+  };
+  const parser = job.format === 'tar' ? new TarStreamParser(onEntry, trailingSink, onExtendedHeader) : null;
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
   let stage = 'read';

@@ -3,6 +3,7 @@
 // against its digest before it is trusted.
 import { createHash } from 'node:crypto';
 import { EicBuildError } from '../errors.js';
+import type { ConfigValue } from './config-scan.js';
 import type { BlobStore, ImageRef, LayerRef } from './image.js';
 
 interface Descriptor {
@@ -68,12 +69,27 @@ function isTarMediaType(mediaType: string | null): boolean {
   return mediaType === null || /tar|layer/.test(mediaType);
 }
 
+/** The string values of an `annotations` object, each with its field name. */
+function annotationValues(where: string, annotations: unknown): ConfigValue[] {
+  if (!annotations || typeof annotations !== 'object' || Array.isArray(annotations)) return [];
+  return Object.entries(annotations as Record<string, unknown>).flatMap(([key, value]) =>
+    typeof value === 'string' ? [{ field: `${where}.annotations[${JSON.stringify(key)}]`, value }] : [],
+  );
+}
+
+/** Annotations of a list of descriptors (`manifests`, `layers`), by position. */
+function descriptorAnnotations(where: string, descriptors: unknown): ConfigValue[] {
+  return Array.isArray(descriptors) ? descriptors.flatMap((descriptor: Descriptor, i) => annotationValues(`${where}[${i}]`, descriptor?.annotations)) : [];
+}
+
 /** All images in an OCI layout: walks index.json and nested indexes; attestation manifests included. */
 async function readOciImages(store: BlobStore): Promise<ImageRef[]> {
-  const index = parseJson(store, 'index.json', await store.read('index.json')) as { manifests?: Descriptor[] };
+  const index = parseJson(store, 'index.json', await store.read('index.json')) as { manifests?: Descriptor[]; annotations?: unknown };
   if (!Array.isArray(index.manifests)) throw corrupt(store, "'index.json' has no manifests array");
   const images: ImageRef[] = [];
   const seen = new Set<string>();
+  // Annotations of the indexes walked so far that no image has taken yet.
+  let pending: ConfigValue[] = [...annotationValues('index.json', index.annotations), ...descriptorAnnotations('index.json.manifests', index.manifests)];
   const walk = async (descriptors: Descriptor[], depth: number): Promise<void> => {
     if (depth > MAX_INDEX_DEPTH) throw corrupt(store, `image indexes nest deeper than ${MAX_INDEX_DEPTH}`);
     for (const descriptor of descriptors) {
@@ -86,9 +102,11 @@ async function readOciImages(store: BlobStore): Promise<ImageRef[]> {
         manifests?: Descriptor[];
         config?: Descriptor;
         layers?: Descriptor[];
+        annotations?: unknown;
       };
       const mediaType = descriptor.mediaType ?? manifest.mediaType ?? '';
       if (INDEX_TYPES.has(mediaType) || Array.isArray(manifest.manifests)) {
+        pending.push(...annotationValues(`index ${digest}`, manifest.annotations), ...descriptorAnnotations(`index ${digest}.manifests`, manifest.manifests));
         await walk(manifest.manifests ?? [], depth + 1);
         continue;
       }
@@ -113,8 +131,16 @@ async function readOciImages(store: BlobStore): Promise<ImageRef[]> {
           format: isTarMediaType(layerType) ? 'tar' : 'raw',
         };
       });
+      const annotations = [
+        ...pending,
+        ...annotationValues('manifest', manifest.annotations),
+        ...annotationValues('manifest.config', manifest.config.annotations),
+        ...descriptorAnnotations('manifest.layers', manifest.layers),
+      ];
+      pending = [];
       images.push({
         kind: attestation ? 'attestation' : 'image',
+        annotations,
         manifestDigest: digest,
         configDigest: manifest.config.digest!,
         platform: attestation ? null : (platformOf(descriptor) ?? platformOfConfig(parseJson(store, 'config', config) as object)),

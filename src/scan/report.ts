@@ -96,7 +96,7 @@ export function assembleReport(
       return result;
     });
     const visibility = new VisibilityIndex(layerResults);
-    const config = scanConfig(configJson, keys);
+    const config = scanConfig(configJson, keys, image.annotations);
     const tainted = new Set<number>();
     for (const finding of config.findings) {
       const match = /^history\[(\d+)\]/.exec(finding.field);

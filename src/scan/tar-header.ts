@@ -87,20 +87,35 @@ export function parseTarHeader(block: Uint8Array): HeaderResult {
   return { kind: 'header', header: { name, mode, size, typeflag, linkname: readString(block, 157, 100) } };
 }
 
-/** Parse the body of a PAX extended header ('x' or 'g'): "<len> key=value\n" records. */
-export function parsePaxRecords(body: Uint8Array): Map<string, string> {
-  const records = new Map<string, string>();
+/** Where one PAX record's key and value sit in the header body (byte offsets). */
+export interface PaxRecordSpan {
+  key: string;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** The records of a PAX extended header body ('x' or 'g'): "<len> key=value\n", up to the first malformed one. */
+export function paxRecordSpans(body: Uint8Array): PaxRecordSpan[] {
+  const spans: PaxRecordSpan[] = [];
   let pos = 0;
   while (pos < body.length) {
     let space = pos;
-    while (space < body.length && body[space] !== 0x20) space++;
+    while (space < body.length && space - pos < 20 && body[space] !== 0x20) space++;
     const length = Number(decoder.decode(body.subarray(pos, space)));
-    if (!Number.isInteger(length) || length <= 0 || pos + length > body.length) break;
-    const record = decoder.decode(body.subarray(space + 1, pos + length - 1));
-    const eq = record.indexOf('=');
-    if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
+    if (!Number.isInteger(length) || length <= 0 || pos + length > body.length || space >= pos + length) break;
+    const end = pos + length - 1;
+    let eq = space + 1;
+    while (eq < end && body[eq] !== 0x3d) eq++;
+    if (eq > space + 1 && eq < end) spans.push({ key: decoder.decode(body.subarray(space + 1, eq)), valueStart: eq + 1, valueEnd: end });
     pos += length;
   }
+  return spans;
+}
+
+/** Parse the body of a PAX extended header ('x' or 'g'): "<len> key=value\n" records. */
+export function parsePaxRecords(body: Uint8Array): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const span of paxRecordSpans(body)) records.set(span.key, decoder.decode(body.subarray(span.valueStart, span.valueEnd)));
   return records;
 }
 

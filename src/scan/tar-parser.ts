@@ -29,6 +29,17 @@ export interface EntrySink {
   end(): void | Promise<void>;
 }
 
+/** A PAX extended header ('x' for the next entry, 'g' global) and the entry it came before. */
+export interface ExtendedHeader {
+  typeflag: 'x' | 'g';
+  /** Byte offset of the extended header's own header block. */
+  headerOffset: number;
+  /** The raw record bytes ("<len> key=value\n"…); values may be binary (xattrs). */
+  body: Uint8Array;
+  /** Name of the entry that follows it, or null when the archive ends first. */
+  describes: string | null;
+}
+
 /** A tar stream that cannot be read as one: truncated, or a block that is not a header. */
 export class TarFormatError extends Error {
   override name = 'TarFormatError';
@@ -52,6 +63,8 @@ export class TarStreamParser {
   private metaLength = 0;
   private pax: Map<string, string> | null = null;
   private globalPax = new Map<string, string>();
+  /** Extended headers read but not yet reported (their entry's name comes with the next header). */
+  private pendingExtended: Array<Omit<ExtendedHeader, 'describes'>> = [];
   private longName: string | null = null;
   private longLink: string | null = null;
   private zeroBlocks = 0;
@@ -69,6 +82,8 @@ export class TarStreamParser {
   constructor(
     private readonly onEntry: (entry: TarEntry) => EntrySink | null,
     private readonly trailing: EntrySink | null = null,
+    /** Receives every PAX extended header body: its values are published bytes too (xattrs). */
+    private readonly onExtendedHeader: ((header: ExtendedHeader) => void) | null = null,
   ) {}
 
   /** Feed bytes. When a promise is returned, wait for it before the next write. */
@@ -153,6 +168,7 @@ export class TarStreamParser {
       if (this.zeroBlocks >= 2) {
         this.state = 'end';
         this.sawEndMarker = true;
+        this.reportExtended(null);
       }
       return;
     }
@@ -202,6 +218,7 @@ export class TarStreamParser {
     this.pax = null;
     this.longName = null;
     this.longLink = null;
+    this.reportExtended(name);
     this.entries++;
     this.current = entry;
     this.sink = this.onEntry(entry);
@@ -225,9 +242,19 @@ export class TarStreamParser {
     this.state = this.pad > 0 ? 'pad' : 'header';
   }
 
+  private reportExtended(describes: string | null): void {
+    if (this.pendingExtended.length === 0) return;
+    const pending = this.pendingExtended;
+    this.pendingExtended = [];
+    for (const header of pending) this.onExtendedHeader?.({ ...header, describes });
+  }
+
   private onMetaBody(): void {
     const body = this.metaChunks.length === 1 ? this.metaChunks[0]! : Buffer.concat(this.metaChunks, this.metaLength);
     this.metaChunks = [];
+    if (this.onExtendedHeader && (this.metaType === 'x' || this.metaType === 'g') && body.length > 0) {
+      this.pendingExtended.push({ typeflag: this.metaType, headerOffset: this.headerStart, body });
+    }
     switch (this.metaType) {
       case 'x':
         this.pax = parsePaxRecords(body);
@@ -250,6 +277,8 @@ export class TarStreamParser {
    * a truncated archive is never a clean one.
    */
   end(): void {
+    // Extended headers read before the input stopped are reported even when it stopped badly.
+    this.reportExtended(null);
     if (this.state === 'end') return;
     if (this.state === 'body' && this.current) {
       throw new TarFormatError(

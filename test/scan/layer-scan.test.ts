@@ -10,6 +10,7 @@ import { EicBuildError } from '../../src/errors.js';
 import { NO_DETECTOR_KEYS } from '../../src/scan/detector-api.js';
 import { scanLayerBlob, type LayerScanJob } from '../../src/scan/layer-scan.js';
 import { buildTar, compress, layerTar } from '../helpers/image-fixture.js';
+import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
 import { MARKER, markerScanner } from './marker-scanner.js';
 
 const sha = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -292,23 +293,25 @@ test('fuzz: garbage, truncations and bit flips never crash and never pass silent
       'f.zip': storedZip('g/h.txt', Buffer.from(`${MARKER} ${'x'.repeat(600)}`)),
     },
   });
+  // Seeded: a failure names the seed, and EIC_BUILD_FUZZ_SEED=<seed> replays it.
+  const random = createRandom(fuzzSeed());
+  t.log(`seed ${random.seed}`);
   const samples: Buffer[] = [];
   for (const base of [tar, gzipSync(tar), await compress(tar, 'zstd')]) {
     for (let i = 0; i < 40; i++) {
-      const cut = base.subarray(0, Math.floor(Math.random() * base.length));
-      samples.push(Buffer.from(cut));
+      samples.push(Buffer.from(base.subarray(0, random.int(base.length))));
       const flipped = Buffer.from(base);
-      for (let j = 0; j < 3; j++) flipped[Math.floor(Math.random() * flipped.length)] ^= 1 << Math.floor(Math.random() * 8);
+      for (let j = 0; j < 3; j++) flipped[random.int(flipped.length)] ^= 1 << random.int(8);
       samples.push(flipped);
     }
   }
-  for (let i = 0; i < 40; i++) samples.push(randomBytes(Math.floor(Math.random() * 4096)));
-  samples.push(Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(1000)]));
-  samples.push(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(1000)]));
+  for (let i = 0; i < 40; i++) samples.push(random.bytes(random.int(4096)));
+  samples.push(Buffer.concat([Buffer.from([0x1f, 0x8b]), random.bytes(1000)]));
+  samples.push(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), random.bytes(1000)]));
   for (const sample of samples) {
     const digest = sha(sample);
     // Without a digest to check against, the parsers must still either finish or raise an EicBuildError.
-    await scan(sample).catch((error: unknown) => t.true(error instanceof EicBuildError, `not an EicBuildError: ${String(error)}`));
+    await scan(sample).catch((error: unknown) => t.true(error instanceof EicBuildError, `not an EicBuildError (seed ${random.seed}): ${String(error)}`));
     try {
       const { result } = await scan(sample, { check: { kind: 'blob', digest: sha(tar) } });
       // Only a sample identical to the original may pass the digest check.
