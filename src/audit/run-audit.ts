@@ -86,7 +86,8 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
   const target = parseRegistryTarget(targetText, { repositoryOnly: true });
   const client = await openRegistryClient(target, env);
   const allTags = await client.listTags(target.repository, options.tagPageSize ?? 1000);
-  const tags = allTags.filter(selected);
+  // Sorted: the report reads the same whatever order the registry lists tags in.
+  const tags = allTags.filter(selected).sort();
   if (tags.length === 0) {
     throw new EicBuildError('input-not-found', `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`, {
       hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',

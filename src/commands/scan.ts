@@ -47,6 +47,7 @@ exit status
      or the --output file cannot be written (checked before the scan)
 `;
 
+/** Read --public-key files (OpenPGP public keys) as key identities; errors name the file. */
 export async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
   const keys: KeyIdentity[] = [];
   for (const file of files) {
