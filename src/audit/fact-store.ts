@@ -1,5 +1,5 @@
 // Where an audit keeps blob facts: `--state DIR` (kept, so an interrupted or repeated audit skips
-// what is done) or a temp directory removed at exit. One JSON record per blob, written atomically
+// what is done) or memory (spilling large file lists to a temp directory removed at exit). One JSON record per blob, written atomically
 // (a killed run leaves whole records or none), under a directory named by the facts fingerprint
 // (detectors, public keys, allow list): records made under other settings are never reused.
 import { mkdir, mkdtemp, readFile, rm, access, constants } from 'node:fs/promises';
@@ -40,8 +40,53 @@ function stateError(dir: string, error: unknown): EicBuildError {
   });
 }
 
-/** Open (creating) the store for `fingerprint` under `stateDir`, or a temp store when stateDir is undefined. */
+/** File lists a run without --state keeps in memory before it spills them to a temp directory. */
+const MEMORY_BUDGET_BYTES = 48 * 1024 * 1024;
+
+/** Rough heap cost of a list of paths (V8 strings: the characters plus a header each). */
+function listBytes(files: readonly string[]): number {
+  return files.reduce((sum, path) => sum + path.length + 32, 0);
+}
+
+/**
+ * Without --state: facts live in memory (the caller keeps them), file lists too up to a budget,
+ * past which they spill to a temp directory removed at exit. Nothing is ever loaded from an earlier run.
+ */
+function openMemoryStore(): FactStore {
+  const lists = new Map<string, string[]>();
+  let used = 0;
+  let spill: Promise<FactStore> | undefined;
+  return {
+    dir: '(memory)',
+    persistent: false,
+    load: async () => undefined,
+    async save(facts, files) {
+      if (facts.kind !== 'layer') return;
+      const cost = listBytes(files ?? []);
+      if (used + cost <= MEMORY_BUDGET_BYTES) {
+        used += cost;
+        lists.set(facts.digest, files ?? []);
+        return;
+      }
+      spill ??= openDiskStore(undefined, '');
+      await (await spill).save(facts, files);
+    },
+    async readFiles(digest) {
+      return lists.get(digest) ?? (await (await spill!).readFiles(digest));
+    },
+    async close() {
+      lists.clear();
+      if (spill) await (await spill).close();
+    },
+  };
+}
+
+/** Open (creating) the store for `fingerprint` under `stateDir`, or a memory store when stateDir is undefined. */
 export async function openFactStore(stateDir: string | undefined, fingerprint: string): Promise<FactStore> {
+  return stateDir === undefined ? openMemoryStore() : openDiskStore(stateDir, fingerprint);
+}
+
+async function openDiskStore(stateDir: string | undefined, fingerprint: string): Promise<FactStore> {
   let root: string;
   let dir: string;
   if (stateDir === undefined) {

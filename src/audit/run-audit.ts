@@ -56,7 +56,7 @@ export interface AuditReport {
 }
 
 /** Tag manifests resolved at once (small requests; the client bounds all requests in flight). */
-const RESOLVE_CONCURRENCY = 8;
+const RESOLVE_CONCURRENCY = 16;
 /** State records read at once. */
 const LOAD_CONCURRENCY = 16;
 
