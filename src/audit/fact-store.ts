@@ -52,7 +52,7 @@ function listBytes(files: readonly string[]): number {
  * Without --state: facts live in memory (the caller keeps them), file lists too up to a budget,
  * past which they spill to a temp directory removed at exit. Nothing is ever loaded from an earlier run.
  */
-function openMemoryStore(): FactStore {
+function openMemoryStore(budgetBytes: number): FactStore {
   const lists = new Map<string, string[]>();
   let used = 0;
   let spill: Promise<FactStore> | undefined;
@@ -63,7 +63,7 @@ function openMemoryStore(): FactStore {
     async save(facts, files) {
       if (facts.kind !== 'layer') return;
       const cost = listBytes(files ?? []);
-      if (used + cost <= MEMORY_BUDGET_BYTES) {
+      if (used + cost <= budgetBytes) {
         used += cost;
         lists.set(facts.digest, files ?? []);
         return;
@@ -82,8 +82,8 @@ function openMemoryStore(): FactStore {
 }
 
 /** Open (creating) the store for `fingerprint` under `stateDir`, or a memory store when stateDir is undefined. */
-export async function openFactStore(stateDir: string | undefined, fingerprint: string): Promise<FactStore> {
-  return stateDir === undefined ? openMemoryStore() : openDiskStore(stateDir, fingerprint);
+export async function openFactStore(stateDir: string | undefined, fingerprint: string, options: { memoryBudgetBytes?: number } = {}): Promise<FactStore> {
+  return stateDir === undefined ? openMemoryStore(options.memoryBudgetBytes ?? MEMORY_BUDGET_BYTES) : openDiskStore(stateDir, fingerprint);
 }
 
 async function openDiskStore(stateDir: string | undefined, fingerprint: string): Promise<FactStore> {
