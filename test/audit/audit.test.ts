@@ -128,40 +128,46 @@ test.serial('[integration] --tags selects, the Link-paginated tag list is follow
   t.is(report.stats.tagsInRepository, 66);
 });
 
-test.serial('[integration] an audit killed midway (SIGKILL) and re-run with --state fetches no finished blob again', async (t) => {
-  const state = join(ctx.work, 'state-kill');
-  let child: ReturnType<typeof spawnCli> | undefined;
-  let armed = true;
-  // The kill lands when the 40th distinct blob is asked for: midway through the audit.
-  const { front, fetches } = await countingFront((_digest, seen) => {
-    if (armed && seen.size === 40) child?.kill('SIGKILL');
-  });
-  try {
-    child = spawnCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
-    const killed = await child;
-    armed = false;
-    t.is(killed.signal, 'SIGKILL');
-    const records = (await readdir(join(state, (await readdir(state))[0]!))).filter((name) => !name.endsWith('.files.json') && name.endsWith('.json'));
-    const recorded = new Set(records.map((name) => name.replace(/^(layer|config)-/, '').replace(/\.json$/, '').replace('-', ':')));
-    t.true(recorded.size > 0 && recorded.size < ctx.world.blobs.size, `recorded ${recorded.size}`);
-    const before = new Map(fetches);
-    const rerun = await runCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
-    t.is(rerun.exitCode, 1, rerun.stderr as string);
-    const report = JSON.parse(rerun.stdout as string) as AuditReport;
-    t.deepEqual(leaky(report), [...ctx.plan.pgpTags, ...ctx.plan.pemTags].sort());
-    const second = [...fetches].map(([digest, n]) => [digest, n - (before.get(digest) ?? 0)] as const).filter(([, n]) => n > 0);
-    t.true(second.every(([, n]) => n === 1), 'no blob twice in the second run');
-    t.deepEqual(second.filter(([digest]) => recorded.has(digest)), [], 'nothing recorded by the killed run is fetched again');
-    t.is(report.stats.blobsFromState, recorded.size);
-    // A third run with the state fetches nothing at all.
-    const settled = new Map(fetches);
-    const third = await runCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
-    t.is(third.exitCode, 1);
-    t.deepEqual(fetches, settled);
-  } finally {
-    front.close();
-  }
+const killedMidway = test.macro({
+  async exec(t, signal: 'SIGKILL' | 'SIGTERM') {
+    const state = join(ctx.work, `state-${signal}`);
+    let child: ReturnType<typeof spawnCli> | undefined;
+    let armed = true;
+    // The kill lands when the 40th distinct blob is asked for: midway through the audit.
+    const { front, fetches } = await countingFront((_digest, seen) => {
+      if (armed && seen.size === 40) child?.kill(signal);
+    });
+    try {
+      child = spawnCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
+      const killed = await child;
+      armed = false;
+      t.is(killed.signal, signal);
+      const records = (await readdir(join(state, (await readdir(state))[0]!))).filter((name) => !name.endsWith('.files.json') && name.endsWith('.json'));
+      const recorded = new Set(records.map((name) => name.replace(/^(layer|config)-/, '').replace(/\.json$/, '').replace('-', ':')));
+      t.true(recorded.size > 0 && recorded.size < ctx.world.blobs.size, `recorded ${recorded.size}`);
+      const before = new Map(fetches);
+      const rerun = await runCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
+      t.is(rerun.exitCode, 1, rerun.stderr as string);
+      const report = JSON.parse(rerun.stdout as string) as AuditReport;
+      t.deepEqual(leaky(report), [...ctx.plan.pgpTags, ...ctx.plan.pemTags].sort());
+      const second = [...fetches].map(([digest, n]) => [digest, n - (before.get(digest) ?? 0)] as const).filter(([, n]) => n > 0);
+      t.true(second.every(([, n]) => n === 1), 'no blob twice in the second run');
+      t.deepEqual(second.filter(([digest]) => recorded.has(digest)), [], 'nothing recorded by the killed run is fetched again');
+      t.is(report.stats.blobsFromState, recorded.size);
+      // A third run with the state fetches nothing at all.
+      const settled = new Map(fetches);
+      const third = await runCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
+      t.is(third.exitCode, 1);
+      t.deepEqual(fetches, settled);
+    } finally {
+      front.close();
+    }
+  },
+  title: (_, signal) => `[integration] an audit killed midway (${signal}) and re-run with --state fetches no finished blob again`,
 });
+
+test.serial(killedMidway, 'SIGKILL');
+test.serial(killedMidway, 'SIGTERM');
 
 test.serial('[integration] --state records are keyed by the public keys: another --public-key scans again', async (t) => {
   const state = join(ctx.work, 'state-keys');
