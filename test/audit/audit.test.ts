@@ -123,9 +123,37 @@ test.serial('[integration] --tags selects, the Link-paginated tag list is follow
   t.regex(io.stdout, /clean tags: nightly-000 nightly-001 nightly-002/);
   // Pagination: the library with a page of 7 tags sees the same 66 tags.
   const { runAudit } = await import('../../src/audit/index.js');
-  const report = await runAudit(`docker://${ctx.registry.host}/${REPO}`, { tagPageSize: 7, tagGlobs: ['nightly-05*'] });
-  t.deepEqual(report.tags.map((tag) => tag.tag), Array.from({ length: 10 }, (_, i) => `nightly-05${i}`));
-  t.is(report.stats.tagsInRepository, 66);
+  const pages: string[] = [];
+  // distribution 2.8 (Debian's docker-registry) answers the whole list whatever `n` asks: this front
+  // pages it with Link headers as distribution 3, GHCR and GitLab do (a stand-in for their paging).
+  const front = await startFront(ctx.registry.url, {
+    intercept: (req, res) => {
+      if (!req.url?.includes('/tags/list')) return false;
+      pages.push(req.url);
+      const url = new URL(req.url, 'http://front');
+      void fetch(`${ctx.registry.url}${url.pathname}`).then(async (upstream) => {
+        const all = ((await upstream.json()) as { tags: string[] }).tags.sort();
+        const n = Number(url.searchParams.get('n') ?? 100);
+        const last = url.searchParams.get('last');
+        const page = all.filter((tag) => last === null || tag > last).slice(0, n);
+        const more = page.length === n && all.at(-1) !== page.at(-1);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (more) headers.link = `<${url.pathname}?n=${n}&last=${encodeURIComponent(page.at(-1)!)}>; rel="next"`;
+        res.writeHead(200, headers).end(JSON.stringify({ name: REPO, tags: page }));
+      });
+      return true;
+    },
+  });
+  try {
+    const report = await runAudit(`docker://${front.host}/${REPO}`, { tagPageSize: 7, tagGlobs: ['nightly-05*'] });
+    t.deepEqual(report.tags.map((tag) => tag.tag), Array.from({ length: 10 }, (_, i) => `nightly-05${i}`));
+    t.is(report.stats.tagsInRepository, 66);
+    // 66 tags, 7 a page: ten pages, each after the first named by the previous page's Link header.
+    t.is(pages.length, 10);
+    t.true(pages.slice(1).every((url) => /[?&]last=/.test(url)));
+  } finally {
+    front.close();
+  }
 });
 
 const killedMidway = test.macro({
