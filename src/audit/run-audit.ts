@@ -85,7 +85,19 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
   parseScanTuning(env);
   const target = parseRegistryTarget(targetText, { repositoryOnly: true });
   const client = await openRegistryClient(target, env);
-  const allTags = await client.listTags(target.repository, options.tagPageSize ?? 1000);
+  let allTags: string[];
+  try {
+    allTags = await client.listTags(target.repository, options.tagPageSize ?? 1000);
+  } catch (error) {
+    // The client's hint speaks of buildcache mirrors; say where an audit takes its login from.
+    if (error instanceof EicBuildError && error.code === 'registry' && /credentials|user name and password|access denied/.test(error.message)) {
+      throw new EicBuildError('registry', `cannot list the tags of ${target.text}: ${error.message}`, {
+        hint: `log in for ${target.registry}: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (with CI_REGISTRY=${target.registry}), or GITHUB_REGISTRY_USER/GITHUB_REGISTRY_TOKEN for ghcr.io, or run docker login ${target.registry}; the account needs pull access to ${target.repository}`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   // Sorted: the report reads the same whatever order the registry lists tags in.
   const tags = allTags.filter(selected).sort();
   if (tags.length === 0) {
