@@ -84,29 +84,30 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
   const selected = compileTagFilter(options.tagGlobs ?? []);
   parseScanTuning(env);
   const target = parseRegistryTarget(targetText, { repositoryOnly: true });
-  const client = await openRegistryClient(target, env);
-  let allTags: string[];
-  try {
-    allTags = await client.listTags(target.repository, options.tagPageSize ?? 1000);
-  } catch (error) {
-    // The client's hint speaks of buildcache mirrors; say where an audit takes its login from.
-    if (error instanceof EicBuildError && error.code === 'registry' && /credentials|user name and password|access denied/.test(error.message)) {
-      throw new EicBuildError('registry', `cannot list the tags of ${target.text}: ${error.message}`, {
-        hint: `log in for ${target.registry}: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (with CI_REGISTRY=${target.registry}), or GITHUB_REGISTRY_USER/GITHUB_REGISTRY_TOKEN for ghcr.io, or run docker login ${target.registry}; the account needs pull access to ${target.repository}`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  // Sorted: the report reads the same whatever order the registry lists tags in.
-  const tags = allTags.filter(selected).sort();
-  if (tags.length === 0) {
-    throw new EicBuildError('input-not-found', `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`, {
-      hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
-    });
-  }
+  // An unwritable --state fails before any request is made.
   const store = await openFactStore(options.stateDir, factsFingerprint(keys));
   try {
+    const client = await openRegistryClient(target, env);
+    let allTags: string[];
+    try {
+      allTags = await client.listTags(target.repository, options.tagPageSize ?? 1000);
+    } catch (error) {
+      // The client's hint speaks of buildcache mirrors; say where an audit takes its login from.
+      if (error instanceof EicBuildError && error.code === 'registry' && /credentials|user name and password|access denied/.test(error.message)) {
+        throw new EicBuildError('registry', `cannot list the tags of ${target.text}: ${error.message}`, {
+          hint: `log in for ${target.registry}: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (with CI_REGISTRY=${target.registry}), or GITHUB_REGISTRY_USER/GITHUB_REGISTRY_TOKEN for ghcr.io, or run docker login ${target.registry}; the account needs pull access to ${target.repository}`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    // Sorted: the report reads the same whatever order the registry lists tags in.
+    const tags = allTags.filter(selected).sort();
+    if (tags.length === 0) {
+      throw new EicBuildError('input-not-found', `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`, {
+        hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
+      });
+    }
     return await auditTags(target, tags, allTags.length, client, store, keys, env, options.progress, started);
   } finally {
     await store.close();

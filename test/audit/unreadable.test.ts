@@ -134,6 +134,15 @@ test('[integration] usage errors name the input: a tag in the repository, a bad 
   const none = memoryIo({});
   t.is(await auditCommand([`docker://${registry.host}/${REPO}`, '--tags', 'release-*', '--progress', 'quiet'], none), 2);
   t.regex(none.stderr, /no tag of 6 matches --tags 'release-\*'/);
+  const work = await mkdtemp(join(tmpdir(), 'eic-build-audit-usage-'));
+  try {
+    await writeFile(join(work, 'a-file'), 'x');
+    const state = memoryIo({});
+    t.is(await auditCommand([`docker://${registry.host}/${REPO}`, '--state', join(work, 'a-file', 'state'), '--progress', 'quiet'], state), 2);
+    t.regex(state.stderr, /--state .*a-file.*: cannot write it: .*is not a directory/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
   const progress = memoryIo({});
   t.is(await auditCommand([`docker://${registry.host}/${REPO}`, '--progress', 'loud'], progress), 2);
   t.regex(progress.stderr, /--progress 'loud'/);
