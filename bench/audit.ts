@@ -15,9 +15,28 @@ import { makeWorldKeys, pushWorld, standardWorld } from '../test/audit/registry-
 
 const child = fileURLToPath(new URL('./_audit-child.ts', import.meta.url));
 
-async function measure(args: string[]): Promise<{ seconds: number; maxRssKiB: number; detail: string }> {
+interface Run {
+  seconds: number;
+  maxRssKiB: number;
+  detail: string;
+}
+
+async function measureOnce(args: string[]): Promise<Run> {
   const result = await execa(process.execPath, ['--import', 'tsx', child, ...args]);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { seconds: number; maxRssKiB: number; detail: string };
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Run;
+}
+
+/** Each kind of run alternated `rounds` times (a shared, busy machine): the fastest time, the largest RSS. */
+async function measureAll(kinds: string[][], rounds: number): Promise<Run[]> {
+  const best: (Run | undefined)[] = kinds.map(() => undefined);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, args] of kinds.entries()) {
+      const run = await measureOnce(args);
+      const seen = best[i];
+      best[i] = !seen ? run : { seconds: Math.min(seen.seconds, run.seconds), maxRssKiB: Math.max(seen.maxRssKiB, run.maxRssKiB), detail: run.detail };
+    }
+  }
+  return best as Run[];
 }
 
 export default async function bench(log: (line: string) => void): Promise<void> {
@@ -67,10 +86,10 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     await writeFile(join(work, 'layers.json'), JSON.stringify({ layers, configs, configDigests }));
     const mib = layers.reduce((sum, layer) => sum + layer.size, 0) / 1024 / 1024;
     log(`registry: ${plan.tags.length} tags, ${world.blobs.size} distinct blobs, ${mib.toFixed(1)} MiB of distinct layers (base layer ${baseBytes / 1024 / 1024} MiB; EIC_BUILD_BENCH_AUDIT_BASE_MIB, EIC_BUILD_BENCH_AUDIT_TAGS scale it)`);
-    const alone = await measure(['blobs', work]);
-    const streamed = await measure(['stream', `docker://${registry.host}/eic/bench`, work]);
-    const audit = await measure(['audit', `docker://${registry.host}/eic/bench`]);
-    const line = (what: string, run: typeof audit) => log(`${what}: ${run.seconds.toFixed(2)} s, peak RSS ${(run.maxRssKiB / 1024).toFixed(0)} MiB (${run.detail})`);
+    const rounds = Number(process.env.EIC_BUILD_BENCH_AUDIT_ROUNDS ?? 3);
+    const [alone, streamed, audit] = (await measureAll([['blobs', work], ['stream', `docker://${registry.host}/eic/bench`, work], ['audit', `docker://${registry.host}/eic/bench`]], rounds)) as [Run, Run, Run];
+    log(`best of ${rounds} alternated runs each (EIC_BUILD_BENCH_AUDIT_ROUNDS)`);
+    const line = (what: string, run: Run) => log(`${what}: ${run.seconds.toFixed(2)} s, peak RSS ${(run.maxRssKiB / 1024).toFixed(0)} MiB (${run.detail})`);
     line('scan of the distinct blobs alone, local files', alone);
     line('scan of the distinct blobs alone, streamed from the registry', streamed);
     line('audit of every tag (listing, manifests, each blob once, verdicts)', audit);
