@@ -12,6 +12,7 @@ interface CommandEntry {
 // Loaded lazily so that `eic-build scan` never pays for the build machinery and vice versa.
 const COMMANDS: Record<string, CommandEntry> = {
   scan: { summary: 'prove that no private key material is in an image', load: async () => (await import('./commands/scan.js')).scanCommand },
+  audit: { summary: 'find which tags of a registry repository ship private key material', load: async () => (await import('./commands/audit.js')).auditCommand },
   key: { summary: 'generate, inspect and export signing keys', load: async () => (await import('./commands/key.js')).keyCommand },
   render: { summary: 'render mirrors.yaml and the Dockerfile from templates', load: async () => (await import('./commands/render.js')).renderCommand },
   build: { summary: 'resolve key, render, build with BuildKit, scan, then push', load: async () => (await import('./commands/build.js')).buildCommand },

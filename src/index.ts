@@ -22,6 +22,7 @@ export {
   type TempSecretFile,
 } from './keys/index.js';
 export { scanTarget, formatReport, parseScanTuning, type ScanTuning, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';
+export { runAudit, formatAuditReport, type AuditOptions, type AuditReport, type TagVerdict, type LeakedKey } from './audit/index.js';
 export {
   renderProject,
   renderFromTexts,

@@ -20,6 +20,10 @@ TARGET
   oci-archive:FILE      a tar of an OCI image layout
   oci:DIR               an OCI image layout directory
   docker-daemon:REF     an image in the local Docker engine (streamed, not buffered)
+  docker://HOST/REPO:TAG, docker://HOST/REPO@sha256:…
+                        an image in a registry, streamed (no Docker engine); docker+http:// for
+                        a plain-HTTP registry. Login from CI_REGISTRY_*/GITHUB_REGISTRY_* or the
+                        docker config
   Without a prefix the kind is detected: a directory is an OCI layout, a file an archive, and a
   reference like name:tag that is not a path is read from the Docker engine. Every platform
   manifest and attestation manifest of an image index is scanned.
@@ -43,7 +47,8 @@ exit status
      or the --output file cannot be written (checked before the scan)
 `;
 
-async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
+/** Read --public-key files (OpenPGP public keys) as key identities; errors name the file. */
+export async function readPublicKeys(files: string[]): Promise<KeyIdentity[]> {
   const keys: KeyIdentity[] = [];
   for (const file of files) {
     let bytes: Buffer;

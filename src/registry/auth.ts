@@ -142,3 +142,29 @@ export async function resolveRegistryCredentials(options: {
   if (options.accessPair) return credentialsFromAccessPair(options.accessPair, env, options.mirrorName);
   return readDockerConfigCredentials(options.registry, env);
 }
+
+/**
+ * Credentials CI gives a job for its own registry: GitLab's `CI_REGISTRY_USER`/`CI_REGISTRY_PASSWORD`
+ * when `CI_REGISTRY` is this registry, and `GITHUB_REGISTRY_USER`/`GITHUB_REGISTRY_TOKEN` when
+ * `GITHUB_REGISTRY` (default ghcr.io) is. Undefined when neither pair applies or is set.
+ */
+export function credentialsFromCiVariables(registry: string, env: NodeJS.ProcessEnv): Credentials | undefined {
+  const pairs: [string | undefined, string, string][] = [
+    [env.CI_REGISTRY, 'CI_REGISTRY_USER', 'CI_REGISTRY_PASSWORD'],
+    [env.GITHUB_REGISTRY || 'ghcr.io', 'GITHUB_REGISTRY_USER', 'GITHUB_REGISTRY_TOKEN'],
+  ];
+  for (const [host, userVariable, secretVariable] of pairs) {
+    if (!host || host !== registry) continue;
+    const username = env[userVariable];
+    const password = env[secretVariable];
+    if (!username || !password) continue;
+    registerSecret(password);
+    return { username, password };
+  }
+  return undefined;
+}
+
+/** Credentials to read images of `registry`: the CI variables for it (see credentialsFromCiVariables), else the docker config, else none. */
+export async function resolveImageCredentials(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<Credentials | undefined> {
+  return credentialsFromCiVariables(registry, env) ?? (await readDockerConfigCredentials(registry, env));
+}

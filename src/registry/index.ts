@@ -6,6 +6,8 @@ export {
   parseDockerConfigCredentials,
   readDockerConfigCredentials,
   resolveRegistryCredentials,
+  credentialsFromCiVariables,
+  resolveImageCredentials,
   basicAuthorization,
   type AccessPair,
   type AuthChallenge,

@@ -12,6 +12,7 @@ import { assembleReport, type ScanReport } from './report.js';
 import { openDirStore, openTarStore } from './stores.js';
 import { resolveTarget } from './target.js';
 import { parseScanTuning } from './scan-tuning.js';
+import { scanRegistryImage } from './registry-source.js';
 import { scanLayers, type LayerTask } from './worker-pool.js';
 
 /** Options of scanTarget. */
@@ -71,7 +72,7 @@ export function validateAllowKeys(values: string[], source: string): string[] {
 }
 
 /**
- * Scan an image (docker save archive, OCI layout or archive, or an image in the local engine) for
+ * Scan an image (docker save archive, OCI layout or archive, an image in the local engine or in a registry) for
  * private key material. Resolves to the report whatever it finds; throws EicBuildError
  * ('input-not-found' | 'input-unreadable' | 'input-corrupt' | 'digest-mismatch' | 'docker-unavailable',
  * or 'usage' for a malformed allowKeys entry or EIC_BUILD_SCAN_* variable)
@@ -94,6 +95,9 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
       break;
     case 'tar-archive':
       scanned = await scanStore(await openTarStore(target, resolved.path), keys, env);
+      break;
+    case 'registry':
+      scanned = await scanRegistryImage(resolved.target, keys, env);
       break;
   }
   const seconds = (performance.now() - started) / 1000;

@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
+import { isRegistryTarget, parseRegistryTarget, type RegistryTarget } from './registry-source.js';
 
 /** Where the image comes from. */
 export type TargetKind = 'docker-archive' | 'oci-archive' | 'oci' | 'docker-daemon';
@@ -16,7 +17,8 @@ export interface ParsedTarget {
 export type ResolvedTarget =
   | { kind: 'tar-archive'; path: string; forced: 'docker-archive' | 'oci-archive' | null }
   | { kind: 'oci'; path: string }
-  | { kind: 'docker-daemon'; reference: string };
+  | { kind: 'docker-daemon'; reference: string }
+  | { kind: 'registry'; target: RegistryTarget };
 
 const PREFIXES: TargetKind[] = ['docker-archive', 'oci-archive', 'oci', 'docker-daemon'];
 
@@ -48,6 +50,8 @@ async function statOrNull(path: string) {
 
 /** Decide how to read a target. Throws 'input-not-found' with a hint when nothing matches. */
 export async function resolveTarget(target: string): Promise<ResolvedTarget> {
+  // docker://HOST/REPO:TAG (skopeo's spelling): streamed from the registry, never from the disk.
+  if (isRegistryTarget(target)) return { kind: 'registry', target: parseRegistryTarget(target) };
   const { forced, value } = parseTarget(target);
   if (value === '') throw new EicBuildError('usage', `scan target '${target}' is empty`, { hint: 'give a path or an image reference.' });
   if (forced === 'docker-daemon') return { kind: 'docker-daemon', reference: value };
@@ -57,7 +61,7 @@ export async function resolveTarget(target: string): Promise<ResolvedTarget> {
   if (!info) {
     if (forced === null && looksLikeImageReference(value)) return { kind: 'docker-daemon', reference: value };
     throw new EicBuildError('input-not-found', `scan target '${target}' does not exist`, {
-      hint: 'give a docker save archive, an OCI layout directory or archive, or an image reference (docker-daemon:NAME:TAG).',
+      hint: 'give a docker save archive, an OCI layout directory or archive, an image reference (docker-daemon:NAME:TAG) or a registry image (docker://HOST/REPO:TAG).',
     });
   }
   if (info.isDirectory()) {

@@ -126,14 +126,22 @@ interface BuiltImage {
   platform: { os: string; architecture: string; variant?: string };
 }
 
+const builtLayers = new WeakMap<LayerSpec, BuiltImage['layers'][number]>();
+
 /** Build all blobs of one image. */
 export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
   const layers = [];
   for (const layer of spec.layers) {
-    const tar = await layerTar(layer);
-    const compression = layer.compression ?? 'gzip';
-    const blob = await compress(tar, compression);
-    layers.push({ blob, digest: sha256(blob), diffId: sha256(tar), mediaType: mediaTypeOf(compression) });
+    // A layer spec shared by many images (a registry of tags on shared layers) is built once.
+    let built = builtLayers.get(layer);
+    if (!built) {
+      const tar = await layerTar(layer);
+      const compression = layer.compression ?? 'gzip';
+      const blob = await compress(tar, compression);
+      built = { blob, digest: sha256(blob), diffId: sha256(tar), mediaType: mediaTypeOf(compression) };
+      builtLayers.set(layer, built);
+    }
+    layers.push(built);
   }
   const platform = spec.platform ?? { os: 'linux', architecture: 'amd64' };
   const history = spec.history ?? spec.layers.map((_, i) => ({ created_by: `RUN /bin/sh -c step-${i} # buildkit` }));

@@ -1,0 +1,161 @@
+// Per-tag verdicts from per-blob facts: clean, leaked (which keys, which layers, visible or hidden
+// in each image) or unreadable (why). Visibility depends on each image's layer order, so it is
+// decided here, per image, from the whiteouts and file lists the shared blob scans recorded.
+import type { ImagePointer, ReportFinding } from '../scan/report.js';
+import type { RegistryImage } from '../scan/registry-source.js';
+import { VisibilityIndex, type LayerChanges } from '../scan/visibility.js';
+import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
+
+/** A tag resolved to its image manifests, or why it could not be. */
+export type TagResolution =
+  | { tag: string; ok: true; digest: string; images: RegistryImage[] }
+  | { tag: string; ok: false; reason: string };
+
+/** What the blob scans gave, looked up by kind and digest. */
+export interface BlobOutcomes {
+  facts(kind: 'layer', digest: string): LayerFacts | undefined;
+  facts(kind: 'config', digest: string): ConfigFacts | undefined;
+  /** Why the blob could not be read whole, when it could not. */
+  failure(kind: BlobFacts['kind'], digest: string): string | undefined;
+  /** Non-directory paths of a scanned layer (read only for images with findings). */
+  files(digest: string): Promise<string[]>;
+}
+
+/** The verdict on one tag. */
+export interface TagVerdict {
+  tag: string;
+  /** The digest the tag pointed at (null when it could not be read). */
+  digest: string | null;
+  status: 'clean' | 'leaked' | 'unreadable';
+  /** Identities of the leaked keys (see keyIdOf), sorted. */
+  keys: string[];
+  findings: ReportFinding[];
+  /** Why the verdict cannot be trusted (parts that could not be read); empty when it can. */
+  unreadable: string[];
+  images: ImagePointer[];
+}
+
+/** How a finding's key is named: its first fingerprint, else keygrip, else the detector. */
+export function keyIdOf(finding: Pick<ReportFinding, 'fingerprints' | 'keygrips' | 'detector'>): string {
+  return finding.fingerprints[0] ?? finding.keygrips[0] ?? `unidentified ${finding.detector} key`;
+}
+
+function describeImage(image: RegistryImage, platform: string | null): string {
+  const what = image.kind === 'attestation' ? 'attestation manifest' : `${platform ?? 'image'} manifest`;
+  return `${what} ${image.manifestDigest}`;
+}
+
+/** Decide one tag from the facts of its blobs. */
+export async function decideTag(resolution: TagResolution, outcomes: BlobOutcomes): Promise<TagVerdict> {
+  if (!resolution.ok) {
+    return { tag: resolution.tag, digest: null, status: 'unreadable', keys: [], findings: [], unreadable: [resolution.reason], images: [] };
+  }
+  const findings: ReportFinding[] = [];
+  const unreadable: string[] = [];
+  const images: ImagePointer[] = [];
+  for (const image of resolution.images) {
+    const config = outcomes.facts('config', image.config.digest);
+    const platform = image.kind === 'attestation' ? null : (image.platform ?? config?.platform ?? null);
+    const pointer: ImagePointer = { manifestDigest: image.manifestDigest, configDigest: image.config.digest, platform, kind: image.kind };
+    images.push(pointer);
+    const where = describeImage(image, platform);
+    if (!config) unreadable.push(`config ${image.config.digest} of ${where}: ${outcomes.failure('config', image.config.digest) ?? 'not scanned'}`);
+    const layers = image.layers.map((layer, index) => {
+      const facts = outcomes.facts('layer', layer.digest);
+      if (!facts) unreadable.push(`layer ${index} ${layer.digest} of ${where}: ${outcomes.failure('layer', layer.digest) ?? 'not scanned'}`);
+      return facts;
+    });
+    const lowest = layers.findIndex((facts) => facts?.findings.some((finding) => finding.path !== null));
+    // File lists are read only for the layers above the lowest finding, only in images with findings.
+    let visibility: VisibilityIndex | null = null;
+    if (lowest >= 0) {
+      const changes: LayerChanges[] = [];
+      for (const [index, facts] of layers.entries()) {
+        const files = facts && index > lowest ? await outcomes.files(facts.digest) : [];
+        changes.push({ files, whiteouts: facts?.whiteouts ?? [], opaqueDirs: facts?.opaqueDirs ?? [] });
+      }
+      visibility = new VisibilityIndex(changes);
+    }
+    layers.forEach((facts, index) => {
+      for (const finding of facts?.findings ?? []) {
+        const seen = finding.path === null || !visibility ? ({ visible: true } as const) : visibility.decide(finding.path, index);
+        findings.push({
+          detector: finding.detector,
+          kind: finding.kind,
+          severity: finding.severity,
+          source: 'layer',
+          layer: { index, digest: image.layers[index]!.digest },
+          path: finding.path,
+          nestedPath: finding.nestedPath,
+          field: null,
+          visibleInFinalImage: seen.visible,
+          fingerprints: finding.fingerprints,
+          keygrips: finding.keygrips,
+          matchesPublicKey: finding.matchesPublicKey,
+          createdBy: config?.createdBy[index] ?? null,
+          hiddenBy: seen.visible ? null : { index: seen.layerIndex, digest: image.layers[seen.layerIndex]!.digest, how: seen.how },
+          image: pointer,
+          offset: finding.offset,
+          excerpt: finding.excerpt,
+          message: finding.message,
+        });
+      }
+    });
+    for (const finding of config?.findings ?? []) {
+      const history = /^history\[(\d+)\]/.exec(finding.field);
+      findings.push({
+        detector: finding.detector,
+        kind: finding.kind,
+        severity: finding.severity,
+        source: 'config',
+        layer: null,
+        path: null,
+        nestedPath: null,
+        field: finding.field,
+        visibleInFinalImage: true,
+        fingerprints: finding.fingerprints,
+        keygrips: finding.keygrips,
+        matchesPublicKey: finding.matchesPublicKey,
+        createdBy: history ? `[redacted: history[${history[1]}].created_by itself carries key material]` : null,
+        hiddenBy: null,
+        image: pointer,
+        offset: finding.offset,
+        excerpt: finding.excerpt,
+        message: finding.message,
+      });
+    }
+  }
+  const keys = [...new Set(findings.map(keyIdOf))].sort();
+  const status = findings.length > 0 ? 'leaked' : unreadable.length > 0 ? 'unreadable' : 'clean';
+  return { tag: resolution.tag, digest: resolution.digest, status, keys, findings, unreadable, images };
+}
+
+/** One leaked key and the tags that ship it (every one of them must be deleted). */
+export interface LeakedKey {
+  key: string;
+  fingerprints: string[];
+  keygrips: string[];
+  detectors: string[];
+  matchesPublicKey: boolean;
+  /** Tags to delete, in listing order. */
+  tags: string[];
+}
+
+/** Group the leaked tags by key. Pure. */
+export function leakedKeys(verdicts: readonly TagVerdict[]): LeakedKey[] {
+  const byKey = new Map<string, LeakedKey>();
+  for (const verdict of verdicts) {
+    for (const finding of verdict.findings) {
+      const key = keyIdOf(finding);
+      let entry = byKey.get(key);
+      if (!entry) {
+        entry = { key, fingerprints: finding.fingerprints, keygrips: finding.keygrips, detectors: [], matchesPublicKey: false, tags: [] };
+        byKey.set(key, entry);
+      }
+      if (!entry.detectors.includes(finding.detector)) entry.detectors.push(finding.detector);
+      entry.matchesPublicKey ||= finding.matchesPublicKey;
+      if (!entry.tags.includes(verdict.tag)) entry.tags.push(verdict.tag);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
