@@ -30,6 +30,14 @@ class Base64Handler implements CaptureHandler {
   finish(capture: Capture): Detection[] {
     const bytes = capture.bytes();
     const text = latin1(this.end === -1 ? bytes : bytes.subarray(0, this.end)).replace(/\\[nrt]|\s/g, '');
+    // One run may hold several base64 texts one after the other (two keys exported to one file): a
+    // decoder stops at the first padding, so each text that ends in '=' is decoded on its own.
+    const detections: Detection[] = [];
+    for (const part of text.split(/(?<==)(?=[^=])/)) detections.push(...this.decodeOne(part));
+    return detections;
+  }
+
+  private decodeOne(text: string): Detection[] {
     // The run may start mid-group: the aligned decoding is the one that starts with dashes.
     for (let shift = 0; shift < 4; shift++) {
       const part = text.slice(shift);

@@ -6,7 +6,7 @@ import test from 'ava';
 import { createGpgHome, type GpgHome } from '../pgp/gpg-fixtures.js';
 import { createContentScanner, createKeyAllowList, WELL_KNOWN_KEYS, type ContentScanResult, type KeyIdentity } from '../../src/detectors/index.js';
 import { deriveKeyIdentity } from '../../src/pgp/index.js';
-import { locateSpackKit, readSpackTreeFile, SPACK_TEST_KEY_PATH, spackKitTest } from './spack-kit.js';
+import { readSpackTreeFile, SPACK_TEST_KEY_PATH, spackKitTest } from './spack-kit.js';
 
 const IN_IMAGE = `opt/spack/${SPACK_TEST_KEY_PATH}`;
 const SPACK_IDS = ['spack-mock-package-signing-key', 'spack-mock-package-signing-subkey'];
@@ -111,17 +111,13 @@ spackKitTest("a fresh armored key appended to Spack's file is a finding; Spack's
   t.true(spackNote(result.notes, SPACK_ENTRIES[0]!.origin));
 });
 
-// KNOWN GAP (content-scanner.ts, not the catalogue): a second base64-encoded key right after another base64
-// run in the same file is not decoded (the first run's capture swallows the second `LS0t` candidate, and
-// Node's base64 decoder stops at the first run's `=` padding). Same with two fresh keys: not Spack-specific.
-// Reported to the lead; `test.failing` turns red once the scanner catches it, so flip it to `spackKitTest`.
-const kitForGap = locateSpackKit();
-const gapTitle = "a fresh base64-encoded key appended to Spack's base64 file is a finding (known gap)";
-(kitForGap.kind === 'found' ? test.failing : test.skip)(kitForGap.kind === 'found' ? gapTitle : `${gapTitle} (skipped: ${kitForGap.reason})`, async (t) => {
+// Spack's file is one base64 text (public then secret block, ending in '='); a second base64 text right
+// after it used to be lost (the decoder stopped at the first padding).
+spackKitTest("a fresh base64-encoded key appended to Spack's base64 file is a finding", async (t, kit) => {
   const home = await createGpgHome();
   t.teardown(() => home.close());
   const fresh = await freshSpackStyleKey(home);
-  const spack = await readSpackTreeFile((kitForGap as { dir: string }).dir, SPACK_TEST_KEY_PATH);
+  const spack = await readSpackTreeFile(kit, SPACK_TEST_KEY_PATH);
   const result = scan(Buffer.concat([spack, Buffer.from('\n'), fresh.file]), IN_IMAGE);
   t.is(result.findings.length, 1);
   t.deepEqual(result.findings[0]?.fingerprints, fresh.identity.fingerprints);
