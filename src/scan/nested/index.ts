@@ -1,0 +1,12 @@
+// Every nested format the walker opens, in the order their recognisers are tried.
+import { gzipFormat } from './gzip.js';
+import type { NestedFormat } from './nested-format.js';
+import { tarFormat } from './tar.js';
+import { zipFormat } from './zip.js';
+import { zstdFormat } from './zstd.js';
+
+export type { NestedFormat, NestedOrigin, NestedReader, OpenInnerFile } from './nested-format.js';
+export { DEFAULT_NESTED_LIMITS, type NestedLimits, type ScanContext, type ScannerFactory } from './context.js';
+
+/** Compressions first (their magic is exact), then containers. */
+export const NESTED_FORMATS: readonly NestedFormat[] = [gzipFormat, zstdFormat, tarFormat, zipFormat];
