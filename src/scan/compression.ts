@@ -9,11 +9,30 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 /** Bytes needed by sniffCompression to decide. */
 export const SNIFF_BYTES = 4;
 
-/** Decide the compression from the first bytes (gzip 1f 8b, zstd 28 b5 2f fd, anything else is plain). */
+/**
+ * Decide the compression from the first bytes (gzip 1f 8b; zstd 28 b5 2f fd, or a zstd skippable
+ * frame 5? 2a 4d 18 — valid zstd that starts with metadata; anything else is plain).
+ */
 export function sniffCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
   return 'none';
+}
+
+/** Compressions read only inside layers (no layer or image archive uses them as a whole). */
+export type NestedCompression = 'xz' | 'bz2';
+
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+
+/** xz (fd 37 7a 58 5a 00) or bzip2 (`BZh1`–`BZh9` then a block or end-of-stream magic), else null. */
+export function sniffNestedCompression(head: Uint8Array): NestedCompression | null {
+  if (head.length >= 6 && XZ_MAGIC.every((byte, i) => head[i] === byte)) return 'xz';
+  if (head.length >= 10 && head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 && head[3]! >= 0x31 && head[3]! <= 0x39) {
+    const magic = Buffer.from(head.subarray(4, 10)).toString('hex');
+    if (magic === '314159265359' || magic === '177245385090') return 'bz2';
+  }
+  return null;
 }
 
 /** Output chunk size of decompressors: large chunks keep per-chunk JS work small. */

@@ -7,5 +7,5 @@ export const gzipFormat: NestedFormat = {
   name: 'gzip',
   matches: (head) => sniffCompression(head) === 'gzip',
   open: ({ ctx, path, nestedPath, depth, decodes, openInner }) =>
-    new DecompressSink(ctx, createDecompressor('gzip')!, openInner(innerNameOf(nestedPath, path, 'gzip'), depth, decodes + 1), path, nestedPath),
+    new DecompressSink(ctx, createDecompressor('gzip')!, openInner(innerNameOf(nestedPath, path, 'gzip'), depth, decodes + 1), path, nestedPath, 'gzip'),
 };

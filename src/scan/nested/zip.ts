@@ -85,7 +85,7 @@ class ZipStreamSink implements NestedReader {
       this.member = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes);
     } else if (method === 8) {
       const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
-      this.member = new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath);
+      this.member = new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate');
     } else {
       this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
       this.member = null;
