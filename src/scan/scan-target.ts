@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { EicBuildError } from '../errors.js';
 import { AllowKeyError, parseAllowKeys, type DetectorKeys, type KeyIdentity } from './detector-api.js';
+import { decompressArchive, sniffArchiveCompression } from './compressed-archive.js';
 import { scanDaemonImage } from './daemon-source.js';
 import type { BlobStore, ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
@@ -89,9 +90,17 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
     case 'oci':
       scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
       break;
-    case 'tar-archive':
-      scanned = await scanStore(await openTarStore(target, resolved.path), keys, env);
+    case 'tar-archive': {
+      // `docker save | gzip` (zstd, xz, bzip2): read a decompressed copy, removed when done.
+      const compression = await sniffArchiveCompression(resolved.path);
+      const plain = compression ? await decompressArchive(target, resolved.path, compression) : null;
+      try {
+        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env);
+      } finally {
+        await plain?.remove();
+      }
       break;
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return assembleReport(target, scanned.images, scanned.results, keys, seconds);
