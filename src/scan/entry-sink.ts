@@ -34,7 +34,7 @@ export function createFileSink(
   const decide = (bytes: Uint8Array): void | Promise<void> => {
     decided = true;
     head = null;
-    const name = (nestedPath ?? path ?? '').split('/').pop()!;
+    const name = nestedPath ?? path ?? '';
     const format = NESTED_FORMATS.find((candidate) => candidate.matches(bytes, name));
     if (format) {
       nested = format.open({

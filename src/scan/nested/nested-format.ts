@@ -31,7 +31,7 @@ export interface NestedReader extends EntrySink {
 export interface NestedFormat {
   /** Stable name, e.g. 'gzip', 'tar'. */
   readonly name: string;
-  /** True when `head` (the first 512 bytes, fewer for a shorter file) starts like this format. `name` is the file's innermost name. */
+  /** True when `head` (the first 512 bytes, fewer for a shorter file) starts like this format. `name` is the file's innermost path (its nested path, else its layer path). */
   matches(head: Uint8Array, name: string): boolean;
   open(origin: NestedOrigin): NestedReader;
 }
