@@ -9,11 +9,17 @@ import { addNestedNote, RATIO_FLOOR, type ScanContext } from './context.js';
 
 const COMPRESSED_SUFFIX = /\.(gz|tgz|zst|zstd|xz|txz|bz2|tbz2?)$/;
 
-/** The inner file's name: `a.tar.gz` → `a.tar`, `a.tgz` → `a.tar`, `blob` → `blob:gzip`. */
+/**
+ * The inner file's nested path: `a.tar.gz` → `a.tar`, `a.tgz` → `a.tar`, `blob` → `blob:gzip`;
+ * a nested file keeps its directory (`d/a.gz` → `d/a`), a layer file only its name.
+ */
 export function innerNameOf(nestedPath: string | null, path: string | null, compression: string): string {
-  const base = (nestedPath ?? path ?? 'blob').split('/').pop()!;
+  const full = nestedPath ?? path ?? 'blob';
+  const slash = full.lastIndexOf('/');
+  const base = full.slice(slash + 1);
+  const dir = nestedPath !== null && slash >= 0 ? full.slice(0, slash + 1) : '';
   const stripped = base.replace(/\.t(gz|xz|bz2?)$/, '.tar').replace(COMPRESSED_SUFFIX, '');
-  return stripped === base ? `${base}:${compression}` : stripped;
+  return dir + (stripped === base ? `${base}:${compression}` : stripped);
 }
 
 /** Input bytes the decompressor has consumed, when it says (zlib streams do). */
