@@ -3,21 +3,30 @@ import { createInflateRaw } from 'node:zlib';
 import type { LayerNote } from '../layer-findings.js';
 import type { MemberRange } from '../member-dedupe.js';
 import type { EntrySink } from '../tar-parser.js';
-import { joinNested, type ScanContext } from './context.js';
+import { inflateBudget, joinNested, type ScanContext } from './context.js';
 import { DecompressSink } from './decompress.js';
+import { locateHeldZipMembers, ZipFormatError, type HeldZipMember } from './zip-held.js';
 import type { NestedFormat, NestedOrigin, NestedReader } from './nested-format.js';
 
 const ZIP_LOCAL = 0x04034b50;
 
 /**
- * A zip (jar, wheel, apk…) read front to back through its local headers, without the central
- * directory (a stream cannot seek). Stored and deflated members with sizes in the local header are
- * unpacked; members whose sizes only follow in a data descriptor end the walk with a note (the
- * zip's raw bytes were still scanned).
+ * A zip (jar, wheel, apk…) read front to back through its local headers (a stream cannot seek).
+ * Stored and deflated members with sizes in the local header are unpacked as they stream by; from
+ * the first member whose sizes only follow in a data descriptor (a streaming writer), the rest of
+ * the zip is held in memory (up to maxHeldBytes) and read at its end through the central directory.
  */
 class ZipStreamSink implements NestedReader {
   private header: Uint8Array = new Uint8Array(0);
-  private state: 'header' | 'data' | 'done' = 'header';
+  private state: 'header' | 'data' | 'descriptor' | 'held' | 'done' = 'header';
+  /** The member being read has a data descriptor after its data (flag bit 3), zip64-sized or not. */
+  private descriptor: 'none' | 'plain' | 'zip64' = 'none';
+  /** Descriptor bytes still to skip. */
+  private skip = 0;
+  /** Bytes from the first member with a data descriptor on (read at the end via the central directory). */
+  private held: Buffer[] = [];
+  private heldLength = 0;
+  private heldStart = 0;
   private remaining = 0;
   private member: EntrySink | null = null;
   /** Bytes of the zip consumed so far. */
@@ -69,27 +78,17 @@ class ZipStreamSink implements NestedReader {
       }
     }
     if (flags & 0x08 && compressed === 0) {
-      this.stop('nested-bounded', `zip member '${name}' has its size only in a data descriptor; members from here on were not unpacked (the raw bytes were scanned)`);
-      return 0;
+      // A streaming writer: the size follows the data. Hold the rest of the zip (bounded) and read
+      // it at the end through the central directory.
+      this.state = 'held';
+      this.heldStart = this.position - h.length;
+      this.held = [Buffer.from(h)];
+      this.heldLength = h.length;
+      return -1;
     }
-    const memberPath = joinNested(this.nestedPath, name);
     this.remaining = compressed;
-    if (flags & 0x01) {
-      this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: 'encrypted zip member: not unpacked' });
-      this.member = null;
-    } else if (name.endsWith('/')) {
-      this.member = null;
-    } else if (method === 0) {
-      // The header is consumed: the stored body starts here.
-      this.memberRanges.push({ start: this.position, end: this.position + compressed, nestedPath: memberPath });
-      this.member = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes);
-    } else if (method === 8) {
-      const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
-      this.member = new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate');
-    } else {
-      this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
-      this.member = null;
-    }
+    this.descriptor = flags & 0x08 ? (view.getUint32(18, true) === 0xffffffff ? 'zip64' : 'plain') : 'none';
+    this.member = this.openMember(name, flags, method, this.position, compressed);
     this.state = 'data';
     return total;
   }
@@ -97,6 +96,29 @@ class ZipStreamSink implements NestedReader {
   write(chunk: Uint8Array): void | Promise<void> {
     let pos = 0;
     while (pos < chunk.length && this.state !== 'done') {
+      if (this.state === 'held') {
+        this.hold(chunk.subarray(pos));
+        return;
+      }
+      if (this.state === 'descriptor') {
+        // crc, sizes (4+4 or 8+8), after an optional signature: skip it, the local header told the sizes.
+        if (this.skip > 0) {
+          const n = Math.min(this.skip, chunk.length - pos);
+          this.skip -= n;
+          pos += n;
+          this.position += n;
+          if (this.skip === 0) {
+            this.state = 'header';
+            this.descriptor = 'none';
+          }
+          continue;
+        }
+        const first = chunk[pos]!;
+        // 'P' of PK\x07\x08 (a CRC may start with 0x50 too: check all four bytes when they are here).
+        const signed = first === 0x50 && pos + 3 < chunk.length ? chunk[pos + 1] === 0x4b && chunk[pos + 2] === 0x07 && chunk[pos + 3] === 0x08 : false;
+        this.skip = (signed ? 4 : 0) + 4 + (this.descriptor === 'zip64' ? 16 : 8);
+        continue;
+      }
       if (this.state === 'header') {
         // Copy only what the header needs: 30 fixed bytes, then name and extra field.
         const have = this.header.length;
@@ -121,6 +143,7 @@ class ZipStreamSink implements NestedReader {
         const used = this.startMember();
         if (used === 0) continue;
         this.header = new Uint8Array(0);
+        if (used < 0) continue;
         if (this.remaining === 0) {
           const ended = this.finishMemberAsync();
           if (ended) return ended.then(() => this.write(chunk.subarray(pos)));
@@ -147,11 +170,65 @@ class ZipStreamSink implements NestedReader {
   private finishMemberAsync(): void | Promise<void> {
     const member = this.member;
     this.member = null;
-    this.state = this.state === 'done' ? 'done' : 'header';
+    if (this.state !== 'done') this.state = this.descriptor === 'none' ? 'header' : 'descriptor';
     return member ? member.end() : undefined;
   }
 
+  /** The sink for one member's compressed bytes (starting at `start` in the zip), or null when it is not unpacked. */
+  private openMember(name: string, flags: number, method: number, start: number, compressed: number): EntrySink | null {
+    const memberPath = joinNested(this.nestedPath, name);
+    if (flags & 0x01) {
+      this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: 'encrypted zip member: not unpacked' });
+      return null;
+    }
+    if (name.endsWith('/')) return null;
+    if (method === 0) {
+      this.memberRanges.push({ start, end: start + compressed, nestedPath: memberPath });
+      return this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes);
+    }
+    if (method === 8) {
+      const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
+      return new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate');
+    }
+    this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
+    return null;
+  }
+
+  private hold(bytes: Uint8Array): void {
+    this.heldLength += bytes.length;
+    this.position += bytes.length;
+    if (this.heldLength > this.ctx.limits.maxHeldBytes) {
+      this.held = [];
+      this.stop('nested-bounded', `bound reached: zip members with sizes only in data descriptors are read from memory, and this zip holds more than maxHeldBytes (${this.ctx.limits.maxHeldBytes}) from there; members from there on were not unpacked (the raw bytes were scanned)`);
+      return;
+    }
+    this.held.push(Buffer.from(bytes));
+  }
+
+  /** Read the held members (sizes from the central directory) through the usual member sinks. */
+  private async readHeld(): Promise<void> {
+    const held = Buffer.concat(this.held, this.heldLength);
+    this.held = [];
+    let members: HeldZipMember[];
+    try {
+      members = locateHeldZipMembers(held, this.heldStart, Math.min(inflateBudget(this.ctx), this.ctx.limits.maxHeldBytes));
+    } catch (error) {
+      if (!(error instanceof ZipFormatError)) throw error;
+      this.stop('nested-unreadable', `zip members with sizes only in data descriptors could not be placed (${error.message}); their raw bytes were scanned`);
+      return;
+    }
+    for (const member of members) {
+      const sink = this.openMember(member.name, member.flags, member.method, this.heldStart + member.dataStart, member.data.length);
+      if (!sink) continue;
+      const written = sink.write(member.data);
+      if (written) await written;
+      const ended = sink.end();
+      if (ended) await ended;
+    }
+  }
+
   end(): void | Promise<void> {
+    if (this.state === 'held') return this.readHeld();
     if (this.state === 'data' && this.remaining > 0) {
       const member = this.member;
       this.member = null;
