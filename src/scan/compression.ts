@@ -49,26 +49,66 @@ const nativeZstd: ZstdFactory | null = probeNativeZstd()
   ? () => (zlib as unknown as { createZstdDecompress: (o: object) => Transform }).createZstdDecompress({ chunkSize: CHUNK })
   : null;
 
-/** A Transform that decompresses zstd with fzstd (push-based, frame by frame). */
+/** Input slice fed to fzstd at once, and the slice used once output runs far ahead of input. */
+const FZSTD_SLICE = 16 * 1024;
+const FZSTD_SMALL_SLICE = 256;
+/** Output of one slice above which slices shrink (a ratio over 256x: a bomb or long zero runs). */
+const FZSTD_SHRINK_AT = 4 * 1024 * 1024;
+
+/**
+ * A Transform that decompresses zstd with fzstd (push-based, frame by frame). fzstd decodes all it
+ * is given at once, so one input chunk of a bomb would yield gigabytes before the reader could say
+ * stop: input is fed in slices, and the next slice waits until the reader has taken the output.
+ */
 class FzstdTransform extends Transform {
   private readonly decoder: Decompress;
   private finished = false;
+  private slice = FZSTD_SLICE;
+  private sliceOutput = 0;
+  private full = false;
+  private pendingFeed: (() => void) | null = null;
+  /** Compressed bytes handed to the decoder so far (as zlib streams report it; the bomb ratio uses it). */
+  bytesWritten = 0;
 
   constructor() {
     super({ readableHighWaterMark: CHUNK, writableHighWaterMark: CHUNK });
     this.decoder = new Decompress((data, final) => {
-      if (data.length > 0) this.push(data);
+      this.sliceOutput += data.length;
+      if (data.length > 0 && !this.push(data)) this.full = true;
       if (final) this.finished = true;
     });
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+  private feed(chunk: Uint8Array, at: number, callback: TransformCallback): void {
     try {
-      this.decoder.push(chunk);
+      while (at < chunk.length) {
+        const piece = chunk.subarray(at, at + this.slice);
+        at += piece.length;
+        this.bytesWritten += piece.length;
+        this.sliceOutput = 0;
+        this.decoder.push(piece);
+        this.slice = this.sliceOutput > FZSTD_SHRINK_AT ? FZSTD_SMALL_SLICE : Math.min(FZSTD_SLICE, this.slice * 2);
+        if (this.full && at < chunk.length) {
+          this.pendingFeed = () => this.feed(chunk, at, callback);
+          return;
+        }
+      }
       callback();
     } catch (error) {
       callback(zstdError(error));
     }
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.feed(chunk, 0, callback);
+  }
+
+  override _read(size: number): void {
+    this.full = false;
+    const pending = this.pendingFeed;
+    this.pendingFeed = null;
+    if (pending) pending();
+    else super._read(size);
   }
 
   override _flush(callback: TransformCallback): void {
