@@ -96,6 +96,12 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
       const plain = compression ? await decompressArchive(target, resolved.path, compression) : null;
       try {
         scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env);
+      } catch (error) {
+        // Name the user's file, not the temp copy.
+        if (plain && error instanceof EicBuildError && error.message.includes(plain.path)) {
+          throw new EicBuildError(error.code, error.message.split(plain.path).join(`${target} (decompressed)`), { hint: error.hint, cause: error });
+        }
+        throw error;
       } finally {
         await plain?.remove();
       }

@@ -70,6 +70,18 @@ test.serial('a truncated compressed archive is input-corrupt naming the target, 
   t.is(liveDirCount('decompressed-archive'), 0);
 });
 
+test.serial('a whole gzip of a truncated image archive is input-corrupt naming the user\'s file, not the temp copy', async (t) => {
+  const plain = join(dir, `img-${counter++}.tar`);
+  await writeFixture({ layers: [{ files: { 'root/key.asc': secret } }] }, 'docker-legacy', plain);
+  const bytes = await readFile(plain);
+  const path = join(dir, 'cut.tar.gz');
+  await writeFile(path, (await execa('gzip', ['-c'], { input: bytes.subarray(0, bytes.length - 3000), encoding: 'buffer' })).stdout);
+  const error = await t.throwsAsync(scanTarget(path));
+  t.is((error as EicBuildError).code, 'input-corrupt');
+  t.true(error!.message.includes(`${path} (decompressed)`), error!.message);
+  t.false(error!.message.includes('eic-build-archive-'), error!.message);
+});
+
 test.serial('a compressed archive past the bounds is refused before it fills the disk', async (t) => {
   const path = await compressedImage(secret, 'docker-legacy', 'gzip');
   const error = await t.throwsAsync(decompressArchive('bomb.tar.gz', path, 'gzip', { maxBytes: 4096, maxRatio: 100 }));

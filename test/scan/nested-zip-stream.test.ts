@@ -93,3 +93,17 @@ test('a streamed zip whose member is damaged is a note naming the zip; the layer
   t.true(report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === 'opt/a.jar'), JSON.stringify(report.notes));
   t.true(report.findings.some((f) => f.path === 'opt/z.asc'));
 });
+
+test('data descriptors split across any chunk boundary are skipped (1-byte chunks)', async (t) => {
+  const { Readable } = await import('node:stream');
+  const { createContentScanner, NO_DETECTOR_KEYS } = await import('../../src/scan/detector-api.js');
+  const { scanLayerBlob } = await import('../../src/scan/layer-scan.js');
+  const { layerTar } = await import('../helpers/image-fixture.js');
+  for (const writer of ['zip -0 to a pipe (stored)', 'zip to a pipe'] as const) {
+    const zip = await WRITERS[writer]!(await sourceTree(secret));
+    const tar = await layerTar({ files: { 'opt/a.zip': zip } });
+    const pieces = Array.from(tar, (byte) => Buffer.from([byte]));
+    const result = await scanLayerBlob(Readable.from(pieces), { label: 'l', format: 'tar', check: null, expectedSize: null, keys: NO_DETECTOR_KEYS }, createContentScanner);
+    t.deepEqual(result.findings.map((f) => f.nestedPath), ['signing.asc'], writer);
+  }
+});

@@ -113,10 +113,19 @@ class ZipStreamSink implements NestedReader {
           }
           continue;
         }
-        const first = chunk[pos]!;
-        // 'P' of PK\x07\x08 (a CRC may start with 0x50 too: check all four bytes when they are here).
-        const signed = first === 0x50 && pos + 3 < chunk.length ? chunk[pos + 1] === 0x4b && chunk[pos + 2] === 0x07 && chunk[pos + 3] === 0x08 : false;
-        this.skip = (signed ? 4 : 0) + 4 + (this.descriptor === 'zip64' ? 16 : 8);
+        // Four bytes decide: the descriptor's optional signature, or its CRC (kept across chunks).
+        const take = Math.min(4 - this.header.length, chunk.length - pos);
+        const merged = new Uint8Array(this.header.length + take);
+        merged.set(this.header);
+        merged.set(chunk.subarray(pos, pos + take), this.header.length);
+        this.header = merged;
+        pos += take;
+        this.position += take;
+        if (merged.length < 4) continue;
+        const signed = merged[0] === 0x50 && merged[1] === 0x4b && merged[2] === 0x07 && merged[3] === 0x08;
+        this.header = new Uint8Array(0);
+        // Left: the CRC when signed, then the two sizes.
+        this.skip = (signed ? 4 : 0) + (this.descriptor === 'zip64' ? 16 : 8);
         continue;
       }
       if (this.state === 'header') {
