@@ -89,3 +89,35 @@ test.serial('a compressed archive past the bounds is refused before it fills the
   t.regex(error!.message, /bomb\.tar\.gz.*past 4096 bytes/);
   t.is(liveDirCount('decompressed-archive'), 0);
 });
+
+test.serial('[integration] real `docker save | gzip`, `| zstd`, `| xz` of an image in the engine: the key is found through the CLI (exit 1); the public-only image exits 0', async (t) => {
+  const DOCKER = '/usr/bin/docker';
+  const tags = [`eic-build-test/forms-nested-save-leak:${process.pid}`, `eic-build-test/forms-nested-save-clean:${process.pid}`];
+  t.teardown(async () => {
+    for (const tag of tags) await execa(DOCKER, ['rmi', '-f', tag], { reject: false });
+  });
+  const { runCli } = await import('../helpers/cli.js');
+  for (const [tag, content] of [
+    [tags[0]!, secret],
+    [tags[1]!, publicOnly],
+  ] as const) {
+    const archive = join(dir, `load-${counter++}.tar`);
+    await writeFixture({ layers: [{ files: { 'root/key.asc': content }, compression: 'none' }] }, 'docker-legacy', archive);
+    const loaded = await execa(DOCKER, ['load', '-i', archive]);
+    const id = /Loaded image(?: ID)?: (\S+)/.exec(loaded.stdout)?.[1];
+    t.truthy(id, loaded.stdout);
+    await execa(DOCKER, ['tag', id!, tag]);
+  }
+  for (const command of ['gzip', 'zstd', 'xz']) {
+    for (const [tag, expected] of [
+      [tags[0]!, 1],
+      [tags[1]!, 0],
+    ] as const) {
+      const path = join(dir, `saved-${counter++}.tar.${command}`);
+      await execa('sh', ['-c', `"$0" save "$1" | ${command} -c > "$2"`, DOCKER, tag, path]);
+      const result = await runCli(['scan', path, '--format', 'json']);
+      t.is(result.exitCode, expected, `${command} ${tag}: ${String(result.stderr)}`);
+      if (expected === 1) t.deepEqual((JSON.parse(String(result.stdout)) as { findings: { path: string }[] }).findings.map((f) => f.path), ['root/key.asc']);
+    }
+  }
+});
