@@ -20,7 +20,6 @@ class ArSink implements NestedReader {
   private nameTable: number[] | null = null;
   private collectingNames = false;
   private bsdNameLength = 0;
-  private pendingName = '';
   private position = 0;
   readonly memberRanges: MemberRange[] = [];
 
