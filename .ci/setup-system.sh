@@ -16,6 +16,13 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v puttygen >/dev/null 2>&1 || need+=(putty-tools)
 command -v ps >/dev/null 2>&1 || need+=(procps)
+# Nested-archive readers and their tests: xz/bzip2 are run by the scanner; the rest make specimens.
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v bzip2 >/dev/null 2>&1 || need+=(bzip2)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v jar >/dev/null 2>&1 || need+=(default-jdk-headless)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,7 +1,7 @@
 // Hard links inside one layer tar: a link entry has no body of its own, it names an earlier entry
 // of the same tar whose content it shares. When that content held a key, so does the link path,
 // and the link can outlive the deletion of the original (a later `rm` of the first name). Pure.
-import type { LayerFinding } from './entry-sink.js';
+import type { LayerFinding } from './layer-findings.js';
 import { normalizeEntryName } from './tar-header.js';
 
 /** A hard-link entry of a layer tar: `path` shares the content of the earlier entry `target`. */

@@ -32,7 +32,8 @@ export interface LayerScanJob {
   expectedSize: number | null;
   /** Public keys to match and identities to allow. */
   keys: DetectorKeys;
-  limits?: NestedLimits;
+  /** Nested-archive bounds; unset fields keep their defaults. */
+  limits?: Partial<NestedLimits>;
   /** Decompress in a helper thread (large blobs scanned from the main thread). */
   decodeOffThread?: boolean;
 }
@@ -75,7 +76,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     keys: job.keys,
     findings: [],
     notes: [],
-    limits: job.limits ?? DEFAULT_NESTED_LIMITS,
+    limits: { ...DEFAULT_NESTED_LIMITS, ...job.limits },
     inflated: 0,
     bytesScanned: 0,
   };

@@ -3,7 +3,7 @@
 // container. The raw scan stays (bytes outside members, e.g. after the end-of-archive marker, are
 // only seen by it); this decides which of its findings are the same key already reported, more
 // precisely, inside a member. Pure.
-import type { LayerFinding } from './entry-sink.js';
+import type { LayerFinding } from './layer-findings.js';
 
 /** Where one member's bytes sit, verbatim, in its container's raw bytes. */
 export interface MemberRange {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { EicBuildError } from '../errors.js';
 import { AllowKeyError, parseAllowKeys, type DetectorKeys, type KeyIdentity } from './detector-api.js';
 import { connectDocker } from '../docker/endpoint.js';
+import { decompressArchive, sniffArchiveCompression } from './compressed-archive.js';
 import { scanDaemonImage } from './daemon-source.js';
 import type { BlobStore, ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
@@ -93,9 +94,23 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
     case 'oci':
       scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
       break;
-    case 'tar-archive':
-      scanned = await scanStore(await openTarStore(target, resolved.path), keys, env);
+    case 'tar-archive': {
+      // `docker save | gzip` (zstd, xz, bzip2): read a decompressed copy, removed when done.
+      const compression = await sniffArchiveCompression(resolved.path);
+      const plain = compression ? await decompressArchive(target, resolved.path, compression) : null;
+      try {
+        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env);
+      } catch (error) {
+        // Name the user's file, not the temp copy.
+        if (plain && error instanceof EicBuildError && error.message.includes(plain.path)) {
+          throw new EicBuildError(error.code, error.message.split(plain.path).join(`${target} (decompressed)`), { hint: error.hint, cause: error });
+        }
+        throw error;
+      } finally {
+        await plain?.remove();
+      }
       break;
+    }
     case 'registry':
       scanned = await scanRegistryImage(resolved.target, keys, env);
       break;

@@ -19,7 +19,8 @@ export interface LayerSpec {
   files?: Record<string, FileSpec>;
   whiteouts?: string[];
   opaque?: string[];
-  compression?: 'gzip' | 'zstd' | 'none';
+  /** 'pzstd': zstd written by pzstd, whose first frame is a skippable frame. */
+  compression?: 'gzip' | 'zstd' | 'pzstd' | 'none';
   /** Use these bytes as the layer tar instead of building one (for malformed tars). */
   rawTar?: Uint8Array;
 }
@@ -100,8 +101,12 @@ export async function layerTar(layer: LayerSpec): Promise<Buffer> {
 }
 
 /** Compress with gzip (zlib) or zstd (the real `zstd` CLI). */
-export async function compress(bytes: Buffer, compression: 'gzip' | 'zstd' | 'none'): Promise<Buffer> {
+export async function compress(bytes: Buffer, compression: 'gzip' | 'zstd' | 'pzstd' | 'none'): Promise<Buffer> {
   if (compression === 'gzip') return gzipSync(bytes);
+  if (compression === 'pzstd') {
+    const result = await execa('pzstd', ['-q', '-c', '-3'], { input: bytes, encoding: 'buffer', stripFinalNewline: false });
+    return Buffer.from(result.stdout);
+  }
   if (compression === 'zstd') {
     const result = await execa('zstd', ['-q', '-c', '-3'], { input: bytes, encoding: 'buffer', stripFinalNewline: false });
     return Buffer.from(result.stdout);
@@ -109,10 +114,10 @@ export async function compress(bytes: Buffer, compression: 'gzip' | 'zstd' | 'no
   return bytes;
 }
 
-function mediaTypeOf(compression: 'gzip' | 'zstd' | 'none'): string {
+function mediaTypeOf(compression: 'gzip' | 'zstd' | 'pzstd' | 'none'): string {
   return compression === 'gzip'
     ? 'application/vnd.oci.image.layer.v1.tar+gzip'
-    : compression === 'zstd'
+    : compression === 'zstd' || compression === 'pzstd'
       ? 'application/vnd.oci.image.layer.v1.tar+zstd'
       : 'application/vnd.oci.image.layer.v1.tar';
 }

@@ -1,0 +1,123 @@
+// Image archives compressed as a whole: `docker save`-format and OCI archives piped through the
+// real gzip, zstd, xz and bzip2 are sniffed, decompressed to a temp copy that is removed again,
+// and scanned like the plain archive. Keys generated now.
+import test from 'ava';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import * as openpgp from 'openpgp';
+import { EicBuildError } from '../../src/errors.js';
+import { liveDirCount } from '../../src/exit-cleanup.js';
+import { decompressArchive } from '../../src/scan/compressed-archive.js';
+import { scanTarget } from '../../src/scan/index.js';
+import { makeFixtureDir, writeFixture, type FixtureFormat } from '../helpers/image-fixture.js';
+
+let dir = '';
+let cleanup = async () => {};
+let secret = '';
+let publicOnly = '';
+
+test.before(async () => {
+  ({ dir, cleanup } = await makeFixtureDir('eic-scan-compressed-archive'));
+  const key = await openpgp.generateKey({ userIDs: [{ name: 'Archive', email: 'archive@example.org' }], format: 'armored' });
+  secret = key.privateKey;
+  publicOnly = key.publicKey;
+});
+test.after.always(() => cleanup());
+
+let counter = 0;
+async function compressedImage(content: string, format: FixtureFormat, command: string): Promise<string> {
+  const plain = join(dir, `img-${counter++}.tar`);
+  await writeFixture({ layers: [{ files: { 'root/key.asc': content, 'etc/os-release': 'ID=test' } }] }, format, plain);
+  const result = await execa(command, ['-c', plain], { encoding: 'buffer' });
+  const path = `${plain}.${command}`;
+  await writeFile(path, result.stdout);
+  return path;
+}
+
+async function archiveTempDirs(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-archive-'));
+}
+
+for (const command of ['gzip', 'zstd', 'xz', 'bzip2']) {
+  for (const format of ['docker-legacy', 'oci-archive'] as const) {
+    test.serial(`${format} | ${command}: sniffed, decompressed, the key found; public-only twin clean; no temp copy left`, async (t) => {
+      const before = await archiveTempDirs();
+      const leak = await scanTarget(await compressedImage(secret, format, command));
+      t.true(leak.leaked);
+      t.deepEqual(
+        leak.findings.map((f) => f.path),
+        ['root/key.asc'],
+      );
+      const control = await scanTarget(await compressedImage(publicOnly, format, command));
+      t.false(control.leaked);
+      t.is(liveDirCount('decompressed-archive'), 0);
+      t.deepEqual((await archiveTempDirs()).filter((name) => !before.includes(name)), []);
+    });
+  }
+}
+
+test.serial('a truncated compressed archive is input-corrupt naming the target, and its temp copy is removed', async (t) => {
+  const path = await compressedImage(secret, 'docker-legacy', 'gzip');
+  const bytes = await readFile(path);
+  const truncated = join(dir, 'truncated.tar.gz');
+  await writeFile(truncated, bytes.subarray(0, bytes.length >> 1));
+  const error = await t.throwsAsync(scanTarget(truncated));
+  t.true(error instanceof EicBuildError);
+  t.is((error as EicBuildError).code, 'input-corrupt');
+  t.true(error!.message.includes(truncated), error!.message);
+  t.is(liveDirCount('decompressed-archive'), 0);
+});
+
+test.serial('a whole gzip of a truncated image archive is input-corrupt naming the user\'s file, not the temp copy', async (t) => {
+  const plain = join(dir, `img-${counter++}.tar`);
+  await writeFixture({ layers: [{ files: { 'root/key.asc': secret } }] }, 'docker-legacy', plain);
+  const bytes = await readFile(plain);
+  const path = join(dir, 'cut.tar.gz');
+  await writeFile(path, (await execa('gzip', ['-c'], { input: bytes.subarray(0, bytes.length - 3000), encoding: 'buffer' })).stdout);
+  const error = await t.throwsAsync(scanTarget(path));
+  t.is((error as EicBuildError).code, 'input-corrupt');
+  t.true(error!.message.includes(`${path} (decompressed)`), error!.message);
+  t.false(error!.message.includes('eic-build-archive-'), error!.message);
+});
+
+test.serial('a compressed archive past the bounds is refused before it fills the disk', async (t) => {
+  const path = await compressedImage(secret, 'docker-legacy', 'gzip');
+  const error = await t.throwsAsync(decompressArchive('bomb.tar.gz', path, 'gzip', { maxBytes: 4096, maxRatio: 100 }));
+  t.is((error as EicBuildError).code, 'input-corrupt');
+  t.regex(error!.message, /bomb\.tar\.gz.*past 4096 bytes/);
+  t.is(liveDirCount('decompressed-archive'), 0);
+});
+
+test.serial('[integration] real `docker save | gzip`, `| zstd`, `| xz` of an image in the engine: the key is found through the CLI (exit 1); the public-only image exits 0', async (t) => {
+  const DOCKER = '/usr/bin/docker';
+  const tags = [`eic-build-test/forms-nested-save-leak:${process.pid}`, `eic-build-test/forms-nested-save-clean:${process.pid}`];
+  t.teardown(async () => {
+    for (const tag of tags) await execa(DOCKER, ['rmi', '-f', tag], { reject: false });
+  });
+  const { runCli } = await import('../helpers/cli.js');
+  for (const [tag, content] of [
+    [tags[0]!, secret],
+    [tags[1]!, publicOnly],
+  ] as const) {
+    const archive = join(dir, `load-${counter++}.tar`);
+    await writeFixture({ layers: [{ files: { 'root/key.asc': content }, compression: 'none' }] }, 'docker-legacy', archive);
+    const loaded = await execa(DOCKER, ['load', '-i', archive]);
+    const id = /Loaded image(?: ID)?: (\S+)/.exec(loaded.stdout)?.[1];
+    t.truthy(id, loaded.stdout);
+    await execa(DOCKER, ['tag', id!, tag]);
+  }
+  for (const command of ['gzip', 'zstd', 'xz']) {
+    for (const [tag, expected] of [
+      [tags[0]!, 1],
+      [tags[1]!, 0],
+    ] as const) {
+      const path = join(dir, `saved-${counter++}.tar.${command}`);
+      await execa('sh', ['-c', `"$0" save "$1" | ${command} -c > "$2"`, DOCKER, tag, path]);
+      const result = await runCli(['scan', path, '--format', 'json']);
+      t.is(result.exitCode, expected, `${command} ${tag}: ${String(result.stderr)}`);
+      if (expected === 1) t.deepEqual((JSON.parse(String(result.stdout)) as { findings: { path: string }[] }).findings.map((f) => f.path), ['root/key.asc']);
+    }
+  }
+});
