@@ -107,6 +107,23 @@ test('[integration] keys in PAX extended-header values (GNU tar xattrs, Python t
   noKeyBytes(t, report, stderr);
 });
 
+test('[integration] a tar inside a layer file: the keys in its PAX values are findings at that file, naming the inner entry and record', async (t) => {
+  const layout = await baseLayout('pax-nested');
+  const inner = await paxLayer('nested', key.armoredSecret, key.binarySecret);
+  const root = join(dir, 'pax-nested-root');
+  await mkdir(join(root, 'var/backups'), { recursive: true });
+  await writeFile(join(root, 'var/backups/etc.tar'), inner);
+  const outer = join(dir, 'pax-nested-layer.tar');
+  await execa('tar', ['--format=pax', '--owner=0', '--group=0', '-cf', outer, '-C', root, 'var']);
+  await editLayout(layout, { addLayer: { tar: await readFile(outer), createdBy: 'COPY etc.tar /var/backups/' } });
+  const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc]);
+  t.is(exitCode, 1, stderr);
+  const where = report.findings.map((f) => `${f.path} | ${f.nestedPath} | ${f.kind}`).sort();
+  t.true(where.includes('var/backups/etc.tar | etc/app.conf (PAX header record SCHILY.xattr.user.key) | armored'), where.join('\n'));
+  t.true(report.findings.every((f) => f.matchesPublicKey));
+  noKeyBytes(t, report, stderr);
+});
+
 test('[integration] the public key in the same PAX values is no finding (negative control)', async (t) => {
   const layout = await baseLayout('pax-public');
   const publicBinary = Buffer.from((await execa('gpg', ['--homedir', key.homedir, '--batch', '--export', key.fingerprints[0]!], { encoding: 'buffer' })).stdout);

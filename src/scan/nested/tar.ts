@@ -1,7 +1,8 @@
 // A tar inside a layer: each inner file gets its own file sink, one level deeper.
 import type { MemberRange } from '../member-dedupe.js';
 import { BLOCK, parseTarHeader } from '../tar-header.js';
-import { TarStreamParser, type TarEntry } from '../tar-parser.js';
+import { scanExtendedHeader } from '../pax-scan.js';
+import { TarStreamParser, type ExtendedHeader, type TarEntry } from '../tar-parser.js';
 import { joinNested, type ScanContext } from './context.js';
 import type { NestedFormat, NestedOrigin, NestedReader } from './nested-format.js';
 
@@ -22,7 +23,16 @@ class NestedTarSink implements NestedReader {
       const start = this.parser.offset;
       this.memberRanges.push({ start, end: start + entry.size, nestedPath: memberPath });
       return openInner(memberPath, depth + 1, decodes);
-    });
+    }, null, (header) => this.scanPaxHeader(header));
+  }
+
+  /** A PAX header of the inner tar (xattrs and other records) is published bytes too, as in a layer. */
+  private scanPaxHeader(header: ExtendedHeader): void {
+    const scanned = scanExtendedHeader(header, this.ctx.keys, this.ctx.createScanner);
+    const where = (nestedPath: string | null) => joinNested(this.origin.nestedPath, `${nestedPath ?? ''}`);
+    // Placed at the inner tar's file in the layer; the nested path names the inner entry and the record.
+    for (const finding of scanned.findings) this.ctx.findings.push({ ...finding, path: this.origin.path, nestedPath: where(`${finding.path} (${finding.nestedPath})`) });
+    for (const note of scanned.notes) this.ctx.notes.push({ ...note, path: this.origin.path, nestedPath: where(`${note.path} (${note.nestedPath})`) });
   }
 
   private fail(error: unknown): void {
