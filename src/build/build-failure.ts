@@ -59,7 +59,8 @@ export function diagnoseBuildFailure(log: string, context: { mirrors: readonly M
       hint: `concretize the environment where the runtime stage gets it (spack --env DIR concretize, then COPY DIR/spack.lock into the runtime stage before the verify step), or point SPACK_ENV / BUILDCACHE_VERIFY_SELECTION at the lockfile the stage holds.`,
     };
   }
-  const fingerprint = /the public key file has fingerprint (\S*) but build-arg (\S+) is '([^']*)'/.exec(log);
+  // Hex values only: BuildKit also echoes the step's command, where the same words carry $variables.
+  const fingerprint = /the public key file has fingerprint ([0-9A-Fa-f]*) but build-arg (\S+) is '([0-9A-Fa-f]*)'/.exec(log);
   if (fingerprint) {
     return {
       id: 'fingerprint-mismatch',

@@ -83,6 +83,13 @@ for (const row of rows) {
   });
 }
 
+test('build failure diagnosis: the echoed command of a step is not its output', (t) => {
+  // BuildKit prints the failed step's command, which holds the fingerprint check's own message text.
+  const echoed = `executor failed running [/bin/bash -c set -eu; if [ "$signer_fpr" != "$SPACK_SIGNER_FINGERPRINT" ]; then echo "eic-build: the public key file has fingerprint $signer_fpr but build-arg SPACK_SIGNER_FINGERPRINT is '$SPACK_SIGNER_FINGERPRINT'" >&2; exit 1; fi; spack gpg trust /run/eic-build/k.asc]\n`;
+  t.is(diagnoseBuildFailure(echoed, { mirrors: [oci], network: 'host' }), undefined);
+  t.is(diagnoseBuildFailure(`#10 2.067 /bin/bash: line 1: spack: command not found\n${echoed}`, { mirrors: [oci], network: 'host' })?.id, 'spack-missing');
+});
+
 test('build failure diagnosis: an unknown failure, or the RUN line that merely names the mirror, is left to the log', (t) => {
   t.is(diagnoseBuildFailure('#9 [builder 2/2] RUN eic-build buildcache sign oci+http://127.0.0.1:5123/eic/spack\n#9 ERROR: exit code: 2\n', { mirrors: [oci], network: 'host' }), undefined);
   t.is(diagnoseBuildFailure('#9 1.0 Connection refused\n', { mirrors: [file], network: 'host' }), undefined);

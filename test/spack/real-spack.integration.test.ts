@@ -148,10 +148,9 @@ kitTest('[integration] one eic-build build runs the builder (real spack install,
   const leftovers = await execa(DOCKER, ['run', '--rm', tag, 'bash', '-c', 'ls -d /var/tmp/eic-build-verified /opt/eic-build/usr/local/bin/eic-build /var/lib/eic-build 2>/dev/null; find /run/eic-build -type f -size +0c; command -v eic-build; gpg --homedir /opt/spack/opt/spack/gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep ^sec; true'], { all: true });
   t.is(String(leftovers.stdout).trim(), '', 'no verified copy, no eic-build, no stamp (only empty mount points), no secret key in the runtime image');
 
-  // Both images scan clean with the Spack tree in them (eic-build build scanned the runtime: exit 0).
+  // Both images scan clean with the Spack tree in them: eic-build build scanned the runtime (the
+  // gate that exits 1 on any finding) and, below, the builder.
   t.regex(result.log, /verdict {2}clean/);
-  const scan = await runCli(['scan', `docker-daemon:${tag}`, ...ALLOW_SPACK_TEST_KEYS]);
-  t.is(scan.exitCode, 0, String(scan.stdout));
   const builderTag = `eic-build-test/spack-e2e-builder:${run}`;
   images.push(builderTag);
   // The builder alone, as a split pipeline builds it: every step cached from the build above, then scanned.
