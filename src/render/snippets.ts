@@ -95,14 +95,16 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const tool = `${layout.toolCommand}`;
   const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
   // What was signed, kept in the step's tmpfs until the stamp is written (the list is public data).
+  // A redirect, not `| tee`: a POSIX sh has no pipefail, and a pipe would hide a failed signature.
   const signedList = `${layout.gnupgTmpfs}/signed-entries`;
-  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only | tee -a ${signedList}`);
+  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only >> ${signedList}`);
   const stampDir = layout.builderDoneFile.replace(/\/[^/]+$/, '');
   // The builder's last command: reached only when install, autopush and every signature succeeded
   // (a failed step commits no layer, so no stamp exists without them).
   const builderDone = [
     `mkdir -p ${stampDir}`,
     `{ printf '%s\\n' ${shellQuote(BUILDER_DONE_HEADER)}; ${sign.length > 0 ? `cat ${signedList}` : `echo ${shellQuote('no OCI autopush mirror to sign (Spack signs what it pushes to file mirrors)')}`}; } > ${layout.builderDoneFile}`,
+    `cat ${layout.builderDoneFile}`,
   ];
   const builderSkipped = [
     `mkdir -p ${stampDir}`,

@@ -58,7 +58,7 @@ const breaking: { rule: LintRuleId; why: string; mutate: (text: string) => strin
   { rule: 'runtime-installs-verified-copy', why: 'no check of the mirrors Spack would read', mutate: (d) => withoutLine(d, 'config get mirrors') },
   { rule: 'runtime-installs-verified-copy', why: 'copies left for the layer', mutate: (d) => replaceLast(d, '; \\\n    rm -rf /var/tmp/eic-build-verified\n', '\n') },
   { rule: 'runtime-after-builder', why: 'runtime step without the builder stamp (BuildKit would prune the builder)', mutate: (d) => replaceFirst(d, '    --mount=type=bind,from=builder-done,source=/var/lib/eic-build/builder-done,target=/run/eic-build/builder-done \\\n', '') },
-  { rule: 'runtime-after-builder', why: 'builder step that never writes the stamp', mutate: (d) => replaceFirst(d, '> /var/lib/eic-build/builder-done\n', '> /dev/null\n') },
+  { rule: 'runtime-after-builder', why: 'builder step that never writes the stamp', mutate: (d) => replaceFirst(d, '} > /var/lib/eic-build/builder-done;', '} > /dev/null;') },
   { rule: 'runtime-after-builder', why: 'builder-done made from another stage than the builder', mutate: (d) => replaceFirst(d, 'ARG EIC_BUILD_BUILDER_STAGE=builder\n', 'ARG EIC_BUILD_BUILDER_STAGE=builder-skipped\n') },
   { rule: 'runtime-after-builder', why: 'no builder-done stage at all', mutate: (d) => replaceFirst(d, 'FROM ${EIC_BUILD_BUILDER_STAGE} AS builder-done\n', '') },
   { rule: 'public-key-input', why: 'no fingerprint ARG in runtime', mutate: (d) => replaceLast(d, 'ARG SPACK_SIGNER_FINGERPRINT\n', '') },
