@@ -51,7 +51,7 @@ test.before(async (t) => {
   const t0 = Date.now();
   ({ dir: work, cleanup } = await tempDir('eic-build-spack-e2e-'));
   await chmod(work, 0o700);
-  const [kitImage, , reg, gpgKey] = await Promise.all([ensureSpackKitImage(kit.dir), ensureFrontendImage(TOOL_IMAGE, ['buildcache/copy-mirror.js']), startRegistry(), makeGpgKey(work, 'Spack E2E Signer'), ensureDebianGnupgImage()]);
+  const [kitImage, , reg, gpgKey] = await Promise.all([ensureSpackKitImage(kit.dir), ensureFrontendImage(TOOL_IMAGE), startRegistry(), makeGpgKey(work, 'Spack E2E Signer'), ensureDebianGnupgImage()]);
   registry = reg;
   key = gpgKey;
   client = new RegistryClient({ registry: registry.host, insecure: true });
