@@ -5,6 +5,7 @@ import {
   parseBuildArg,
   parseBuildContextSpec,
   parseCacheSpec,
+  parseNetworkMode,
   parseOutputSpec,
   parsePlatforms,
   parseProgressMode,
@@ -13,6 +14,7 @@ import {
   type AttrSpec,
   type BuildArgSpec,
   type BuildContextSpec,
+  type NetworkMode,
   type ProgressMode,
   type ProvenanceSpec,
   type SecretSpec,
@@ -55,6 +57,8 @@ export interface BuildOptions {
   noCache: boolean;
   /** `--var NAME=VALUE` for the renderer (templates only). */
   vars: Record<string, string>;
+  /** `--network MODE` for RUN steps; undefined: the builder's default. */
+  network: NetworkMode | undefined;
   /** Forced docker client binary (also EIC_BUILD_DOCKER). */
   docker: string | undefined;
 }
@@ -86,6 +90,7 @@ export const BUILD_FLAGS: Options = {
   provenance: { type: 'string' },
   progress: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  network: { type: 'string' },
   docker: { type: 'string' },
   var: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
@@ -180,6 +185,7 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     provenance: values.provenance === undefined ? undefined : parseProvenanceSpec(String(values.provenance)),
     progress: values.progress === undefined ? 'auto' : parseProgressMode(String(values.progress)),
     noCache: Boolean(values['no-cache']),
+    network: values.network === undefined ? undefined : parseNetworkMode(String(values.network)),
     docker: single(values.docker),
     vars: Object.fromEntries(
       strings(values.var).map((v) => {
@@ -200,7 +206,8 @@ would leave the machine for private key material, then load/push exactly the sca
 options (docker buildx spellings):
   --config FILE              project config (default: CONTEXT/eic-build.yaml if present)
   -f, --file FILE            Dockerfile to build instead of rendering templates
-  --target STAGE             stage to build
+  --target STAGE             stage to build; rendered runtime stages are then built alone (the
+                             builder is skipped); without --target builder and runtime both run
   --platform P[,P...]        target platforms (repeatable)
   -t, --tag REF              image reference (repeatable)
   --build-arg K=V            build argument (repeatable; never carries the signing key)
@@ -223,6 +230,8 @@ options (docker buildx spellings):
   --provenance MODE          mode=min or false (mode=max is refused: it records build-arg values)
   --progress MODE            auto, plain, tty, quiet, or json (machine-readable summary on stdout)
   --no-cache                 do not use the build cache
+  --network MODE             networking of RUN steps: default, host or none; a mirror on this
+                             machine's loopback (127.0.0.1) needs host
   --docker PATH              docker client binary to use (also $EIC_BUILD_DOCKER)
   --var NAME=VALUE           template variable for the renderer (repeatable; see docs/render.md)
 

@@ -29,6 +29,9 @@ export type ProvenanceSpec = { kind: 'off' } | { kind: 'min' };
 /** `--progress`. `json` is eic-build's own: a JSON summary on stdout, BuildKit progress as plain on stderr. */
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet' | 'json';
 
+/** `--network`: the networking mode of RUN steps (buildx spellings). `host` needs the network.host entitlement. */
+export type NetworkMode = 'default' | 'host' | 'none';
+
 /** `--build-arg K=V` (a bare `K` takes the value from the environment, as buildx does). */
 export interface BuildArgSpec {
   name: string;
@@ -273,4 +276,15 @@ export function parseBuildArg(value: string): BuildArgSpec {
 /** Canonical spelling of a build arg. */
 export function formatBuildArg(spec: BuildArgSpec): string {
   return spec.value === undefined ? spec.name : `${spec.name}=${spec.value}`;
+}
+
+/** Parse `--network` (buildx: default, host, none). */
+export function parseNetworkMode(value: string): NetworkMode {
+  if (value === 'default' || value === 'host' || value === 'none') return value;
+  throw usage('network', value, 'unknown networking mode', "use default, host (reaches a registry on this machine's loopback) or none.");
+}
+
+/** Canonical spelling of a networking mode. */
+export function formatNetworkMode(mode: NetworkMode): string {
+  return mode;
 }

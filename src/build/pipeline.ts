@@ -28,6 +28,8 @@ import {
   effectiveProgress,
   planScans,
   secretEnvName,
+  targetBuildArgs,
+  type SplitTargets,
   type InvocationInput,
   type InvocationOutput,
   type ResolvedSecret,
@@ -41,6 +43,7 @@ import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } f
 import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
+import { assertMirrorsReachable, diagnoseBuildFailure, type MirrorEndpoint } from './build-failure.js';
 import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -59,6 +62,10 @@ export interface RenderedFiles {
   warnings?: string[];
   /** Build args the rendered Dockerfile needs (the fingerprint arg is added anyway). */
   buildArgs?: Record<string, string>;
+  /** The mirrors the build steps reach (for the loopback check and failure messages). */
+  mirrors?: MirrorEndpoint[];
+  /** How a runtime stage is built alone (`--target RUNTIME`). */
+  split?: SplitTargets;
 }
 
 /** The other layers the pipeline calls: the key layer, the scanner, the renderer. Injected so each is replaceable. */
@@ -126,6 +133,8 @@ interface Run {
   base: Omit<InvocationInput, 'target' | 'output' | 'cacheTo'>;
   runId: string;
   scanTags: string[];
+  /** Mirrors of the rendered project (failure messages name them). */
+  mirrors: MirrorEndpoint[];
 }
 
 const say = (io: CliIo, progress: BuildOptions['progress'], text: string) => {
@@ -169,6 +178,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   registerSecret(key.armoredSecretKey);
   say(io, options.progress, `signing key ${key.fingerprint} (${key.source})`);
   refuseSecretsInBuildArgs(options, key, io.env);
+  refuseForeignFingerprint(options, key, DEFAULT_LAYOUT);
 
   if (caps.buildsIntoEngine && config.build.baseImages.length) {
     const { docker } = await connectDocker(io.env, client.docker);
@@ -194,12 +204,18 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   const secretFiles: TempSecretFile[] = [];
-  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: scanTagsRef.tags };
+  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: scanTagsRef.tags, mirrors: [] };
   try {
     const layout = DEFAULT_LAYOUT;
     const sources = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
     const { dockerfile, mirrorsFile } = sources;
     for (const warning of sources.warnings ?? []) io.err(`warning: ${warning}\n`);
+    run.mirrors = sources.mirrors ?? [];
+    assertMirrorsReachable(run.mirrors, options.network);
+    const splitArgs = targetBuildArgs(options.target, sources.split, options.buildArgs);
+    if (splitArgs.length > 0) {
+      say(io, options.progress, `--target ${options.target}: building the runtime alone, the builder stage is skipped (${splitArgs.map((a) => `--build-arg ${a.name}=${a.value}`).join(' ')}); without --target the builder runs first`);
+    }
     await assertContextHasNoKey(contextDir, key.armoredSecretKey);
     const secrets = await resolveSecrets(options, key, caps, layout, mirrorsFile, io.env, secretFiles);
     const progress = effectiveProgress(options.progress, io.env, io.isTty);
@@ -217,6 +233,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
           .filter(([name]) => name !== layout.fingerprintArg && !options.buildArgs.some((a) => a.name === name))
           .map(([name, value]) => ({ name, value })),
         ...options.buildArgs.map((a) => ({ name: a.name, value: a.value ?? io.env[a.name] ?? '' })),
+        ...splitArgs,
         // A new key changes this value, which invalidates every step that declares the ARG.
         { name: layout.fingerprintArg, value: key.fingerprint },
       ],
@@ -224,6 +241,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       secrets,
       cacheFrom: options.cacheFrom,
       noCache: options.noCache,
+      network: options.network,
       progress,
       provenance: effectiveProvenance(options, caps),
     };
@@ -353,6 +371,18 @@ function refuseSecretsInBuildArgs(options: BuildOptions, key: PipelineKey, env: 
   }
 }
 
+/**
+ * The fingerprint build-arg is the signing key's: steps compare it with the public key file that
+ * eic-build writes from the same key. Another value fails the build half-way; refuse it now.
+ */
+function refuseForeignFingerprint(options: BuildOptions, key: PipelineKey, layout: SigningLayout): void {
+  const given = options.buildArgs.find((arg) => arg.name === layout.fingerprintArg);
+  if (!given || (given.value ?? '').toUpperCase().replace(/\s+/g, '') === key.fingerprint.toUpperCase()) return;
+  throw new EicBuildError('usage', `--build-arg ${layout.fingerprintArg}=${given.value ?? ''} does not match the signing key ${key.fingerprint}: the public key file eic-build writes would not match the fingerprint build-arg`, {
+    hint: `drop --build-arg ${layout.fingerprintArg}: eic-build sets it from the signing key (--signing-key / SPACK_SIGNING_KEY); to sign with another key, pass that key instead.`,
+  });
+}
+
 async function prepareSources(
   config: BuildProjectConfig,
   options: BuildOptions,
@@ -455,6 +485,8 @@ async function invoke(run: Run, target: string | undefined, output: InvocationOu
   const invocation = buildInvocation({ ...run.base, target, output, cacheTo });
   const result = await runClient(invocation.command, invocation.args, { env: invocation.env, baseEnv: run.io.env, mode: run.streamMode, err: run.io.err });
   if (result.exitCode !== 0) {
+    const diagnosis = diagnoseBuildFailure(result.log, { mirrors: run.mirrors, network: run.options.network });
+    if (diagnosis) throw new EicBuildError('build-failed', `${what} failed (exit ${result.exitCode}): ${diagnosis.message}\n${lastLines(result.log, 6)}`, { hint: diagnosis.hint });
     const hints = hintsForLog(result.log).map((h) => h.hint);
     throw new EicBuildError('build-failed', `${what} failed (exit ${result.exitCode}):\n${lastLines(result.log)}`, {
       hint: hints.join(' ') || 'read the BuildKit log above; run with --progress plain for the full log.',

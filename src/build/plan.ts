@@ -2,7 +2,7 @@ import { EicBuildError } from '../errors.js';
 import type { Destination } from './build-options.js';
 import type { Capabilities } from './capabilities.js';
 import { stageClosure, targetStageIndex, type DockerfileStage } from './dockerfile-stages.js';
-import { attr, formatBuildContextSpec, formatCacheSpec, formatOutputSpec, isMaxModeCacheExport, type AttrSpec, type BuildContextSpec } from './flags.js';
+import { attr, formatBuildContextSpec, formatNetworkMode, type NetworkMode, formatCacheSpec, formatOutputSpec, isMaxModeCacheExport, type AttrSpec, type BuildContextSpec } from './flags.js';
 import type { BuildClient } from './probe.js';
 
 /** A secret handed to BuildKit: by the child's environment, or by a 0600 temp file path. */
@@ -31,6 +31,8 @@ export interface InvocationInput {
   cacheFrom: AttrSpec[];
   cacheTo: AttrSpec[];
   noCache: boolean;
+  /** `--network` for RUN steps; undefined: not passed. */
+  network?: NetworkMode | undefined;
   progress: 'auto' | 'plain' | 'tty' | 'quiet';
   provenance: 'min' | 'off';
   output: InvocationOutput;
@@ -84,6 +86,11 @@ export function buildInvocation(input: InvocationInput): Invocation {
     } else args.push('--cache-to', formatCacheSpec(spec));
   }
   if (input.noCache) args.push('--no-cache');
+  if (input.network) {
+    args.push('--network', formatNetworkMode(input.network));
+    // buildx asks for the entitlement explicitly; docker build grants it itself.
+    if (input.network === 'host' && client.kind === 'buildx') args.push('--allow', 'network.host');
+  }
   if (client.kind === 'buildx' && versionSupportsProvenanceFlag(client)) {
     args.push(`--provenance=${input.provenance === 'min' ? 'mode=min' : 'false'}`);
   }
@@ -222,4 +229,24 @@ export function effectiveProgress(mode: 'auto' | 'plain' | 'tty' | 'quiet' | 'js
   if (mode === 'plain' || mode === 'tty' || mode === 'quiet') return mode;
   if (mode === 'json') return 'plain';
   return env.CI || !isTty ? 'plain' : 'tty';
+}
+
+/** What a rendered project says about building one of its runtime stages alone. */
+export interface SplitTargets {
+  /** Stages of kind runtime. */
+  runtimeStages: string[];
+  /** Build args that make a runtime stage skip the builder (empty: the project has no such switch). */
+  runtimeAloneBuildArgs: Record<string, string>;
+}
+
+/**
+ * Pure: the build args a `--target` adds. A rendered runtime stage waits for the builder's stamp;
+ * `--target RUNTIME` is how split pipelines build it alone, so the builder is switched off
+ * (unless the user set that build arg). Without --target, or for other stages: nothing.
+ */
+export function targetBuildArgs(target: string | undefined, split: SplitTargets | undefined, userArgs: readonly { name: string }[]): { name: string; value: string }[] {
+  if (!target || !split || !split.runtimeStages.includes(target.toLowerCase())) return [];
+  return Object.entries(split.runtimeAloneBuildArgs)
+    .filter(([name]) => !userArgs.some((arg) => arg.name === name))
+    .map(([name, value]) => ({ name, value }));
 }

@@ -41,5 +41,12 @@ export async function renderForBuild(input: Parameters<NonNullable<PipelineDeps[
     layout: input.layout,
   });
   const written = await writeRenderedProject(project, input.outDir);
-  return { dockerfile: written.dockerfile, mirrorsFile: written.mirrorsYaml, warnings: project.warnings, buildArgs: project.buildArgs };
+  return {
+    dockerfile: written.dockerfile,
+    mirrorsFile: written.mirrorsYaml,
+    warnings: project.warnings,
+    buildArgs: project.buildArgs,
+    mirrors: project.mirrors.flatMap((mirror) => [{ name: mirror.name, url: mirror.url }, ...(mirror.pushUrl !== mirror.url ? [{ name: mirror.name, url: mirror.pushUrl }] : [])]),
+    split: { runtimeStages: project.stages.filter((stage) => stage.kind === 'runtime').map((stage) => stage.name), runtimeAloneBuildArgs: project.runtimeAloneBuildArgs },
+  };
 }

@@ -38,6 +38,8 @@ export const BUILTIN_VARIABLES = [
   'SPACK_ENV',
   'SPACK_INSTALL_FLAGS',
   'BUILDCACHE_VERIFY_SELECTION',
+  // The stage runtimes wait for (default: builder).
+  'BUILDER_STAGE',
 ] as const;
 
 /** The bundled template set (what runs with no config file). */
@@ -48,13 +50,14 @@ export const BUNDLED_CONFIG: ProjectConfig = {
     { kind: 'bundled', name: 'dockerfile/00-header.Dockerfile.in' },
     { kind: 'bundled', name: 'dockerfile/10-public-key.Dockerfile.in' },
     { kind: 'bundled', name: 'dockerfile/20-builder.Dockerfile.in' },
+    { kind: 'bundled', name: 'dockerfile/25-builder-done.Dockerfile.in' },
     { kind: 'bundled', name: 'dockerfile/30-runtime.Dockerfile.in' },
   ],
   syntax: undefined,
   check: 'error=true',
   shell: 'bash',
   transition: false,
-  stages: { 'spack-signer-public': 'other', 'eic-build': 'other', builder: 'builder', runtime: 'runtime' },
+  stages: { 'spack-signer-public': 'other', 'eic-build': 'other', builder: 'builder', 'builder-skipped': 'other', 'builder-done': 'other', runtime: 'runtime' },
   allowedVariables: [],
   values: {},
 };

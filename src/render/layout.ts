@@ -35,6 +35,20 @@ export interface SigningLayout {
    * (a buildcache can be larger than memory); removed by the step after the install.
    */
   verifiedRoot: string;
+  /**
+   * The runtime's edge to the builder: the stage runtime steps bind-mount the builder's stamp from.
+   * It is `FROM ${builderStageArg}`, a global ARG whose default names the builder stage, so BuildKit
+   * runs the builder (install, autopush, sign) before any runtime step that reads the stamp.
+   */
+  builderDoneStage: string;
+  /** Stage that writes a stamp saying the builder did not run (split pipelines: `--target runtime`). */
+  builderSkippedStage: string;
+  /** The global build-arg that picks the stage `builderDoneStage` is made from (builder or builder-skipped). */
+  builderStageArg: string;
+  /** Where the builder's last command writes the stamp (the list of signed entries), in the builder's image. */
+  builderDoneFile: string;
+  /** Where runtime steps see the stamp (bind mount: no byte of the builder reaches a runtime layer). */
+  builderDoneMountTarget: string;
 }
 
 /** The layout of the bundled templates. */
@@ -53,6 +67,11 @@ export const DEFAULT_LAYOUT: SigningLayout = {
   toolMountTarget: '/opt/eic-build',
   toolCommand: '/opt/eic-build/usr/local/bin/eic-build',
   verifiedRoot: '/var/tmp/eic-build-verified',
+  builderDoneStage: 'builder-done',
+  builderSkippedStage: 'builder-skipped',
+  builderStageArg: 'EIC_BUILD_BUILDER_STAGE',
+  builderDoneFile: '/var/lib/eic-build/builder-done',
+  builderDoneMountTarget: '/run/eic-build/builder-done',
 };
 
 /** Registry credential secrets EIC passes to every build (as env secrets). */

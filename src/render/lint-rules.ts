@@ -85,6 +85,12 @@ export const LINT_RULES = [
     docs: 'Outside transition mode, each `eic-build buildcache verify` in a runtime step writes `--copy-to <verified root>/mirrors/NAME`, the step writes a scope whose `mirrors::` lists only the copies, asks Spack which mirrors it would read with that scope (`spack -C <scope> --env ENV config get mirrors`) and fails on any other, runs every `spack install` with `-C <verified root>/scope` and no other scope, and removes the copies after the last install. Without this, Spack reads the mirror again after verification and installs whatever a moved tag points at by then; and before Spack 1.0 an environment\'s own `mirrors:` override `-C` scopes.',
   },
   {
+    id: 'runtime-after-builder',
+    title: 'Runtime steps wait for the builder',
+    severity: 'error',
+    docs: 'When a builder stage runs spack install (autopush), its step ends by writing the stamp <builder done file> (after eic-build buildcache sign), a stage named <builder-done stage> is `FROM ${<builder stage arg>}` with a global `ARG <builder stage arg>=<that builder>`, and every runtime step that verifies or installs bind-mounts the stamp (--mount=type=bind,from=<builder-done stage>,source=<builder done file>,…). Without that edge BuildKit prunes the builder (the runtime takes nothing from it): no install, no autopush, no signing, and the runtime verifies whatever the registry already holds. `--build-arg <builder stage arg>=<builder-skipped stage>` builds a runtime alone.',
+  },
+  {
     id: 'public-key-input',
     title: 'The public key reaches the stage as a cache-invalidating input',
     severity: 'error',

@@ -89,7 +89,50 @@ export function lintDockerfile(text: string, context: LintContext): LintFinding[
       publicCopies: publicCopies.get(instruction.stage) ?? new Set(),
     });
   }
+  checkRuntimeAfterBuilder(parsed, context, (line, message) => report('runtime-after-builder', line, message));
   return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+
+const SPACK_INSTALL = /\bspack\s+(?:-\S+\s+(?:\S+\s+)?)*?install\b/;
+
+/**
+ * The runtime's edge to the builder: a builder that installs (and so autopushes) ends its step by
+ * writing the stamp; the builder-done stage is that builder (through the global stage switch ARG);
+ * every runtime step that verifies or installs bind-mounts the stamp. Without the edge BuildKit
+ * prunes the builder, since the runtime takes nothing else from it.
+ */
+function checkRuntimeAfterBuilder(parsed: ParsedDockerfile, context: LintContext, report: (line: number, message: string) => void): void {
+  const { layout } = context;
+  const kindOf = (stage: number) => stageKindOf(parsed.stages[stage]?.name, context.stageKinds);
+  const installs = parsed.instructions.filter((i) => i.keyword === 'RUN' && i.stage >= 0 && kindOf(i.stage) === 'builder' && SPACK_INSTALL.test(i.command));
+  if (installs.length === 0) return;
+  const builders = new Set(installs.map((i) => parsed.stages[i.stage]?.name).filter((name): name is string => name !== undefined));
+  const stamp = escapeRegExp(layout.builderDoneFile);
+  for (const install of installs) {
+    const lastWork = Math.max(install.command.search(SPACK_INSTALL), install.command.lastIndexOf('buildcache sign'));
+    const writes = new RegExp(`>\\s*${stamp}(?:\\s|;|$)`).exec(install.command.slice(lastWork));
+    if (!writes) report(install.line, `this builder step runs spack install: end it by writing the stamp ${layout.builderDoneFile} after autopush and eic-build buildcache sign (\${EIC_BUILD_BUILDER_DONE}), so runtimes can wait for it`);
+  }
+  const globalArgs = new Map<string, string>();
+  for (const instruction of parsed.instructions.filter((i) => i.stage === -1 && i.keyword === 'ARG')) {
+    const arg = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(instruction.args.trim());
+    if (arg) globalArgs.set(arg[1]!, arg[2]!);
+  }
+  const done = parsed.stages.find((stage) => stage.name === layout.builderDoneStage);
+  const switchArg = done && /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(done.base)?.[1];
+  const doneBuilder = switchArg ? globalArgs.get(switchArg) : done?.base;
+  const runtimeSteps = parsed.instructions.filter((i) => i.keyword === 'RUN' && i.stage >= 0 && kindOf(i.stage) === 'runtime' && (SPACK_INSTALL.test(i.command) || /\bbuildcache\s+verify\b/.test(i.command)));
+  const firstLine = runtimeSteps[0]?.line ?? installs[0]!.line;
+  const expected = [...builders].join(' or ');
+  if (!done) {
+    report(firstLine, `no stage ${layout.builderDoneStage}: add 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' with a global 'ARG ${layout.builderStageArg}=${expected}' (bundled:dockerfile/25-builder-done.Dockerfile.in), so the runtime waits for ${expected}`);
+  } else if (doneBuilder === undefined || !builders.has(doneBuilder.toLowerCase())) {
+    report(done.line, `stage ${layout.builderDoneStage} is made from '${doneBuilder ?? done.base}', not from the builder that installs and pushes (${expected}): write 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' and 'ARG ${layout.builderStageArg}=${expected}' before the first FROM (BUILDER_STAGE=${expected} with the bundled header)`);
+  }
+  for (const step of runtimeSteps) {
+    const mounted = mountsOf(step).some((mount) => (mount.get('type') ?? 'bind') === 'bind' && mount.get('from') === layout.builderDoneStage && mount.get('source') === layout.builderDoneFile);
+    if (!mounted) report(step.line, `this runtime step does not wait for the builder: add --mount=type=bind,from=${layout.builderDoneStage},source=${layout.builderDoneFile},target=${layout.builderDoneMountTarget} (\${EIC_BUILD_BUILDER_DONE_MOUNT}); without it BuildKit prunes the builder and nothing is installed, pushed or signed`);
+  }
 }
 
 interface RunScope {

@@ -32,6 +32,8 @@ export interface RenderedProject {
   secrets: RenderedSecret[];
   /** Build-args the build must pass (the fingerprint). */
   buildArgs: Record<string, string>;
+  /** Build-args that build a runtime stage alone (`--target RUNTIME`): the builder stage is skipped; empty without that switch. */
+  runtimeAloneBuildArgs: Record<string, string>;
   /** Named build contexts the build must pass: none, the key travels as a context file (works on docker 20.10). */
   buildContexts: Record<string, string>;
   mirrors: MirrorInfo[];
@@ -173,6 +175,7 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
     publicKey: { fingerprint: input.publicKey.fingerprint, contextPath: layout.publicContextPath, fingerprintArg: layout.fingerprintArg, stage: layout.publicStage },
     secrets,
     buildArgs: { [layout.fingerprintArg]: input.publicKey.fingerprint },
+    runtimeAloneBuildArgs: stages.some((stage) => stage.name === layout.builderSkippedStage) ? { [layout.builderStageArg]: layout.builderSkippedStage } : {},
     buildContexts: {},
     mirrors,
     stages,

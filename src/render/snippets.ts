@@ -32,6 +32,9 @@ export function verifiedMirrorsCheck(layout: SigningLayout, spackEnv: string): s
   ];
 }
 
+/** First line of the builder's stamp (the runtime log shows it). */
+export const BUILDER_DONE_HEADER = '# eic-build: builder stage complete: spack install, autopush and signing succeeded';
+
 /** Continuation between generated lines inside one RUN instruction. */
 const NEXT_MOUNT = ' \\\n    ';
 const NEXT_COMMAND = '; \\\n    ';
@@ -91,7 +94,22 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const registryEnv = inputs.registrySecrets.map((id) => `if [ -f /run/secrets/${id} ]; then ${id}="$(cat /run/secrets/${id})"; export ${id}; fi`);
   const tool = `${layout.toolCommand}`;
   const signable = inputs.mirrors.filter((mirror) => mirror.kind === 'oci' && mirror.autopush);
-  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only`);
+  // What was signed, kept in the step's tmpfs until the stamp is written (the list is public data).
+  // A redirect, not `| tee`: a POSIX sh has no pipefail, and a pipe would hide a failed signature.
+  const signedList = `${layout.gnupgTmpfs}/signed-entries`;
+  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only >> ${signedList}`);
+  const stampDir = layout.builderDoneFile.replace(/\/[^/]+$/, '');
+  // The builder's last command: reached only when install, autopush and every signature succeeded
+  // (a failed step commits no layer, so no stamp exists without them).
+  const builderDone = [
+    `mkdir -p ${stampDir}`,
+    `{ printf '%s\\n' ${shellQuote(BUILDER_DONE_HEADER)}; ${sign.length > 0 ? `cat ${signedList}` : `echo ${shellQuote('no OCI autopush mirror to sign (Spack signs what it pushes to file mirrors)')}`}; } > ${layout.builderDoneFile}`,
+    `cat ${layout.builderDoneFile}`,
+  ];
+  const builderSkipped = [
+    `mkdir -p ${stampDir}`,
+    `printf '%s\\n' ${shellQuote(`# eic-build: builder stage not run in this build (--build-arg ${layout.builderStageArg}=${layout.builderSkippedStage}): the runtime verifies what the buildcache already holds`)} > ${layout.builderDoneFile}`,
+  ];
   const verifiable = inputs.mirrors.filter((mirror) => mirror.binary);
   const verifyCommand = (mirror: MirrorInfo) =>
     `${tool} buildcache verify ${shellQuote(mirror.url)}${mirror.kind === 'oci' ? credentialFlags(mirror.fetchCredentials) : ''} --public-key ${layout.publicMountTarget} ${inputs.verifySelection}`;
@@ -142,5 +160,13 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
     EIC_BUILD_PUBLIC_FILE: layout.publicFileInStage,
     EIC_BUILD_TOOL_STAGE: layout.toolStage,
     EIC_BUILD_FINGERPRINT_ARG: layout.fingerprintArg,
+    EIC_BUILD_BUILDER_STAGE_ARG: layout.builderStageArg,
+    EIC_BUILD_BUILDER_DONE_STAGE: layout.builderDoneStage,
+    EIC_BUILD_BUILDER_SKIPPED_STAGE: layout.builderSkippedStage,
+    EIC_BUILD_BUILDER_DONE: builderDone.join(NEXT_COMMAND),
+    EIC_BUILD_BUILDER_SKIPPED: builderSkipped.join(NEXT_COMMAND),
+    // Runtime steps: the builder's stamp, bind-mounted (never copied), and shown in the build log.
+    EIC_BUILD_BUILDER_DONE_MOUNT: `--mount=type=bind,from=${layout.builderDoneStage},source=${layout.builderDoneFile},target=${layout.builderDoneMountTarget}`,
+    EIC_BUILD_BUILDER_DONE_REPORT: `sed 's/^/eic-build: builder stamp: /' ${layout.builderDoneMountTarget}`,
   };
 }

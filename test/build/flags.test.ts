@@ -15,6 +15,8 @@ import {
   parseProvenanceSpec,
   parseSecretSpec,
   isMaxModeCacheExport,
+  parseNetworkMode,
+  formatNetworkMode,
 } from '../../src/build/flags.js';
 import { isEicBuildError } from '../../src/errors.js';
 
@@ -143,3 +145,26 @@ test('--build-arg K=V, K= and bare K round-trip', (t) => {
   t.is(parseBuildArg('FROM_ENV').value, undefined);
   t.throws(() => parseBuildArg('1BAD=x'));
 });
+
+// --network: buildx's modes; a loopback registry needs host.
+const networks = [
+  ['default', 'default'],
+  ['host', 'host'],
+  ['none', 'none'],
+] as const;
+
+for (const [input, expected] of networks) {
+  test(`--network ${input} parses, formats and round-trips`, (t) => {
+    const parsed = parseNetworkMode(input);
+    t.is(parsed, expected);
+    t.is(parseNetworkMode(formatNetworkMode(parsed)), parsed);
+  });
+}
+
+for (const bad of ['bridge', 'HOST', '', 'container:abc']) {
+  test(`--network '${bad}' is a usage error naming the modes`, (t) => {
+    const error = t.throws(() => parseNetworkMode(bad));
+    t.true(isEicBuildError(error) && error.code === 'usage');
+    t.regex(String((error as { hint?: string }).hint), /default, host .* or none/);
+  });
+}

@@ -6,7 +6,7 @@ import { parseBuildOptions } from '../../src/build/build-options.js';
 import { capabilitiesOf } from '../../src/build/capabilities.js';
 import { parseDockerfileStages, stageClosure } from '../../src/build/dockerfile-stages.js';
 import { parseCacheSpec } from '../../src/build/flags.js';
-import { buildInvocation, buildMetadata, chooseScanRoute, decidePublish, effectiveProgress, planScans, type InvocationInput } from '../../src/build/plan.js';
+import { buildInvocation, buildMetadata, chooseScanRoute, decidePublish, effectiveProgress, planScans, targetBuildArgs, type InvocationInput } from '../../src/build/plan.js';
 import type { BuildClient } from '../../src/build/probe.js';
 import { parseBuildSection, readBuildProjectConfig } from '../../src/build/project-config.js';
 import { parseProjectConfig } from '../../src/render/config.js';
@@ -266,4 +266,50 @@ test('FROM resolution follows stages and build args to the external base image',
   t.is(externalBaseOf(stages, 2, { ...args, BASE_IMAGE: 'mine:2' }), 'mine:2');
   t.is(externalBaseOf(stages, 1, args), 'scratch');
   t.is(externalBaseOf(stages, 3, args), 'debian:12');
+});
+
+// --network reaches the client as given; buildx also asks for the network.host entitlement.
+const networkRows = [
+  { client: builtin, network: undefined, expected: [] },
+  { client: builtin, network: 'host', expected: ['--network', 'host'] },
+  { client: builtin, network: 'none', expected: ['--network', 'none'] },
+  { client: container, network: 'default', expected: ['--network', 'default'] },
+  { client: container, network: 'host', expected: ['--network', 'host', '--allow', 'network.host'] },
+] as const;
+
+for (const row of networkRows) {
+  test(`--network ${row.network ?? '(not given)'} with ${row.client.kind}: ${row.expected.join(' ') || 'no flag'}`, (t) => {
+    const { args } = buildInvocation(input(row.client, { network: row.network }));
+    const at = args.indexOf('--network');
+    if (row.expected.length === 0) t.is(at, -1);
+    else t.deepEqual(args.slice(at, at + row.expected.length), [...row.expected]);
+    t.is(args.includes('--allow'), (row.expected as readonly string[]).includes('--allow'));
+  });
+}
+
+test('options: --network takes buildx modes', (t) => {
+  t.is(parseBuildOptions(['.', '--network', 'host']).network, 'host');
+  t.is(parseBuildOptions(['.']).network, undefined);
+  t.throws(() => parseBuildOptions(['.', '--network', 'bridge']), { instanceOf: EicBuildError, message: /--network 'bridge'/ });
+});
+
+// --target RUNTIME builds the runtime alone: the builder is switched off, unless the user chose.
+const split = { runtimeStages: ['runtime', 'runtime_default'], runtimeAloneBuildArgs: { EIC_BUILD_BUILDER_STAGE: 'builder-skipped' } };
+const targetRows = [
+  { why: 'no --target: builder then runtime', target: undefined, user: [], expected: [] },
+  { why: '--target runtime: builder skipped', target: 'runtime', user: [], expected: [{ name: 'EIC_BUILD_BUILDER_STAGE', value: 'builder-skipped' }] },
+  { why: '--target Runtime_Default (BuildKit lowercases names)', target: 'Runtime_Default', user: [], expected: [{ name: 'EIC_BUILD_BUILDER_STAGE', value: 'builder-skipped' }] },
+  { why: '--target builder: nothing to switch', target: 'builder', user: [], expected: [] },
+  { why: 'the user set the switch: theirs wins', target: 'runtime', user: [{ name: 'EIC_BUILD_BUILDER_STAGE' }], expected: [] },
+] as const;
+
+for (const row of targetRows) {
+  test(`target build args: ${row.why}`, (t) => {
+    t.deepEqual(targetBuildArgs(row.target, split, row.user), row.expected);
+  });
+}
+
+test('target build args: a project without the switch (user Dockerfile) gets none', (t) => {
+  t.deepEqual(targetBuildArgs('runtime', undefined, []), []);
+  t.deepEqual(targetBuildArgs('runtime', { runtimeStages: ['runtime'], runtimeAloneBuildArgs: {} }, []), []);
 });

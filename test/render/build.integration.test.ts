@@ -14,8 +14,10 @@ import { runCli } from '../helpers/cli.js';
 import { ensureBusyboxImage, ensureDebianGnupgImage } from '../helpers/images.js';
 
 // Real parts: the Docker engine's BuildKit (docker 20.10 `docker build`), real gpg in the build
-// steps, real images. Only `spack` and the eic-build image are stand-ins (fixtures/integration/standins):
-// Spack cannot be installed here, and eic-build's own image is built by another part of the project.
+// steps, real images. `spack` and the eic-build image are stand-ins (fixtures/integration/standins):
+// this file checks the generated shell (tmpfs GnuPG home, one-secret-key and fingerprint checks,
+// the split-pipeline runtime, a layer-copy control), which needs no real Spack. Real Spack, real
+// eic-build and a real registry run the same flow in test/spack/real-spack.integration.test.ts.
 
 const DOCKER = '/usr/bin/docker';
 const fixture = fileURLToPath(new URL('./fixtures/integration/', import.meta.url));
@@ -167,6 +169,8 @@ function buildFlags(target: string, tag: string, overrides: { secretFile?: strin
     else flags.push('--secret', `id=${secret.id},env=${secret.env}`);
   }
   for (const [name, value] of Object.entries(project.buildArgs)) flags.push('--build-arg', `${name}=${overrides.fingerprint ?? value}`);
+  // A split pipeline: the runtime alone, as `eic-build build --target runtime` builds it (the builder ran in its own build).
+  if (target === 'runtime') flags.push('--build-arg', 'EIC_BUILD_BUILDER_STAGE=builder-skipped');
   flags.push('--build-arg', `BUILDER_IMAGE=${SPACK_IMAGE}`, '--build-arg', `RUNTIME_IMAGE=${SPACK_IMAGE}`, '--build-arg', `EIC_BUILD_IMAGE=${TOOL_IMAGE}`);
   return flags;
 }

@@ -207,3 +207,15 @@ test('CLI: eic-build render --help, and an error exits 2 with file:line:column',
   t.regex(String(failed.stderr), /bundled:mirrors\.yaml\.in:6:31: variable CI_PROJECT_PATH is not set/);
   await t.throwsAsync(readdir(join(dir, 'ctx/.eic-build')));
 });
+
+test('examples/spack-environment renders with the bundled stages: the runtime waits for the builder, --target runtime can skip it', async (t) => {
+  const { PLACEHOLDER_KEY } = await import('./inputs.js');
+  const config = fileURLToPath(new URL('../../examples/spack-environment/eic-build.yaml', import.meta.url));
+  const project = await renderProject({ configFile: config, vars: {}, env: { CI_REGISTRY: '127.0.0.1:5000', CI_PROJECT_PATH: 'demo' }, publicKey: PLACEHOLDER_KEY });
+  t.deepEqual(project.mirrors.map((mirror) => [mirror.name, mirror.url, mirror.autopush]), [['buildcache', 'oci+http://127.0.0.1:5000/demo/spack-cache', true]]);
+  t.deepEqual(project.stages.map((stage) => `${stage.name}:${stage.kind}`), ['spack-signer-public:other', 'eic-build:other', 'builder:builder', 'builder-skipped:other', 'builder-done:other', 'runtime:runtime']);
+  t.deepEqual(project.runtimeAloneBuildArgs, { EIC_BUILD_BUILDER_STAGE: 'builder-skipped' });
+  t.regex(project.files.dockerfile, /^ARG EIC_BUILD_BUILDER_STAGE=builder$/m);
+  t.regex(project.files.dockerfile, /^FROM \$\{EIC_BUILD_BUILDER_STAGE\} AS builder-done$/m);
+  t.regex(project.files.dockerfile, /--mount=type=bind,from=builder-done,source=\/var\/lib\/eic-build\/builder-done,target=\/run\/eic-build\/builder-done/);
+});
