@@ -56,7 +56,7 @@ test.before(async () => {
   await chmod(work, 0o700);
   const [base, , started, gpgKey] = await Promise.all([
     ensureDebianGnupgImage(),
-    ensureFrontendImage(TOOL_IMAGE, ['buildcache/copy-mirror.js']),
+    ensureFrontendImage(TOOL_IMAGE, ['buildcache/copy/copy-mirror.js']),
     startRegistry(),
     makeGpgKey(work, 'Verified Install Signer'),
   ]);
