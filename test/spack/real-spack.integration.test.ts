@@ -30,10 +30,6 @@ const TOOL_IMAGE = 'eic-build-test/spack-e2e-frontend:1';
 const BASE_IMAGE = 'eic-build-test/spack-e2e-environment:1';
 const PROJECT_PATH = 'eic/spack-e2e';
 const REPOSITORY = `${PROJECT_PATH}/spack-cache`;
-// TODO(issue 9): Spack's own gpg.mock test keys (var/spack/gpg.mock/keys) become scanner notes in
-// the well-known-keys catalogue (helper spack-small); drop these two --allow-key once that merged.
-const SPACK_TEST_KEYS = ['EA17D7BAD069C9C51B16683965F19128BF181183', 'E947A28C0BCB3F692DD3F56F65ED2C9625AAAD63'];
-const ALLOW_SPACK_TEST_KEYS = SPACK_TEST_KEYS.flatMap((fpr) => ['--allow-key', fpr]);
 const started = Date.now();
 const images: string[] = [];
 
@@ -93,7 +89,7 @@ async function build(args: string[], options: { registryHost?: string; env?: Rec
     [
       'build', context, '--docker', DOCKER, '--progress', 'plain', '--signing-key', key.secretFile,
       '--build-arg', `BUILDER_IMAGE=${BASE_IMAGE}`, '--build-arg', `RUNTIME_IMAGE=${BASE_IMAGE}`, '--var', `EIC_BUILD_IMAGE=${TOOL_IMAGE}`,
-      ...ALLOW_SPACK_TEST_KEYS, ...args,
+      ...args,
     ],
     { env: { CI_REGISTRY: options.registryHost ?? registry.host, CI_PROJECT_PATH: PROJECT_PATH, ...options.env } },
   );
@@ -207,7 +203,7 @@ kitTest('[integration] a leaky variant (spack gpg trust of the secret in a plain
   );
   const target = `${registry.host}/${PROJECT_PATH}/leaky`;
   const t0 = Date.now();
-  const result = await runCli(['build', dir, '--docker', DOCKER, '--progress', 'plain', '--signing-key', key.secretFile, ...ALLOW_SPACK_TEST_KEYS, '--push', '--tag', `${target}:${run}`]);
+  const result = await runCli(['build', dir, '--docker', DOCKER, '--progress', 'plain', '--signing-key', key.secretFile, '--push', '--tag', `${target}:${run}`]);
   const log = `${String(result.stdout)}\n${String(result.stderr)}`;
   t.log(`leaky variant: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   t.is(result.exitCode, 1, log.slice(-4000));
