@@ -42,6 +42,7 @@ import { describeFindings, gateFindings, type GateResult } from './scan-gate.js'
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
 import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
+import { progressForIo, startScanProgress, type ScanCounts } from '../progress/index.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -65,7 +66,7 @@ export interface RenderedFiles {
 export interface PipelineDeps {
   resolveKey(options: ResolveSigningKeyOptions): Promise<PipelineKey>;
   /** Scan a target; `allowKeys` are `--allow-key` identities (as given, already validated). */
-  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[]): Promise<PipelineScanReport>;
+  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[], onProgress?: (counts: ScanCounts) => void): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
@@ -159,11 +160,12 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   say(io, options.progress, `signing key ${key.fingerprint} (${key.source})`);
   refuseSecretsInBuildArgs(options, key, io.env);
 
+  const reporter = progressForIo(io, options.progress);
   if (caps.buildsIntoEngine && config.build.baseImages.length) {
     const docker = new Docker();
     for (const spec of config.build.baseImages) {
-      const made = await ensureBaseImage(spec, docker);
-      if (made.created) say(io, options.progress, `made base image ${spec.name} (${spec.kind})`);
+      // Announced before and reported while it runs (a debootstrap takes minutes): by ensureBaseImage.
+      await ensureBaseImage(spec, docker, reporter);
     }
   }
 
@@ -226,7 +228,8 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
-      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys);
+      const scanProgress = startScanProgress(reporter, `scanning ${item.target ? `stage '${item.target}'` : 'the image'}`, { announce: false });
+      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys, scanProgress.onProgress).finally(() => scanProgress.finish(false));
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);
