@@ -54,7 +54,7 @@ export async function ensureBaseImage(spec: BaseImageSpec, docker: Docker = new 
     if (await imageExists(docker, spec.name)) return { created: false };
     progress.announce(describeBaseImageWork(spec));
     const started = Date.now();
-    const task = progress.start(`making base image ${spec.name}`);
+    const task = progress.start(`making base image ${spec.name}`, { announce: false });
     const root = await mkdtemp(join(tmpdir(), 'eic-build-rootfs-'));
     let made = false;
     try {
