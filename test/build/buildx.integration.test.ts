@@ -134,3 +134,16 @@ test.serial('[integration] buildx: --builder naming no builder exits 2 naming it
   t.regex(String(run.stderr), /ci-fit-no-such-builder/);
   t.regex(String(run.stderr), /hint: /);
 });
+
+test.serial("[integration] buildx docker driver on this engine's BuildKit 0.8: --build-context is refused up front (exit 2), not half-way in BuildKit", async (t) => {
+  const dir = await project('named-context', false);
+  const extra = join(work, 'extra-context');
+  await mkdir(extra, { recursive: true });
+  const run = await runCli(['build', dir, '--docker', CLIENTS[1].docker, '--build-context', `extra=${extra}`, '--signing-key', keyFile, '--secret', 'id=extra,env=CI_FIT_EXTRA', '--tag', 'eic-build-test/ci-fit-context:it', '--progress', 'plain'], {
+    env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
+  });
+  t.is(run.exitCode, 2, String(run.stderr));
+  t.regex(String(run.stderr), /named build contexts \(--build-context\)/);
+  t.regex(String(run.stderr), /BuildKit 0\.8\S* is older than 0\.10/);
+  t.false(String(run.stderr).includes('#1 '), 'no build was started');
+});

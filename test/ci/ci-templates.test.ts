@@ -112,6 +112,7 @@ test.serial('[integration] GitLab template: the build job builds through buildx,
   const log = `${job.stdout}\n${job.stderr}`;
   t.is(job.exitCode, 0, log);
   t.regex(job.stderr, /verdict {2}clean/);
+  t.regex(job.stderr, /eic-build: builder: buildx \S+, builder 'default' \(docker\)/, 'built through buildx');
   t.false(leaked(log), 'neither the key nor the registry password in the job log');
   const metadataFile = job.artifacts[0]!;
   t.is(metadataFile, join(project, 'eic-build-metadata.json'));
