@@ -66,6 +66,11 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  // The jobs' images (built, pulled) are named after the loopback registry: only this file's.
+  if (registry) {
+    const images = (await execa('/usr/bin/docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false })).stdout.split('\n');
+    for (const image of images.filter((name) => name.startsWith(`${registry.host}/`))) await execa('/usr/bin/docker', ['rmi', image], { reject: false });
+  }
   await registry?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
