@@ -2,6 +2,8 @@
 # Installs and starts what the integration tests need: a Docker engine with BuildKit,
 # a loopback OCI registry, skopeo, debootstrap, GnuPG. Idempotent; safe to run twice.
 set -euo pipefail
+# apt_update_waiting, apt_install_waiting: wait (bounded) for a held apt/dpkg lock instead of exit 100.
+source "$(dirname "${BASH_SOURCE[0]}")/apt-lock.sh"
 
 need=()
 command -v /usr/bin/docker >/dev/null 2>&1 || need+=(docker.io)
@@ -25,8 +27,8 @@ command -v jar >/dev/null 2>&1 || need+=(default-jdk-headless)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_update_waiting
+  apt_install_waiting "${need[@]}" >/dev/null
 fi
 
 # Start dockerd if no engine answers yet.
@@ -38,4 +40,7 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
   done
   /usr/bin/docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/eic-build-dockerd.log" >&2; tail -20 /tmp/eic-build-dockerd.log >&2; exit 1; }
 fi
+# The buildx CLI plugin (Debian 13's docker-buildx) for every docker client, so builds run through buildx.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-buildx.sh"
+
 echo "system ready: $(/usr/bin/docker version --format '{{.Server.Version}}') engine, $(gpg --version | head -1)"

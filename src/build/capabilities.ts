@@ -21,6 +21,19 @@ export interface Capabilities {
   buildsIntoEngine: boolean;
 }
 
+/** BuildKit release whose Dockerfile frontend reads named contexts (`--build-context`). */
+const NAMED_CONTEXTS_BUILDKIT = '0.10';
+
+/**
+ * Older buildx print the engine's version for the docker driver ("Buildkit: 20.10.24"): an engine
+ * from 23.0 on vendors BuildKit 0.10 or later.
+ */
+function buildkitReadsNamedContexts(version: string | undefined): boolean {
+  if (version === undefined) return true;
+  const major = Number.parseInt(version, 10);
+  return major >= 17 ? versionAtLeast(version, '23.0') : versionAtLeast(version, NAMED_CONTEXTS_BUILDKIT);
+}
+
 /** The capability matrix: what each kind of client/driver supports. */
 export function capabilitiesOf(client: BuildClient): Capabilities {
   if (client.kind === 'builtin') {
@@ -39,7 +52,10 @@ export function capabilitiesOf(client: BuildClient): Capabilities {
   const container = client.driver !== 'docker';
   return {
     secretEnv: versionAtLeast(v, '0.5'),
-    namedContexts: versionAtLeast(v, '0.8'),
+    // Also the builder's BuildKit: its Dockerfile frontend needs the contexts capability (BuildKit 0.10).
+    // The docker driver uses the engine's own BuildKit (0.8 in Docker 20.10), which refuses with
+    // "unsupported frontend capability moby.buildkit.frontend.contexts". Unknown version: not refused here.
+    namedContexts: versionAtLeast(v, '0.8') && buildkitReadsNamedContexts(client.buildkitVersion),
     multiPlatform: container,
     outputTypes: container ? ['local', 'tar', 'oci', 'docker', 'image', 'registry'] : ['local', 'tar', 'docker', 'image'],
     cacheExportTypes: container ? ['inline', 'registry', 'local', 'gha', 's3', 'azblob'] : ['inline'],
@@ -64,7 +80,13 @@ export function missingCapabilities(options: BuildOptions, client: BuildClient, 
   const missing: MissingCapability[] = [];
   const who = client.kind === 'builtin' ? `docker ${client.clientVersion} (built-in BuildKit)` : `buildx driver ${client.driver}`;
   if (options.buildContexts.length && !caps.namedContexts) {
-    missing.push({ feature: 'named build contexts', asked: '--build-context', howToGet: client.kind === 'builtin' ? GET_BUILDX : 'upgrade buildx to 0.8 or later' });
+    const howToGet =
+      client.kind === 'builtin'
+        ? GET_BUILDX
+        : !versionAtLeast(client.buildxVersion, '0.8')
+          ? 'upgrade buildx to 0.8 or later'
+          : `the builder's BuildKit ${client.buildkitVersion} is older than ${NAMED_CONTEXTS_BUILDKIT}${client.driver === 'docker' ? " (the docker driver uses the Docker engine's own BuildKit)" : ''}: use a builder with BuildKit ${NAMED_CONTEXTS_BUILDKIT} or later ('docker buildx create --use --driver docker-container', or Docker Engine 23+)`;
+    missing.push({ feature: 'named build contexts', asked: '--build-context', howToGet });
   }
   if (options.platforms.length > 1 && !caps.multiPlatform) {
     missing.push({ feature: `multi-platform builds (${who} builds one platform at a time)`, asked: `--platform ${options.platforms.join(',')}`, howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'" });

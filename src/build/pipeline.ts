@@ -45,6 +45,7 @@ import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
 import { assertMirrorsReachable, diagnoseBuildFailure, type MirrorEndpoint } from './build-failure.js';
 import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
+import { progressForIo, startScanProgress, type ScanCounts } from '../progress/index.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -87,6 +88,8 @@ export interface PipelineScanOptions {
   allowKeys: string[];
   env: NodeJS.ProcessEnv;
   dockerClient: string;
+  /** Hears how far the scan is, for the progress bar. */
+  onProgress?: (counts: ScanCounts) => void;
 }
 
 /** One image that was scanned. */
@@ -180,11 +183,12 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   refuseSecretsInBuildArgs(options, key, io.env);
   refuseForeignFingerprint(options, key, DEFAULT_LAYOUT);
 
+  const reporter = progressForIo(io, options.progress);
   if (caps.buildsIntoEngine && config.build.baseImages.length) {
     const { docker } = await connectDocker(io.env, client.docker);
     for (const spec of config.build.baseImages) {
-      const made = await ensureBaseImage(spec, docker);
-      if (made.created) say(io, options.progress, `made base image ${spec.name} (${spec.kind})`);
+      // Announced before and reported while it runs (a debootstrap takes minutes): by ensureBaseImage.
+      await ensureBaseImage(spec, docker, reporter);
     }
   }
 
@@ -255,7 +259,8 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
-      const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker });
+      const scanProgress = startScanProgress(reporter, `scanning ${item.target ? `stage '${item.target}'` : 'the image'}`, { announce: false });
+      const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker, onProgress: scanProgress.onProgress }).finally(() => scanProgress.finish(false));
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);

@@ -99,6 +99,7 @@ export const FAILURE_HINTS: readonly FailureHint[] = [
   { id: 'no-space', pattern: /no space left on device/i, hint: "free disk space ('docker builder prune', 'docker image prune')." },
   { id: 'unknown-flag', pattern: /unknown flag: --(\S+)/i, hint: "this docker client is too old for a flag eic-build passed; run 'eic-build doctor' and upgrade the client or install buildx." },
   { id: 'push-denied', pattern: /denied: requested access|unauthorized: authentication required|insufficient_scope/i, hint: "log in to the registry first ('docker login REGISTRY'), with a token that may push to that repository." },
+  { id: 'frontend-capability', pattern: /unsupported frontend capability (\S+)/i, hint: "the builder's BuildKit is too old for a Dockerfile feature this build uses (e.g. named contexts need BuildKit 0.10): run 'eic-build doctor', and use a newer builder ('docker buildx create --use --driver docker-container') or Docker Engine 23+." },
   { id: 'http-registry', pattern: /server gave HTTP response to HTTPS client/i, hint: "the registry speaks plain HTTP: add it to the engine's insecure-registries (loopback addresses are allowed by default)." },
 ];
 

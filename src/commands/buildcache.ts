@@ -18,6 +18,7 @@ import { formatVerifyCopyJson, formatVerifyCopyText, type VerifyCopyOutcome } fr
 import { mirrorFileOpener } from '../buildcache/copy/copy-source.js';
 import { checkCopyTarget, openCopyTarget } from '../buildcache/copy/copy-target.js';
 import { readSpackLockSelection, type SpackLockSelection } from '../buildcache/spack-lock.js';
+import { parseProgressRequest, progressForIo, type ProgressReporter } from '../progress/index.js';
 
 const USAGE = `usage: eic-build buildcache verify MIRROR [--public-key FILE]... [--spec NAME-VERSION-HASH... | --all | --spack-lock FILE [--include-build-deps]]
                                    [--format text|json] [--deep] [--copy-to DIR]
@@ -53,6 +54,8 @@ sign     oci: stores a detached-in-registry OpenPGP signature per *.spack manife
   --signing-key FILE    armored private key (default: the SPACK_SIGNING_KEY environment variable)
   --unsigned-only       sign only entries that carry no signature at all
   --force               replace an existing signature
+--progress MODE         auto (default), tty, plain or quiet: progress of many entries on stderr (plain: a line every
+                        10 s, EIC_BUILD_PROGRESS_INTERVAL); stdout keeps only the report
 OCI credentials: --id-variable VAR (or --id NAME) with --secret-variable VAR, like Spack's access_pair; else the docker config.
 `;
 
@@ -73,7 +76,18 @@ const OPTIONS = {
   'id-variable': { type: 'string' },
   'secret-variable': { type: 'string' },
   concurrency: { type: 'string' },
+  progress: { type: 'string' },
 } as const;
+
+/** A progress task counting entries; `run` is the step, its task finishes however it ends. */
+async function withEntryProgress<T>(progress: ProgressReporter, label: string, run: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const task = progress.start(label, { noun: 'entries' });
+  try {
+    return await run((done, total) => task.update(done, total));
+  } finally {
+    task.finish();
+  }
+}
 
 async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: ParsedArgs<typeof OPTIONS>['values'], io: CliIo, concurrency: number): Promise<RegistryClient> {
   const secretVariable = values['secret-variable'];
@@ -100,9 +114,9 @@ async function verifyWithCopy(
   location: MirrorLocation,
   mirror: string,
   copyTo: string,
-  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; lock: SpackLockSelection | undefined; concurrency: number; format: string },
+  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; lock: SpackLockSelection | undefined; concurrency: number; format: string; progress: ProgressReporter },
 ): Promise<number> {
-  const { values, io, trusted, specs, lock, concurrency, format } = context;
+  const { values, io, trusted, specs, lock, concurrency, format, progress } = context;
   if (copyTo === '') throw new EicBuildError('usage', '--copy-to needs a directory', { hint: 'pass --copy-to DIR, a directory that does not exist yet (or an empty one)' });
   // Refuse an unusable DIR before any request is made.
   await checkCopyTarget(copyTo);
@@ -110,11 +124,26 @@ async function verifyWithCopy(
   const target = await openCopyTarget(copyTo);
   let outcome: VerifyCopyOutcome;
   try {
-    if (location.kind === 'oci') {
-      outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep) }, target);
-    } else {
-      const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
-      outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs, ...(lock ? { lock } : {}) }, target);
+    const verifying = progress.start(`verifying ${mirror}`, { noun: 'entries' });
+    const copying = { task: undefined as ReturnType<ProgressReporter['start']> | undefined };
+    const onProgress = (done: number, total: number) => verifying.update(done, total);
+    const onCopyProgress = (done: number, total: number) => {
+      if (!copying.task) {
+        verifying.finish();
+        copying.task = progress.start(`copying verified entries to ${copyTo}`, { noun: 'entries' });
+      }
+      copying.task.update(done, total);
+    };
+    try {
+      if (location.kind === 'oci') {
+        outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep), onProgress }, target, onCopyProgress);
+      } else {
+        const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
+        outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs, ...(lock ? { lock } : {}), onProgress }, target, onCopyProgress);
+      }
+    } finally {
+      verifying.finish();
+      copying.task?.finish();
     }
   } finally {
     await target.discard();
@@ -161,6 +190,8 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
   }
   const mirror = positionals[0]!;
   const location = parseMirrorUrl(mirror);
+  // Progress lines go to stderr: stdout carries the report (text or JSON).
+  const progress = progressForIo(io, parseProgressRequest(String(values.progress ?? 'auto')));
 
   if (sub === 'verify') {
     if (values['signing-key'] || values['unsigned-only'] || values.force) {
@@ -172,14 +203,16 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     const trusted = await readTrustedKeys(publicKeys);
     if (trusted.length === 0) io.err('warning: no --public-key given: no entry can verify; pass the pinned public key\n');
     const copyTo = values['copy-to'];
-    if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, lock, concurrency, format });
+    if (copyTo !== undefined) return verifyWithCopy(location, mirror, copyTo, { values, io, trusted, specs, lock, concurrency, format, progress });
     let report: VerifyReport;
     if (location.kind === 'oci') {
       const client = await registryClient(location, values, io, concurrency);
-      report = await verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep) });
+      report = await withEntryProgress(progress, `verifying ${mirror}`, (onProgress) =>
+        verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep), onProgress }),
+      );
     } else {
       const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
-      report = await verifyFileMirror(files, { mirror, trusted, specs, ...(lock ? { lock } : {}) });
+      report = await withEntryProgress(progress, `verifying ${mirror}`, (onProgress) => verifyFileMirror(files, { mirror, trusted, specs, ...(lock ? { lock } : {}), onProgress }));
     }
     io.out(format === 'json' ? formatVerifyJson(report) : formatVerifyText(report));
     return verifyExitCode(report);
@@ -194,9 +227,9 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
   let outcomes;
   if (location.kind === 'oci') {
     const client = await registryClient(location, values, io, concurrency);
-    outcomes = await signOciMirror(client, { ...common, repository: location.repository, concurrency });
+    outcomes = await withEntryProgress(progress, `signing ${mirror}`, (onProgress) => signOciMirror(client, { ...common, repository: location.repository, concurrency, onProgress }));
   } else if (location.kind === 'file') {
-    outcomes = await signFileMirror(directoryMirrorFiles(location.root), common);
+    outcomes = await withEntryProgress(progress, `signing ${mirror}`, (onProgress) => signFileMirror(directoryMirrorFiles(location.root), { ...common, onProgress }));
   } else {
     throw new EicBuildError('usage', `cannot sign ${mirror}: an http(s) mirror is read-only`, { hint: 'sign the directory the server publishes (file:///…), then sync it' });
   }

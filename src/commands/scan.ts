@@ -7,6 +7,7 @@ import { redact } from '../redact.js';
 import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
 import { formatReport, parseReportFormat } from '../scan/format-report.js';
 import { scanTarget, validateAllowKeys } from '../scan/scan-target.js';
+import { parseProgressRequest, progressForIo, startScanProgress } from '../progress/index.js';
 
 const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--format text|json|sarif] [--output FILE]
 
@@ -38,6 +39,8 @@ options
                         (as a finding shows it). Repeatable.
   --format FORMAT       text (default), json or sarif (SARIF 2.1.0)
   --output FILE         write the report to FILE (atomically) instead of stdout
+  --progress MODE       auto (default: a bar on a terminal, else plain), tty, plain (a line on stderr
+                        every 10 s, EIC_BUILD_PROGRESS_INTERVAL) or quiet; never on stdout
   -h, --help            this help
 
 exit status
@@ -78,6 +81,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     'allow-key': { type: 'string', multiple: true },
     format: { type: 'string', default: 'text' },
     output: { type: 'string' },
+    progress: { type: 'string', default: 'auto' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -95,7 +99,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const output = values.output;
   // A report that cannot be written is known before a long scan, not after it.
   if (output) await checkOutputPath(output);
-  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env });
+  const progress = progressForIo(io, parseProgressRequest(String(values.progress)));
+  const scanning = startScanProgress(progress, `scanning ${positionals[0]!}`);
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, onProgress: scanning.onProgress }).catch((error: unknown) => {
+    scanning.finish(false);
+    throw error;
+  });
+  scanning.finish(true);
   const text = formatReport(report, format);
   if (output) {
     await writeOutputFile(output, redact(text));

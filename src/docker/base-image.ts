@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { spawn } from 'node:child_process';
 import { EicBuildError } from '../errors.js';
 import { readAptMirror } from './apt-mirror.js';
+import { formatDuration, SILENT_PROGRESS, type ProgressReporter, type ProgressTask } from '../progress/index.js';
 
 /** How to make a base image locally, for machines that cannot pull one. */
 export type BaseImageSpec =
@@ -34,23 +35,37 @@ export async function imageExists(docker: Docker, name: string): Promise<boolean
   }
 }
 
+/** Pure: the line said before a base image is made, with how long it usually takes. */
+export function describeBaseImageWork(spec: BaseImageSpec): string {
+  if (spec.kind === 'busybox') return `making base image ${spec.name} from this machine's busybox (a few seconds)…`;
+  return `making base image ${spec.name} with debootstrap ${spec.suite ?? 'bookworm'}${spec.packages?.length ? ` + ${spec.packages.join(', ')}` : ''} from the machine's apt mirror (about a minute, longer on a slow mirror)…`;
+}
+
 /**
  * Make the base image unless the engine has it already. Concurrent callers (parallel tests) are
- * serialised by a lock directory so the image is made once.
+ * serialised by a lock directory so the image is made once. `progress` hears of it before it starts
+ * and while it runs: a debootstrap is minutes of otherwise silent work.
  */
-export async function ensureBaseImage(spec: BaseImageSpec, docker: Docker = new Docker()): Promise<{ created: boolean }> {
+export async function ensureBaseImage(spec: BaseImageSpec, docker: Docker = new Docker(), progress: ProgressReporter = SILENT_PROGRESS): Promise<{ created: boolean }> {
   if (await imageExists(docker, spec.name)) return { created: false };
   const lock = join(tmpdir(), `eic-build-base-${spec.name.replace(/[^\w.-]/g, '_')}.lock`);
-  await acquireLock(lock);
+  await acquireLock(lock, () => progress.announce(`waiting for another eic-build that is making base image ${spec.name} (lock ${lock})…`));
   try {
     if (await imageExists(docker, spec.name)) return { created: false };
+    progress.announce(describeBaseImageWork(spec));
+    const started = Date.now();
+    const task = progress.start(`making base image ${spec.name}`, { announce: false });
     const root = await mkdtemp(join(tmpdir(), 'eic-build-rootfs-'));
+    let made = false;
     try {
-      if (spec.kind === 'debootstrap') await debootstrap(spec, root);
+      if (spec.kind === 'debootstrap') await debootstrap(spec, root, task);
       else await busyboxRootfs(root);
       await unmountBelow(root);
+      task.status('importing the root file system into the engine');
       await importRootfs(docker, root, spec.name);
+      made = true;
     } finally {
+      task.finish(made ? `made base image ${spec.name} (${spec.kind}) in ${formatDuration(Date.now() - started)}` : undefined);
       // debootstrap can leave proc/sys mounted when a package script fails or keeps a process alive;
       // removing the tree before they are gone would walk into the host's /proc.
       await unmountBelow(root);
@@ -80,20 +95,23 @@ export function parseMountPoints(text: string): string[] {
     .map((point) => point.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 
-async function acquireLock(lock: string): Promise<void> {
+async function acquireLock(lock: string, onWait: () => void): Promise<void> {
   const deadline = Date.now() + 15 * 60_000;
+  let told = false;
   for (;;) {
     try {
       await mkdir(lock);
       return;
     } catch {
+      if (!told) onWait();
+      told = true;
       if (Date.now() > deadline) throw new EicBuildError('internal', `timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no other eic-build is making that base image.` });
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 }
 
-async function debootstrap(spec: Extract<BaseImageSpec, { kind: 'debootstrap' }>, root: string): Promise<void> {
+async function debootstrap(spec: Extract<BaseImageSpec, { kind: 'debootstrap' }>, root: string, task: ProgressTask): Promise<void> {
   const mirror = await readAptMirror();
   if (!mirror) {
     throw new EicBuildError('config', `cannot make base image ${spec.name}: no Debian mirror found in /etc/apt/sources.list(.d)`, {
@@ -102,7 +120,13 @@ async function debootstrap(spec: Extract<BaseImageSpec, { kind: 'debootstrap' }>
   }
   const include = spec.packages?.length ? [`--include=${spec.packages.join(',')}`] : [];
   try {
-    await execa('debootstrap', ['--variant=minbase', ...include, spec.suite ?? 'bookworm', root, mirror], { all: true });
+    const child = execa('debootstrap', ['--variant=minbase', ...include, spec.suite ?? 'bookworm', root, mirror], { all: true });
+    // debootstrap's `I: Retrieving/Validating/Unpacking/Configuring …` lines are the phase it is in.
+    child.all?.on('data', (chunk: Buffer) => {
+      const phase = [...chunk.toString('utf8').matchAll(/^I: (.+?)\.*$/gm)].at(-1)?.[1];
+      if (phase) task.status(phase.length > 60 ? `${phase.slice(0, 59)}…` : phase);
+    });
+    await child;
   } catch (error) {
     const output = (error as { all?: string }).all ?? '';
     throw new EicBuildError('build-failed', `debootstrap failed while making base image ${spec.name}: ${output.split('\n').slice(-5).join(' | ')}`, {

@@ -103,13 +103,20 @@ class MemberSink implements EntrySink {
   }
 }
 
-/** Stream `docker save REF` and scan every layer as it passes. */
-export async function scanDaemonImage(reference: string, keys: DetectorKeys, engine: { docker: Docker; endpoint?: DockerEndpoint } = { docker: new Docker() }): Promise<DaemonScan> {
+/** Stream `docker save REF` and scan every layer as it passes; `onProgress` hears of bytes read (of about the image size) and layers done. */
+export async function scanDaemonImage(
+  reference: string,
+  keys: DetectorKeys,
+  engine: { docker: Docker; endpoint?: DockerEndpoint } = { docker: new Docker() },
+  onProgress?: (progress: { layersDone: number; layersTotal: undefined; bytesDone: number; bytesTotal: number | undefined }) => void,
+): Promise<DaemonScan> {
   const { docker } = engine;
   const where = engine.endpoint ? `the Docker engine at ${describeEndpoint(engine.endpoint)}` : 'the local Docker engine';
   const target = `docker-daemon:${reference}`;
+  let bytesTotal: number | undefined;
   try {
-    await docker.getImage(reference).inspect();
+    // The save stream is about the image's uncompressed size: a total for the progress bar.
+    bytesTotal = ((await docker.getImage(reference).inspect()) as { Size?: number }).Size;
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 404) {
@@ -121,6 +128,15 @@ export async function scanDaemonImage(reference: string, keys: DetectorKeys, eng
       hint: 'is dockerd running there, and do DOCKER_HOST / DOCKER_CONTEXT (docker context ls) name the engine you mean? Or scan a docker save archive (docker-archive:FILE).',
     });
   }
+  let layersDone = 0;
+  let bytesDone = 0;
+  let reported = 0;
+  // At most ~10 reports a second while bytes stream, and one per finished layer.
+  const report = (always: boolean) => {
+    if (!onProgress || (!always && Date.now() - reported < 100)) return;
+    reported = Date.now();
+    onProgress({ layersDone, layersTotal: undefined, bytesDone, bytesTotal });
+  };
   const small = new Map<string, Buffer>();
   const scans = new Map<string, Promise<LayerScanResult>>();
   const links = new Map<string, string>();
@@ -133,12 +149,23 @@ export async function scanDaemonImage(reference: string, keys: DetectorKeys, eng
       `${target}: blob '${entry.name}'`,
       keys,
       (bytes) => small.set(entry.name, bytes),
-      (scan) => scans.set(entry.name, scan),
+      (scan) => {
+        scans.set(entry.name, scan);
+        scan.then(
+          () => {
+            layersDone++;
+            report(true);
+          },
+          () => undefined,
+        );
+      },
     );
   });
   try {
     const stream = (await docker.getImage(reference).get()) as NodeJS.ReadableStream;
     for await (const chunk of Readable.from(stream as AsyncIterable<Buffer>)) {
+      bytesDone += (chunk as Buffer).length;
+      report(false);
       const written = parser.write(chunk as Buffer);
       if (written) await written;
     }

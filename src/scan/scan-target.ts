@@ -29,9 +29,19 @@ export interface ScanOptions {
   env?: NodeJS.ProcessEnv;
   /** The docker client whose engine `docker-daemon:` reads (default: $EIC_BUILD_DOCKER, else `docker` on PATH). */
   dockerClient?: string;
+  /** Hears how far the scan is (layers and bytes done of the total, when known): for a progress bar. */
+  onProgress?: (progress: ScanProgress) => void;
 }
 
-async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+/** How far a scan is. Totals are undefined while unknown (an engine image's layers are known at the end). */
+export interface ScanProgress {
+  layersDone: number;
+  layersTotal: number | undefined;
+  bytesDone: number;
+  bytesTotal: number | undefined;
+}
+
+async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv, onProgress?: (progress: ScanProgress) => void): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const images = await readImages(store);
   const tasks: LayerTask[] = [];
   const names: string[] = [];
@@ -53,7 +63,15 @@ async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.Proce
       });
     });
   }
-  const scanned = await scanLayers(tasks, env);
+  const bytesTotal = tasks.reduce((sum, task) => sum + task.location.size, 0);
+  let layersDone = 0;
+  let bytesDone = 0;
+  onProgress?.({ layersDone, layersTotal: tasks.length, bytesDone, bytesTotal });
+  const scanned = await scanLayers(tasks, env, (index) => {
+    layersDone++;
+    bytesDone += tasks[index]!.location.size;
+    onProgress?.({ layersDone, layersTotal: tasks.length, bytesDone, bytesTotal });
+  });
   return { images, results: new Map(names.map((name, i) => [name, scanned[i]!])) };
 }
 
@@ -89,17 +107,17 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
   let scanned: { images: ImageRef[]; results: Map<string, LayerScanResult> };
   switch (resolved.kind) {
     case 'docker-daemon':
-      scanned = await scanDaemonImage(resolved.reference, keys, await connectDocker(env, options.dockerClient ?? env.EIC_BUILD_DOCKER ?? 'docker'));
+      scanned = await scanDaemonImage(resolved.reference, keys, await connectDocker(env, options.dockerClient ?? env.EIC_BUILD_DOCKER ?? 'docker'), options.onProgress);
       break;
     case 'oci':
-      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
+      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env, options.onProgress);
       break;
     case 'tar-archive': {
       // `docker save | gzip` (zstd, xz, bzip2): read a decompressed copy, removed when done.
       const compression = await sniffArchiveCompression(resolved.path);
       const plain = compression ? await decompressArchive(target, resolved.path, compression) : null;
       try {
-        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env);
+        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env, options.onProgress);
       } catch (error) {
         // Name the user's file, not the temp copy.
         if (plain && error instanceof EicBuildError && error.message.includes(plain.path)) {

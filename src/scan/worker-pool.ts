@@ -58,7 +58,7 @@ const DECODE_THREAD_BYTES = 64 * 1024 * 1024;
 /** Decode threads at once unless EIC_BUILD_SCAN_DECODE_THREADS says otherwise: each costs an isolate's memory. */
 const MAX_DECODE_THREADS = 1;
 
-async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDecodeThreads: number): Promise<LayerScanResult[]> {
+async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDecodeThreads: number, onDone?: (index: number) => void): Promise<LayerScanResult[]> {
   let decodeThreads = 0;
   const results = new Array<LayerScanResult>(tasks.length);
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
@@ -72,6 +72,7 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDeco
       if (offThread) decodeThreads++;
       try {
         results[id] = await scanLayerBlob(task.location, { ...task.job, decodeOffThread: offThread }, createContentScanner);
+        onDone?.(id);
       } catch (error) {
         failure ??= error;
       } finally {
@@ -84,10 +85,10 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDeco
   return results;
 }
 
-/** Scan every task; results in task order. The first failure rejects (and stops the pool). */
-export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
+/** Scan every task; results in task order. The first failure rejects (and stops the pool). `onDone` hears of each finished task (progress). */
+export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env, onDone?: (index: number) => void): Promise<LayerScanResult[]> {
   const count = workerCount(tasks.map((task) => task.location.size), env);
-  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), parseScanTuning(env).decodeThreads ?? MAX_DECODE_THREADS);
+  if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), parseScanTuning(env).decodeThreads ?? MAX_DECODE_THREADS, onDone);
   // Largest first: the long pole starts early.
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);
   const results = new Array<LayerScanResult>(tasks.length);
@@ -114,6 +115,7 @@ export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = pr
             return;
           }
           results[response.id] = response.result;
+          onDone?.(response.id);
           if (++done === tasks.length) resolve();
           else feed(worker);
         });

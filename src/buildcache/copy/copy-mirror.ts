@@ -13,6 +13,7 @@ import type { MirrorFiles } from '../mirror-files.js';
 import { verifyExitCode, type EntryResult, type VerifyReport } from '../report.js';
 import { verifyFileMirror, type VerifyFileOptions } from '../verify/verify-file.js';
 import { verifyOciMirror, type VerifyOciOptions } from '../verify/verify-oci.js';
+import { countingEntries, type EntryProgress } from '../entry-progress.js';
 
 /** Write `v3/layout.json` and an index naming `nodes` (Spack's database v8 in a content-addressed blob). */
 async function writeV3Index(staging: string, nodes: readonly SpecNodeRecord[]): Promise<void> {
@@ -63,11 +64,11 @@ async function finish(report: VerifyReport, copied: readonly CopiedEntry[], targ
  * Each entry is read again by the manifest digest that verified, and its config and own tarball are
  * hashed while received, so the copy holds exactly the verified content even if a tag moves meanwhile.
  */
-export async function verifyOciMirrorToCopy(client: RegistryClient, options: VerifyOciOptions, target: CopyTarget): Promise<VerifyCopyOutcome> {
+export async function verifyOciMirrorToCopy(client: RegistryClient, options: VerifyOciOptions, target: CopyTarget, onCopyProgress?: EntryProgress): Promise<VerifyCopyOutcome> {
   const report = await verifyOciMirror(client, options);
   // Nothing is downloaded when something failed already: the copy would be thrown away.
   if (verifyExitCode(report) !== 0) return finish(report, report.entries.map((result) => ({ result })), target, 'v3', false);
-  const copied = await mapLimit(report.entries, options.concurrency ?? 32, (entry) => placeSafely(entry, () => copyOciEntry(client, options.repository, entry, target)));
+  const copied = await mapLimit(report.entries, options.concurrency ?? 32, countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => copyOciEntry(client, options.repository, entry, target))));
   return finish(report, copied, target, 'v3', false);
 }
 
@@ -81,11 +82,12 @@ export async function verifyFileMirrorToCopy(
   open: OpenMirrorFile,
   options: VerifyFileOptions,
   target: CopyTarget,
+  onCopyProgress?: EntryProgress,
 ): Promise<VerifyCopyOutcome> {
   const recording = recordingMirrorFiles(files, open, target.incoming);
   const report = await verifyFileMirror(recording, options);
   const layout = report.layout === 'v2' ? 'v2' : 'v3';
   const place = layout === 'v3' ? placeV3Entry : placeV2Entry;
-  const copied = await mapLimit(report.entries, 8, (entry) => placeSafely(entry, () => place(recording, entry, target.staging)));
+  const copied = await mapLimit(report.entries, 8, countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => place(recording, entry, target.staging))));
   return finish(report, copied, target, layout, true);
 }

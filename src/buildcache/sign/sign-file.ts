@@ -11,6 +11,7 @@ import type { SignOutcome } from './sign-report.js';
 import type { UnlockedSigningKey } from './signing-key.js';
 import { describeKey } from '../trust.js';
 import { detectFileLayout, listFileEntries, type FileEntry } from '../verify/verify-file.js';
+import { countingEntries, type EntryProgress } from '../entry-progress.js';
 
 /** Options of signFileMirror. */
 export interface SignFileOptions {
@@ -18,6 +19,8 @@ export interface SignFileOptions {
   specs?: readonly string[];
   unsignedOnly?: boolean;
   force?: boolean;
+  /** Hears of each entry signed (or skipped, or failed). */
+  onProgress?: EntryProgress;
 }
 
 /** Clearsign a manifest text as Spack does (`gpg --clearsign`; OpenPGP.js output is accepted by Spack 1.1). */
@@ -74,7 +77,7 @@ export async function signFileMirror(files: MirrorFiles, options: SignFileOption
     });
   }
   const { picked, missing } = selectEntries(await listFileEntries(files, layout), options.specs);
-  const outcomes = await mapLimit(picked, 8, (entry) => signOne(files, entry, options));
+  const outcomes = await mapLimit(picked, 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => signOne(files, entry, options)));
   for (const selector of missing) outcomes.push({ kind: 'failed', id: selector, detail: 'no such entry in the mirror' });
   return outcomes;
 }

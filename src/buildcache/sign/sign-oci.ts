@@ -19,6 +19,7 @@ import {
   type SignatureLayer,
 } from '../simple-signing.js';
 import { describeKey } from '../trust.js';
+import { countingEntries, type EntryProgress } from '../entry-progress.js';
 
 /** Options of signOciMirror. */
 export interface SignOciOptions {
@@ -30,6 +31,8 @@ export interface SignOciOptions {
   /** Replace this key's existing signature. */
   force?: boolean;
   concurrency?: number;
+  /** Hears of each entry signed (or skipped, or failed). */
+  onProgress?: EntryProgress;
 }
 
 /** Sign `payload` as a binary OpenPGP signed message: the format containers/image (skopeo) verifies. */
@@ -119,14 +122,14 @@ export async function signOciMirror(client: RegistryClient, options: SignOciOpti
     const first = await client.findManifest(options.repository, picked[0].tag);
     if (first) await client.getReferrers(options.repository, first.digest);
   }
-  const outcomes = await mapLimit(picked, options.concurrency ?? 16, async (entry) => {
+  const outcomes = await mapLimit(picked, options.concurrency ?? 16, countingEntries(picked.length, options.onProgress, async (entry: OciEntry) => {
     try {
       return await signOciEntry(client, entry, tags, options);
     } catch (error) {
       if (!isEicBuildError(error)) throw error;
       return { kind: 'failed' as const, id: entry.id, detail: error.message };
     }
-  });
+  }));
   for (const selector of missing) outcomes.push({ kind: 'failed', id: selector, detail: 'no such entry in the mirror' });
   return outcomes;
 }

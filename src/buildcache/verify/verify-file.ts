@@ -15,6 +15,7 @@ import { isClearsigned, verifyClearsigned, type SignatureCheck } from '../pgp-ve
 import { absentEntry, describeTrusted, lockSelectionInfo, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from '../report.js';
 import { selectLockEntries, type LockEntry, type SpackLockSelection } from '../spack-lock.js';
 import { describeKey, parseTrustedKeys, type TrustedKey } from '../trust.js';
+import { countingEntries, type EntryProgress } from '../entry-progress.js';
 
 /** Which file layout a mirror uses. */
 export async function detectFileLayout(files: MirrorFiles): Promise<'v2' | 'v3'> {
@@ -266,6 +267,8 @@ export interface VerifyFileOptions {
   /** Select the entries of a Spack lockfile instead of `specs` (those the mirror lacks are reported 'absent'). */
   lock?: SpackLockSelection;
   concurrency?: number;
+  /** Hears of each entry verified. */
+  onProgress?: EntryProgress;
 }
 
 /** Verify a file-layout mirror (directory or HTTP). Throws 'input-unreadable' when it is not a buildcache. */
@@ -277,7 +280,7 @@ export async function verifyFileMirror(files: MirrorFiles, options: VerifyFileOp
   if (options.lock) {
     const { picked, absent } = await selectFileLockEntries(files, layout, found, options.lock.entries);
     const verifyLockEntry = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
-    const entries = await mapLimit(picked, options.concurrency ?? 8, (entry) => verifyLockEntry(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo));
+    const entries = await mapLimit(picked, options.concurrency ?? 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyLockEntry(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)));
     for (const entry of absent) entries.push(absentEntry(entry, files.describe(lockEntryPath(entry, layout) ?? '')));
     return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries, lock: lockSelectionInfo(options.lock) };
   }
@@ -290,7 +293,7 @@ export async function verifyFileMirror(files: MirrorFiles, options: VerifyFileOp
     else missing.push(selector);
   }
   const verifyOne = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
-  const entries = await mapLimit(picked, options.concurrency ?? 8, (entry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo));
+  const entries = await mapLimit(picked, options.concurrency ?? 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)));
   for (const selector of missing) entries.push({ kind: 'not-found', id: selector, location: files.describe(''), detail: `no entry ${selector} in the mirror` });
   return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries };
 }

@@ -16,6 +16,7 @@ import {
 } from '../simple-signing.js';
 import { selectLockEntries, type LockEntry, type SpackLockSelection } from '../spack-lock.js';
 import type { TrustedKey } from '../trust.js';
+import { countingEntries, type EntryProgress } from '../entry-progress.js';
 
 /** Options of verifyOciMirror. */
 export interface VerifyOciOptions {
@@ -29,6 +30,8 @@ export interface VerifyOciOptions {
   concurrency?: number;
   /** Download every blob and check its digest, instead of only checking that it exists. */
   deep?: boolean;
+  /** Hears of each entry verified. */
+  onProgress?: EntryProgress;
 }
 
 /** An entry tag of an OCI buildcache. */
@@ -263,7 +266,7 @@ export async function verifyOciMirror(client: RegistryClient, options: VerifyOci
     tags = lazyTagList(client, options.repository, listed);
   }
   const blobChecks = new Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>>();
-  const entries = await mapLimit(picked, options.concurrency ?? 32, (entry) => verifyOciEntry(client, entry, tags, options, blobChecks));
+  const entries = await mapLimit(picked, options.concurrency ?? 32, countingEntries(picked.length, options.onProgress, (entry: OciEntry) => verifyOciEntry(client, entry, tags, options, blobChecks)));
   if (entries.length > 0 && entries.every((e) => e.kind === 'not-found')) {
     // Nothing answered: tell a wrong repository (exit 2) from entries that are really absent.
     const listed = await tags();
