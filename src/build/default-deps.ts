@@ -8,7 +8,7 @@ export async function defaultPipelineDeps(): Promise<PipelineDeps> {
   const [keys, scan, { renderForBuild }] = await Promise.all([import('../keys/index.js'), import('../scan/index.js'), import('./render-for-build.js')]);
   return {
     resolveKey: (options) => keys.resolveSigningKey(options),
-    scan: (target, publicKeys, allowKeys) => scan.scanTarget(target, { publicKeys, allowKeys }),
+    scan: (target, publicKeys, allowKeys, keyProvenance) => scan.scanTarget(target, { publicKeys, allowKeys, provenance: keyProvenance }),
     formatScan: (report, format) => scan.formatReport(report, format),
     render: (input): Promise<RenderedFiles> => renderForBuild(input),
   };

@@ -65,7 +65,7 @@ export interface RenderedFiles {
 export interface PipelineDeps {
   resolveKey(options: ResolveSigningKeyOptions): Promise<PipelineKey>;
   /** Scan a target; `allowKeys` are `--allow-key` identities (as given, already validated). */
-  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[]): Promise<PipelineScanReport>;
+  scan(target: string, publicKeys: KeyIdentity[], allowKeys: string[], keyProvenance?: boolean): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
@@ -226,7 +226,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const item of items) {
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
-      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys);
+      const report = await deps.scan(built.scanTarget, [key.identity], options.allowKeys, options.keyProvenance);
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);

@@ -8,7 +8,7 @@ import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';
 import { formatReport, parseReportFormat } from '../scan/format-report.js';
 import { scanTarget, validateAllowKeys } from '../scan/scan-target.js';
 
-const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--format text|json|sarif] [--output FILE]
+const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--no-provenance] [--format text|json|sarif] [--output FILE]
 
 Prove that no private key material is in an image: every layer blob (also files deleted or hidden
 by later layers), archives inside layers, and the image config (Env, Labels, Cmd, Entrypoint,
@@ -32,6 +32,11 @@ options
                         unless it is also a --public-key. IDENTITY is a 40-hex keygrip, a 40/64-hex
                         OpenPGP fingerprint, SHA256:<base64> (ssh-keygen -l) or SPKI-SHA256:<base64>
                         (as a finding shows it). Repeatable.
+  --no-provenance       turn provenance triage off: every key is a finding. By default a key in a
+                        file that dpkg, a Python RECORD or Spack's own tree records byte for byte
+                        in the same image (or the same key elsewhere in it) is a note naming the
+                        package ("published test key of python3-twisted 22.4.0-4"), never when it
+                        is the secret half of a --public-key. See docs/scan.md.
   --format FORMAT       text (default), json or sarif (SARIF 2.1.0)
   --output FILE         write the report to FILE (atomically) instead of stdout
   -h, --help            this help
@@ -73,6 +78,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     'allow-key': { type: 'string', multiple: true },
     format: { type: 'string', default: 'text' },
     output: { type: 'string' },
+    'no-provenance': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -90,7 +96,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const output = values.output as string | undefined;
   // A report that cannot be written is known before a long scan, not after it.
   if (output) await checkOutputPath(output);
-  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env });
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, provenance: !values['no-provenance'] });
   const text = formatReport(report, format);
   if (output) {
     await writeOutputFile(output, redact(text));

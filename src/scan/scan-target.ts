@@ -10,6 +10,7 @@ import { readImages } from './layout.js';
 import { assembleReport, type ScanReport } from './report.js';
 import { openDirStore, openTarStore } from './stores.js';
 import { resolveTarget } from './target.js';
+import { triageImages, triageReport } from './provenance/index.js';
 import { parseScanTuning } from './scan-tuning.js';
 import { scanLayers, type LayerTask } from './worker-pool.js';
 
@@ -24,9 +25,14 @@ export interface ScanOptions {
   allowKeys?: string[];
   /** Environment (EIC_BUILD_SCAN_WORKERS); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Provenance triage (default true): keys in files a package manager recorded byte for byte in the
+   * same image are notes naming the package. false (`--no-provenance`): every key is a finding.
+   */
+  provenance?: boolean;
 }
 
-async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv, provenance: boolean): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const images = await readImages(store);
   const tasks: LayerTask[] = [];
   const names: string[] = [];
@@ -44,6 +50,7 @@ async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.Proce
           check: layer.check,
           expectedSize: layer.size,
           keys,
+          provenance,
         },
       });
     });
@@ -78,6 +85,7 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
   const started = performance.now();
   const keys: DetectorKeys = { knownKeys: options.publicKeys ?? [], allowKeys: validateAllowKeys(options.allowKeys ?? [], 'allowKeys') };
   const env = options.env ?? process.env;
+  const provenance = options.provenance !== false;
   // Before anything is read: a malformed tuning variable must not surface half-way through a scan.
   parseScanTuning(env);
   const resolved = await resolveTarget(target);
@@ -87,12 +95,13 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
       scanned = await scanDaemonImage(resolved.reference, keys);
       break;
     case 'oci':
-      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env);
+      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env, provenance);
       break;
     case 'tar-archive':
-      scanned = await scanStore(await openTarStore(target, resolved.path), keys, env);
+      scanned = await scanStore(await openTarStore(target, resolved.path), keys, env, provenance);
       break;
   }
-  const seconds = (performance.now() - started) / 1000;
-  return assembleReport(target, scanned.images, scanned.results, keys, seconds);
+  const report = assembleReport(target, scanned.images, scanned.results, keys, 0);
+  const triaged = provenance ? triageReport(report, triageImages(scanned.images, scanned.results)) : report;
+  return { ...triaged, stats: { ...triaged.stats, seconds: (performance.now() - started) / 1000 } };
 }
