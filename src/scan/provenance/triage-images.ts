@@ -10,6 +10,8 @@ export function triageImages(images: ImageRef[], results: Map<string, LayerScanR
     layers: image.layers.map((layer) => {
       const result = results.get(layer.blobName);
       return {
+        digest: layer.digest,
+        skippedRecords: result?.provenance?.skippedRecords ?? [],
         files: result?.files ?? [],
         whiteouts: result?.whiteouts ?? [],
         opaqueDirs: result?.opaqueDirs ?? [],

@@ -7,11 +7,12 @@ import type { ImagePointer, ReportFinding, ReportNote, ScanReport } from '../rep
 import { defuseMarkers } from '../report.js';
 import { PackageIndex, type LayerRecords, type PathRecord } from './package-index.js';
 import type { FileDigests, Provenance } from './types.js';
+import { RECORD_LIMIT } from './layer-collector.js';
 
 /** One image's layers as triage needs them (bottom first). */
 export interface TriageImage {
   image: ImagePointer;
-  layers: (LayerRecords & { digests: FileDigests[] })[];
+  layers: (LayerRecords & { digest: string; digests: FileDigests[]; skippedRecords: string[] })[];
 }
 
 
@@ -107,6 +108,17 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
   }
   const findings: ReportFinding[] = [];
   const notes: ReportNote[] = [...report.notes];
+  const said = new Set<string>();
+  for (const { layers } of images) {
+    layers.forEach((layer, index) => {
+      for (const path of layer.skippedRecords) {
+        if (said.has(`${layer.digest}/${path}`)) continue;
+        said.add(`${layer.digest}/${path}`);
+        const message = `package record larger than ${RECORD_LIMIT} bytes was not read; files it names are triaged as if unrecorded (they stay findings)`;
+        notes.push({ kind: 'provenance-record-skipped', detector: null, source: 'layer', layer: { index, digest: layer.digest }, path, nestedPath: null, field: null, message, provenance: null });
+      }
+    });
+  }
   for (const finding of report.findings) {
     const verdict = verdicts.get(finding);
     if (verdict?.kind === 'published') {
