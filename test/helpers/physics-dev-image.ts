@@ -3,17 +3,18 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBaseImage, imageExists } from '../../src/docker/base-image.js';
+import { imageExists } from '../../src/docker/base-image.js';
+import { ensureDebianGnupgImage } from './images.js';
 import Docker from 'dockerode';
 import { repoRoot } from './cli.js';
 
 // The "Must show" image of provenance triage (issue 10): Debian 12 as a physics developer has it —
 // compilers, python3-* with the packages that ship test and example keys, -dev libraries, openssh-server,
-// Go sources — plus a Spack tree. Made once per machine by debootstrap (several minutes) and kept by name.
+// Go sources — plus a Spack tree. Made once per machine (several minutes) and kept by name.
 
 const DOCKER = '/usr/bin/docker';
 
-/** Packages named on the debootstrap command line (dependencies bring the image to several hundred). */
+/** Packages named to apt-get (dependencies bring the image to several hundred). */
 export const PHYSICS_DEV_PACKAGES = [
   // compilers and build tools
   'gcc', 'g++', 'gfortran', 'make', 'cmake', 'ninja-build', 'pkg-config', 'autoconf', 'automake', 'libtool',
@@ -37,36 +38,52 @@ export const PHYSICS_DEV_PACKAGES = [
   'libio-socket-ssl-perl', 'libnet-ssleay-perl', 'openssh-server', 'openssh-client', 'golang-go', 'golang-1.19-src',
 ];
 
-/** The rootfs as debootstrap makes it (cached by name). */
-export const PHYSICS_DEV_ROOTFS_IMAGE = 'eic-build-test/bookworm-physics-dev-rootfs:1';
-/** The rootfs plus a Spack tree at /opt/spack in its own layer (cached by name). */
+/** Debian 12 with the packages and a Spack tree at /opt/spack in its own layer (cached by name). */
 export const PHYSICS_DEV_IMAGE = 'eic-build-test/bookworm-physics-dev:1';
+/** The same, with the SSH host keys removed in the step that installs openssh-server (the documented fix). */
+export const PHYSICS_DEV_NO_HOST_KEYS_IMAGE = 'eic-build-test/bookworm-physics-dev-no-host-keys:1';
 /** Spack's kit image (../shared/spack-kit/make-base-image.sh); its /opt/spack is copied when present. */
 export const SPACK_KIT_IMAGE = 'eic-build-kit/spack:1.1.0';
 /** Spack's release tarball, unpacked to /opt/spack when the kit image is absent. */
 export const SPACK_KIT_TARBALL = process.env.EIC_BUILD_SPACK_KIT_TARBALL ?? join(repoRoot, '../shared/spack-kit/spack-v1.1.0.tar.gz');
 
-/** Make PHYSICS_DEV_IMAGE unless the engine has it; returns its name. */
-export async function ensurePhysicsDevImage(docker = new Docker()): Promise<string> {
-  if (await imageExists(docker, PHYSICS_DEV_IMAGE)) return PHYSICS_DEV_IMAGE;
-  await ensureBaseImage({ kind: 'debootstrap', name: PHYSICS_DEV_ROOTFS_IMAGE, packages: PHYSICS_DEV_PACKAGES }, docker);
+/**
+ * Make PHYSICS_DEV_IMAGE (or, with `hostKeys: false`, PHYSICS_DEV_NO_HOST_KEYS_IMAGE) unless the
+ * engine has it; returns its name. The packages go in with apt-get
+ * in a build step on the shared debootstrap image (debootstrap --include cannot configure this many:
+ * libnet-ssleay-perl fails its configure pass), so their postinst scripts run as on any Debian
+ * system: Python modules are byte-compiled, openssh-server makes its host keys.
+ */
+export async function ensurePhysicsDevImage(options: { hostKeys?: boolean } = {}, docker = new Docker()): Promise<string> {
+  const hostKeys = options.hostKeys !== false;
+  const name = hostKeys ? PHYSICS_DEV_IMAGE : PHYSICS_DEV_NO_HOST_KEYS_IMAGE;
+  if (await imageExists(docker, name)) return name;
+  const base = await ensureDebianGnupgImage(docker);
   const context = await mkdtemp(join(tmpdir(), 'eic-build-physics-dev-'));
   try {
-    let dockerfile: string;
+    const install = [
+      `FROM ${base}`,
+      'RUN apt-get update \\',
+      `  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PHYSICS_DEV_PACKAGES.join(' ')} \\`,
+      `  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb${hostKeys ? '' : ' /etc/ssh/ssh_host_*'}`,
+    ];
+    let spack: string[];
     if (await imageExists(docker, SPACK_KIT_IMAGE)) {
-      dockerfile = `FROM ${SPACK_KIT_IMAGE} AS spack\nFROM ${PHYSICS_DEV_ROOTFS_IMAGE}\nCOPY --from=spack /opt/spack /opt/spack\n`;
+      install.unshift(`FROM ${SPACK_KIT_IMAGE} AS spack`);
+      spack = ['COPY --from=spack /opt/spack /opt/spack'];
     } else if (existsSync(SPACK_KIT_TARBALL)) {
       await copyFile(SPACK_KIT_TARBALL, join(context, 'spack.tar.gz'));
-      // ADD unpacks a local tarball; the tarball's top directory is spack/.
-      dockerfile = `FROM ${PHYSICS_DEV_ROOTFS_IMAGE}\nADD spack.tar.gz /opt/\n`;
+      // ADD unpacks a local tarball; its top directory is spack/.
+      spack = ['ADD spack.tar.gz /opt/'];
     } else {
       throw new Error(`neither ${SPACK_KIT_IMAGE} nor ${SPACK_KIT_TARBALL} exists: make the Spack kit (../shared/spack-kit/make-base-image.sh)`);
     }
-    await writeFile(join(context, 'Dockerfile'), dockerfile);
-    const built = await execa(DOCKER, ['build', '-q', '-t', PHYSICS_DEV_IMAGE, context], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
-    if (built.exitCode !== 0) throw new Error(`building ${PHYSICS_DEV_IMAGE} failed:\n${String(built.all)}`);
+    await writeFile(join(context, 'Dockerfile'), `${[...install, ...spack].join('\n')}\n`);
+    // Host networking: the build step reaches the machine's apt mirror as the host does.
+    const built = await execa(DOCKER, ['build', '-q', '--network', 'host', '-t', name, context], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
+    if (built.exitCode !== 0) throw new Error(`building ${name} failed:\n${String(built.all).slice(-4000)}`);
   } finally {
     await rm(context, { recursive: true, force: true });
   }
-  return PHYSICS_DEV_IMAGE;
+  return name;
 }
