@@ -89,7 +89,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const opaqueDirs: string[] = [];
   const hardLinks: HardLink[] = [];
   let compression: Compression = 'none';
-  const provenance = job.provenance === false ? null : new LayerProvenanceCollector(() => ctx.findings.length);
+  const provenance = job.provenance === false ? null : new LayerProvenanceCollector(ctx.findings);
 
   const onEntry = (entry: TarEntry) => {
     const name = entry.name;

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { parseDpkgMd5sums, parseDpkgStatus, parseMd5sumsName } from '../../src/scan/provenance/dpkg.js';
-import { LayerProvenanceCollector, RECORD_LIMIT, RETAIN_LIMIT } from '../../src/scan/provenance/layer-collector.js';
+import { LayerProvenanceCollector, RECORD_LIMIT, RETAIN_LIMIT, type KeyFinding } from '../../src/scan/provenance/layer-collector.js';
 import { parseDistInfoName, parsePythonRecord, splitCsvLine } from '../../src/scan/provenance/python-record.js';
 import { recordFileKind } from '../../src/scan/provenance/record-paths.js';
 import { parseSpackVersion, spackTestKeyAt } from '../../src/scan/provenance/spack-tree.js';
@@ -85,11 +85,11 @@ test('words: test key, example key, or key; the manager named for Python', (t) =
 });
 
 /** Feed `bytes` through a tapped sink in pieces; `finding` says whether the inner sink "found" something. */
-async function collect(collector: LayerProvenanceCollector, counter: { n: number }, path: string, bytes: Buffer, finding: boolean, size = bytes.length) {
+async function collect(collector: LayerProvenanceCollector, findings: KeyFinding[], path: string, bytes: Buffer, finding: boolean, size = bytes.length) {
   const sink = collector.tap(path, size, {
     write: () => undefined,
     end: () => Promise.resolve().then(() => {
-      if (finding) counter.n++;
+      if (finding) findings.push({ fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null });
     }),
   });
   for (let at = 0; at < bytes.length; at += 7000) sink.write(bytes.subarray(at, at + 7000));
@@ -97,8 +97,8 @@ async function collect(collector: LayerProvenanceCollector, counter: { n: number
 }
 
 test('the collector hashes exactly the files with findings (kept chunks, or streamed past the retain limit) and keeps records', async (t) => {
-  const counter = { n: 0 };
-  const collector = new LayerProvenanceCollector(() => counter.n);
+  const counter: KeyFinding[] = [];
+  const collector = new LayerProvenanceCollector(counter);
   const small = Buffer.from('small file with a key\n'.repeat(1000));
   const big = Buffer.alloc(RETAIN_LIMIT + 12345, 7);
   await collect(collector, counter, 'a/clean', Buffer.from('nothing'), false);

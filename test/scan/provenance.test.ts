@@ -208,3 +208,16 @@ test('build: --no-provenance turns triage off for the scan gate; --provenance (a
   t.false(parseBuildOptions(['--no-provenance']).keyProvenance);
   t.like(parseBuildOptions(['--no-provenance', '--provenance', 'false']), { keyProvenance: false, provenance: { kind: 'off' } });
 });
+
+test('a key without a public identity (encrypted) is published elsewhere only by a recorded occurrence of the same block', async (t) => {
+  await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:x', '-out', join(dir, 'enc1.pem')]);
+  await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:x', '-out', join(dir, 'enc2.pem')]);
+  const enc1 = await readFile(join(dir, 'enc1.pem'), 'utf8');
+  const enc2 = await readFile(join(dir, 'enc2.pem'), 'utf8');
+  const layer = dpkgLayer({ [EXAMPLE]: enc1, 'opt/compiled.pyc': `\x00\xe3marshal${enc1}\x00`, 'opt/other.pyc': `\x00${enc2}\x00` });
+  (layer.files as Record<string, string>)['var/lib/dpkg/info/libdemo-dev.md5sums'] = `${md5(enc1)}  ${EXAMPLE}\n`;
+  const report = await scan({ layers: [layer] });
+  t.deepEqual(report.findings.map((f) => f.path), ['opt/other.pyc']);
+  t.deepEqual(report.findings[0]!.fingerprints, []);
+  t.regex(report.notes.find((x) => x.path === 'opt/compiled.pyc')!.message, /the same key as \/usr\/share\/doc\/libdemo-dev\/examples\/key\.pem/);
+});

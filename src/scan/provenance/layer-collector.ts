@@ -10,6 +10,7 @@
 // digests would mismatch and keys would stay findings (fails safe). Measured: npm run bench -- triage.
 import { createHash, type Hash } from 'node:crypto';
 import type { EntrySink } from '../tar-parser.js';
+import { armoredBlockIdentity } from './block-identity.js';
 import { recordFileKind } from './record-paths.js';
 import type { CapturedRecord, FileDigests, LayerProvenance } from './types.js';
 
@@ -24,8 +25,8 @@ export class LayerProvenanceCollector {
   private readonly digests: FileDigests[] = [];
   private readonly skippedRecords: string[] = [];
 
-  /** `findingCount` reads how many findings the layer has so far (files are walked one at a time). */
-  constructor(private readonly findingCount: () => number) {}
+  /** `findings` is the layer's finding list so far (files are walked one at a time, so a file's own are its tail). */
+  constructor(private readonly findings: readonly KeyFinding[]) {}
 
   /** Wrap the sink of the layer file `path` (`size` bytes, from its tar header). */
   tap(path: string, size: number, sink: EntrySink): EntrySink {
@@ -36,12 +37,12 @@ export class LayerProvenanceCollector {
     const md5: Hash | null = streaming ? createHash('md5') : null;
     const sha256: Hash | null = streaming ? createHash('sha256') : null;
     let kept: Uint8Array[] = [];
-    const before = this.findingCount();
+    const before = this.findings.length;
     const finish = (): void => {
       if (keepRecord) this.records.push({ path, kind, text: Buffer.concat(kept).toString('utf8') });
-      if (this.findingCount() > before) {
+      if (this.findings.length > before) {
         if (md5 && sha256) this.digests.push({ path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex') });
-        else this.digests.push({ path, size, ...digestsOf(kept) });
+        else this.digests.push({ path, size, ...digestsOf(kept), ...blockIdsOf(this.findings.slice(before), kept) });
       }
       kept = [];
     };
@@ -73,6 +74,25 @@ export class LayerProvenanceCollector {
   result(): LayerProvenance {
     return { records: this.records, digests: this.digests, skippedRecords: this.skippedRecords };
   }
+}
+
+/** The fields of a finding the collector reads. */
+export interface KeyFinding {
+  fingerprints: string[];
+  keygrips: string[];
+  offset: number | null;
+  nestedPath: string | null;
+}
+
+function blockIdsOf(findings: readonly KeyFinding[], chunks: Uint8Array[]): { blockIds?: { offset: number; id: string }[] } {
+  const anonymous = findings.filter((f) => f.fingerprints.length === 0 && f.keygrips.length === 0 && f.nestedPath === null && f.offset !== null);
+  if (anonymous.length === 0) return {};
+  const bytes = Buffer.concat(chunks);
+  const blockIds = anonymous.flatMap((f) => {
+    const id = armoredBlockIdentity(bytes, f.offset!);
+    return id ? [{ offset: f.offset!, id }] : [];
+  });
+  return blockIds.length > 0 ? { blockIds } : {};
 }
 
 function digestsOf(chunks: Uint8Array[]): { md5: string; sha256: string } {

@@ -45,10 +45,20 @@ function matchingRecord(records: PathRecord[], digests: FileDigests): PathRecord
   return records.find((r) => r.digest === (r.algorithm === 'md5' ? digests.md5 : digests.sha256)) ?? null;
 }
 
+/** The identities of a finding's keys; for a key without one, the BODY-SHA256 of its block (if the walk computed it). */
+function identitiesOf(finding: ReportFinding, layers: TriageImage['layers']): string[] {
+  if (finding.fingerprints.length > 0 || finding.keygrips.length > 0) return [...finding.fingerprints, ...finding.keygrips];
+  if (!finding.layer || finding.nestedPath !== null) return [];
+  const digests = layers[finding.layer.index]?.digests.find((d) => d.path === finding.path);
+  const id = digests?.blockIds?.find((b) => b.offset === finding.offset)?.id;
+  return id ? [id] : [];
+}
+
 /** True when every key of the finding has an identity in `known` (a finding without one never). */
-function allKeysKnown(finding: ReportFinding, known: Map<string, unknown>): boolean {
+function allKeysKnown(finding: ReportFinding, known: Map<string, unknown>, anonymousId: string | undefined): boolean {
   const { fingerprints, keygrips } = finding;
-  if (fingerprints.length === 0) return keygrips.length > 0 && keygrips.every((grip) => known.has(grip));
+  if (fingerprints.length === 0 && keygrips.length === 0) return anonymousId !== undefined && known.has(anonymousId);
+  if (fingerprints.length === 0) return keygrips.every((grip) => known.has(grip));
   const paired = keygrips.length === fingerprints.length;
   return fingerprints.every((fp, i) => known.has(fp) || (paired && known.has(keygrips[i]!)));
 }
@@ -88,7 +98,7 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
       const match = digests ? matchingRecord(records, digests) : null;
       if (match) {
         verdicts.set(finding, { kind: 'published', provenance: match.provenance, how: `${match.provenance.manager} records this file byte for byte` });
-        for (const id of [...finding.fingerprints, ...finding.keygrips]) publishedIdentities.set(id, { provenance: match.provenance, path: finding.path });
+        for (const id of identitiesOf(finding, layers)) publishedIdentities.set(id, { provenance: match.provenance, path: finding.path });
       } else if (records.length > 0) {
         const r = records[0]!.provenance;
         verdicts.set(finding, { kind: 'finding', reason: `the file's bytes differ from what ${r.manager} recorded for ${r.package} ${r.version}` });
@@ -97,9 +107,10 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
     // The same keys anywhere else in the image (e.g. a .pyc compiled from a recorded .py).
     for (const finding of findings) {
       if (verdicts.has(finding)) continue;
-      if (allKeysKnown(finding, publishedIdentities)) {
-        const first = finding.fingerprints[0] ?? finding.keygrips[0]!;
-        const origin = publishedIdentities.get(first) ?? publishedIdentities.get(finding.keygrips[0] ?? '')!;
+      const ids = identitiesOf(finding, layers);
+      const anonymous = finding.fingerprints.length === 0 && finding.keygrips.length === 0 ? ids[0] : undefined;
+      if (allKeysKnown(finding, publishedIdentities, anonymous)) {
+        const origin = ids.map((id) => publishedIdentities.get(id)).find((o) => o !== undefined)!;
         verdicts.set(finding, { kind: 'published', provenance: origin.provenance, how: `the same key as /${origin.path}, which ${origin.provenance.manager} records byte for byte` });
       } else if (isSshHostKeyPath(finding.path)) {
         verdicts.set(finding, { kind: 'finding', reason: 'an SSH host key generated when openssh-server was installed; no package records it, and every container of this image would share it' });

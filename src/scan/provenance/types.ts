@@ -28,6 +28,8 @@ export interface FileDigests {
   size: number;
   md5: string;
   sha256: string;
+  /** For the file's keys without a public identity: BODY-SHA256 of the block at each finding's offset. */
+  blockIds?: { offset: number; id: string }[];
 }
 
 /** What the layer walk learns for triage. */
