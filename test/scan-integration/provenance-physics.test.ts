@@ -38,8 +38,24 @@ function scanBase(): Promise<ScanReport> {
   return base;
 }
 
-/** Packages the image's published keys belong to (measured; see docs/scan.md, Provenance triage). */
-const EXPECTED_PACKAGES = ['libxmlsec1-dev', 'python3-twisted', 'golang-1.19-src', 'spack'];
+/**
+ * Measured on this image (2026-12, Debian snapshot of the machine's mirror): 81 keys, as issue 10 found
+ * on its 1,235-package image: 3 SSH host keys, and 78 published keys of these packages (16 of them in
+ * .pyc files of python3-twisted, matched by identity to the recorded .py).
+ */
+const PUBLISHED_BY_PACKAGE: Record<string, number> = {
+  'golang-1.19-src': 3,
+  'libio-socket-ssl-perl': 1,
+  'libmbedtls-dev': 15,
+  'libmbedx509-1': 15,
+  'libnet-ssleay-perl': 1,
+  'libxmlsec1-dev': 1,
+  'python3-aiohttp': 1,
+  'python3-distributed': 4,
+  'python3-tornado': 1,
+  'python3-twisted': 35,
+  spack: 1,
+};
 
 test.serial('[integration] physics-dev image: exactly the SSH host keys are findings; every other key is a note naming its package', async (t) => {
   const report = await scanBase();
@@ -49,20 +65,20 @@ test.serial('[integration] physics-dev image: exactly the SSH host keys are find
     t.regex(finding.message, /SSH host key generated when openssh-server was installed/);
   }
   const published = report.notes.filter((note) => note.kind === 'published-key');
-  t.true(published.length > 20, `published keys: ${published.length}`);
+  const byPackage: Record<string, number> = {};
+  for (const note of published) byPackage[note.provenance!.package] = (byPackage[note.provenance!.package] ?? 0) + 1;
+  t.deepEqual(byPackage, PUBLISHED_BY_PACKAGE);
   for (const note of published) {
     t.truthy(note.provenance);
     t.regex(note.message, new RegExp(`^published (test |example )?key of (Python package )?${note.provenance!.package.replace(/[.+]/g, '\\$&')} `));
   }
-  const packages = new Set(published.map((note) => note.provenance!.package));
-  for (const name of EXPECTED_PACKAGES) t.true(packages.has(name), `no published key of ${name}; have: ${[...packages].sort().join(', ')}`);
   // Keys in .pyc files Debian compiled at install: no record names them; the same key in the recorded .py does.
   const compiled = published.filter((note) => note.path?.endsWith('.pyc'));
-  t.true(compiled.length > 0);
+  t.is(compiled.length, 16);
   for (const note of compiled) t.regex(note.message, /the same key as \/usr\/lib\/python3\/dist-packages\/.*\.py, which dpkg records byte for byte/);
   // Spack's test key, by path and digest, with the tree's version.
   t.like(published.find((note) => note.provenance!.manager === 'spack')?.provenance, { package: 'spack', version: '1.1.0' });
-  t.log(`${report.findings.length} findings, ${published.length} published-key notes of ${packages.size} packages`);
+  t.log(`${report.findings.length} findings, ${published.length} published-key notes`);
 });
 
 test.serial('[integration] physics-dev image with --no-provenance: every published key is a finding again', async (t) => {
@@ -71,6 +87,7 @@ test.serial('[integration] physics-dev image with --no-provenance: every publish
   const off = await scanTarget(`docker-daemon:${image}`, { provenance: false });
   const published = triaged.notes.filter((note) => note.kind === 'published-key').length;
   t.is(off.findings.length, triaged.findings.length + published);
+  t.is(off.findings.length, 81);
   t.false(off.notes.some((note) => note.provenance !== null));
 });
 
