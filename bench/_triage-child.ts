@@ -2,9 +2,10 @@
 // argv: 'on' | 'off', target.
 import { existsSync, readFileSync } from 'node:fs';
 
-// Measure the shipped code (dist/, plain JS workers) when it is built; else the sources via tsx.
+// Measure the shipped code (dist/, plain JS workers) when it is built with triage; else the sources via tsx.
 const dist = new URL('../dist/scan/index.js', import.meta.url);
-const lib = (await import(existsSync(dist) ? dist.href : new URL('../src/scan/index.ts', import.meta.url).href)) as typeof import('../src/scan/index.js');
+const built = existsSync(new URL('../dist/scan/provenance/triage.js', import.meta.url));
+const lib = (await import(built ? dist.href : new URL('../src/scan/index.ts', import.meta.url).href)) as typeof import('../src/scan/index.js');
 
 const [mode, target] = process.argv.slice(2);
 const started = performance.now();
@@ -17,6 +18,7 @@ console.log(
     seconds,
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     maxRssKiB: Number(vmHwm ?? usage.maxRSS),
+    code: built ? 'dist' : 'src',
     findings: report.findings.length,
     published: report.notes.filter((note) => note.provenance !== null).length,
     bytes: report.stats.bytesScanned,

@@ -17,6 +17,7 @@ interface Run {
   seconds: number;
   cpuSeconds: number;
   maxRssKiB: number;
+  code: string;
   findings: number;
   published: number;
   bytes: number;
@@ -48,7 +49,7 @@ export default async function triage(log: (line: string) => void): Promise<void>
     for (const mode of i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
       const result = await run(mode, target);
       runs[mode].push(result);
-      log(`  ${mode.padEnd(3)} wall ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB, findings ${result.findings}, published-key notes ${result.published}`);
+      log(`  ${mode.padEnd(3)} wall ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB, findings ${result.findings}, published-key notes ${result.published} (${result.code})`);
     }
   }
   const on = { wall: median(runs.on.map((r) => r.seconds)), cpu: median(runs.on.map((r) => r.cpuSeconds)) };
