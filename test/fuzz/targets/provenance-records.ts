@@ -1,8 +1,9 @@
 // The package-record parsers of provenance triage (src/scan/provenance/): dpkg md5sums and status,
-// Python RECORD, Spack's version file, and the package index over them. They read image content, so
+// Python RECORD, Spack's version file, the armored-block identity, and the package index over them. They read image content, so
 // any bytes must parse to something or nothing, never throw.
 import { createHash } from 'node:crypto';
 import { parseDpkgMd5sums, parseDpkgStatus, parseMd5sumsName } from '../../../src/scan/provenance/dpkg.js';
+import { armoredBlockIdentity } from '../../../src/scan/provenance/block-identity.js';
 import { PackageIndex } from '../../../src/scan/provenance/package-index.js';
 import { parseDistInfoName, parsePythonRecord } from '../../../src/scan/provenance/python-record.js';
 import { parseSpackVersion } from '../../../src/scan/provenance/spack-tree.js';
@@ -43,6 +44,8 @@ const target: FuzzTarget = {
     parsePythonRecord('usr/lib/python3/dist-packages/a-1.dist-info/RECORD', text);
     parseDistInfoName(`${text.slice(0, 30)}/RECORD`);
     parseSpackVersion(text);
+    armoredBlockIdentity(bytes, 0);
+    armoredBlockIdentity(Buffer.concat([Buffer.from('-----BEGIN RSA PRIVATE KEY-----\n'), bytes, Buffer.from('\n-----END RSA PRIVATE KEY-----\n')]), 0);
     const wanted = new Set(['usr/share/doc/a/examples/key.pem', 'etc/a.conf', 'usr/lib/python3/dist-packages/a/tests/k.pem']);
     const index = new PackageIndex(
       [
