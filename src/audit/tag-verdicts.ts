@@ -88,6 +88,8 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
           path: finding.path,
           nestedPath: finding.nestedPath,
           field: null,
+          // The audit keeps per-blob facts, not package records: no provenance triage (see docs/incident.md).
+          provenance: null,
           visibleInFinalImage: seen.visible,
           fingerprints: finding.fingerprints,
           keygrips: finding.keygrips,
@@ -112,6 +114,7 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
         path: null,
         nestedPath: null,
         field: finding.field,
+        provenance: null,
         visibleInFinalImage: true,
         fingerprints: finding.fingerprints,
         keygrips: finding.keygrips,

@@ -46,6 +46,8 @@ export interface BuildOptions {
   allowInheritedKeys: boolean;
   /** `--allow-key IDENTITY`: key identities the scanner reports as notes (validated, as given; passed to scanTarget). */
   allowKeys: string[];
+  /** false with `--no-provenance`: the scan gate triages no key as published package content. */
+  keyProvenance: boolean;
   destination: Destination;
   /** True when the user chose the destination; false when it is the default (load). */
   destinationExplicit: boolean;
@@ -80,6 +82,7 @@ export const BUILD_FLAGS: Options = {
   strict: { type: 'boolean' },
   'allow-inherited-keys': { type: 'boolean' },
   'allow-key': { type: 'string', multiple: true },
+  'no-provenance': { type: 'boolean' },
   // Removed: every finding blocks now. Still parsed, so its use gets an explanation instead of 'unknown option'.
   'strict-scan': { type: 'boolean' },
   push: { type: 'boolean' },
@@ -178,6 +181,7 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     strict: Boolean(values.strict),
     allowInheritedKeys: Boolean(values['allow-inherited-keys']),
     allowKeys: parseAllowKeyFlags(strings(values['allow-key'])),
+    keyProvenance: !values['no-provenance'],
     destination,
     destinationExplicit: chosen.length > 0,
     builder: single(values.builder),
@@ -224,6 +228,9 @@ options (docker buildx spellings):
   --allow-key IDENTITY       a key that is not a leak: keygrip, OpenPGP fingerprint, SHA256:... or
                              SPKI-SHA256:... as a finding shows it (repeatable; as 'scan --allow-key';
                              the signing key fails regardless)
+  --no-provenance            scan without provenance triage: keys in files a package manager recorded
+                             (published test/example keys) fail the build too (as 'scan --no-provenance';
+                             not about --provenance attestations)
   --push | --load | -o SPEC  destination (mutually exclusive; default --load)
   --builder NAME             buildx builder instance
   --metadata-file FILE       write build metadata JSON (containerimage.digest, ...)

@@ -90,6 +90,8 @@ export interface PipelineScanOptions {
   dockerClient: string;
   /** Hears how far the scan is, for the progress bar. */
   onProgress?: (counts: ScanCounts) => void;
+  /** false (`--no-provenance`): every key is a finding, however a package recorded it. */
+  keyProvenance?: boolean;
 }
 
 /** One image that was scanned. */
@@ -260,7 +262,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       const built = await buildForScan(run as Run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
       const scanProgress = startScanProgress(reporter, `scanning ${item.target ? `stage '${item.target}'` : 'the image'}`, { announce: false });
-      const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker, onProgress: scanProgress.onProgress }).finally(() => scanProgress.finish(false));
+      const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker, onProgress: scanProgress.onProgress, keyProvenance: options.keyProvenance }).finally(() => scanProgress.finish(false));
       const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);

@@ -9,7 +9,7 @@ import { formatReport, parseReportFormat } from '../scan/format-report.js';
 import { scanTarget, validateAllowKeys } from '../scan/scan-target.js';
 import { parseProgressRequest, progressForIo, startScanProgress } from '../progress/index.js';
 
-const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--format text|json|sarif] [--output FILE]
+const HELP = `usage: eic-build scan TARGET [--public-key FILE]... [--allow-key IDENTITY]... [--no-provenance] [--format text|json|sarif] [--output FILE]
 
 Prove that no private key material is in an image: every layer blob (also files deleted or hidden
 by later layers), archives inside layers, and the image config (Env, Labels, Cmd, Entrypoint,
@@ -37,6 +37,11 @@ options
                         unless it is also a --public-key. IDENTITY is a 40-hex keygrip, a 40/64-hex
                         OpenPGP fingerprint, SHA256:<base64> (ssh-keygen -l) or SPKI-SHA256:<base64>
                         (as a finding shows it). Repeatable.
+  --no-provenance       turn provenance triage off: every key is a finding. By default a key in a
+                        file that dpkg, a Python RECORD or Spack's own tree records byte for byte
+                        in the same image (or the same key elsewhere in it) is a note naming the
+                        package ("published test key of python3-twisted 22.4.0-4"), never when it
+                        is the secret half of a --public-key. See docs/scan.md.
   --format FORMAT       text (default), json or sarif (SARIF 2.1.0)
   --output FILE         write the report to FILE (atomically) instead of stdout
   --progress MODE       auto (default: a bar on a terminal, else plain), tty, plain (a line on stderr
@@ -82,6 +87,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     format: { type: 'string', default: 'text' },
     output: { type: 'string' },
     progress: { type: 'string', default: 'auto' },
+    'no-provenance': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -101,7 +107,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   if (output) await checkOutputPath(output);
   const progress = progressForIo(io, parseProgressRequest(String(values.progress)));
   const scanning = startScanProgress(progress, `scanning ${positionals[0]!}`);
-  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, onProgress: scanning.onProgress }).catch((error: unknown) => {
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, onProgress: scanning.onProgress, provenance: !values['no-provenance'] }).catch((error: unknown) => {
     scanning.finish(false);
     throw error;
   });

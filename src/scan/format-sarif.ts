@@ -58,6 +58,27 @@ export function toSarif(report: ScanReport): object {
       },
     };
   });
+  // Keys a package manager recorded byte for byte: results suppressed externally (by provenance
+  // triage), so code-scanning shows them as dismissed rather than open alerts.
+  const published = report.notes.flatMap((note) => {
+    if (!note.provenance || !note.detector) return [];
+    const detector = DETECTORS.find((d) => d.id === note.detector);
+    const uri =
+      note.source === 'config'
+        ? `image-config/${note.field ?? ''}`
+        : `layers/${(note.layer?.digest ?? 'unknown').replace(':', '/')}/${note.path ?? ''}${note.nestedPath ? `!/${note.nestedPath}` : ''}`;
+    return [
+      {
+        ruleId: note.detector,
+        ...(ruleIndex.has(note.detector) ? { ruleIndex: ruleIndex.get(note.detector) } : {}),
+        level: level(detector?.severity ?? 'high'),
+        message: { text: note.message },
+        locations: [{ physicalLocation: { artifactLocation: { uri } } }],
+        suppressions: [{ kind: 'external', justification: note.message }],
+        properties: { source: note.source, layer: note.layer, path: note.path, nestedPath: note.nestedPath, provenance: note.provenance },
+      },
+    ];
+  });
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -65,7 +86,7 @@ export function toSarif(report: ScanReport): object {
       {
         tool: { driver: { name: 'eic-build scan', version, rules } },
         artifacts: undefined,
-        results,
+        results: [...results, ...published],
         properties: { target: report.target, leaked: report.leaked, stats: report.stats },
       },
     ],

@@ -1,5 +1,6 @@
 // The report for people: what leaked, where, which instruction added it, what to do.
 import type { ReportFinding, ScanReport } from './report.js';
+import { isSshHostKeyPath } from './provenance/index.js';
 
 function where(finding: ReportFinding): string {
   if (finding.source === 'config') return `image config, ${finding.field}`;
@@ -9,6 +10,13 @@ function where(finding: ReportFinding): string {
 }
 
 function fixFor(finding: ReportFinding): string[] {
+  if (finding.source === 'layer' && isSshHostKeyPath(finding.path)) {
+    // Made by openssh-server's postinst at install time: the same host key in every container.
+    return [
+      'Remove the host keys in the same RUN step that installs openssh-server (rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub), so no layer keeps them.',
+      'Generate host keys when the container starts (ssh-keygen -A in the entrypoint), so each container has its own.',
+    ];
+  }
   const out = [
     'Treat the key as compromised: revoke it, rotate to a new signing key, and re-sign what it signed.',
   ];
@@ -34,8 +42,9 @@ export function formatTextReport(report: ScanReport): string {
   const { stats } = report;
   const mib = (stats.bytesScanned / 1024 / 1024).toFixed(1);
   lines.push(`scan of ${report.target}: ${stats.images} image manifest(s), ${stats.layers} layer(s), ${mib} MiB scanned in ${stats.seconds.toFixed(2)} s`);
+  const published = report.notes.filter((note) => note.provenance !== null).length;
   if (!report.leaked) {
-    lines.push('result: no private key material found.');
+    lines.push(`result: no private key material found${published > 0 ? ` (${published} published package key(s) listed as notes)` : ''}.`);
   } else {
     lines.push(`result: LEAK: ${report.findings.length} finding(s) of private key material.`);
     report.findings.forEach((finding, i) => {

@@ -8,6 +8,8 @@ import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type Bl
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
+import { LayerProvenanceCollector } from './provenance/layer-collector.js';
+import type { LayerProvenance } from './provenance/types.js';
 import { isUnsafeEntryName } from './tar-header.js';
 import { scanExtendedHeader } from './pax-scan.js';
 import { TarFormatError, TarStreamParser, type ExtendedHeader, type TarEntry } from './tar-parser.js';
@@ -36,6 +38,8 @@ export interface LayerScanJob {
   limits?: Partial<NestedLimits>;
   /** Decompress in a helper thread (large blobs scanned from the main thread). */
   decodeOffThread?: boolean;
+  /** Collect package records and key-holding files' digests for provenance triage (default true). */
+  provenance?: boolean;
 }
 
 /** Everything learnt from one layer. Plain data (crosses worker boundaries). */
@@ -54,6 +58,8 @@ export interface LayerScanResult {
   whiteouts: string[];
   /** Directories made opaque (lower-layer contents hidden). */
   opaqueDirs: string[];
+  /** Package records and digests for provenance triage; null when not collected. */
+  provenance: LayerProvenance | null;
 }
 
 const SECRET_MOUNT_STUB = /(^|\/)run\/secrets\/[^/]+$/;
@@ -85,6 +91,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const opaqueDirs: string[] = [];
   const hardLinks: HardLink[] = [];
   let compression: Compression = 'none';
+  const provenance = job.provenance === false ? null : new LayerProvenanceCollector(ctx.findings);
 
   const onEntry = (entry: TarEntry) => {
     const name = entry.name;
@@ -123,7 +130,8 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
       }
       return null;
     }
-    return createFileSink(ctx, name, null, 0);
+    const sink = createFileSink(ctx, name, null, 0);
+    return provenance ? provenance.tap(name, entry.size, sink) : sink;
   };
 
   const trailingSink = createFileSink(ctx, null, null, 0);
@@ -204,6 +212,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   if (!parser) {
     ctx.notes.push({ kind: 'raw-blob', detector: null, path: null, nestedPath: null, message: `${job.label}: not a filesystem layer; scanned as one document` });
   }
+  provenance?.addHardLinks(hardLinks);
   return {
     blobDigest,
     diffDigest,
@@ -217,5 +226,6 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     files,
     whiteouts,
     opaqueDirs,
+    provenance: provenance?.result() ?? null,
   };
 }

@@ -5,6 +5,7 @@ import { describeCreatedBy, historyIndexPerLayer, scanConfig } from './config-sc
 import type { ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
 import { VisibilityIndex, type HiddenHow } from './visibility.js';
+import type { Provenance } from './provenance/types.js';
 
 /** A layer as reports name it. */
 export interface LayerPointer {
@@ -42,6 +43,8 @@ export interface ReportFinding {
   /** Redacted: never key bytes. */
   excerpt: string;
   message: string;
+  /** Provenance triage: on findings always null (no package record vouches for the bytes). */
+  provenance: Provenance | null;
 }
 
 /** Something worth saying that is not a leak. */
@@ -54,6 +57,8 @@ export interface ReportNote {
   nestedPath: string | null;
   field: string | null;
   message: string;
+  /** For kind `published-key`: the package whose record holds the key's file byte for byte; else null. */
+  provenance: Provenance | null;
 }
 
 /** The whole report. */
@@ -126,6 +131,7 @@ export function assembleReport(
           offset: finding.offset,
           excerpt: finding.excerpt,
           message: finding.message,
+          provenance: null,
         });
       }
       // A layer shared by several images says its notes once.
@@ -133,7 +139,7 @@ export function assembleReport(
       if (seenLayerNotes.has(noteKey)) return;
       seenLayerNotes.add(noteKey);
       for (const note of result.notes) {
-        notes.push({ kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message });
+        notes.push({ kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message, provenance: null });
       }
     });
     for (const finding of config.findings) {
@@ -157,10 +163,11 @@ export function assembleReport(
         offset: finding.offset,
         excerpt: finding.excerpt,
         message: finding.message,
+        provenance: null,
       });
     }
     for (const note of config.notes) {
-      notes.push({ kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message });
+      notes.push({ kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
     }
   }
   return sanitizeStrings({

@@ -12,6 +12,7 @@ import { readImages } from './layout.js';
 import { assembleReport, type ScanReport } from './report.js';
 import { openDirStore, openTarStore } from './stores.js';
 import { resolveTarget } from './target.js';
+import { triageImages, triageReport } from './provenance/index.js';
 import { parseScanTuning } from './scan-tuning.js';
 import { scanRegistryImage } from './registry-source.js';
 import { scanLayers, type LayerTask } from './worker-pool.js';
@@ -31,6 +32,11 @@ export interface ScanOptions {
   dockerClient?: string;
   /** Hears how far the scan is (layers and bytes done of the total, when known): for a progress bar. */
   onProgress?: (progress: ScanProgress) => void;
+  /**
+   * Provenance triage (default true): keys in files a package manager recorded byte for byte in the
+   * same image are notes naming the package. false (`--no-provenance`): every key is a finding.
+   */
+  provenance?: boolean;
 }
 
 /** How far a scan is. Totals are undefined while unknown (an engine image's layers are known at the end). */
@@ -41,7 +47,7 @@ export interface ScanProgress {
   bytesTotal: number | undefined;
 }
 
-async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv, onProgress?: (progress: ScanProgress) => void): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv, provenance: boolean, onProgress?: (progress: ScanProgress) => void): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const images = await readImages(store);
   const tasks: LayerTask[] = [];
   const names: string[] = [];
@@ -59,6 +65,7 @@ async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.Proce
           check: layer.check,
           expectedSize: layer.size,
           keys,
+          provenance,
         },
       });
     });
@@ -101,6 +108,7 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
   const started = performance.now();
   const keys: DetectorKeys = { knownKeys: options.publicKeys ?? [], allowKeys: validateAllowKeys(options.allowKeys ?? [], 'allowKeys') };
   const env = options.env ?? process.env;
+  const provenance = options.provenance !== false;
   // Before anything is read: a malformed tuning variable must not surface half-way through a scan.
   parseScanTuning(env);
   const resolved = await resolveTarget(target);
@@ -110,14 +118,14 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
       scanned = await scanDaemonImage(resolved.reference, keys, await connectDocker(env, options.dockerClient ?? env.EIC_BUILD_DOCKER ?? 'docker'), options.onProgress);
       break;
     case 'oci':
-      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env, options.onProgress);
+      scanned = await scanStore(await openDirStore(target, resolved.path), keys, env, provenance, options.onProgress);
       break;
     case 'tar-archive': {
       // `docker save | gzip` (zstd, xz, bzip2): read a decompressed copy, removed when done.
       const compression = await sniffArchiveCompression(resolved.path);
       const plain = compression ? await decompressArchive(target, resolved.path, compression) : null;
       try {
-        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env, options.onProgress);
+        scanned = await scanStore(await openTarStore(target, plain?.path ?? resolved.path), keys, env, provenance, options.onProgress);
       } catch (error) {
         // Name the user's file, not the temp copy.
         if (plain && error instanceof EicBuildError && error.message.includes(plain.path)) {
@@ -133,6 +141,7 @@ export async function scanTarget(target: string, options: ScanOptions = {}): Pro
       scanned = await scanRegistryImage(resolved.target, keys, env);
       break;
   }
-  const seconds = (performance.now() - started) / 1000;
-  return assembleReport(target, scanned.images, scanned.results, keys, seconds);
+  const report = assembleReport(target, scanned.images, scanned.results, keys, 0);
+  const triaged = provenance ? triageReport(report, triageImages(scanned.images, scanned.results)) : report;
+  return { ...triaged, stats: { ...triaged.stats, seconds: (performance.now() - started) / 1000 } };
 }

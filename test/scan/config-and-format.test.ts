@@ -58,7 +58,7 @@ const report: ScanReport = {
   target: 'x.tar',
   leaked: false,
   findings: [],
-  notes: [{ kind: 'secret-mount-stub', detector: null, source: 'layer', layer: { index: 0, digest: 'sha256:00' }, path: 'run/secrets/k', nestedPath: null, field: null, message: 'empty' }],
+  notes: [{ kind: 'secret-mount-stub', detector: null, source: 'layer', layer: { index: 0, digest: 'sha256:00' }, path: 'run/secrets/k', nestedPath: null, field: null, message: 'empty', provenance: null }],
   stats: { layers: 1, bytesScanned: 10, seconds: 0.1, images: 1 },
   images: [],
 };
