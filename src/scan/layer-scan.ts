@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
 import type { DetectorKeys } from './detector-api.js';
-import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type BlobLocation } from './blob-decode.js';
+import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, sniffLocation, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
+import { findDecodeTool } from './decoders/decode-tools.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
@@ -34,6 +35,8 @@ export interface LayerScanJob {
   limits?: NestedLimits;
   /** Decompress in a helper thread (large blobs scanned from the main thread). */
   decodeOffThread?: boolean;
+  /** Decompress blobs read from files with igzip / zstd when they are on PATH (default true). */
+  decodeTools?: boolean;
 }
 
 /** Everything learnt from one layer. Plain data (crosses worker boundaries). */
@@ -43,6 +46,8 @@ export interface LayerScanResult {
   blobBytes: number;
   bytesScanned: number;
   compression: Compression;
+  /** What decompressed the blob (an external tool or Node's own decoder). */
+  decoder: DecoderName;
   entries: number;
   findings: LayerFinding[];
   notes: LayerNote[];
@@ -61,6 +66,26 @@ const OPAQUE = '.wh..wh..opq';
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** Read the rest of a decode, discarding it: the decode's own failure, or null if it ends well. */
+async function decodeFailureAfter(iterator: AsyncIterator<Uint8Array>): Promise<unknown> {
+  try {
+    while (!(await iterator.next()).done);
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/**
+ * Decode a blob in a file: through igzip / zstd in a child process when they are there (the child
+ * is the second core), else in a helper thread when the job asks for one, else in this thread.
+ */
+async function decodeLocation(location: BlobLocation, job: LayerScanJob): Promise<DecodedBlob> {
+  const tools = job.decodeTools ?? true;
+  if (job.decodeOffThread && !(tools && (await findDecodeTool(await sniffLocation(location))))) return decodeOffThread(location);
+  return decodeInThread(openBlobLocation(location), { tools });
 }
 
 /**
@@ -129,11 +154,11 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
   let stage = 'read';
-  let decoded: ReturnType<typeof decodeInThread> | null = null;
+  let decoded: DecodedBlob | null = null;
   let iterator: AsyncIterator<Uint8Array> | null = null;
+  const isLocation = !('pipe' in source);
   try {
-    const isLocation = !('pipe' in source);
-    decoded = isLocation && job.decodeOffThread ? decodeOffThread(source) : decodeInThread(isLocation ? openBlobLocation(source) : source);
+    decoded = isLocation ? await decodeLocation(source, job) : decodeInThread(source);
     iterator = decoded.chunks[Symbol.asyncIterator]();
     let next = await iterator.next();
     // Sniffed before the first chunk: an uncompressed blob is its own diff, no second hash.
@@ -157,10 +182,16 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
       const ended = rawSink!.end();
       if (ended) await ended;
     }
-  } catch (error) {
-    // Stop reading (and the decode thread) before reporting.
+  } catch (caught) {
+    let error = caught;
+    // A corrupt compressed stream often decodes to garbage before its decoder notices: report that
+    // root cause rather than the tar error, whichever decoder (and chunking) is in use.
+    if (error instanceof TarFormatError && iterator && compression !== 'none') error = (await decodeFailureAfter(iterator)) ?? error;
+    // Stop reading (and the decode thread or tool) before reporting.
     await iterator?.return?.().catch(() => undefined);
     if (error instanceof EicBuildError) throw error;
+    // igzip ignored bytes after the gzip stream: Node's zlib decides about them (see tool-decode.ts).
+    if (error instanceof ToolStoppedEarly && isLocation) return scanLayerBlob(source, { ...job, decodeTools: false }, createScanner);
     const reason = describeError(error);
     if (error instanceof TarFormatError) {
       throw new EicBuildError('input-corrupt', `${job.label}: the layer tar is corrupt: ${reason}`, {
@@ -203,6 +234,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     blobBytes,
     bytesScanned: ctx.bytesScanned,
     compression,
+    decoder: decoded!.decoder(),
     entries: parser?.entries ?? 1,
     // A hard link shares its target's content: it keeps a key after the first name is deleted.
     findings: expandHardLinkFindings(ctx.findings, hardLinks),
