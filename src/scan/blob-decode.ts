@@ -4,14 +4,13 @@
 // in parallel with it instead of taking turns.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
 import { findDecodeTool, markToolBroken } from './decoders/decode-tools.js';
-import { decodeWithTool, ToolDecodeError, ToolStartError } from './decoders/tool-decode.js';
+import { decodeWithTool, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
 import { startScanWorker } from './start-worker.js';
 
-export { ToolStoppedEarly } from './decoders/tool-decode.js';
+export { ToolStoppedEarly };
 
 /** Where a blob's bytes are inside a file (a plain blob file, or a member of an outer tar). */
 export interface BlobLocation {
@@ -67,18 +66,6 @@ export function openBlobLocation(location: BlobLocation): Readable {
   // createReadStream cannot express an empty range; an empty blob is an empty stream.
   if (location.size === 0) return Readable.from([]);
   return createReadStream(location.file, { start: location.offset, end: location.offset + location.size - 1, highWaterMark: CHUNK });
-}
-
-/** The compression of a blob in a file, from its first bytes (to pick a decode route before decoding). */
-export async function sniffLocation(location: BlobLocation): Promise<Compression> {
-  const handle = await open(location.file, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(location.size, 64 * 1024));
-    const { bytesRead } = await handle.read(head, 0, head.length, location.offset);
-    return sniffCompression(head.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
 }
 
 function asDecodeError(error: unknown, stage: 'read' | 'decompress', label: string): DecodeError {
@@ -218,16 +205,19 @@ function toolError(error: unknown, kind: Compression, decoder: DecoderName): unk
 
 /** Messages from the decode thread. */
 type DecodeMessage =
-  | { type: 'compression'; compression: Compression }
+  | { type: 'compression'; compression: Compression; decoder: DecoderName }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'end'; info: DecodeInfo }
-  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
+  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string; stoppedEarly?: boolean };
 
 const IN_FLIGHT = 4;
 
-/** Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight. */
-export function decodeOffThread(location: BlobLocation): DecodedBlob {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { location } });
+/**
+ * Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight.
+ * With a tool, the helper thread reads, hashes and feeds it, and this thread only scans.
+ */
+export function decodeOffThread(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { location, tools: options.tools ?? false } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
@@ -236,7 +226,7 @@ export function decodeOffThread(location: BlobLocation): DecodedBlob {
   const push = (message: DecodeMessage) => {
     if (message.type === 'compression') {
       sniffed(message.compression);
-      decoder = nodeDecoderName(message.compression);
+      decoder = message.decoder;
     }
     else queue.push(message);
     if (message.type === 'error') failed(new DecodeError(message.stage, message.message, message.code));
@@ -261,6 +251,7 @@ export function decodeOffThread(location: BlobLocation): DecodedBlob {
           info = message.info;
           return;
         } else if (message.type === 'error') {
+          if (message.stoppedEarly) throw new ToolStoppedEarly(message.message);
           throw new DecodeError(message.stage, message.message, message.code);
         }
       }

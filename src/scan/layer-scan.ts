@@ -4,8 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
 import type { DetectorKeys } from './detector-api.js';
-import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, sniffLocation, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
-import { findDecodeTool } from './decoders/decode-tools.js';
+import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
@@ -79,13 +78,12 @@ async function decodeFailureAfter(iterator: AsyncIterator<Uint8Array>): Promise<
 }
 
 /**
- * Decode a blob in a file: through igzip / zstd in a child process when they are there (the child
- * is the second core), else in a helper thread when the job asks for one, else in this thread.
+ * Decode a blob in a file, through igzip / zstd in a child process when they are there; in a helper
+ * thread when the job asks for one (it then also reads, hashes and feeds the tool), else here.
  */
-async function decodeLocation(location: BlobLocation, job: LayerScanJob): Promise<DecodedBlob> {
-  const tools = job.decodeTools ?? true;
-  if (job.decodeOffThread && !(tools && (await findDecodeTool(await sniffLocation(location))))) return decodeOffThread(location);
-  return decodeInThread(openBlobLocation(location), { tools });
+function decodeLocation(location: BlobLocation, job: LayerScanJob): DecodedBlob {
+  const options = { tools: job.decodeTools ?? true };
+  return job.decodeOffThread ? decodeOffThread(location, options) : decodeInThread(openBlobLocation(location), options);
 }
 
 /**
@@ -158,7 +156,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   let iterator: AsyncIterator<Uint8Array> | null = null;
   const isLocation = !('pipe' in source);
   try {
-    decoded = isLocation ? await decodeLocation(source, job) : decodeInThread(source);
+    decoded = isLocation ? decodeLocation(source, job) : decodeInThread(source);
     iterator = decoded.chunks[Symbol.asyncIterator]();
     let next = await iterator.next();
     // Sniffed before the first chunk: an uncompressed blob is its own diff, no second hash.

@@ -60,6 +60,23 @@ function gzipSentinel(): { member: Buffer; marker: Buffer } {
   return { marker, member: gzipSync(marker) };
 }
 
+/**
+ * Join `parts` into one new buffer without its last `hold` bytes (a buffer of its own, so a decode
+ * thread can transfer it without copying), and those bytes apart.
+ */
+function splitTail(parts: Buffer[], size: number, hold: number): { block: Buffer; kept: Buffer } {
+  const block = Buffer.allocUnsafeSlow(size - hold);
+  const kept = Buffer.allocUnsafe(hold);
+  let at = 0;
+  for (const part of parts) {
+    const intoBlock = Math.max(0, Math.min(part.length, block.length - at));
+    if (intoBlock > 0) part.copy(block, at, 0, intoBlock);
+    if (intoBlock < part.length) part.copy(kept, at + intoBlock - block.length, intoBlock);
+    at += part.length;
+  }
+  return { block, kept };
+}
+
 function waitWritable(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -132,12 +149,11 @@ export async function* decodeWithTool(tool: DecodeTool, input: AsyncIterable<Uin
       parts.push(data);
       size += data.length;
       if (size >= CHUNK + hold) {
-        const block = Buffer.concat(parts, size);
         // Keep the last bytes back: they may be the sentinel's marker.
-        const kept = Buffer.from(block.subarray(block.length - hold));
+        const { block, kept } = splitTail(parts, size, hold);
         parts = hold ? [kept] : [];
         size = hold;
-        yield block.subarray(0, block.length - hold);
+        yield block;
       }
     }
     const { code, signal } = await closed;
