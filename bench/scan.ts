@@ -20,6 +20,10 @@ const LAYER_BYTES = 2.0e9;
 export interface ChildResult {
   seconds: number;
   cpuSeconds: number;
+  /** CPU of the main thread alone (the tar walk and the detectors when decoding runs elsewhere). */
+  mainCpuSeconds: number;
+  /** CPU of waited-for child processes (igzip, zstd). */
+  childCpuSeconds: number;
   maxRssKiB: number;
   bytes: number;
   leaked?: boolean;

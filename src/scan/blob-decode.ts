@@ -149,12 +149,15 @@ export function decodeInThread(input: Readable, options: DecodeOptions = {}): De
       }
       if (first) {
         decoder = tool.name;
-        if (first.done) return;
-        yield first.value;
         try {
+          if (first.done) return;
+          yield first.value;
           yield* decoding;
         } catch (error) {
           throw toolError(error, kind, tool.name);
+        } finally {
+          // A reader that stops early: end the tool and wait for it (a no-op once it finished).
+          await decoding.return(undefined);
         }
         return;
       }
