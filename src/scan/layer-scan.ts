@@ -8,6 +8,7 @@ import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, ToolSto
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
+import { decodeToolsEnabled } from './scan-tuning.js';
 import { isUnsafeEntryName } from './tar-header.js';
 import { TarFormatError, TarStreamParser, type TarEntry } from './tar-parser.js';
 
@@ -34,7 +35,7 @@ export interface LayerScanJob {
   limits?: NestedLimits;
   /** Decompress in a helper thread (large blobs scanned from the main thread). */
   decodeOffThread?: boolean;
-  /** Decompress blobs read from files with igzip / zstd when they are on PATH (default true). */
+  /** Decompress blobs read from files with igzip / zstd when on PATH (default: EIC_BUILD_SCAN_DECODE_TOOLS, else yes). */
   decodeTools?: boolean;
 }
 
@@ -82,7 +83,7 @@ async function decodeFailureAfter(iterator: AsyncIterator<Uint8Array>): Promise<
  * thread when the job asks for one (it then also reads, hashes and feeds the tool), else here.
  */
 function decodeLocation(location: BlobLocation, job: LayerScanJob): DecodedBlob {
-  const options = { tools: job.decodeTools ?? true };
+  const options = { tools: job.decodeTools ?? decodeToolsEnabled() };
   return job.decodeOffThread ? decodeOffThread(location, options) : decodeInThread(openBlobLocation(location), options);
 }
 

@@ -52,3 +52,8 @@ export function parseScanTuning(env: NodeJS.ProcessEnv): ScanTuning {
   }
   return tuning;
 }
+
+/** Whether the scan may decompress with igzip / zstd (EIC_BUILD_SCAN_DECODE_TOOLS; malformed values throw). */
+export function decodeToolsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return parseScanTuning(env).decodeTools !== 0;
+}

@@ -86,8 +86,6 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDeco
 
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env): Promise<LayerScanResult[]> {
-  const decodeTools = parseScanTuning(env).decodeTools !== 0;
-  tasks = tasks.map((task) => ({ ...task, job: { ...task.job, decodeTools } }));
   const count = workerCount(tasks.map((task) => task.location.size), env);
   if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), parseScanTuning(env).decodeThreads ?? MAX_DECODE_THREADS);
   // Largest first: the long pole starts early.
