@@ -1,192 +1,142 @@
-// Scanner speed and memory: one ≥ 1 GiB gzip layer against plain zlib gunzip of the same blob,
-// peak RSS of the scan, and the speed-up of parallel layer scanning. Fixtures are made once in
-// $TMPDIR/eic-build-bench-scan and reused.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+// Scanner speed and memory on one big single-gzip layer of REAL files (a slice of the machine's /usr,
+// ≥ 1 GB uncompressed): the scan against Node's own gunzip and against igzip on the same blob, with
+// igzip and with the zlib fallback; the scan kernel alone on the uncompressed tar (CPU s/GB against
+// igzip's); peak RSS. Ratios are taken within one round (the machine is shared) and each figure is
+// the best of EIC_BUILD_BENCH_ROUNDS rounds (default 2). Fixtures are cached in $TMPDIR/eic-build-bench-scan.
+import { rename } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
 import { execa } from 'execa';
+import { BENCH_ROOT, buildLayer, cached, listRootfs, sliceRootfs, writeLayout, type BuiltLayer } from './_scan-fixtures.js';
 
-const ROOT = join(tmpdir(), 'eic-build-bench-scan');
 const child = fileURLToPath(new URL('./_scan-child.ts', import.meta.url));
 
-/** Deterministic pseudo-random bytes (fast; seeded so fixtures are reproducible). */
-function* prng(seed: number): Generator<number> {
-  let x = seed >>> 0 || 1;
-  for (;;) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    yield x >>> 0;
-  }
-}
+/** The slice of /usr the layer holds: real binaries, libraries, headers, scripts, docs. */
+const ROOTS = ['/usr/bin', '/usr/include', '/usr/lib/x86_64-linux-gnu', '/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/gcc', '/usr/sbin', '/usr/share'];
+// Hard links are stored once, so the tar is somewhat smaller than the sum of the entries.
+const LAYER_BYTES = 2.0e9;
 
-const WORDS = 'static const int return void char struct include define if else for while unsigned size_t buffer length error value index spack gpg package install build config'.split(' ');
-
-/** A tar of `totalBytes` of mixed content: source-like text, binaries with some entropy, zero runs. */
-async function* mixedTar(totalBytes: number, seed: number): AsyncGenerator<Buffer> {
-  const random = prng(seed);
-  const next = () => random.next().value as number;
-  let written = 0;
-  let n = 0;
-  const header = (name: string, size: number) => {
-    const block = Buffer.alloc(512);
-    block.write(name.slice(0, 99), 0, 'utf8');
-    block.write('0000644\0', 100);
-    block.write('0000000\0', 108);
-    block.write('0000000\0', 116);
-    block.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-    block.write('00000000000\0', 136);
-    block.write('        ', 148);
-    block.write('0', 156);
-    block.write('ustar\0', 257);
-    block.write('00', 263);
-    let sum = 0;
-    for (const byte of block) sum += byte;
-    block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    return block;
-  };
-  const entropy = randomBytes(1 << 20);
-  while (written < totalBytes) {
-    const kind = next() % 10;
-    const size = kind < 6 ? 1024 + (next() % 60_000) : kind < 9 ? 64 * 1024 + (next() % (3 << 20)) : 256 * 1024 + (next() % (1 << 20));
-    let body: Buffer;
-    if (kind < 6) {
-      const lines: string[] = [];
-      let length = 0;
-      while (length < size) {
-        const line = `${'  '.repeat(next() % 4)}${Array.from({ length: 3 + (next() % 8) }, () => WORDS[next() % WORDS.length]).join(' ')} ${next() % 100000};\n`;
-        lines.push(line);
-        length += line.length;
-      }
-      body = Buffer.from(lines.join(''));
-    } else if (kind < 9) {
-      // Binary-ish: runs of structured bytes mixed with incompressible stretches (like .so files).
-      body = Buffer.alloc(size);
-      for (let at = 0; at < size; at += 4096) {
-        if (next() % 3 === 0) entropy.copy(body, at, next() % ((1 << 20) - 4096), undefined);
-        else body.fill(next() % 256, at, Math.min(size, at + 4096));
-      }
-    } else {
-      body = Buffer.alloc(size);
-    }
-    const dir = `usr/lib/pkg-${n % 97}/sub-${n % 13}`;
-    yield header(`${dir}/file-${n++}.${kind < 6 ? 'c' : kind < 9 ? 'so' : 'dat'}`, body.length);
-    yield body;
-    const pad = (512 - (body.length % 512)) % 512;
-    if (pad) yield Buffer.alloc(pad);
-    written += 512 + body.length + pad;
-  }
-  yield Buffer.alloc(1024);
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
-}
-
-/** An OCI layout with one gzip layer per size; reused when present. */
-export async function ensureLayout(name: string, layerSizes: number[]): Promise<{ dir: string; blobs: string[]; made: boolean }> {
-  const dir = join(ROOT, name);
-  const doneMarker = join(dir, '.complete');
-  const blobsDir = join(dir, 'blobs', 'sha256');
-  try {
-    const blobs = JSON.parse(await readFile(doneMarker, 'utf8')) as string[];
-    return { dir, blobs, made: false };
-  } catch {
-    // build below
-  }
-  await mkdir(blobsDir, { recursive: true });
-  const layers: { digest: string; size: number; diffId: string }[] = [];
-  for (const [i, size] of layerSizes.entries()) {
-    const temp = join(dir, `layer-${i}.tmp`);
-    const diff = createHash('sha256');
-    const source = Readable.from(
-      (async function* () {
-        for await (const chunk of mixedTar(size, 1234 + i)) {
-          diff.update(chunk);
-          yield chunk;
-        }
-      })(),
-    );
-    await pipeline(source, createGzip({ level: 6 }), createWriteStream(temp));
-    const digest = await sha256File(temp);
-    await rename(temp, join(blobsDir, digest.slice(7)));
-    layers.push({ digest, size: (await stat(join(blobsDir, digest.slice(7)))).size, diffId: `sha256:${diff.digest('hex')}` });
-  }
-  const put = async (bytes: Buffer) => {
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    await writeFile(join(blobsDir, digest.slice(7)), bytes);
-    return { digest, size: bytes.length };
-  };
-  const config = await put(
-    Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'bench' })) })),
-  );
-  const manifest = await put(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
-      }),
-    ),
-  );
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }] }));
-  const blobs = layers.map((l) => join(blobsDir, l.digest.slice(7)));
-  await writeFile(doneMarker, JSON.stringify(blobs));
-  return { dir, blobs, made: true };
-}
-
-interface ChildResult {
+export interface ChildResult {
   seconds: number;
   cpuSeconds: number;
+  /** CPU of the main thread alone (the tar walk and the detectors when decoding runs elsewhere). */
+  mainCpuSeconds: number;
+  /** CPU of waited-for child processes (igzip, zstd). */
+  childCpuSeconds: number;
   maxRssKiB: number;
   bytes: number;
   leaked?: boolean;
+  findings?: number;
   code?: string;
   layers?: number;
 }
 
-async function run(mode: 'scan' | 'gunzip', target: string, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
+export async function runChild(mode: 'scan' | 'gunzip' | 'kernel', target: string, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   const result = await execa(process.execPath, ['--import', 'tsx', child, mode, target], { env: { ...process.env, ...env } });
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
-const GiB = 1024 ** 3;
+/** Wall and CPU seconds of a command run to completion, its stdout discarded (bash's `time`). */
+export async function timeCommand(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  const result = await execa('bash', ['-c', `TIMEFORMAT='%R %U %S'; time (${command} > /dev/null)`]);
+  const [real, user, sys] = result.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds: real!, cpuSeconds: user! + sys! };
+}
+
+export async function hasCommand(name: string): Promise<boolean> {
+  return execa('bash', ['-c', `command -v ${name}`]).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function rounds(): number {
+  return Math.max(1, Number(process.env.EIC_BUILD_BENCH_ROUNDS) || 2);
+}
+
+export function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+}
+
+interface RealLayerFixture {
+  gzip: BuiltLayer;
+  tar: BuiltLayer;
+  files: number;
+  gzipDir: string;
+  tarDir: string;
+}
+
+/** The real-files layer: one OCI layout with it gzip'd, one with it uncompressed (for the kernel). */
+async function realLayer(): Promise<{ value: RealLayerFixture; made: boolean }> {
+  const dir = join(BENCH_ROOT, 'real-usr-1g6');
+  return cached(dir, async () => {
+    const entries = sliceRootfs(await listRootfs(ROOTS), 0, LAYER_BYTES);
+    const gzipDir = join(dir, 'gzip');
+    const tarDir = join(dir, 'tar');
+    const keptTar = join(dir, 'layer.tar');
+    const gzip = await buildLayer(gzipDir, 'layer', entries, 'gzip', keptTar);
+    await writeLayout(gzipDir, [gzip]);
+    const blob = join(tarDir, 'blobs', 'sha256', gzip.diffId.slice(7));
+    await execa('mkdir', ['-p', join(tarDir, 'blobs', 'sha256')]);
+    await rename(keptTar, blob);
+    const tar: BuiltLayer = { blob, digest: gzip.diffId, size: gzip.uncompressedBytes, diffId: gzip.diffId, uncompressedBytes: gzip.uncompressedBytes, compression: 'none' };
+    await writeLayout(tarDir, [tar]);
+    return { gzip, tar, files: entries.length, gzipDir, tarDir };
+  });
+}
+
+const GB = 1e9;
 const MiB = 1024 ** 2;
 
 /** The benchmark section. */
 export default async function bench(log: (line: string) => void): Promise<void> {
   const started = Date.now();
-  const big = await ensureLayout('single-1g', [1.05 * GiB]);
-  log(`fixture: one gzip layer, ${(1.05 * GiB / GiB).toFixed(2)} GiB uncompressed, ${((await stat(big.blobs[0]!)).size / MiB).toFixed(0)} MiB gzip (${big.made ? `made in ${((Date.now() - started) / 1000).toFixed(0)} s` : 'reused'}) at ${big.dir}`);
-  // Alternate and keep the best of two: shared CI machines are noisy.
-  const best = (a: ChildResult, b: ChildResult) => (a.seconds <= b.seconds ? a : b);
-  let gunzip = await run('gunzip', big.blobs[0]!);
-  let scan = await run('scan', `oci:${big.dir}`);
-  gunzip = best(gunzip, await run('gunzip', big.blobs[0]!));
-  scan = best(scan, await run('scan', `oci:${big.dir}`));
-  log(`(a) node zlib gunzip to nowhere: ${gunzip.seconds.toFixed(2)} s (${(gunzip.bytes / MiB / gunzip.seconds).toFixed(0)} MiB/s uncompressed)`);
-  log(`(b) eic-build scan of the image (${scan.code === 'dist' ? 'compiled dist/' : 'sources via tsx; run npm run build to measure dist/'}): ${scan.seconds.toFixed(2)} s (${(scan.bytes / MiB / scan.seconds).toFixed(0)} MiB/s), leaked=${scan.leaked}`);
-  log(`ratio scan/gunzip: ${(scan.seconds / gunzip.seconds).toFixed(2)}x wall time (target <= 1.25x)`);
-  log(`CPU time (all threads, includes process start-up): gunzip ${gunzip.cpuSeconds.toFixed(2)} s, scan ${scan.cpuSeconds.toFixed(2)} s, ratio ${(scan.cpuSeconds / gunzip.cpuSeconds).toFixed(2)}x (wall time on a busy machine is noisy; CPU time is not)`);
-  log(`peak RSS of the scan process: ${(scan.maxRssKiB / 1024).toFixed(0)} MiB (target <= 256 MiB); of the gunzip process: ${(gunzip.maxRssKiB / 1024).toFixed(0)} MiB`);
-
-  const multi = await ensureLayout('multi-4x256m', [256 * MiB, 256 * MiB, 256 * MiB, 256 * MiB]);
-  const serial = await run('scan', `oci:${multi.dir}`, { EIC_BUILD_SCAN_WORKERS: '0', EIC_BUILD_SCAN_CONCURRENCY: '1' });
-  const lanes = await run('scan', `oci:${multi.dir}`, { EIC_BUILD_SCAN_WORKERS: '0' });
-  const workers = await run('scan', `oci:${multi.dir}`, { EIC_BUILD_SCAN_WORKERS: '2' });
-  const fmt = (r: ChildResult) => `${r.seconds.toFixed(2)} s (${(serial.seconds / r.seconds).toFixed(2)}x, peak RSS ${(r.maxRssKiB / 1024).toFixed(0)} MiB)`;
-  log(`4 gzip layers of 256 MiB on ${availableParallelism()} cores:`);
-  log(`  one layer at a time: ${serial.seconds.toFixed(2)} s (peak RSS ${(serial.maxRssKiB / 1024).toFixed(0)} MiB)`);
-  log(`  main thread, concurrent layers (zlib on the libuv pool): ${fmt(lanes)}`);
-  log(`  2 worker threads: ${fmt(workers)}`);
+  const { value: fx, made } = await realLayer();
+  const gb = fx.gzip.uncompressedBytes / GB;
+  log(
+    `fixture: one gzip -6 layer of ${fx.files} real entries from ${ROOTS.join(' ')}: ${gb.toFixed(2)} GB uncompressed, ${(fx.gzip.size / GB).toFixed(2)} GB gzip (${made ? `made in ${((Date.now() - started) / 1000).toFixed(0)} s` : 'reused'}) at ${fx.gzipDir}`,
+  );
+  log(`machine: ${availableParallelism()} cores, Node ${process.version}; load average at start ${load()}`);
+  const igzip = await hasCommand('igzip');
+  const best = <T extends { seconds: number }>(a: T | null, b: T) => (a === null || b.seconds < a.seconds ? b : a);
+  let gunzip: ChildResult | null = null;
+  let igzipTime: { seconds: number; cpuSeconds: number } | null = null;
+  let scanFast: ChildResult | null = null;
+  let scanZlib: ChildResult | null = null;
+  let kernel: ChildResult | null = null;
+  const ratiosFast: number[] = [];
+  const ratiosZlib: number[] = [];
+  for (let round = 0; round < rounds(); round++) {
+    // One round: every measurement side by side, so a ratio never spans two load regimes.
+    const g = await runChild('gunzip', fx.gzip.blob);
+    gunzip = best(gunzip, g);
+    if (igzip) igzipTime = best(igzipTime, await timeCommand(`igzip -dc ${fx.gzip.blob}`));
+    const z = await runChild('scan', `oci:${fx.gzipDir}`, { EIC_BUILD_SCAN_DECODE_TOOLS: '0' });
+    scanZlib = best(scanZlib, z);
+    ratiosZlib.push(z.seconds / g.seconds);
+    const f = igzip ? await runChild('scan', `oci:${fx.gzipDir}`) : null;
+    if (f) {
+      scanFast = best(scanFast, f);
+      ratiosFast.push(f.seconds / g.seconds);
+    }
+    kernel = best(kernel, await runChild('kernel', fx.tar.blob));
+    log(`round ${round + 1}: gunzip ${g.seconds.toFixed(2)} s, scan (zlib) ${z.seconds.toFixed(2)} s${f ? `, scan (igzip) ${f.seconds.toFixed(2)} s` : ''}; load ${load()}`);
+  }
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x`;
+  log(`Node zlib gunzip to nowhere: ${gunzip!.seconds.toFixed(2)} s (${(gb / gunzip!.seconds).toFixed(2)} GB/s uncompressed, CPU ${gunzip!.cpuSeconds.toFixed(2)} s)`);
+  if (igzipTime) log(`igzip -dc to /dev/null: ${igzipTime.seconds.toFixed(2)} s (${(igzipTime.cpuSeconds / gb).toFixed(2)} CPU s/GB; ${(gunzip!.seconds / igzipTime.seconds).toFixed(2)}x faster than Node's zlib)`);
+  else log('igzip: not on PATH (Debian package isal); the igzip figures are skipped');
+  const describe = (r: ChildResult) =>
+    `${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s in the process, ${r.mainCpuSeconds.toFixed(2)} s of it on the main thread, ${r.childCpuSeconds.toFixed(2)} s in decoder processes; peak RSS ${(r.maxRssKiB / 1024).toFixed(0)} MiB, ${r.findings} findings, ${r.code === 'dist' ? 'dist/' : 'sources via tsx'})`;
+  if (scanFast) log(`scan with igzip: ${describe(scanFast)}; scan/gunzip per round ${range(ratiosFast)} (target <= 1.0x, stretch 0.6x)`);
+  log(`scan with the zlib fallback (EIC_BUILD_SCAN_DECODE_TOOLS=0): ${describe(scanZlib!)}; scan/gunzip per round ${range(ratiosZlib)} (target <= 1.25x)`);
+  const kernelPerGb = kernel!.mainCpuSeconds / gb;
+  log(
+    `scan kernel alone (tar walk + detectors on the main thread; reading and hashing the uncompressed tar in the decode thread): ${kernelPerGb.toFixed(2)} CPU s/GB (whole process ${(kernel!.cpuSeconds / gb).toFixed(2)}), ${kernel!.seconds.toFixed(2)} s${igzipTime ? `; igzip ${(igzipTime.cpuSeconds / gb).toFixed(2)} CPU s/GB (kernel/igzip ${(kernelPerGb / (igzipTime.cpuSeconds / gb)).toFixed(2)}x)` : ''}`,
+  );
+  const peak = Math.max(scanZlib!.maxRssKiB, scanFast?.maxRssKiB ?? 0) / 1024;
+  log(`peak RSS of the scans: ${peak.toFixed(0)} MiB (target <= 256 MiB); load average at end ${load()}; ${(fx.gzip.uncompressedBytes / MiB).toFixed(0)} MiB scanned per run`);
 }

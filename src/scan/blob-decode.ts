@@ -5,8 +5,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { CHUNK, createDecompressor, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
+import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
+import { findDecodeTool, markToolBroken } from './decoders/decode-tools.js';
+import { decodeWithTool, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
 import { startScanWorker } from './start-worker.js';
+
+export { ToolStoppedEarly };
 
 /** Where a blob's bytes are inside a file (a plain blob file, or a member of an outer tar). */
 export interface BlobLocation {
@@ -21,12 +25,28 @@ export interface DecodeInfo {
   blobBytes: number;
 }
 
+/** What decompressed a blob: an external tool, Node's zlib, Node's zstd, fzstd, or nothing. */
+export type DecoderName = 'igzip' | 'zstd' | 'zlib' | 'node-zstd' | 'fzstd' | 'none';
+
 /** A blob being decoded: its compression (sniffed first), its uncompressed bytes, then its facts. */
 export interface DecodedBlob {
   compression: Promise<Compression>;
   chunks: AsyncIterable<Uint8Array>;
   /** Valid after `chunks` is exhausted. */
   info(): DecodeInfo;
+  /** Valid after the first chunk. */
+  decoder(): DecoderName;
+}
+
+/** The decoder Node itself uses for `compression` (no external tool). */
+export function nodeDecoderName(compression: Compression): DecoderName {
+  return compression === 'gzip' ? 'zlib' : compression === 'zstd' ? (probeNativeZstd() ? 'node-zstd' : 'fzstd') : 'none';
+}
+
+/** Options of a decode. */
+export interface DecodeOptions {
+  /** Use igzip / zstd when they are on PATH (see decoders/decode-tools.ts). */
+  tools?: boolean;
 }
 
 /** A failure while reading or decompressing, with the stage it happened in. */
@@ -67,10 +87,11 @@ function compressionPromise(): { promise: Promise<Compression>; resolve: (compre
   return { promise, resolve, reject };
 }
 
-/** Decode in this thread. */
-export function decodeInThread(input: Readable): DecodedBlob {
+/** Decode in this thread (through an external tool when asked and available). */
+export function decodeInThread(input: Readable, options: DecodeOptions = {}): DecodedBlob {
   const hash = createHash('sha256');
   let blobBytes = 0;
+  let decoder: DecoderName = 'none';
   const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
 
   async function* raw(): AsyncGenerator<Buffer> {
@@ -115,6 +136,33 @@ export function decodeInThread(input: Readable): DecodedBlob {
         yield next.value;
       }
     }
+    const tool = options.tools ? await findDecodeTool(kind) : null;
+    if (tool) {
+      const decoding = decodeWithTool(tool, replay());
+      let first: IteratorResult<Uint8Array> | null = null;
+      try {
+        first = await decoding.next();
+      } catch (error) {
+        // Missing or not startable (after its probe): Node decodes instead, from the same bytes.
+        if (!(error instanceof ToolStartError)) throw toolError(error, kind, tool.name);
+        markToolBroken(tool);
+      }
+      if (first) {
+        decoder = tool.name;
+        try {
+          if (first.done) return;
+          yield first.value;
+          yield* decoding;
+        } catch (error) {
+          throw toolError(error, kind, tool.name);
+        } finally {
+          // A reader that stops early: end the tool and wait for it (a no-op once it finished).
+          await decoding.return(undefined);
+        }
+        return;
+      }
+    }
+    decoder = nodeDecoderName(kind);
     const decompressor = createDecompressor(kind);
     if (!decompressor) {
       yield* replay();
@@ -132,7 +180,8 @@ export function decodeInThread(input: Readable): DecodedBlob {
     try {
       for await (const chunk of decompressor as AsyncIterable<Buffer>) yield chunk;
     } catch (error) {
-      throw readError ? asDecodeError(readError, 'read', 'read') : asDecodeError(error, 'decompress', `${kind} decompression`);
+      if (readError) throw asDecodeError(readError, 'read', 'read');
+      throw corruptData(kind, decoder, error instanceof Error ? error.message : String(error));
     } finally {
       source.destroy();
     }
@@ -142,27 +191,46 @@ export function decodeInThread(input: Readable): DecodedBlob {
     compression,
     chunks: chunks(),
     info: () => ({ blobDigest: `sha256:${hash.digest('hex')}`, blobBytes }),
+    decoder: () => decoder,
   };
+}
+
+/** Corrupt data reads the same whichever decoder found it; only the parenthesis names it and its words. */
+function corruptData(kind: Compression, decoder: DecoderName, reason: string): DecodeError {
+  const detail = reason.replace(/^zstd data is corrupt or truncated \((.*)\)$/s, '$1');
+  return new DecodeError('decompress', `${kind} decompression failed: the ${kind} data is corrupt or truncated (${decoder}: ${detail})`);
+}
+
+/** A tool's failure on the data reads like Node's; other errors (read errors, ToolStoppedEarly) pass. */
+function toolError(error: unknown, kind: Compression, decoder: DecoderName): unknown {
+  return error instanceof ToolDecodeError ? corruptData(kind, decoder, error.message) : error;
 }
 
 /** Messages from the decode thread. */
 type DecodeMessage =
-  | { type: 'compression'; compression: Compression }
+  | { type: 'compression'; compression: Compression; decoder: DecoderName }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'end'; info: DecodeInfo }
-  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
+  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string; stoppedEarly?: boolean };
 
 const IN_FLIGHT = 4;
 
-/** Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight. */
-export function decodeOffThread(location: BlobLocation): DecodedBlob {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { location } });
+/**
+ * Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight.
+ * With a tool, the helper thread reads, hashes and feeds it, and this thread only scans.
+ */
+export function decodeOffThread(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { location, tools: options.tools ?? false } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
   const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
+  let decoder: DecoderName = 'none';
   const push = (message: DecodeMessage) => {
-    if (message.type === 'compression') sniffed(message.compression);
+    if (message.type === 'compression') {
+      sniffed(message.compression);
+      decoder = message.decoder;
+    }
     else queue.push(message);
     if (message.type === 'error') failed(new DecodeError(message.stage, message.message, message.code));
     wake?.();
@@ -186,6 +254,7 @@ export function decodeOffThread(location: BlobLocation): DecodedBlob {
           info = message.info;
           return;
         } else if (message.type === 'error') {
+          if (message.stoppedEarly) throw new ToolStoppedEarly(message.message);
           throw new DecodeError(message.stage, message.message, message.code);
         }
       }
@@ -198,6 +267,7 @@ export function decodeOffThread(location: BlobLocation): DecodedBlob {
     compression,
     chunks: chunks(),
     info: () => info ?? { blobDigest: '', blobBytes: 0 },
+    decoder: () => decoder,
   };
 }
 

@@ -4,12 +4,13 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
 import type { DetectorKeys } from './detector-api.js';
-import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, type BlobLocation } from './blob-decode.js';
+import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
 import { LayerProvenanceCollector } from './provenance/layer-collector.js';
 import type { LayerProvenance } from './provenance/types.js';
+import { decodeToolsEnabled } from './scan-tuning.js';
 import { isUnsafeEntryName } from './tar-header.js';
 import { scanExtendedHeader } from './pax-scan.js';
 import { TarFormatError, TarStreamParser, type ExtendedHeader, type TarEntry } from './tar-parser.js';
@@ -40,6 +41,8 @@ export interface LayerScanJob {
   decodeOffThread?: boolean;
   /** Collect package records and key-holding files' digests for provenance triage (default true). */
   provenance?: boolean;
+  /** Decompress blobs read from files with igzip / zstd when on PATH (default: EIC_BUILD_SCAN_DECODE_TOOLS, else yes). */
+  decodeTools?: boolean;
 }
 
 /** Everything learnt from one layer. Plain data (crosses worker boundaries). */
@@ -49,6 +52,8 @@ export interface LayerScanResult {
   blobBytes: number;
   bytesScanned: number;
   compression: Compression;
+  /** What decompressed the blob (an external tool or Node's own decoder). */
+  decoder: DecoderName;
   entries: number;
   findings: LayerFinding[];
   notes: LayerNote[];
@@ -69,6 +74,25 @@ const OPAQUE = '.wh..wh..opq';
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** Read the rest of a decode, discarding it: the decode's own failure, or null if it ends well. */
+async function decodeFailureAfter(iterator: AsyncIterator<Uint8Array>): Promise<unknown> {
+  try {
+    while (!(await iterator.next()).done);
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/**
+ * Decode a blob in a file, through igzip / zstd in a child process when they are there; in a helper
+ * thread when the job asks for one (it then also reads, hashes and feeds the tool), else here.
+ */
+function decodeLocation(location: BlobLocation, job: LayerScanJob): DecodedBlob {
+  const options = { tools: job.decodeTools ?? decodeToolsEnabled() };
+  return job.decodeOffThread ? decodeOffThread(location, options) : decodeInThread(openBlobLocation(location), options);
 }
 
 /**
@@ -144,11 +168,11 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
   let stage = 'read';
-  let decoded: ReturnType<typeof decodeInThread> | null = null;
+  let decoded: DecodedBlob | null = null;
   let iterator: AsyncIterator<Uint8Array> | null = null;
+  const isLocation = !('pipe' in source);
   try {
-    const isLocation = !('pipe' in source);
-    decoded = isLocation && job.decodeOffThread ? decodeOffThread(source) : decodeInThread(isLocation ? openBlobLocation(source) : source);
+    decoded = isLocation ? decodeLocation(source, job) : decodeInThread(source);
     iterator = decoded.chunks[Symbol.asyncIterator]();
     let next = await iterator.next();
     // Sniffed before the first chunk: an uncompressed blob is its own diff, no second hash.
@@ -172,10 +196,16 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
       const ended = rawSink!.end();
       if (ended) await ended;
     }
-  } catch (error) {
-    // Stop reading (and the decode thread) before reporting.
+  } catch (caught) {
+    let error = caught;
+    // A corrupt compressed stream often decodes to garbage before its decoder notices: report that
+    // root cause rather than the tar error, whichever decoder (and chunking) is in use.
+    if (error instanceof TarFormatError && iterator && compression !== 'none') error = (await decodeFailureAfter(iterator)) ?? error;
+    // Stop reading (and the decode thread or tool) before reporting.
     await iterator?.return?.().catch(() => undefined);
     if (error instanceof EicBuildError) throw error;
+    // igzip ignored bytes after the gzip stream: Node's zlib decides about them (see tool-decode.ts).
+    if (error instanceof ToolStoppedEarly && isLocation) return scanLayerBlob(source, { ...job, decodeTools: false }, createScanner);
     const reason = describeError(error);
     if (error instanceof TarFormatError) {
       throw new EicBuildError('input-corrupt', `${job.label}: the layer tar is corrupt: ${reason}`, {
@@ -219,6 +249,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     blobBytes,
     bytesScanned: ctx.bytesScanned,
     compression,
+    decoder: decoded!.decoder(),
     entries: parser?.entries ?? 1,
     // A hard link shares its target's content: it keeps a key after the first name is deleted.
     findings: expandHardLinkFindings(ctx.findings, hardLinks),

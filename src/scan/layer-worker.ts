@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { EicBuildError } from '../errors.js';
 import { createContentScanner } from './detector-api.js';
-import { openBlobLocation, scanLayerBlob, type BlobLocation, type LayerScanJob } from './layer-scan.js';
+import { scanLayerBlob, type BlobLocation, type LayerScanJob } from './layer-scan.js';
 
 /** A request from the pool. */
 export interface WorkerRequest {
@@ -17,7 +17,9 @@ export type WorkerResponse =
   | { id: number; ok: false; error: { code: string | null; message: string; hint: string | null } };
 
 parentPort?.on('message', (request: WorkerRequest) => {
-  scanLayerBlob(openBlobLocation(request.location), request.job, createContentScanner).then(
+  // The location itself (not a stream of it): igzip / zstd may decode it, and a blob igzip cannot
+  // judge is read again with zlib.
+  scanLayerBlob(request.location, request.job, createContentScanner).then(
     (result) => parentPort!.postMessage({ id: request.id, ok: true, result } satisfies WorkerResponse),
     (error: unknown) =>
       parentPort!.postMessage({

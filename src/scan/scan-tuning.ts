@@ -10,6 +10,8 @@ export interface ScanTuning {
   concurrency?: number;
   /** Decode helper threads at once on the main-thread route (0 = none). */
   decodeThreads?: number;
+  /** 1: decompress with igzip / zstd when on PATH (the default); 0: Node's decoders only. */
+  decodeTools?: number;
 }
 
 /** One tuning variable: its name, the field it sets and the integers it accepts. */
@@ -26,6 +28,7 @@ export const SCAN_TUNING_VARIABLES: readonly TuningVariable[] = [
   { name: 'EIC_BUILD_SCAN_WORKERS', field: 'workers', min: 0, max: 64, meaning: 'worker threads, 0 = main thread only' },
   { name: 'EIC_BUILD_SCAN_CONCURRENCY', field: 'concurrency', min: 1, max: 64, meaning: 'layers at once on the main thread' },
   { name: 'EIC_BUILD_SCAN_DECODE_THREADS', field: 'decodeThreads', min: 0, max: 4, meaning: 'decode threads at once, 0 = none' },
+  { name: 'EIC_BUILD_SCAN_DECODE_TOOLS', field: 'decodeTools', min: 0, max: 1, meaning: '1 = igzip / zstd when on PATH, 0 = Node decoders only' },
 ];
 
 /**
@@ -48,4 +51,9 @@ export function parseScanTuning(env: NodeJS.ProcessEnv): ScanTuning {
     tuning[variable.field] = value;
   }
   return tuning;
+}
+
+/** Whether the scan may decompress with igzip / zstd (EIC_BUILD_SCAN_DECODE_TOOLS; malformed values throw). */
+export function decodeToolsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return parseScanTuning(env).decodeTools !== 0;
 }
