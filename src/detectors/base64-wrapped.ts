@@ -1,9 +1,11 @@
 import { latin1, startsWith, type Capture, type CaptureHandler } from './capture.js';
-import { TEXT_LOOKAHEAD, type ContentDetector, type ScanContext } from './content-detector.js';
+import { nestedDetections, TEXT_LOOKAHEAD, type ContentDetector, type NestedLabel, type ScanContext } from './content-detector.js';
 import { textTrigger } from './trigger.js';
 import type { Detection } from './types.js';
 
 const BASE64_LIMIT = 3 << 19;
+
+const BASE64_LABEL: NestedLabel = { kind: 'base64', excerpt: 'base64-encoded', message: 'base64-encoded', note: 'in base64-encoded text' };
 
 const BASE64_CHAR = new Uint8Array(256);
 // Base64 alphabet plus what wraps it in files: line breaks, YAML indentation, JSON `\n` escapes.
@@ -47,22 +49,7 @@ class Base64Handler implements CaptureHandler {
       while (dashes < decoded.length && decoded[dashes] === 0x2d) dashes++;
       if (!startsWith(decoded, dashes, 'BEGIN ')) continue;
       const repaired = dashes >= 5 ? decoded : Buffer.concat([Buffer.from('-'.repeat(5 - dashes)), decoded]);
-      const nested = this.context.rescan(repaired);
-      const detections: Detection[] = [];
-      for (const finding of nested.findings) {
-        detections.push({
-          type: 'finding',
-          detector: finding.detector,
-          kind: `base64-${finding.kind}`,
-          severity: finding.severity,
-          fingerprints: finding.fingerprints,
-          keygrips: finding.keygrips,
-          excerpt: `${finding.excerpt} (base64-encoded)`,
-          message: `base64-encoded ${finding.message}`,
-        });
-      }
-      for (const note of nested.notes) detections.push({ type: 'note', detector: note.detector, message: `in base64-encoded text: ${note.message}` });
-      return detections;
+      return nestedDetections(this.context.rescan(repaired), BASE64_LABEL);
     }
     return [];
   }

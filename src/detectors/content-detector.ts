@@ -45,3 +45,37 @@ export type ContentDetector = {
 
 /** Bytes after a text candidate a text detector reads to decide (a marker line and its type). */
 export const TEXT_LOOKAHEAD = 96;
+
+/** How a nested decoder names what it found inside its decoded bytes. */
+export interface NestedLabel {
+  /** prefix of the finding kind, e.g. `base64` → `base64-armored` */
+  kind: string;
+  /** appended to the excerpt, e.g. `base64-encoded` */
+  excerpt: string;
+  /** before the message, e.g. `base64-encoded` */
+  message: string;
+  /** before a note's message, e.g. `in base64-encoded text` */
+  note: string;
+}
+
+/**
+ * The detections of a rescan of decoded bytes, as the decoder reports them: the inner detector's id,
+ * the kind and words marked with the encoding, and (when the decoded offsets map back) the offset
+ * in the encoded bytes.
+ */
+export function nestedDetections(nested: ContentScanResult, label: NestedLabel, offsetOf?: (decodedOffset: number) => number): Detection[] {
+  const at = (offset: number) => (offsetOf ? { at: offsetOf(offset) } : {});
+  const detections: Detection[] = nested.findings.map((finding) => ({
+    type: 'finding',
+    detector: finding.detector,
+    kind: `${label.kind}-${finding.kind}`,
+    severity: finding.severity,
+    fingerprints: finding.fingerprints,
+    keygrips: finding.keygrips,
+    excerpt: `${finding.excerpt} (${label.excerpt})`,
+    message: `${label.message} ${finding.message}`,
+    ...at(finding.offset),
+  }));
+  for (const note of nested.notes) detections.push({ type: 'note', detector: note.detector, message: `${label.note}: ${note.message}`, ...at(note.offset) });
+  return detections;
+}

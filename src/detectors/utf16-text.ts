@@ -1,9 +1,11 @@
 import { latin1, type Capture, type CaptureHandler } from './capture.js';
-import type { ContentDetector, ScanContext } from './content-detector.js';
+import { nestedDetections, type ContentDetector, type NestedLabel, type ScanContext } from './content-detector.js';
 import type { Detection } from './types.js';
 
 /** Largest UTF-16 run captured: an armored block of up to 1 MiB, two bytes a character. */
 const UTF16_LIMIT = 2 << 20;
+
+const UTF16_LABEL: NestedLabel = { kind: 'utf16', excerpt: 'UTF-16 text', message: 'UTF-16', note: 'in UTF-16 text' };
 /**
  * The starts of text forms as UTF-16 from their first byte (the same bytes in LE, and in BE one byte
  * on): an armor line, and a PuTTY key file's first line.
@@ -55,23 +57,7 @@ class Utf16Handler implements CaptureHandler {
     for (let i = 0; i < chars.length; i++) chars[i] = bytes[2 * i]!;
     const head = latin1(chars.subarray(0, 20));
     if (!STARTS.some((start) => head.startsWith(start.text))) return [];
-    const nested = this.context.rescan(chars);
-    const detections: Detection[] = [];
-    for (const finding of nested.findings) {
-      detections.push({
-        type: 'finding',
-        detector: finding.detector,
-        kind: `utf16-${finding.kind}`,
-        severity: finding.severity,
-        fingerprints: finding.fingerprints,
-        keygrips: finding.keygrips,
-        excerpt: `${finding.excerpt} (UTF-16 text)`,
-        message: `UTF-16 ${finding.message}`,
-        at: 2 * finding.offset,
-      });
-    }
-    for (const note of nested.notes) detections.push({ type: 'note', detector: note.detector, message: `in UTF-16 text: ${note.message}`, at: 2 * note.offset });
-    return detections;
+    return nestedDetections(this.context.rescan(chars), UTF16_LABEL, (offset) => 2 * offset);
   }
 }
 
