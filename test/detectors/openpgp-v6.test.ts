@@ -5,9 +5,10 @@
 // keys) is not on this machine, so OpenPGP.js is the one real v6 writer here.
 import test from 'ava';
 import * as openpgp from 'openpgp';
-import { createContentScanner, type ContentScanResult } from '../../src/detectors/index.js';
+import type { ContentScanResult } from '../../src/detectors/index.js';
 import { deriveKeyIdentity } from '../../src/pgp/index.js';
 import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
+import { scanInChunks } from './scan-in-chunks.js';
 
 type Made = { armored: string; binary: Buffer; publicArmored: string; publicBinary: Buffer; fingerprints: string[] };
 
@@ -26,14 +27,7 @@ async function makeV6(type: 'curve25519' | 'rsa', protection: 'none' | 'default'
 }
 
 function scan(bytes: Uint8Array, knownKeys = [deriveKeyIdentity(bytes)], sizes: (() => number) | null = null): ContentScanResult {
-  const scanner = createContentScanner({ path: null, knownKeys });
-  if (sizes === null) scanner.write(bytes);
-  else for (let i = 0; i < bytes.length; ) {
-    const size = sizes();
-    scanner.write(bytes.subarray(i, i + size));
-    i += size;
-  }
-  return scanner.end();
+  return scanInChunks(bytes, { path: null, knownKeys }, sizes);
 }
 
 const cases: Array<{ type: 'curve25519' | 'rsa'; protection: 'none' | 'default' | 'argon2' }> = [

@@ -5,8 +5,9 @@ import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContentScanner, parsePpk, scanConfigValue, type ContentScanResult } from '../../src/detectors/index.js';
+import { parsePpk, scanConfigValue, type ContentScanResult } from '../../src/detectors/index.js';
 import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
+import { scanInChunks } from './scan-in-chunks.js';
 
 let work: string;
 test.before(async () => {
@@ -34,14 +35,7 @@ async function puttygen(name: string, type: string, version: 2 | 3, encrypted: b
 }
 
 function scan(bytes: Uint8Array, sizes: (() => number) | null = null): ContentScanResult {
-  const scanner = createContentScanner({ path: 'id.ppk', knownKeys: [] });
-  if (sizes === null) scanner.write(bytes);
-  else for (let i = 0; i < bytes.length; ) {
-    const size = sizes();
-    scanner.write(bytes.subarray(i, i + size));
-    i += size;
-  }
-  return scanner.end();
+  return scanInChunks(bytes, { path: 'id.ppk', knownKeys: [] }, sizes);
 }
 
 const cases: Array<{ type: string; version: 2 | 3; encrypted: boolean }> = [

@@ -3,10 +3,11 @@
 // and UTF-16BE, from a key gpg generates at run time; the public export is the negative control.
 import test from 'ava';
 import { execa } from 'execa';
-import { createContentScanner, type ContentScanResult, type KeyIdentity } from '../../src/detectors/index.js';
+import type { ContentScanResult, KeyIdentity } from '../../src/detectors/index.js';
 import { deriveKeyIdentity } from '../../src/pgp/index.js';
 import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
 import { createGpgHome, type GpgHome } from '../pgp/gpg-fixtures.js';
+import { scanInChunks } from './scan-in-chunks.js';
 
 let home: GpgHome;
 let secret: string;
@@ -34,14 +35,7 @@ function transcript(armored: string): string {
 }
 
 function scanChunked(bytes: Uint8Array, sizes: (() => number) | null): ContentScanResult {
-  const scanner = createContentScanner({ path: 'key.txt', knownKeys: [identity] });
-  if (sizes === null) scanner.write(bytes);
-  else for (let i = 0; i < bytes.length; ) {
-    const size = sizes();
-    scanner.write(bytes.subarray(i, i + size));
-    i += size;
-  }
-  return scanner.end();
+  return scanInChunks(bytes, { path: 'key.txt', knownKeys: [identity] }, sizes);
 }
 
 const encodings: Array<{ name: string; make: (text: string) => Promise<Buffer> }> = [
