@@ -22,12 +22,27 @@ const MAX_LINES = 1024;
 export type PpkSummary = { version: 2 | 3; keyType: string; encryption: string; kdf: string | null; publicBlob: Uint8Array };
 
 /**
+ * The key file as puttygen wrote it, from the forms it is pasted in: a JSON string (`\n`, `\r\n`,
+ * `\/` escapes) and a YAML block (every line after the header indented alike).
+ */
+export function unwrapPpkText(text: string): string {
+  let out = text;
+  if (/^PuTTY-User-Key-File-[23]: [a-z0-9@.-]{3,64}\\(r\\)?n/.test(out)) {
+    out = out.replace(/\\r\\n|\\n/g, '\n').replace(/\\\//g, '/');
+  }
+  const lines = out.split('\n');
+  const indent = /^([ \t]+)Encryption: /.exec(lines[1] ?? '')?.[1];
+  if (indent) out = lines.map((line, i) => (i > 0 && line.startsWith(indent) ? line.slice(indent.length) : line)).join('\n');
+  return out;
+}
+
+/**
  * Parse a PuTTY key file (`text` starts at `PuTTY-User-Key-File-`): header lines in their order, the
  * public blob (an SSH wire-format key whose type must be the header's), the private lines, and a MAC
  * of the length its version uses. A reason when it is not one.
  */
 export function parsePpk(text: string): PpkSummary | { error: string } {
-  const lines = text.split(/\r?\n/);
+  const lines = unwrapPpkText(text).split(/\r?\n/);
   let at = 0;
   const next = (): string | undefined => lines[at++];
   const head = /^PuTTY-User-Key-File-([23]): ([a-z0-9@.-]{3,64})$/.exec(next() ?? '');
@@ -59,7 +74,8 @@ export function parsePpk(text: string): PpkSummary | { error: string } {
   }
   const privateBlob = block('Private');
   if (!privateBlob || privateBlob.length < 4 || (encryption !== 'none' && privateBlob.length % 16 !== 0)) return { error: 'no readable Private-Lines block' };
-  const mac = /^Private-MAC: ([0-9a-f]+)$/.exec(next() ?? '')?.[1];
+  // The line may end a JSON string (`…"`) or a YAML flow value.
+  const mac = /^Private-MAC: ([0-9a-f]+)(?:$|[^0-9A-Za-z])/.exec(next() ?? '')?.[1];
   if (!mac || mac.length !== (version === 2 ? 40 : 64)) return { error: 'no Private-MAC line of the right length' };
   return { version, keyType, encryption, kdf, publicBlob };
 }
@@ -67,7 +83,7 @@ export function parsePpk(text: string): PpkSummary | { error: string } {
 /** Validate a captured .ppk file. */
 export function validatePpk(text: string): Detection[] {
   const parsed = parsePpk(text);
-  if ('error' in parsed) return [{ type: 'note', detector: puttyPrivateKey.id, message: `"${MAGIC}" header without a valid key file (${parsed.error}): not a leak` }];
+  if ('error' in parsed) return [{ type: 'note', detector: puttyPrivateKey.id, message: `"${MAGIC}" header with a key file that could not be validated (${parsed.error}); check it by hand` }];
   const identity = opensshPublicIdentity(parsed.publicBlob);
   const header = `${MAGIC}${parsed.version}: ${parsed.keyType}`;
   const protection = parsed.encryption === 'none' ? 'not encrypted' : `encrypted with ${parsed.encryption}${parsed.kdf ? ` and ${parsed.kdf}` : ''} (still a leak: the passphrase can be attacked offline)`;
@@ -86,17 +102,29 @@ export function validatePpk(text: string): Detection[] {
   ];
 }
 
-/** A .ppk file: complete at the end of its Private-MAC line. */
+const MAC_LABEL = 'Private-MAC: ';
+const isHex = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
+
+/**
+ * A .ppk file: complete at the end of its MAC, whose line starts after a newline, an indent (YAML)
+ * or a `\n` escape (JSON).
+ */
 class PpkHandler implements CaptureHandler {
   readonly limit = PPK_LIMIT;
   private end = -1;
+  /** Where the MAC's label starts, once seen (its hex may arrive in later chunks). */
+  private mac = -1;
   progress(capture: Capture, from: number): boolean {
     const bytes = Buffer.from(capture.bytes().buffer, capture.bytes().byteOffset, capture.length);
-    const mac = bytes.indexOf('\nPrivate-MAC: ', Math.max(0, from - 14), 'latin1');
-    if (mac === -1) return false;
-    const newline = bytes.indexOf(0x0a, mac + 14);
-    if (newline === -1) return false;
-    this.end = newline;
+    for (let at = bytes.indexOf(MAC_LABEL, Math.max(1, from - MAC_LABEL.length - 1), 'latin1'); this.mac === -1 && at !== -1; at = bytes.indexOf(MAC_LABEL, at + 1, 'latin1')) {
+      const before = bytes[at - 1]!;
+      if (before === 0x0a || before === 0x20 || before === 0x09 || (before === 0x6e && bytes[at - 2] === 0x5c)) this.mac = at;
+    }
+    if (this.mac === -1) return false;
+    let end = this.mac + MAC_LABEL.length;
+    while (end < bytes.length && isHex(bytes[end]!)) end++;
+    if (end === bytes.length) return false;
+    this.end = end;
     return true;
   }
   finish(capture: Capture): Detection[] {

@@ -11,7 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { EicBuildError } from '../errors.js';
 import { releaseOnExit, removeOnExit } from '../exit-cleanup.js';
 import { createDecompressor, sniffCompression, sniffNestedCompression } from './compression.js';
-import { createProcessDecompressor } from './nested/process-decompressor.js';
+import { DEFAULT_NESTED_LIMITS } from './nested/context.js';
+import { createProcessDecompressor, DecompressorMissing } from './nested/process-decompressor.js';
 
 /** How a whole image archive is compressed. */
 export type ArchiveCompression = 'gzip' | 'zstd' | 'xz' | 'bz2';
@@ -22,9 +23,11 @@ export interface ArchiveBounds {
   maxBytes: number;
   /** Decompressed/compressed ratio at most (past 1 GiB): image layers are compressed already. */
   maxRatio: number;
+  /** Memory xz may use to decode (`--memlimit-decompress`, as for nested .xz files); default 256 MiB. */
+  maxHeldBytes?: number;
 }
 
-export const DEFAULT_ARCHIVE_BOUNDS: ArchiveBounds = { maxBytes: 256 * 1024 ** 3, maxRatio: 100 };
+export const DEFAULT_ARCHIVE_BOUNDS: ArchiveBounds = { maxBytes: 256 * 1024 ** 3, maxRatio: 100, maxHeldBytes: DEFAULT_NESTED_LIMITS.maxHeldBytes };
 
 const RATIO_FLOOR = 1024 ** 3;
 
@@ -43,8 +46,11 @@ export async function sniffArchiveCompression(file: string): Promise<ArchiveComp
   }
 }
 
-function decompressorFor(compression: ArchiveCompression): Duplex {
-  if (compression === 'xz') return createProcessDecompressor({ command: 'xz', args: ['-d', '-c', '-q', '-T1'], packageName: 'xz-utils' });
+function decompressorFor(compression: ArchiveCompression, bounds: ArchiveBounds): Duplex {
+  if (compression === 'xz') {
+    const memlimit = bounds.maxHeldBytes ?? DEFAULT_NESTED_LIMITS.maxHeldBytes;
+    return createProcessDecompressor({ command: 'xz', args: ['-d', '-c', '-q', '-T1', `--memlimit-decompress=${memlimit}`], packageName: 'xz-utils' });
+  }
   if (compression === 'bz2') return createProcessDecompressor({ command: 'bzip2', args: ['-d', '-c', '-q'], packageName: 'bzip2' });
   return createDecompressor(compression)!;
 }
@@ -86,13 +92,23 @@ export async function decompressArchive(
   try {
     const input = createReadStream(file, { highWaterMark: 1 << 20 });
     const { size } = await stat(file);
-    await pipeline(input, decompressorFor(compression), boundedCounter(bounds, size), createWriteStream(path, { mode: 0o600 }));
+    await pipeline(input, decompressorFor(compression, bounds), boundedCounter(bounds, size), createWriteStream(path, { mode: 0o600 }));
     return { path, remove };
   } catch (error) {
     await remove();
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof BoundExceeded) {
       throw new EicBuildError('input-corrupt', `${target}: the ${compression}-compressed image archive was not scanned: ${reason}`, {
+        hint: 'decompress it yourself (after checking where it came from) and scan the plain archive.',
+      });
+    }
+    if (error instanceof DecompressorMissing) {
+      throw new EicBuildError('capability-missing', `${target}: the ${compression}-compressed image archive was not scanned: ${error.command} is not installed`, {
+        hint: `install ${error.packageName} (apt-get install ${error.packageName}), or decompress the archive yourself and scan the plain archive.`,
+      });
+    }
+    if (compression === 'xz' && /memory usage limit|of memory is required/i.test(reason)) {
+      throw new EicBuildError('input-corrupt', `${target}: the xz-compressed image archive was not scanned: decoding it needs more than ${bounds.maxHeldBytes ?? DEFAULT_NESTED_LIMITS.maxHeldBytes} bytes of memory (${reason})`, {
         hint: 'decompress it yourself (after checking where it came from) and scan the plain archive.',
       });
     }

@@ -3,7 +3,7 @@
 // scanned too, bounded.
 import type { LayerFinding } from './layer-findings.js';
 import { isMemberDuplicate, type MemberRange } from './member-dedupe.js';
-import type { ScanContext } from './nested/context.js';
+import { addNestedNote, type ScanContext } from './nested/context.js';
 import { NESTED_FORMATS, type NestedReader } from './nested/index.js';
 import { BLOCK } from './tar-header.js';
 import type { EntrySink } from './tar-parser.js';
@@ -26,7 +26,8 @@ export function createFileSink(
   // The detector judges names (e.g. `private-keys-v1.d/*.key`) by the innermost name.
   const scanner = ctx.createScanner({ path: nestedPath ?? path, knownKeys: ctx.keys.knownKeys, allowKeys: ctx.keys.allowKeys });
   const canNest = depth < ctx.limits.maxDepth && decodes < ctx.limits.maxDepth * 2;
-  let decided = !canNest;
+  // Past the bounds the first block is still read: a nested format there is a note, not silence.
+  let decided = false;
   let head: Uint8Array | null = null;
   let nested: NestedReader | null = null;
 
@@ -36,7 +37,10 @@ export function createFileSink(
     head = null;
     const name = nestedPath ?? path ?? '';
     const format = NESTED_FORMATS.find((candidate) => candidate.matches(bytes, name));
-    if (format) {
+    if (format && !canNest) {
+      const bound = depth >= ctx.limits.maxDepth ? `nesting depth bound (maxDepth ${ctx.limits.maxDepth} containers)` : `decompression bound (${ctx.limits.maxDepth * 2} nested decompressions)`;
+      addNestedNote(ctx, 'nested-bounded', path, nestedPath, `${format.name} data not unpacked: the ${bound} is reached; its raw bytes were scanned`);
+    } else if (format) {
       nested = format.open({
         ctx,
         path,

@@ -39,7 +39,7 @@ export interface ImageRef {
   /**
    * Annotation values of the manifest, its descriptors and the indexes above it (OCI layouts), by
    * field (`manifest.annotations["k"]`, `index.json.annotations["k"]`): free text anyone can set, so
-   * scanned like config values. An index's annotations go with the first image under it.
+   * scanned like config values. An index's annotations go with the first image under it (the first image at all when it lists only images already seen).
    */
   annotations?: ConfigValue[];
 }

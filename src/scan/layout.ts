@@ -150,6 +150,9 @@ async function readOciImages(store: BlobStore): Promise<ImageRef[]> {
     }
   };
   await walk(index.manifests, 0);
+  // A nested index listing only images already seen leaves its annotations here: they are scanned
+  // with the first image rather than dropped.
+  if (pending.length > 0 && images.length > 0) images[0] = { ...images[0]!, annotations: [...(images[0]!.annotations ?? []), ...pending] };
   return images;
 }
 

@@ -98,3 +98,35 @@ test('a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found a
   }
   t.deepEqual(scan(await utf16(made.publicRfc4716)).findings, []);
 });
+
+test('a .ppk pasted indented into a YAML block or escaped in a JSON string (LF and CRLF) is a finding, in any chunking', async (t) => {
+  for (const { type, version, encrypted } of [{ type: 'ed25519', version: 3, encrypted: false }, { type: 'rsa', version: 2, encrypted: true }] as const) {
+    const made = await puttygen(`embedded-${type}-v${version}`, type, version, encrypted);
+    const text = made.ppk.toString('latin1');
+    const yaml = `deploy:\n  key: |\n${text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')}\n  user: ci\n`;
+    const forms = {
+      yaml,
+      json: `{"key": ${JSON.stringify(text)}, "user": "ci"}\n`,
+      'json-crlf': `{"key": ${JSON.stringify(text.replace(/\n/g, '\r\n'))}}`,
+      'json-slashes': `{"key":${JSON.stringify(text).replace(/\//g, '\\/')}}`,
+    };
+    const random = createRandom(fuzzSeed());
+    for (const [form, body] of Object.entries(forms)) {
+      for (const sizes of [null, () => 1, () => 1 + random.int(300)]) {
+        const result = scan(Buffer.from(body, 'latin1'), sizes);
+        t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [[`ppk-v${version}`, [made.sha256]]], `${form} seed ${random.seed}: ${JSON.stringify(result.notes)}`);
+      }
+    }
+  }
+});
+
+test('a .ppk block that cannot be validated is a note saying so, never "not a leak"', async (t) => {
+  const made = await puttygen('unvalidated', 'ed25519', 3, false);
+  const text = made.ppk.toString('latin1');
+  const result = scan(Buffer.from(text.replace(/Private-Lines: \d+/, 'Private-Lines: 0'), 'latin1'));
+  t.deepEqual(result.findings, []);
+  const notes = result.notes.filter((note) => note.detector === 'putty-private-key').map((note) => note.message);
+  t.is(notes.length, 1);
+  t.regex(notes[0]!, /could not be validated/);
+  t.notRegex(notes[0]!, /not a leak/);
+});

@@ -31,6 +31,11 @@ export interface LayoutEdit {
   indexAnnotations?: Record<string, string>;
   /** An uncompressed layer tar appended on top (config diff_ids and history follow). */
   addLayer?: { tar: Uint8Array; createdBy: string };
+  /**
+   * A nested image index carrying these annotations and listing the (first) image manifest again,
+   * put into index.json after that manifest ('after') or before it ('before').
+   */
+  nestedIndex?: { annotations: Record<string, string>; position: 'before' | 'after' };
 }
 
 /** Apply `edit` to the single-image OCI layout in `layout`, in place. */
@@ -50,6 +55,12 @@ export async function editLayout(layout: string, edit: LayoutEdit): Promise<void
   if (edit.manifestAnnotations) manifest.annotations = { ...manifest.annotations, ...edit.manifestAnnotations };
   const written = await writeBlob(layout, Buffer.from(JSON.stringify(manifest)));
   index.manifests[0] = { ...descriptor, ...written };
+  if (edit.nestedIndex) {
+    const nested = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [index.manifests[0]], annotations: edit.nestedIndex.annotations };
+    const entry = { mediaType: nested.mediaType, ...(await writeBlob(layout, Buffer.from(JSON.stringify(nested)))) };
+    if (edit.nestedIndex.position === 'after') index.manifests.push(entry);
+    else index.manifests.unshift(entry);
+  }
   if (edit.indexAnnotations) index.annotations = { ...index.annotations, ...edit.indexAnnotations };
   await writeFile(join(layout, 'index.json'), JSON.stringify(index));
 }

@@ -147,6 +147,20 @@ test('[integration] keys in OCI annotations: armored on the manifest, base64 on 
   noKeyBytes(t, report, stderr);
 });
 
+for (const position of ['after', 'before'] as const) {
+  test(`[integration] a key in the annotations of a nested index listing an image already seen is found (index ${position} the manifest)`, async (t) => {
+    const layout = await baseLayout(`nested-index-${position}`);
+    await editLayout(layout, { nestedIndex: { annotations: { 'org.example.nested-key': key.armoredSecret }, position } });
+    const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc]);
+    t.is(exitCode, 1, stderr);
+    t.deepEqual(
+      report.findings.map((f) => `${f.source} ${f.kind} ${f.field?.endsWith('.annotations["org.example.nested-key"]')}`),
+      ['config armored true'],
+    );
+    noKeyBytes(t, report, stderr);
+  });
+}
+
 test('[integration] the public key in manifest and index annotations is no finding (negative control)', async (t) => {
   const layout = await baseLayout('annotations-public');
   await editLayout(layout, {

@@ -121,3 +121,30 @@ test.serial('[integration] real `docker save | gzip`, `| zstd`, `| xz` of an ima
     }
   }
 });
+
+test.serial('whole-archive xz decodes under a memory limit: an archive needing more is refused naming the bound (real xz, 1 MiB limit)', async (t) => {
+  const path = await compressedImage(secret, 'docker-legacy', 'xz');
+  const error = await t.throwsAsync(decompressArchive('big-dict.tar.xz', path, 'xz', { maxBytes: 1 << 30, maxRatio: 100, maxHeldBytes: 1 << 20 }));
+  t.is((error as EicBuildError).code, 'input-corrupt');
+  t.regex(error!.message, /big-dict\.tar\.xz.*more than 1048576 bytes of memory/);
+  t.is(liveDirCount('decompressed-archive'), 0);
+});
+
+test.serial('a missing xz or bzip2 names the tool and the package to install, not a damaged archive', async (t) => {
+  const emptyPath = join(dir, 'no-tools');
+  await execa('mkdir', ['-p', emptyPath]);
+  for (const [command, compression, packageName] of [['xz', 'xz', 'xz-utils'], ['bzip2', 'bz2', 'bzip2']] as const) {
+    const path = await compressedImage(secret, 'docker-legacy', command);
+    const saved = process.env.PATH;
+    process.env.PATH = emptyPath;
+    try {
+      const error = await t.throwsAsync(decompressArchive(`image.tar.${compression}`, path, compression));
+      t.is((error as EicBuildError).code, 'capability-missing', error!.message);
+      t.regex(error!.message, new RegExp(`${command} is not installed`));
+      t.regex((error as EicBuildError).hint ?? '', new RegExp(`install ${packageName}`));
+      t.notRegex((error as EicBuildError).hint ?? '', /damaged/);
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+});

@@ -141,3 +141,25 @@ test('the time bound is a note naming maxSeconds; what was unpacked before it is
   // The raw .gz bytes are scanned anyway; the key inside is not claimed as found.
   t.false(result.findings.some((f) => f.nestedPath === 'slow'));
 });
+
+test('a tar in a tar in a tar in a tar (depth 4) is a nested-bounded note naming the member and maxDepth; the key in its raw bytes is still found', async (t) => {
+  let bytes: Uint8Array = await layerTar({ files: { 'key.asc': secret } });
+  for (const name of ['d.tar', 'c.tar', 'b.tar']) bytes = await layerTar({ files: { [name]: bytes } });
+  const report = await scanSpec({ layers: [{ files: { 'opt/a.tar': bytes } }] });
+  const bounded = report.notes.filter((n) => n.kind === 'nested-bounded');
+  t.deepEqual(bounded.map((n) => `${n.path} :: ${n.nestedPath}`), ['opt/a.tar :: b.tar/c.tar/d.tar'], JSON.stringify(report.notes));
+  t.regex(bounded[0]!.message, /^tar data not unpacked: the nesting depth bound \(maxDepth 3 containers\)/);
+  t.deepEqual(where(report), ['opt/a.tar :: b.tar/c.tar/d.tar']);
+});
+
+test('a gzip nested seven times (real gzip) is a nested-bounded note naming the decompression bound; four times is unpacked without one', async (t) => {
+  for (const [times, bounded] of [[7, true], [4, false]] as const) {
+    let bytes: Buffer = Buffer.from(secret);
+    for (let i = 0; i < times; i++) bytes = await tool('gzip', ['-c', '-n'], bytes);
+    const report = await scanSpec({ layers: [{ files: { 'opt/key.asc.gz': bytes } }] });
+    const notes = report.notes.filter((n) => n.kind === 'nested-bounded');
+    t.is(notes.length, bounded ? 1 : 0, `${times}: ${JSON.stringify(report.notes)}`);
+    if (bounded) t.regex(notes[0]!.message, /^gzip data not unpacked: the decompression bound \(6 nested decompressions\)/);
+    t.is(report.findings.length, bounded ? 0 : 1, `${times}`);
+  }
+});

@@ -13,6 +13,16 @@ export interface DecompressorCommand {
 
 const STDERR_TAIL = 2048;
 
+/** The tool is not on PATH: the fix is installing its package, not re-exporting the input. */
+export class DecompressorMissing extends Error {
+  constructor(
+    readonly command: string,
+    readonly packageName: string,
+  ) {
+    super(`${command} is not installed (install ${packageName} to unpack these files)`);
+  }
+}
+
 /** Spawn `command` and wrap it as a Duplex: write compressed bytes, read decompressed ones. */
 export function createProcessDecompressor({ command, args, packageName }: DecompressorCommand): Duplex {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -47,8 +57,7 @@ export function createProcessDecompressor({ command, args, packageName }: Decomp
   });
   child.on('error', (error: NodeJS.ErrnoException) => {
     failed = true;
-    const reason = error.code === 'ENOENT' ? `${command} is not installed (install ${packageName} to unpack these files)` : `${command} could not run (${error.message})`;
-    duplex.destroy(new Error(reason));
+    duplex.destroy(error.code === 'ENOENT' ? new DecompressorMissing(command, packageName) : new Error(`${command} could not run (${error.message})`));
   });
   child.on('close', (code, signal) => {
     if (duplex.destroyed) return;
