@@ -86,7 +86,7 @@ export class RegistryClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     // The transport in layers, innermost first: one bounded exchange, auth challenges, then limits and retries.
     const send = createSend(this.timeoutMs, insecure);
-    this.request = createRequest(this.baseUrl, createLimiter(options.concurrency ?? 16), createAuthorizedSend(send, options.credentials, this.timeoutMs));
+    this.request = createRequest(this.baseUrl, createLimiter(options.concurrency ?? 16), createAuthorizedSend(send, options.credentials, this.timeoutMs, new URL(this.baseUrl).origin));
   }
 
   /** Check that the registry speaks API v2 and that the credentials (if any) are accepted. */
@@ -256,12 +256,20 @@ export class RegistryClient {
     return options.digest;
   }
 
-  /** Every tag of a repository, following `Link: <…>; rel="next"` pages. */
-  async listTags(repository: string, pageSize = 1000): Promise<string[]> {
+  /**
+   * Every tag of a repository, following `Link: <…>; rel="next"` pages on the registry's own origin only
+   * (a Link elsewhere is refused: the next request would carry the registry's credentials). A page URL
+   * seen twice, or more than `limits.pages` pages or `limits.tags` tags, is an error, not an endless loop.
+   */
+  async listTags(repository: string, pageSize = 1000, limits: TagListLimits = TAG_LIST_LIMITS): Promise<string[]> {
     const tags: string[] = [];
-    let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
-    while (path) {
-      const response = await this.request(path, { scope: pullScope(repository), ok: [404] });
+    const seen = new Set<string>();
+    let url: string | undefined = new URL(`${this.baseUrl}/v2/${repository}/tags/list?n=${pageSize}`).href;
+    while (url) {
+      if (seen.has(url)) throw this.tagListError(repository, `the registry sent the page ${url} again (a Link loop)`);
+      if (seen.size >= limits.pages) throw this.tagListError(repository, `more than ${limits.pages} pages`);
+      seen.add(url);
+      const response = await this.request(url, { scope: pullScope(repository), ok: [404] });
       if (response.status === 404) {
         await discard(response);
         throw new RegistryError(`repository ${this.registry}/${repository} does not exist`, {
@@ -270,10 +278,17 @@ export class RegistryClient {
         });
       }
       const body = JSON.parse((await readBodyLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
-      path = nextLink(response.headers.get('link'));
+      const page = body.tags ?? [];
+      if (tags.length + page.length > limits.tags) throw this.tagListError(repository, `more than ${limits.tags} tags`);
+      tags.push(...page);
+      const link = nextLink(response.headers.get('link'));
+      url = link === undefined ? undefined : sameOriginPage(link, url, this.registry, this.baseUrl);
     }
     return tags;
+  }
+
+  private tagListError(repository: string, why: string): RegistryError {
+    return new RegistryError(`listing the tags of ${this.registry}/${repository}: ${why}`, { hint: 'check the registry (or the proxy in front of it): its tag list pagination is broken' });
   }
 
   /**
@@ -314,6 +329,34 @@ export class RegistryClient {
   private uploadContext(): UploadContext {
     return { registry: this.registry, baseUrl: this.baseUrl, request: this.request, hasBlob: (repository, digest) => this.hasBlob(repository, digest) };
   }
+}
+
+/** Bounds of listTags against a registry that pages forever. */
+export interface TagListLimits {
+  pages: number;
+  tags: number;
+}
+
+export const TAG_LIST_LIMITS: TagListLimits = { pages: 10_000, tags: 1_000_000 };
+
+/**
+ * Pure: the absolute URL of a next-page Link (resolved against the page it came from), refused unless
+ * it is on the registry's origin: a request there would carry the registry's credentials.
+ */
+export function sameOriginPage(link: string, pageUrl: string, registry: string, baseUrl: string): string {
+  let next: URL;
+  try {
+    next = new URL(link, pageUrl);
+  } catch {
+    throw new RegistryError(`${registry} sent a tag list Link that is not a URL: ${JSON.stringify(link.slice(0, 200))}`, { hint: 'check the registry (or the proxy in front of it)' });
+  }
+  const origin = new URL(baseUrl).origin;
+  if (next.origin !== origin) {
+    throw new RegistryError(`${registry} sent a tag list Link to another origin, ${next.origin} (not ${origin}); refused, so the registry's credentials are not sent there`, {
+      hint: 'the registry or a proxy in front of it is misconfigured or hostile: check it before trusting its answers',
+    });
+  }
+  return next.href;
 }
 
 /** The `rel="next"` target of a Link header, as a path. */

@@ -4,9 +4,9 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RegistryClient, MediaTypes } from '../../src/registry/client.js';
+import { RegistryClient, MediaTypes, sameOriginPage } from '../../src/registry/client.js';
 import { RegistryError, parseRegistryDiagnostics } from '../../src/registry/registry-error.js';
 import { sha256Digest } from '../../src/registry/digest.js';
 import { EicBuildError } from '../../src/errors.js';
@@ -442,4 +442,97 @@ test('parseRegistryDiagnostics reads the distribution error body and nothing els
   t.deepEqual(parseRegistryDiagnostics('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'), [{ code: 'DENIED', message: 'requested access to the resource is denied' }]);
   t.deepEqual(parseRegistryDiagnostics('<html>502 Bad Gateway</html>'), []);
   t.deepEqual(parseRegistryDiagnostics('{"errors":"no"}'), []);
+});
+
+/** A loopback server on 127.0.0.2, a second origin standing in for another host (a hostile or storage
+ *  server cannot be run here): it records the Authorization header of every request it gets. */
+async function otherHost(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: { request: string; authorization: string | undefined }[]; close: () => void }> {
+  const seen: { request: string; authorization: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ request: `${req.method} ${req.url}`, authorization: req.headers.authorization });
+    req.resume();
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+  return { url: `http://127.0.0.2:${(server.address() as AddressInfo).port}`, seen, close: () => (server.close(), server.closeAllConnections()) };
+}
+
+/** A registry stand-in on 127.0.0.1 that asks for Basic credentials (a real one cannot be made to send
+ *  hostile Links or upload Locations); `answer` serves the authorized requests. */
+async function basicAuthRegistry(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+  return listenLoopback((req, res) => {
+    req.resume();
+    if (req.headers.authorization !== `Basic ${Buffer.from('robot:link-pass-42').toString('base64')}`) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+    answer(req, res);
+  });
+}
+
+test('listTags refuses a Link to another origin, and that origin never sees the registry\'s credentials', async (t) => {
+  const other = await otherHost((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags":["stolen"]}'));
+  t.teardown(other.close);
+  const hostile = await basicAuthRegistry((_req, res) => void res.writeHead(200, { 'content-type': 'application/json', link: `<${other.url}/steal>; rel="next"` }).end('{"tags":["a"]}'));
+  t.teardown(hostile.close);
+  const client = new RegistryClient({ registry: hostile.host, credentials: { username: 'robot', password: 'link-pass-42' } });
+  const error = await t.throwsAsync(client.listTags('eic/x'), { instanceOf: RegistryError });
+  t.is(error!.code, 'registry');
+  t.true(error!.message.includes(hostile.host), error!.message);
+  t.true(error!.message.includes(other.url), error!.message);
+  t.deepEqual(other.seen, [], 'the other origin got no request at all');
+});
+
+test('an upload Location on another origin is sent there without the registry\'s Authorization', async (t) => {
+  const storage = await otherHost((_req, res) => void res.writeHead(201).end());
+  t.teardown(storage.close);
+  const front = await basicAuthRegistry((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST') return void res.writeHead(202, { location: `${storage.url}/upload/session-1?state=s` }).end();
+    res.writeHead(500).end();
+  });
+  t.teardown(front.close);
+  const client = new RegistryClient({ registry: front.host, credentials: { username: 'robot', password: 'link-pass-42' } });
+  const digest = await client.putBlob('eic/x', Buffer.from('blob bytes'));
+  t.deepEqual(storage.seen, [{ request: `PUT /upload/session-1?state=s&digest=${encodeURIComponent(digest)}`, authorization: undefined }]);
+  // Storage that asks for credentials gets none either: a clear refusal.
+  const asking = await otherHost((_req, res) => void res.writeHead(401, { 'www-authenticate': 'Basic realm="storage"' }).end());
+  t.teardown(asking.close);
+  const front2 = await basicAuthRegistry((req, res) => {
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST') return void res.writeHead(202, { location: `${asking.url}/upload/session-2` }).end();
+    res.writeHead(204).end();
+  });
+  t.teardown(front2.close);
+  const refused = await t.throwsAsync(new RegistryClient({ registry: front2.host, credentials: { username: 'robot', password: 'link-pass-42' } }).putBlob('eic/x', Buffer.from('more')), { instanceOf: RegistryError });
+  t.regex(refused!.message, /asks for credentials/);
+  t.true(asking.seen.every((seen) => seen.authorization === undefined), JSON.stringify(asking.seen));
+});
+
+test('listTags stops on a Link back to the same page, and bounds pages and tags', async (t) => {
+  // A registry stand-in (a real one cannot be made to page forever).
+  let requests = 0;
+  const looping = await listenLoopback((req, res) => {
+    requests++;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const last = Number(url.searchParams.get('last') ?? 0);
+    // ?self: the Link names the page itself; otherwise every page links a new one, forever.
+    const link = url.pathname.includes('/self/') ? `<${url.pathname}${url.search}>; rel="next"` : `<${url.pathname}?n=2&last=${last + 1}>; rel="next"`;
+    res.writeHead(200, { 'content-type': 'application/json', link }).end(JSON.stringify({ tags: [`t${last}a`, `t${last}b`] }));
+  });
+  t.teardown(looping.close);
+  const client = new RegistryClient({ registry: looping.host });
+  const loop = await t.throwsAsync(client.listTags('eic/self', 2), { instanceOf: RegistryError });
+  t.regex(loop!.message, /again \(a Link loop\)/);
+  t.is(requests, 1);
+  requests = 0;
+  const pages = await t.throwsAsync(client.listTags('eic/endless', 2, { pages: 5, tags: 1000 }), { instanceOf: RegistryError });
+  t.regex(pages!.message, /more than 5 pages/);
+  t.is(requests, 5);
+  const tags = await t.throwsAsync(client.listTags('eic/endless', 2, { pages: 1000, tags: 7 }), { instanceOf: RegistryError });
+  t.regex(tags!.message, /more than 7 tags/);
+});
+
+test('sameOriginPage resolves a relative Link against its page and refuses another origin', (t) => {
+  t.is(sameOriginPage('/v2/a/tags/list?last=x&n=2', 'http://127.0.0.1:5000/v2/a/tags/list?n=2', 'r', 'http://127.0.0.1:5000'), 'http://127.0.0.1:5000/v2/a/tags/list?last=x&n=2');
+  t.is(sameOriginPage('list?last=y', 'http://127.0.0.1:5000/v2/a/tags/list?n=2', 'r', 'http://127.0.0.1:5000'), 'http://127.0.0.1:5000/v2/a/tags/list?last=y');
+  t.throws(() => sameOriginPage('https://127.0.0.1:5000/v2/a/tags/list', 'http://127.0.0.1:5000/v2/a/tags/list', 'r', 'http://127.0.0.1:5000'), { message: /another origin, https:\/\/127\.0\.0\.1:5000/ });
+  t.throws(() => sameOriginPage('//evil.example/x', 'http://127.0.0.1:5000/v2/a/tags/list', 'r', 'http://127.0.0.1:5000'), { message: /evil\.example/ });
 });

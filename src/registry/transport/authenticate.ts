@@ -12,7 +12,11 @@ const MAX_TOKEN_BYTES = 1024 * 1024;
 /** Sends one request for `scope`, answering one challenge; a refusal is a RegistryError. */
 export type AuthorizedSend = (url: string, options: SendOptions & { scope: string }) => Promise<Response>;
 
-export function createAuthorizedSend(send: Send, credentials: Credentials | undefined, timeoutMs: number): AuthorizedSend {
+/**
+ * `registryOrigin` is the registry's own origin (`http://host:port`): its credentials and tokens go only
+ * there. Another origin (an upload redirected to storage, a hostile Link) gets no Authorization header.
+ */
+export function createAuthorizedSend(send: Send, credentials: Credentials | undefined, timeoutMs: number, registryOrigin: string): AuthorizedSend {
   if (credentials) registerSecret(credentials.password);
   let basic: string | undefined;
   const tokens = new Map<string, Promise<string>>();
@@ -53,6 +57,7 @@ export function createAuthorizedSend(send: Send, credentials: Credentials | unde
   };
 
   return async (url, options) => {
+    if (new URL(url).origin !== registryOrigin) return sendElsewhere(send, url, options, registryOrigin);
     let response = await send(url, options, await authorization(options.scope));
     if (response.status !== 401) return response;
     const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
@@ -73,6 +78,17 @@ export function createAuthorizedSend(send: Send, credentials: Credentials | unde
     }
     return response;
   };
+}
+
+/** A request to another origin than the registry's: sent without credentials, a challenge not answered. */
+async function sendElsewhere(send: Send, url: string, options: SendOptions, registryOrigin: string): Promise<Response> {
+  const response = await send(url, options, undefined);
+  if (response.status !== 401) return response;
+  await discard(response);
+  throw new RegistryError(`${new URL(url).origin} asks for credentials, but the credentials of ${registryOrigin} are sent only to ${registryOrigin}`, {
+    status: 401,
+    hint: 'the registry sent the request to another host (an upload Location); configure the registry to serve it from its own host or without authentication',
+  });
 }
 
 /** The error for a refused or missing login; says what to set. */
