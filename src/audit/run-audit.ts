@@ -205,8 +205,8 @@ async function auditTags(
           }
           resolution = { tag, ok: true, digest: resolved.digest, images: resolved.images };
         } catch (error) {
-          if (!(error instanceof EicBuildError)) throw error;
-          resolution = { tag, ok: false, reason: error.message };
+          // Whatever goes wrong reading one tag's manifests makes that tag unreadable, not the audit.
+          resolution = { tag, ok: false, reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})` };
         }
         counts.tagsDone += 1;
         tick();

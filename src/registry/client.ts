@@ -269,8 +269,19 @@ export class RegistryClient {
           hint: 'check the mirror URL (oci://HOST/REPOSITORY) and the credentials',
         });
       }
-      const body = JSON.parse((await readBodyLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      const page = `${this.registry}${path}`;
+      const bytes = await readBodyLimited(response, 64 * 1024 * 1024, 'tag list');
+      let body: unknown;
+      try {
+        body = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new RegistryError(`the tag list page ${page} is not JSON`, { hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL' });
+      }
+      const listed = (body as { tags?: unknown } | null)?.tags ?? [];
+      if (!Array.isArray(listed) || !listed.every((tag) => typeof tag === 'string')) {
+        throw new RegistryError(`the tag list page ${page} has no list of tag names`, { hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL' });
+      }
+      tags.push(...(listed as string[]));
       path = nextLink(response.headers.get('link'));
     }
     return tags;
