@@ -10,6 +10,7 @@ import { scanLayerBlob, type LayerScanResult } from '../scan/layer-scan.js';
 import { createContentScanner } from '../scan/detector-api.js';
 import { openRegistryClient, parseRegistryTarget, readRegistryImages, registryScanConcurrency, type RegistryLayer, type RegistryTarget } from '../scan/registry-source.js';
 import { validateAllowKeys } from '../scan/scan-target.js';
+import { scanConfig } from '../scan/config-scan.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
 import { configFacts, factsFingerprint, layerFacts, type BlobFacts } from './blob-facts.js';
 import { openFactStore, type FactStore } from './fact-store.js';
@@ -223,6 +224,7 @@ async function auditTags(
     facts: ((kind: BlobFacts['kind'], digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
     failure: (kind, digest) => failures.get(`${kind}:${digest}`),
     files: (digest) => store.readFiles(digest),
+    annotations: (values) => scanConfig(null, keys, values),
   };
   const verdicts: TagVerdict[] = [];
   for (const resolution of resolutions) verdicts.push(await decideTag(resolution, outcomes));

@@ -4,6 +4,7 @@
 import type { ImagePointer, ReportFinding, ReportNote } from '../scan/report.js';
 import type { RegistryImage } from '../scan/registry-source.js';
 import { VisibilityIndex, type LayerChanges } from '../scan/visibility.js';
+import type { ConfigFinding, ConfigNote, ConfigValue } from '../scan/config-scan.js';
 import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
 
 /** A tag resolved to its image manifests, or why it could not be. */
@@ -19,6 +20,8 @@ export interface BlobOutcomes {
   failure(kind: BlobFacts['kind'], digest: string): string | undefined;
   /** Non-directory paths of a scanned layer (read only for images with findings). */
   files(digest: string): Promise<string[]>;
+  /** Scan a manifest's annotation values (index, manifest, descriptors) like config values. */
+  annotations?(values: readonly ConfigValue[]): { findings: ConfigFinding[]; notes: ConfigNote[] };
 }
 
 /** The verdict on one tag. */
@@ -121,7 +124,12 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
     for (const note of config?.notes ?? []) {
       addNote(image.config.digest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
     }
-    for (const finding of config?.findings ?? []) {
+    // Annotations are free text on the manifest and the indexes above it: scanned per manifest, like config values.
+    const annotated = image.annotations?.length && outcomes.annotations ? outcomes.annotations(image.annotations) : { findings: [], notes: [] };
+    for (const note of annotated.notes) {
+      addNote(image.manifestDigest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
+    }
+    for (const finding of [...(config?.findings ?? []), ...annotated.findings]) {
       const history = /^history\[(\d+)\]/.exec(finding.field);
       findings.push({
         detector: finding.detector,

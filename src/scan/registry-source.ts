@@ -4,6 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { EicBuildError } from '../errors.js';
 import { parseDigest, parseImageReference, resolveImageCredentials, RegistryClient, type Descriptor, type FetchedManifest } from '../registry/index.js';
+import { annotationValues, descriptorAnnotations } from './annotations.js';
+import type { ConfigValue } from './config-scan.js';
 import { createContentScanner, type DetectorKeys } from './detector-api.js';
 import type { ImageRef, LayerRef } from './image.js';
 import { scanLayerBlob, type LayerScanResult } from './layer-scan.js';
@@ -90,6 +92,8 @@ export interface RegistryImage {
   platform: string | null;
   config: { digest: string; size: number | null };
   layers: RegistryLayer[];
+  /** Annotation values of this manifest, its descriptors and the indexes above it (see ImageRef.annotations). */
+  annotations?: ConfigValue[];
 }
 
 /** What a tag or digest resolves to: the digest it names and every image manifest below it. */
@@ -174,6 +178,8 @@ export async function readRegistryImages(client: RegistryClient, repository: str
   const images: RegistryImage[] = [];
   const seen = new Set<string>();
   const where = (digest: string) => `${client.registry}/${repository}@${digest}`;
+  // Annotations of the indexes walked so far that no image has taken yet (as the layout reader does).
+  let pending: ConfigValue[] = [];
   const visit = async (manifest: FetchedManifest, descriptor: { platform: string | null; attestation: boolean }, depth: number): Promise<void> => {
     if (seen.has(manifest.digest)) return;
     seen.add(manifest.digest);
@@ -190,6 +196,8 @@ export async function readRegistryImages(client: RegistryClient, repository: str
     if (INDEX_TYPES.has(mediaType) || json.manifests !== undefined) {
       if (!Array.isArray(json.manifests)) throw corrupt(where(manifest.digest), 'the index has no manifests list');
       if (depth >= MAX_INDEX_DEPTH) throw corrupt(where(manifest.digest), `image indexes nest deeper than ${MAX_INDEX_DEPTH}`);
+      const at = depth === 0 ? 'index' : `index ${manifest.digest}`;
+      pending.push(...annotationValues(at, (json as { annotations?: unknown }).annotations), ...descriptorAnnotations(`${at}.manifests`, json.manifests));
       for (const [i, entry] of (json.manifests as unknown[]).entries()) {
         const child = checkedDescriptor(`entry ${i} of index ${where(manifest.digest)}`, entry);
         const digest = child.digest;
@@ -219,7 +227,14 @@ export async function readRegistryImages(client: RegistryClient, repository: str
         format: isTarMediaType(mediaType) ? 'tar' : 'raw',
       };
     });
-    images.push({ kind: descriptor.attestation ? 'attestation' : 'image', manifestDigest: manifest.digest, platform: descriptor.platform, config, layers });
+    const annotations = [
+      ...pending,
+      ...annotationValues('manifest', (json as { annotations?: unknown }).annotations),
+      ...annotationValues('manifest.config', configDescriptor.annotations),
+      ...descriptorAnnotations('manifest.layers', json.layers),
+    ];
+    pending = [];
+    images.push({ kind: descriptor.attestation ? 'attestation' : 'image', manifestDigest: manifest.digest, platform: descriptor.platform, config, layers, annotations });
   };
   await visit(top, { platform: null, attestation: false }, 0);
   if (images.length === 0) throw corrupt(`${client.registry}/${repository}:${reference}`, 'the index lists no image manifest');
@@ -283,6 +298,7 @@ export async function scanRegistryImage(target: RegistryTarget, keys: DetectorKe
       platform: image.kind === 'attestation' ? null : (image.platform ?? platformOfConfig(config)),
       config,
       layers,
+      annotations: image.annotations,
     });
   }
   const distinct = new Map<string, RegistryLayer>();
