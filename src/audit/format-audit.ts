@@ -54,6 +54,17 @@ function formatText(report: AuditReport): string {
       for (const why of verdict.unreadable) lines.push(`    - ${why}`);
     }
   }
+  const noted = report.tags.filter((verdict) => verdict.notes.length > 0);
+  if (noted.length > 0) {
+    lines.push('', 'notes (not leaks; a bound hit or an unreadable member means those bytes were not fully searched):');
+    for (const verdict of noted) {
+      lines.push(`  ${verdict.tag}:`);
+      for (const note of verdict.notes) {
+        const at = note.field ?? [note.layer ? `layer ${note.layer.index} ${shortDigest(note.layer.digest)}` : null, note.path, note.nestedPath].filter(Boolean).join(' ');
+        lines.push(`    - ${at ? `${at}: ` : ''}${note.message}`);
+      }
+    }
+  }
   if (report.leakedKeys.length > 0) {
     lines.push('', 'tags to delete, per leaked key (then rotate the key: see docs/incident.md):');
     for (const key of report.leakedKeys) {
@@ -74,13 +85,14 @@ function formatSarif(report: AuditReport): object {
       owners.push(verdict);
     }
   }
-  const sarif = toSarif({ target: report.target, leaked: report.leaked, findings, notes: [], stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images }, images: [] }) as {
+  const sarif = toSarif({ target: report.target, leaked: report.leaked, findings, notes: report.tags.flatMap((verdict) => verdict.notes), stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images }, images: [] }) as {
     runs: { tool: { driver: { name: string } }; results: { message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string } } }[]; properties: Record<string, unknown> }[]; properties: Record<string, unknown>; invocations?: unknown[] }[];
   };
   const run = sarif.runs[0]!;
   run.tool.driver.name = 'eic-build audit';
   run.results.forEach((result, i) => {
-    const verdict = owners[i]!;
+    const verdict = owners[i];
+    if (!verdict) return; // a published-key note (audit notes carry no provenance today)
     result.message.text = `${verdict.tag}: ${result.message.text}`;
     for (const location of result.locations) location.physicalLocation.artifactLocation.uri = `tags/${verdict.tag}/${location.physicalLocation.artifactLocation.uri}`;
     result.properties.tag = verdict.tag;
@@ -90,9 +102,15 @@ function formatSarif(report: AuditReport): object {
   run.invocations = [
     {
       executionSuccessful: !report.unreadable,
-      toolExecutionNotifications: report.tags
-        .filter((verdict) => verdict.unreadable.length > 0)
-        .map((verdict) => ({ level: 'error', message: { text: `${verdict.tag}: unreadable: ${verdict.unreadable.join('; ')}` } })),
+      toolExecutionNotifications: [
+        ...report.tags
+          .filter((verdict) => verdict.unreadable.length > 0)
+          .map((verdict) => ({ level: 'error', message: { text: `${verdict.tag}: unreadable: ${verdict.unreadable.join('; ')}` } })),
+        // Notes are not results (not leaks) but say what was not fully searched.
+        ...report.tags.flatMap((verdict) =>
+          verdict.notes.map((note) => ({ level: 'warning', message: { text: `${verdict.tag}: ${note.kind}: ${note.message}` }, properties: { tag: verdict.tag, ...note } })),
+        ),
+      ],
     },
   ];
   run.properties = { target: report.target, leaked: report.leaked, unreadable: report.unreadable, stats: report.stats, leakedKeys: report.leakedKeys };

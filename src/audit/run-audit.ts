@@ -10,6 +10,7 @@ import { scanLayerBlob, type LayerScanResult } from '../scan/layer-scan.js';
 import { createContentScanner } from '../scan/detector-api.js';
 import { openRegistryClient, parseRegistryTarget, readRegistryImages, registryScanConcurrency, type RegistryLayer, type RegistryTarget } from '../scan/registry-source.js';
 import { validateAllowKeys } from '../scan/scan-target.js';
+import { scanConfig } from '../scan/config-scan.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
 import { configFacts, factsFingerprint, layerFacts, type BlobFacts } from './blob-facts.js';
 import { openFactStore, type FactStore } from './fact-store.js';
@@ -205,8 +206,8 @@ async function auditTags(
           }
           resolution = { tag, ok: true, digest: resolved.digest, images: resolved.images };
         } catch (error) {
-          if (!(error instanceof EicBuildError)) throw error;
-          resolution = { tag, ok: false, reason: error.message };
+          // Whatever goes wrong reading one tag's manifests makes that tag unreadable, not the audit.
+          resolution = { tag, ok: false, reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})` };
         }
         counts.tagsDone += 1;
         tick();
@@ -223,6 +224,7 @@ async function auditTags(
     facts: ((kind: BlobFacts['kind'], digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
     failure: (kind, digest) => failures.get(`${kind}:${digest}`),
     files: (digest) => store.readFiles(digest),
+    annotations: (values) => scanConfig(null, keys, values),
   };
   const verdicts: TagVerdict[] = [];
   for (const resolution of resolutions) verdicts.push(await decideTag(resolution, outcomes));

@@ -1,9 +1,10 @@
 // Per-tag verdicts from per-blob facts: clean, leaked (which keys, which layers, visible or hidden
 // in each image) or unreadable (why). Visibility depends on each image's layer order, so it is
 // decided here, per image, from the whiteouts and file lists the shared blob scans recorded.
-import type { ImagePointer, ReportFinding } from '../scan/report.js';
+import type { ImagePointer, ReportFinding, ReportNote } from '../scan/report.js';
 import type { RegistryImage } from '../scan/registry-source.js';
 import { VisibilityIndex, type LayerChanges } from '../scan/visibility.js';
+import type { ConfigFinding, ConfigNote, ConfigValue } from '../scan/config-scan.js';
 import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
 
 /** A tag resolved to its image manifests, or why it could not be. */
@@ -19,6 +20,8 @@ export interface BlobOutcomes {
   failure(kind: BlobFacts['kind'], digest: string): string | undefined;
   /** Non-directory paths of a scanned layer (read only for images with findings). */
   files(digest: string): Promise<string[]>;
+  /** Scan a manifest's annotation values (index, manifest, descriptors) like config values. */
+  annotations?(values: readonly ConfigValue[]): { findings: ConfigFinding[]; notes: ConfigNote[] };
 }
 
 /** The verdict on one tag. */
@@ -32,6 +35,8 @@ export interface TagVerdict {
   findings: ReportFinding[];
   /** Why the verdict cannot be trusted (parts that could not be read); empty when it can. */
   unreadable: string[];
+  /** What the blob scans said that is not a leak (a bound hit, an unreadable nested member…), once per blob and message. */
+  notes: ReportNote[];
   images: ImagePointer[];
 }
 
@@ -48,11 +53,20 @@ function describeImage(image: RegistryImage, platform: string | null): string {
 /** Decide one tag from the facts of its blobs. */
 export async function decideTag(resolution: TagResolution, outcomes: BlobOutcomes): Promise<TagVerdict> {
   if (!resolution.ok) {
-    return { tag: resolution.tag, digest: null, status: 'unreadable', keys: [], findings: [], unreadable: [resolution.reason], images: [] };
+    return { tag: resolution.tag, digest: null, status: 'unreadable', keys: [], findings: [], unreadable: [resolution.reason], notes: [], images: [] };
   }
   const findings: ReportFinding[] = [];
   const unreadable: string[] = [];
   const images: ImagePointer[] = [];
+  const notes: ReportNote[] = [];
+  // A blob shared by several images of the tag says each note once.
+  const seenNotes = new Set<string>();
+  const addNote = (digest: string, note: ReportNote) => {
+    const key = `${digest}\0${note.message}`;
+    if (seenNotes.has(key)) return;
+    seenNotes.add(key);
+    notes.push(note);
+  };
   for (const image of resolution.images) {
     const config = outcomes.facts('config', image.config.digest);
     const platform = image.kind === 'attestation' ? null : (image.platform ?? config?.platform ?? null);
@@ -77,6 +91,10 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
       visibility = new VisibilityIndex(changes);
     }
     layers.forEach((facts, index) => {
+      for (const note of facts?.notes ?? []) {
+        const layer = { index, digest: image.layers[index]!.digest };
+        addNote(layer.digest, { kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message, provenance: null });
+      }
       for (const finding of facts?.findings ?? []) {
         const seen = finding.path === null || !visibility ? ({ visible: true } as const) : visibility.decide(finding.path, index);
         findings.push({
@@ -103,7 +121,15 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
         });
       }
     });
-    for (const finding of config?.findings ?? []) {
+    for (const note of config?.notes ?? []) {
+      addNote(image.config.digest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
+    }
+    // Annotations are free text on the manifest and the indexes above it: scanned per manifest, like config values.
+    const annotated = image.annotations?.length && outcomes.annotations ? outcomes.annotations(image.annotations) : { findings: [], notes: [] };
+    for (const note of annotated.notes) {
+      addNote(image.manifestDigest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
+    }
+    for (const finding of [...(config?.findings ?? []), ...annotated.findings]) {
       const history = /^history\[(\d+)\]/.exec(finding.field);
       findings.push({
         detector: finding.detector,
@@ -130,7 +156,7 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
   }
   const keys = [...new Set(findings.map(keyIdOf))].sort();
   const status = findings.length > 0 ? 'leaked' : unreadable.length > 0 ? 'unreadable' : 'clean';
-  return { tag: resolution.tag, digest: resolution.digest, status, keys, findings, unreadable, images };
+  return { tag: resolution.tag, digest: resolution.digest, status, keys, findings, unreadable, notes, images };
 }
 
 /** One leaked key and the tags that ship it (every one of them must be deleted). */

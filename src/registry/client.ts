@@ -277,10 +277,20 @@ export class RegistryClient {
           hint: 'check the mirror URL (oci://HOST/REPOSITORY) and the credentials',
         });
       }
-      const body = JSON.parse((await readBodyLimited(response, 64 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
-      const page = body.tags ?? [];
-      if (tags.length + page.length > limits.tags) throw this.tagListError(repository, `more than ${limits.tags} tags`);
-      tags.push(...page);
+      const page = url;
+      const bytes = await readBodyLimited(response, 64 * 1024 * 1024, 'tag list');
+      let body: unknown;
+      try {
+        body = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new RegistryError(`the tag list page ${page} is not JSON`, { hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL' });
+      }
+      const listed = (body as { tags?: unknown } | null)?.tags ?? [];
+      if (!Array.isArray(listed) || !listed.every((tag) => typeof tag === 'string')) {
+        throw new RegistryError(`the tag list page ${page} has no list of tag names`, { hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL' });
+      }
+      if (tags.length + listed.length > limits.tags) throw this.tagListError(repository, `more than ${limits.tags} tags`);
+      tags.push(...(listed as string[]));
       const link = nextLink(response.headers.get('link'));
       url = link === undefined ? undefined : sameOriginPage(link, url, this.registry, this.baseUrl);
     }

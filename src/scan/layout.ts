@@ -3,6 +3,7 @@
 // against its digest before it is trusted.
 import { createHash } from 'node:crypto';
 import { EicBuildError } from '../errors.js';
+import { annotationValues, descriptorAnnotations } from './annotations.js';
 import type { ConfigValue } from './config-scan.js';
 import type { BlobStore, ImageRef, LayerRef } from './image.js';
 
@@ -67,19 +68,6 @@ function platformOf(descriptor: Descriptor): string | null {
 
 function isTarMediaType(mediaType: string | null): boolean {
   return mediaType === null || /tar|layer/.test(mediaType);
-}
-
-/** The string values of an `annotations` object, each with its field name. */
-function annotationValues(where: string, annotations: unknown): ConfigValue[] {
-  if (!annotations || typeof annotations !== 'object' || Array.isArray(annotations)) return [];
-  return Object.entries(annotations as Record<string, unknown>).flatMap(([key, value]) =>
-    typeof value === 'string' ? [{ field: `${where}.annotations[${JSON.stringify(key)}]`, value }] : [],
-  );
-}
-
-/** Annotations of a list of descriptors (`manifests`, `layers`), by position. */
-function descriptorAnnotations(where: string, descriptors: unknown): ConfigValue[] {
-  return Array.isArray(descriptors) ? descriptors.flatMap((descriptor: Descriptor, i) => annotationValues(`${where}[${i}]`, descriptor?.annotations)) : [];
 }
 
 /** All images in an OCI layout: walks index.json and nested indexes; attestation manifests included. */

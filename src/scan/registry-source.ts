@@ -4,6 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { EicBuildError } from '../errors.js';
 import { parseDigest, parseImageReference, resolveImageCredentials, RegistryClient, type Descriptor, type FetchedManifest } from '../registry/index.js';
+import { annotationValues, descriptorAnnotations } from './annotations.js';
+import type { ConfigValue } from './config-scan.js';
 import { createContentScanner, type DetectorKeys } from './detector-api.js';
 import type { ImageRef, LayerRef } from './image.js';
 import { scanLayerBlob, type LayerScanResult } from './layer-scan.js';
@@ -90,6 +92,8 @@ export interface RegistryImage {
   platform: string | null;
   config: { digest: string; size: number | null };
   layers: RegistryLayer[];
+  /** Annotation values of this manifest, its descriptors and the indexes above it (see ImageRef.annotations). */
+  annotations?: ConfigValue[];
 }
 
 /** What a tag or digest resolves to: the digest it names and every image manifest below it. */
@@ -113,8 +117,9 @@ function corrupt(what: string, why: string): EicBuildError {
   return new EicBuildError('input-corrupt', `${what}: ${why}`, { hint: 'the image in the registry is malformed; push it again (or delete the tag)' });
 }
 
-function platformText(platform: { os?: string; architecture?: string; variant?: string } | undefined): string | null {
-  if (!platform?.os || !platform.architecture) return null;
+function platformText(platform: { os?: unknown; architecture?: unknown; variant?: unknown } | null | undefined): string | null {
+  if (!isObject(platform) || typeof platform.os !== 'string' || typeof platform.architecture !== 'string' || !platform.os || !platform.architecture) return null;
+  if (platform.variant !== undefined && typeof platform.variant !== 'string') return null;
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 }
 
@@ -129,6 +134,28 @@ export function platformOfConfig(config: Buffer): string | null {
 
 function isTarMediaType(mediaType: string | null): boolean {
   return mediaType === null || /tar|layer/.test(mediaType);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A descriptor (index entry, config, layer) as the registry served it, its fields type-checked. */
+interface CheckedDescriptor {
+  digest: string;
+  mediaType?: string;
+  size?: number;
+  platform?: unknown;
+  annotations?: Record<string, unknown>;
+}
+
+function checkedDescriptor(what: string, value: unknown): CheckedDescriptor {
+  if (!isObject(value)) throw corrupt(what, `is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a descriptor object`);
+  if (value.mediaType !== undefined && typeof value.mediaType !== 'string') throw corrupt(what, 'has a mediaType that is not a string');
+  if (value.size !== undefined && (typeof value.size !== 'number' || !Number.isSafeInteger(value.size) || value.size < 0)) throw corrupt(what, 'has a size that is not a non-negative integer');
+  if (value.annotations !== undefined && !isObject(value.annotations)) throw corrupt(what, 'has annotations that are not an object');
+  checkedDigest(what, value.digest);
+  return value as unknown as CheckedDescriptor;
 }
 
 function checkedDigest(what: string, digest: unknown): string {
@@ -151,20 +178,29 @@ export async function readRegistryImages(client: RegistryClient, repository: str
   const images: RegistryImage[] = [];
   const seen = new Set<string>();
   const where = (digest: string) => `${client.registry}/${repository}@${digest}`;
+  // Annotations of the indexes walked so far that no image has taken yet (as the layout reader does).
+  let pending: ConfigValue[] = [];
   const visit = async (manifest: FetchedManifest, descriptor: { platform: string | null; attestation: boolean }, depth: number): Promise<void> => {
     if (seen.has(manifest.digest)) return;
     seen.add(manifest.digest);
-    let json: ManifestJson;
+    let parsed: unknown;
     try {
-      json = JSON.parse(manifest.bytes.toString('utf8')) as ManifestJson;
+      parsed = JSON.parse(manifest.bytes.toString('utf8'));
     } catch {
       throw corrupt(where(manifest.digest), 'the manifest is not JSON');
     }
+    if (!isObject(parsed)) throw corrupt(where(manifest.digest), 'the manifest is not a JSON object');
+    const json = parsed as ManifestJson;
+    if (json.mediaType !== undefined && typeof json.mediaType !== 'string') throw corrupt(where(manifest.digest), 'the manifest mediaType is not a string');
     const mediaType = json.mediaType ?? manifest.mediaType;
-    if (INDEX_TYPES.has(mediaType) || Array.isArray(json.manifests)) {
+    if (INDEX_TYPES.has(mediaType) || json.manifests !== undefined) {
+      if (!Array.isArray(json.manifests)) throw corrupt(where(manifest.digest), 'the index has no manifests list');
       if (depth >= MAX_INDEX_DEPTH) throw corrupt(where(manifest.digest), `image indexes nest deeper than ${MAX_INDEX_DEPTH}`);
-      for (const child of json.manifests ?? []) {
-        const digest = checkedDigest(`an entry of index ${where(manifest.digest)}`, child.digest);
+      const at = depth === 0 ? 'index' : `index ${manifest.digest}`;
+      pending.push(...annotationValues(at, (json as { annotations?: unknown }).annotations), ...descriptorAnnotations(`${at}.manifests`, json.manifests));
+      for (const [i, entry] of (json.manifests as unknown[]).entries()) {
+        const child = checkedDescriptor(`entry ${i} of index ${where(manifest.digest)}`, entry);
+        const digest = child.digest;
         if (seen.has(digest)) continue;
         const fetched = await client.findManifest(repository, digest);
         if (!fetched) {
@@ -173,23 +209,32 @@ export async function readRegistryImages(client: RegistryClient, repository: str
           });
         }
         const attestation = child.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
-        await visit(fetched, { platform: attestation ? null : platformText(child.platform), attestation }, depth + 1);
+        await visit(fetched, { platform: attestation ? null : platformText(child.platform as { os?: unknown } | undefined), attestation }, depth + 1);
       }
       return;
     }
     if (json.schemaVersion === 1) throw corrupt(where(manifest.digest), 'Docker image manifest schema 1 is not supported (deprecated since 2017); push the image again with a current client');
-    if (!json.config || !Array.isArray(json.layers)) throw corrupt(where(manifest.digest), 'the manifest has no config or layers');
-    const config = { digest: checkedDigest(`config of ${where(manifest.digest)}`, json.config.digest), size: typeof json.config.size === 'number' ? json.config.size : null };
-    const layers = json.layers.map((layer, i): RegistryLayer => {
+    if (json.config === undefined || !Array.isArray(json.layers)) throw corrupt(where(manifest.digest), 'the manifest has no config or layers');
+    const configDescriptor = checkedDescriptor(`config of ${where(manifest.digest)}`, json.config);
+    const config = { digest: configDescriptor.digest, size: typeof configDescriptor.size === 'number' ? configDescriptor.size : null };
+    const layers = (json.layers as unknown[]).map((entry, i): RegistryLayer => {
+      const layer = checkedDescriptor(`layer ${i} of ${where(manifest.digest)}`, entry);
       const mediaType = layer.mediaType ?? null;
       return {
-        digest: checkedDigest(`layer ${i} of ${where(manifest.digest)}`, layer.digest),
+        digest: layer.digest,
         mediaType,
         size: typeof layer.size === 'number' ? layer.size : null,
         format: isTarMediaType(mediaType) ? 'tar' : 'raw',
       };
     });
-    images.push({ kind: descriptor.attestation ? 'attestation' : 'image', manifestDigest: manifest.digest, platform: descriptor.platform, config, layers });
+    const annotations = [
+      ...pending,
+      ...annotationValues('manifest', (json as { annotations?: unknown }).annotations),
+      ...annotationValues('manifest.config', configDescriptor.annotations),
+      ...descriptorAnnotations('manifest.layers', json.layers),
+    ];
+    pending = [];
+    images.push({ kind: descriptor.attestation ? 'attestation' : 'image', manifestDigest: manifest.digest, platform: descriptor.platform, config, layers, annotations });
   };
   await visit(top, { platform: null, attestation: false }, 0);
   if (images.length === 0) throw corrupt(`${client.registry}/${repository}:${reference}`, 'the index lists no image manifest');
@@ -253,6 +298,7 @@ export async function scanRegistryImage(target: RegistryTarget, keys: DetectorKe
       platform: image.kind === 'attestation' ? null : (image.platform ?? platformOfConfig(config)),
       config,
       layers,
+      annotations: image.annotations,
     });
   }
   const distinct = new Map<string, RegistryLayer>();
