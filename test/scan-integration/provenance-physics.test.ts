@@ -89,7 +89,8 @@ test.serial('[integration] physics-dev image with --no-provenance: every publish
   const off = await scanTarget(`docker-daemon:${image}`, { provenance: false });
   const published = triaged.notes.filter((note) => note.kind === 'published-key').length;
   t.is(off.findings.length, triaged.findings.length + published);
-  t.is(off.findings.length, 81);
+  // 81 keys in all; Spack's test key stays a note without triage too (the well-known catalogue names it).
+  t.is(off.findings.length, 80);
   t.false(off.notes.some((note) => note.provenance !== null));
 });
 
