@@ -6,10 +6,24 @@ import { rmSync } from 'node:fs';
  * wait for promises: on a normal end, a crash, and SIGINT/SIGTERM/SIGHUP.
  */
 const liveDirs = new Map<string, string>();
+/** Synchronous steps that must run first when the process ends early (stop child builds, drop private tags). */
+const exitActions = new Set<(signal: NodeJS.Signals | null) => void>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let handlersInstalled = false;
 
+function runExitActions(signal: NodeJS.Signals | null): void {
+  for (const action of exitActions) {
+    exitActions.delete(action);
+    try {
+      action(signal);
+    } catch {
+      // On the way out: the other actions and the directories still get their chance.
+    }
+  }
+}
+
 function removeAllSync(): void {
+  runExitActions(null);
   for (const dir of liveDirs.keys()) {
     try {
       rmSync(dir, { recursive: true, force: true });
@@ -21,6 +35,7 @@ function removeAllSync(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  runExitActions(signal);
   removeAllSync();
   // If another part of eic-build also listens (e.g. to stop a running build), it owns the
   // shutdown and the 'exit' handler covers anything created meanwhile. Otherwise re-raise the
@@ -53,6 +68,19 @@ function installHandlers(): void {
 export function removeOnExit(dir: string, kind: string): void {
   installHandlers();
   liveDirs.set(dir, kind);
+}
+
+/**
+ * Run `action` synchronously if the process ends (signal, crash, exit) before the returned release is
+ * called: the one shutdown path for everything eic-build must undo on the way out. It runs before the
+ * registered directories are removed, and gets the signal (null for an exit or a crash).
+ */
+export function runOnExit(action: (signal: NodeJS.Signals | null) => void): () => void {
+  installHandlers();
+  exitActions.add(action);
+  return () => {
+    exitActions.delete(action);
+  };
 }
 
 /** `dir` was removed or handed over: no longer remove it on exit. */

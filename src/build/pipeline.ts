@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +11,7 @@ import type { ScanReport } from '../scan/index.js';
 import { ensureBaseImage } from '../docker/base-image.js';
 import { connectDocker } from '../docker/endpoint.js';
 import { EicBuildError } from '../errors.js';
+import { releaseOnExit, removeOnExit, runOnExit } from '../exit-cleanup.js';
 import { registerSecret } from '../redact.js';
 import { DEFAULT_LAYOUT, EIC_REGISTRY_SECRETS, type SigningLayout } from '../render/layout.js';
 import { writeTempSecretFile, type TempSecretFile } from '../keys/temp-secret-file.js';
@@ -47,7 +47,6 @@ import { assertMirrorsReachable, diagnoseBuildFailure, type MirrorEndpoint } fro
 import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 import { progressForIo, startScanProgress, type ScanCounts } from '../progress/index.js';
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The signing key as the pipeline needs it (src/keys SigningKey). */
 export type PipelineKey = Pick<SigningKey, 'source' | 'armoredSecretKey' | 'armoredPublicKey' | 'fingerprint' | 'identity'>;
@@ -196,19 +195,14 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
 
   const work = await mkdtemp(join(tmpdir(), 'eic-build-run-'));
   // Nothing secret lives here (image IDs, exported layouts), but it must not outlive an interrupted run either.
-  const removeWork = () => rmSync(work, { recursive: true, force: true });
-  process.once('exit', removeWork);
+  removeOnExit(work, 'build-work');
   const scanTagsRef: { tags: string[] } = { tags: [] };
-  // Interrupted: stop the docker client, drop the private scan tags and the work dir, then die of the
-  // signal as usual (the temp secret files remove themselves on the same signal).
-  const onSignal = (signal: NodeJS.Signals) => {
-    killLiveClients(signal);
+  // Interrupted (signal or crash): stop the docker client and drop the private scan tags; the one
+  // shutdown path (exit-cleanup) then removes the work dir and the temp secret files and re-raises.
+  const releaseExitAction = runOnExit((signal) => {
+    killLiveClients(signal ?? 'SIGTERM');
     for (const tag of scanTagsRef.tags) spawnSync(client.docker, ['rmi', '--no-prune', tag], { stdio: 'ignore', env: io.env as NodeJS.ProcessEnv, timeout: 10_000 });
-    removeWork();
-    for (const s of SIGNALS) process.removeListener(s, onSignal);
-    process.kill(process.pid, signal);
-  };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  });
   const secretFiles: TempSecretFile[] = [];
   const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: scanTagsRef.tags, mirrors: [] };
   try {
@@ -339,9 +333,9 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   } finally {
     for (const file of secretFiles) await file.dispose();
     for (const tag of run.scanTags ?? []) await runClient(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
+    releaseExitAction();
     await rm(work, { recursive: true, force: true });
-    process.removeListener('exit', removeWork);
-    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    releaseOnExit(work);
   }
 }
 
