@@ -1,10 +1,10 @@
 import { parseImageReference, readDockerConfigCredentials, RegistryClient } from '../registry/index.js';
-import { runClient } from './run-client.js';
+import { runClient, type ProcessRunner } from './run-client.js';
 
 /** Layer digests (diff IDs) of an image in the local engine; empty when unknown or scratch. */
-export async function engineLayerDigests(docker: string, image: string | undefined, env: NodeJS.ProcessEnv): Promise<Set<string>> {
+export async function engineLayerDigests(docker: string, image: string | undefined, env: NodeJS.ProcessEnv, run: ProcessRunner = runClient): Promise<Set<string>> {
   if (!image || image === 'scratch') return new Set();
-  const result = await runClient(docker, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { baseEnv: env, mode: 'silent' });
+  const result = await run(docker, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { baseEnv: env, mode: 'silent' });
   if (result.exitCode !== 0) return new Set();
   try {
     return new Set(JSON.parse(result.stdout.trim()) as string[]);

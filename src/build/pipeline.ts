@@ -39,7 +39,7 @@ import {
 import { probeBuildClient, type BuildClient, type ProbeResult } from './probe.js';
 import { readBuildProjectConfig, type BuildProjectConfig } from './project-config.js';
 import { pushFromEngine, pushOciLayout, type PushedTag } from './publish.js';
-import { hintsForLog, killLiveClients, lastLines, runClient, type StreamMode } from './run-client.js';
+import { hintsForLog, killLiveClients, lastLines, runClient, type ProcessRunner, type StreamMode } from './run-client.js';
 import { describeFindings, gateFindings, type GateResult } from './scan-gate.js';
 import { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
@@ -77,6 +77,8 @@ export interface PipelineDeps {
    */
   scan(target: string, options: PipelineScanOptions): Promise<PipelineScanReport>;
   formatScan(report: PipelineScanReport, format: 'text' | 'json'): string;
+  /** Runs the docker client (builds, tags, pushes, removals); runClient unless a test records the calls. */
+  runProcess?: ProcessRunner;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
   render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
 }
@@ -159,6 +161,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
   // The metadata is written after the push: a path that cannot take it must stop the build first.
   if (options.metadataFile) await checkOutputPath(options.metadataFile, '--metadata-file');
 
+  const runProcess = deps.runProcess ?? runClient;
   const probed = probe ?? (await probeBuildClient({ ...(options.docker ? { docker: options.docker } : {}), ...(options.builder ? { builder: options.builder } : {}), env: io.env }));
   const client = probed.client;
   if (!client) {
@@ -261,7 +264,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       const targetIndex = targetStageIndex(stages, item.target);
       const baseImage = targetIndex === undefined ? undefined : externalBaseOf(stages, targetIndex, fromArgs);
       // Engine images are scanned by diff ID, exported layouts by blob digest: compare like with like.
-      const baseLayers = route.kind === 'engine' ? await engineLayerDigests(client.docker, baseImage, io.env) : await registryLayerDigests(baseImage, io.env);
+      const baseLayers = route.kind === 'engine' ? await engineLayerDigests(client.docker, baseImage, io.env, runProcess) : await registryLayerDigests(baseImage, io.env);
       const gate = gateFindings(report.findings, baseLayers, { allowInheritedKeys: options.allowInheritedKeys });
       scanned.push({ item, report, gate, baseImage, configDigest });
       if (gate.allowedInherited.length && !gate.blocking.length) {
@@ -292,7 +295,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       const imageId = final.configDigest!;
       if (destination.kind === 'push') {
         say(io, options.progress, `pushing ${tags.join(', ')}`);
-        pushed = await pushFromEngine(client.docker, imageId, tags, { env: io.env, mode: run.streamMode!, err: io.err });
+        pushed = await pushFromEngine(client.docker, imageId, tags, { env: io.env, mode: run.streamMode!, err: io.err, run: runProcess });
       } else {
         for (const tag of tags) await docker(run as Run, ['tag', imageId, tag], 'build-failed');
         if (destination.kind === 'output') await rerun(run as Run, { kind: 'user', spec: destination.spec }, 'writing --output');
@@ -332,7 +335,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     return { kind: 'published', scanned, key, client, destination, tags, pushed, configDigest, manifestDigest, metadata };
   } finally {
     for (const file of secretFiles) await file.dispose();
-    for (const tag of run.scanTags ?? []) await runClient(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
+    for (const tag of run.scanTags ?? []) await runProcess(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
     releaseExitAction();
     await rm(work, { recursive: true, force: true });
     releaseOnExit(work);
@@ -477,14 +480,14 @@ async function resolveSecrets(
 }
 
 async function docker(run: Run, args: string[], code: 'build-failed' | 'push-failed'): Promise<string> {
-  const result = await runClient(run.client.docker, args, { baseEnv: run.io.env, mode: 'silent' });
+  const result = await (run.deps.runProcess ?? runClient)(run.client.docker, args, { baseEnv: run.io.env, mode: 'silent' });
   if (result.exitCode !== 0) throw new EicBuildError(code, `docker ${args[0]} failed: ${lastLines(result.log, 5)}`, { hint: hintsForLog(result.log).map((h) => h.hint).join(' ') || undefined });
   return result.stdout;
 }
 
 async function invoke(run: Run, target: string | undefined, output: InvocationOutput, what: string, cacheTo: InvocationInput['cacheTo'] = []): Promise<void> {
   const invocation = buildInvocation({ ...run.base, target, output, cacheTo });
-  const result = await runClient(invocation.command, invocation.args, { env: invocation.env, baseEnv: run.io.env, mode: run.streamMode, err: run.io.err });
+  const result = await (run.deps.runProcess ?? runClient)(invocation.command, invocation.args, { env: invocation.env, baseEnv: run.io.env, mode: run.streamMode, err: run.io.err });
   if (result.exitCode !== 0) {
     const diagnosis = diagnoseBuildFailure(result.log, { mirrors: run.mirrors, network: run.options.network });
     if (diagnosis) throw new EicBuildError('build-failed', `${what} failed (exit ${result.exitCode}): ${diagnosis.message}\n${lastLines(result.log, 6)}`, { hint: diagnosis.hint });

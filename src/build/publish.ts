@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
 import { digestLike } from '../registry/digest.js';
 import { parseDigest, parseImageReference, readDockerConfigCredentials, RegistryClient, type ImageReference } from '../registry/index.js';
-import { hintsForLog, lastLines, runClient, type StreamMode } from './run-client.js';
+import { hintsForLog, lastLines, runClient, type ProcessRunner, type StreamMode } from './run-client.js';
 
 /** One tag as published, with the digests that were checked. */
 export interface PushedTag {
@@ -61,13 +61,14 @@ export async function pushFromEngine(
   docker: string,
   imageId: string,
   tags: string[],
-  options: { env: NodeJS.ProcessEnv; mode: StreamMode; err: (text: string) => void },
+  options: { env: NodeJS.ProcessEnv; mode: StreamMode; err: (text: string) => void; run?: ProcessRunner },
 ): Promise<PushedTag[]> {
+  const runProcess = options.run ?? runClient;
   const pushed: PushedTag[] = [];
   for (const tag of tags) {
-    const tagged = await runClient(docker, ['tag', imageId, tag], { baseEnv: options.env, mode: 'silent' });
+    const tagged = await runProcess(docker, ['tag', imageId, tag], { baseEnv: options.env, mode: 'silent' });
     if (tagged.exitCode !== 0) throw new EicBuildError('push-failed', `docker tag ${imageId} ${tag} failed: ${lastLines(tagged.log, 3)}`);
-    const run = await runClient(docker, ['push', tag], { baseEnv: options.env, mode: options.mode === 'terminal' ? 'stream' : options.mode, err: options.err });
+    const run = await runProcess(docker, ['push', tag], { baseEnv: options.env, mode: options.mode === 'terminal' ? 'stream' : options.mode, err: options.err });
     if (run.exitCode !== 0) {
       const hints = hintsForLog(run.log).map((h) => h.hint);
       throw new EicBuildError('push-failed', `docker push ${tag} failed:\n${lastLines(run.log)}`, { hint: hints.join(' ') || 'check the registry address and your login.' });

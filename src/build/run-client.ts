@@ -27,6 +27,9 @@ export function killLiveClients(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const child of live) child.kill(signal);
 }
 
+/** Runs one client process: runClient here, a recorder in tests of the pipeline's decisions. */
+export type ProcessRunner = typeof runClient;
+
 /**
  * Run a docker client command. Secrets come in through `env` only (the child's environment), never
  * argv. Everything shown or kept has passed the redactor.
