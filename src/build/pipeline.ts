@@ -207,14 +207,13 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     for (const tag of scanTagsRef.tags) spawnSync(client.docker, ['rmi', '--no-prune', tag], { stdio: 'ignore', env: io.env as NodeJS.ProcessEnv, timeout: 10_000 });
   });
   const secretFiles: TempSecretFile[] = [];
-  const run: Partial<Run> = { options, io, deps, client, caps, route, work, contextDir, runId: randomBytes(6).toString('hex'), scanTags: scanTagsRef.tags, mirrors: [] };
   try {
     const layout = DEFAULT_LAYOUT;
     const sources = await prepareSources(config, options, contextDir, key, deps, io.env, layout);
     const { dockerfile, mirrorsFile } = sources;
     for (const warning of sources.warnings ?? []) io.err(`warning: ${warning}\n`);
-    run.mirrors = sources.mirrors ?? [];
-    assertMirrorsReachable(run.mirrors, options.network);
+    const mirrors = sources.mirrors ?? [];
+    assertMirrorsReachable(mirrors, options.network);
     const splitArgs = targetBuildArgs(options.target, sources.split, options.buildArgs);
     if (splitArgs.length > 0) {
       say(io, options.progress, `--target ${options.target}: building the runtime alone, the builder stage is skipped (${splitArgs.map((a) => `--build-arg ${a.name}=${a.value}`).join(' ')}); without --target the builder runs first`);
@@ -222,31 +221,45 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     await assertContextHasNoKey(contextDir, key.armoredSecretKey);
     const secrets = await resolveSecrets(options, key, caps, layout, mirrorsFile, io.env, secretFiles);
     const progress = effectiveProgress(options.progress, io.env, io.isTty);
-    run.dockerfile = dockerfile;
-    run.progress = progress;
-    run.streamMode = progress === 'quiet' ? 'silent' : progress === 'tty' ? 'terminal' : 'stream';
-    run.base = {
+    // Everything a build step needs, complete before the first one runs.
+    const run: Run = {
+      options,
+      io,
+      deps,
       client,
       caps,
+      route,
+      work,
       contextDir,
+      runId: randomBytes(6).toString('hex'),
+      scanTags: scanTagsRef.tags,
+      mirrors,
       dockerfile,
-      platforms: options.platforms,
-      buildArgs: [
-        ...Object.entries(sources.buildArgs ?? {})
-          .filter(([name]) => name !== layout.fingerprintArg && !options.buildArgs.some((a) => a.name === name))
-          .map(([name, value]) => ({ name, value })),
-        ...options.buildArgs.map((a) => ({ name: a.name, value: a.value ?? io.env[a.name] ?? '' })),
-        ...splitArgs,
-        // A new key changes this value, which invalidates every step that declares the ARG.
-        { name: layout.fingerprintArg, value: key.fingerprint },
-      ],
-      buildContexts: options.buildContexts,
-      secrets,
-      cacheFrom: options.cacheFrom,
-      noCache: options.noCache,
-      network: options.network,
       progress,
-      provenance: effectiveProvenance(options, caps),
+      streamMode: progress === 'quiet' ? 'silent' : progress === 'tty' ? 'terminal' : 'stream',
+      base: {
+        client,
+        caps,
+        contextDir,
+        dockerfile,
+        platforms: options.platforms,
+        buildArgs: [
+          ...Object.entries(sources.buildArgs ?? {})
+            .filter(([name]) => name !== layout.fingerprintArg && !options.buildArgs.some((a) => a.name === name))
+            .map(([name, value]) => ({ name, value })),
+          ...options.buildArgs.map((a) => ({ name: a.name, value: a.value ?? io.env[a.name] ?? '' })),
+          ...splitArgs,
+          // A new key changes this value, which invalidates every step that declares the ARG.
+          { name: layout.fingerprintArg, value: key.fingerprint },
+        ],
+        buildContexts: options.buildContexts,
+        secrets,
+        cacheFrom: options.cacheFrom,
+        noCache: options.noCache,
+        network: options.network,
+        progress,
+        provenance: effectiveProvenance(options, caps),
+      },
     };
     const dockerfileText = await readFile(dockerfile, 'utf8');
     const stages = parseDockerfileStages(dockerfileText);
@@ -256,7 +269,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     const scanned: ScannedImage[] = [];
     let finalArtifact: { configDigest: string | undefined; layoutDir?: string; archive?: string; engineTag?: string } | undefined;
     for (const item of items) {
-      const built = await buildForScan(run as Run, item, scanned.length);
+      const built = await buildForScan(run, item, scanned.length);
       say(io, options.progress, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
       const scanProgress = startScanProgress(reporter, `scanning ${item.target ? `stage '${item.target}'` : 'the image'}`, { announce: false });
       const report = await deps.scan(built.scanTarget, { publicKeys: [key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: client.docker, onProgress: scanProgress.onProgress, keyProvenance: options.keyProvenance }).finally(() => scanProgress.finish(false));
@@ -288,21 +301,21 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     const destination = decision.destination;
     if (destination.kind === 'load' && tags.length === 0 && final.engineTag) {
       // Without --tag the scanned image keeps its private tag: removing it would delete the image.
-      run.scanTags!.splice(run.scanTags!.indexOf(final.engineTag), 1);
+      run.scanTags.splice(run.scanTags.indexOf(final.engineTag), 1);
       tags = [final.engineTag];
     }
     if (route.kind === 'engine') {
       const imageId = final.configDigest!;
       if (destination.kind === 'push') {
         say(io, options.progress, `pushing ${tags.join(', ')}`);
-        pushed = await pushFromEngine(client.docker, imageId, tags, { env: io.env, mode: run.streamMode!, err: io.err, run: runProcess });
+        pushed = await pushFromEngine(client.docker, imageId, tags, { env: io.env, mode: run.streamMode, err: io.err, run: runProcess });
       } else {
-        for (const tag of tags) await docker(run as Run, ['tag', imageId, tag], 'build-failed');
-        if (destination.kind === 'output') await rerun(run as Run, { kind: 'user', spec: destination.spec }, 'writing --output');
+        for (const tag of tags) await docker(run, ['tag', imageId, tag], 'build-failed');
+        if (destination.kind === 'output') await rerun(run, { kind: 'user', spec: destination.spec }, 'writing --output');
       }
     } else if (route.kind === 'docker-archive') {
-      await docker(run as Run, ['load', '-i', final.archive!], 'build-failed');
-      for (const tag of tags) await docker(run as Run, ['tag', final.configDigest!, tag], 'build-failed');
+      await docker(run, ['load', '-i', final.archive!], 'build-failed');
+      for (const tag of tags) await docker(run, ['tag', final.configDigest!, tag], 'build-failed');
     } else {
       if (destination.kind === 'push') {
         say(io, options.progress, `pushing ${tags.join(', ')} from the scanned OCI layout`);
@@ -310,12 +323,12 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       } else if (destination.kind === 'output') {
         const dest = attr(destination.spec, 'dest');
         if (destination.spec.type === 'oci' && dest && attr(destination.spec, 'tar') === 'false') await cp(final.layoutDir!, dest, { recursive: true });
-        else await rerun(run as Run, { kind: 'user', spec: destination.spec }, 'writing --output');
+        else await rerun(run, { kind: 'user', spec: destination.spec }, 'writing --output');
       }
     }
     if (decision.exportCache.length) {
       say(io, options.progress, `exporting build cache (${decision.exportCache.map((c) => c.type).join(', ')}): every stage it uploads was scanned clean`);
-      await rerun(run as Run, { kind: 'cache-only' }, 'exporting the build cache', decision.exportCache);
+      await rerun(run, { kind: 'cache-only' }, 'exporting the build cache', decision.exportCache);
     }
     const manifestDigest = pushed[0]?.manifestDigest ?? (route.kind === 'oci-layout' ? await rootDigest(final.layoutDir!) : undefined);
     const configDigest = final.configDigest;
@@ -335,7 +348,7 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     return { kind: 'published', scanned, key, client, destination, tags, pushed, configDigest, manifestDigest, metadata };
   } finally {
     for (const file of secretFiles) await file.dispose();
-    for (const tag of run.scanTags ?? []) await runProcess(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
+    for (const tag of scanTagsRef.tags) await runProcess(client.docker, ['rmi', '--no-prune', tag], { baseEnv: io.env, mode: 'silent' }).catch(() => undefined);
     releaseExitAction();
     await rm(work, { recursive: true, force: true });
     releaseOnExit(work);
