@@ -63,10 +63,6 @@ const LOAD_CONCURRENCY = 16;
 
 type BlobJob = { kind: 'layer'; layer: RegistryLayer } | { kind: 'config'; digest: string; size: number | null };
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Counts bytes as they pass (progress of a long download). */
 function byteCounter(onBytes: (bytes: number) => void): Transform {
   return new Transform({

@@ -2,7 +2,7 @@
 // clearsigned documents byte for byte, so it verifies on its own; a tampered source leaves no copy.
 import test from 'ava';
 import { execa } from 'execa';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { fakeHash, freshDir, listFiles, SPACK_FIXTURE, SPACK_FIXTURE_KEY, specDocument, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';

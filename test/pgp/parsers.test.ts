@@ -1,18 +1,5 @@
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
-import * as openpgp from 'openpgp';
-import {
-  decodeArmor,
-  deriveKeyIdentity,
-  identifyGnupgKeyFile,
-  KeyIdentityError,
-  parseGnupgKeyFile,
-  parseKeyPacket,
-  parseSexp,
-  readPacketHeader,
-  splitPackets,
-  formatCanonicalSexp,
-} from '../../src/pgp/index.js';
+import { formatCanonicalSexp, identifyGnupgKeyFile, parseGnupgKeyFile, parseSexp } from '../../src/pgp/index.js';
 
 test('S-expressions: canonical and advanced forms parse to the same tree; cut-off data is incomplete, garbage invalid', (t) => {
   const advanced = Buffer.from('(private-key (rsa (n #00C0FFEE#)(e #010001#) (label "a \\"b\\"") (x |AQID|)))');

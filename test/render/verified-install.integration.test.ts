@@ -11,7 +11,7 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signOciMirror } from '../../src/buildcache/sign/sign-oci.js';
