@@ -1,4 +1,4 @@
-import type { PipelineDeps, RenderedFiles } from './pipeline.js';
+import type { PipelineDeps, RenderedFiles } from './run.js';
 
 /**
  * The real key layer (src/keys), scanner (src/scan) and renderer (src/render), loaded lazily so

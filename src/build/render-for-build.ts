@@ -4,7 +4,7 @@ import { BUNDLED_CONFIG, BUNDLED_TEMPLATES_DIR, parseProjectConfig, renderFromTe
 import { throwProblems } from '../render/problems.js';
 import { dirname, resolve } from 'node:path';
 import { EicBuildError } from '../errors.js';
-import type { PipelineDeps, RenderedFiles } from './pipeline.js';
+import type { PipelineDeps, RenderedFiles } from './run.js';
 
 async function readTemplate(ref: TemplateRef, baseDir: string): Promise<{ file: string; text: string }> {
   const path = ref.kind === 'bundled' ? join(BUNDLED_TEMPLATES_DIR, ref.name) : resolve(baseDir, ref.path);

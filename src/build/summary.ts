@@ -1,5 +1,5 @@
-import type { PipelineResult } from './pipeline.js';
-import { totalsOf } from './pipeline.js';
+import type { PipelineResult } from './run.js';
+import { totalsOf } from './publish-step.js';
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
