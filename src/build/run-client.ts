@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execa, type ResultPromise } from 'execa';
 import { redact } from '../redact.js';
 
 /** How a client run's output is shown. */
@@ -20,7 +20,7 @@ export interface ClientRun {
 const TAIL_BYTES = 64 * 1024;
 
 // Children still running, so that an interrupted eic-build can stop its build too.
-const live = new Set<ChildProcess>();
+const live = new Set<ResultPromise>();
 
 /** Send `signal` to every docker client eic-build started that is still running. */
 export function killLiveClients(signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -30,59 +30,70 @@ export function killLiveClients(signal: NodeJS.Signals = 'SIGTERM'): void {
 /** Runs one client process: runClient here, a recorder in tests of the pipeline's decisions. */
 export type ProcessRunner = typeof runClient;
 
+const PRIVATE_BLOCK_BEGIN = /-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----/;
+
+/**
+ * Redact output one line at a time (as execa splits it). redact() sees one line, so the body of a
+ * private key block printed over many lines (`RUN cat key.asc` in a build log) is censored here: every
+ * line after a BEGIN … PRIVATE KEY line up to its END line. Unterminated, the rest stays censored.
+ */
+export function createLineRedactor(): (line: string) => string {
+  let closing: string | undefined;
+  return (line) => {
+    if (closing !== undefined) {
+      const at = line.indexOf(closing);
+      if (at < 0) return line.endsWith('\n') ? '[REDACTED]\n' : '[REDACTED]';
+      closing = undefined;
+      return redact(line.slice(at));
+    }
+    const begin = PRIVATE_BLOCK_BEGIN.exec(line);
+    if (begin && !line.includes(`-----END ${begin[1]}-----`, begin.index)) closing = `-----END ${begin[1]}-----`;
+    return redact(line);
+  };
+}
+
 /**
  * Run a docker client command. Secrets come in through `env` only (the child's environment), never
- * argv. Everything shown or kept has passed the redactor.
+ * argv. Everything shown or kept has passed the redactor. Rejects only when the client cannot be started.
  */
-export function runClient(
+export async function runClient(
   command: string,
   args: string[],
   options: { env?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv; mode: StreamMode; err?: (text: string) => void; cwd?: string },
 ): Promise<ClientRun> {
-  return new Promise((resolve, reject) => {
-    const terminal = options.mode === 'terminal';
-    const child = spawn(command, args, {
-      env: { ...(options.baseEnv ?? process.env), ...options.env },
-      cwd: options.cwd,
-      stdio: ['ignore', 'pipe', terminal ? 'inherit' : 'pipe'],
-    });
-    live.add(child);
-    let tail = '';
-    let stdout = '';
-    let pending = '';
-    const keep = (text: string) => {
-      tail = (tail + text).slice(-TAIL_BYTES);
+  let tail = '';
+  let stdout = '';
+  // Redact whole lines: a secret split across two chunks would slip past a per-chunk redactor.
+  const lines = (keepStdout: boolean) => {
+    const redactLine = createLineRedactor();
+    return {
+      *transform(line: unknown) {
+        const text = String(line);
+        if (keepStdout) stdout = (stdout + text).slice(-TAIL_BYTES * 4);
+        const shown = redactLine(text);
+        tail = (tail + shown).slice(-TAIL_BYTES);
+        if (options.mode === 'stream') options.err?.(shown.endsWith('\n') ? shown : `${shown}\n`);
+      },
+      preserveNewlines: true,
     };
-    const onText = (text: string) => {
-      // Redact whole lines: a secret split across two chunks would slip past a per-chunk redactor.
-      pending += text;
-      const cut = pending.lastIndexOf('\n');
-      if (cut < 0) return;
-      const lines = redact(pending.slice(0, cut + 1));
-      pending = pending.slice(cut + 1);
-      keep(lines);
-      if (options.mode === 'stream') options.err?.(lines);
-    };
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (stdout.length > TAIL_BYTES * 4) stdout = stdout.slice(-TAIL_BYTES * 4);
-      onText(chunk);
-    });
-    child.stderr?.setEncoding('utf8').on('data', onText);
-    child.on('error', (error) => {
-      live.delete(child);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      live.delete(child);
-      if (pending) {
-        const rest = redact(pending);
-        keep(rest);
-        if (options.mode === 'stream') options.err?.(rest.endsWith('\n') ? rest : `${rest}\n`);
-      }
-      resolve({ exitCode: code ?? (signal ? 128 : 1), log: tail, stdout: redact(stdout) });
-    });
+  };
+  const child = execa(command, args, {
+    env: { ...(options.baseEnv ?? process.env), ...options.env },
+    extendEnv: false,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    stdin: 'ignore',
+    stdout: lines(true),
+    // terminal: BuildKit draws its own UI on our stderr.
+    stderr: options.mode === 'terminal' ? 'inherit' : lines(false),
+    reject: false,
+    // Not execa's own exit hook (signal-exit): exit-cleanup stops live clients, and a second signal
+    // listener would keep it from re-raising the signal.
+    cleanup: false,
   });
+  live.add(child);
+  const result = await child.finally(() => live.delete(child));
+  if (result.exitCode === undefined && !result.isTerminated) throw result.cause ?? result;
+  return { exitCode: result.exitCode ?? (result.isTerminated ? 128 : 1), log: tail, stdout: redact(stdout) };
 }
 
 /** A known failure in a client log, with what a person can do about it. */
