@@ -1,5 +1,7 @@
 // eic-build build: re-exports only.
-export { parseBuildOptions, parseAllowKeyFlags, BUILD_FLAGS, BUILD_HELP, type BuildOptions, type Destination } from './build-options.js';
+export { type BuildOptions, type Destination } from './build-options.js';
+// The argv parser and help live with the command (src/commands/build.ts); re-exported for the library API.
+export { parseBuildOptions, parseAllowKeyFlags, BUILD_FLAGS, BUILD_HELP } from '../commands/build.js';
 export {
   parseSecretSpec,
   formatSecretSpec,

@@ -2,7 +2,7 @@
 // `--build-context` failed late, inside BuildKit, with "unsupported frontend capability
 // moby.buildkit.frontend.contexts". The capability matrix now reads the builder's BuildKit version.
 import test from 'ava';
-import { parseBuildOptions } from '../../src/build/build-options.js';
+import { parseBuildOptions } from '../../src/commands/build.js';
 import { capabilitiesOf, missingCapabilities } from '../../src/build/capabilities.js';
 import { parseBuildxInspect, parseBuildxVersion, type BuildClient } from '../../src/build/probe.js';
 import { hintsForLog } from '../../src/build/run-client.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIo } from '../../src/cli-io.js';
 import { EicBuildError } from '../../src/errors.js';
-import { parseBuildOptions } from '../../src/build/build-options.js';
+import { parseBuildOptions } from '../../src/commands/build.js';
 import { runBuildPipeline, type PipelineDeps } from '../../src/build/pipeline.js';
 import type { ProbeResult } from '../../src/build/probe.js';
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIo } from '../../src/cli-io.js';
-import { parseBuildOptions } from '../../src/build/build-options.js';
+import { parseBuildOptions } from '../../src/commands/build.js';
 import { runBuildPipeline, type PipelineDeps, type PipelineScanReport } from '../../src/build/pipeline.js';
 import type { ProbeResult } from '../../src/build/probe.js';
 import type { ProcessRunner } from '../../src/build/run-client.js';

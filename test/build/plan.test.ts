@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/cli.js';
 import { EicBuildError } from '../../src/errors.js';
-import { parseBuildOptions } from '../../src/build/build-options.js';
+import { parseBuildOptions } from '../../src/commands/build.js';
 import { capabilitiesOf } from '../../src/build/capabilities.js';
 import { parseDockerfileStages, stageClosure } from '../../src/build/dockerfile-stages.js';
 import { parseCacheSpec } from '../../src/build/flags.js';

@@ -9,7 +9,7 @@ import {
   versionAtLeast,
 } from '../../src/build/probe.js';
 import { capabilitiesOf, missingCapabilities, assertCapabilities, effectiveProvenance } from '../../src/build/capabilities.js';
-import { parseBuildOptions } from '../../src/build/build-options.js';
+import { parseBuildOptions } from '../../src/commands/build.js';
 import type { BuildClient } from '../../src/build/probe.js';
 
 // Real outputs, copied from the clients named in each row.

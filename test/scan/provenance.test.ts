@@ -203,7 +203,7 @@ test('CLI: scan exits 0 on published keys, 1 with --no-provenance', async (t) =>
 });
 
 test('build: --no-provenance turns triage off for the scan gate; --provenance (attestations) is unrelated', async (t) => {
-  const { parseBuildOptions } = await import('../../src/build/build-options.js');
+  const { parseBuildOptions } = await import('../../src/commands/build.js');
   t.true(parseBuildOptions([]).keyProvenance);
   t.false(parseBuildOptions(['--no-provenance']).keyProvenance);
   t.like(parseBuildOptions(['--no-provenance', '--provenance', 'false']), { keyProvenance: false, provenance: { kind: 'off' } });
