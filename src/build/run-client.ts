@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { redact } from '../redact.js';
+import { createLineRedactor } from './line-redactor.js';
 
 /** How a client run's output is shown. */
 export type StreamMode =
@@ -29,28 +30,6 @@ export function killLiveClients(signal: NodeJS.Signals = 'SIGTERM'): void {
 
 /** Runs one client process: runClient here, a recorder in tests of the pipeline's decisions. */
 export type ProcessRunner = typeof runClient;
-
-const PRIVATE_BLOCK_BEGIN = /-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----/;
-
-/**
- * Redact output one line at a time (as execa splits it). redact() sees one line, so the body of a
- * private key block printed over many lines (`RUN cat key.asc` in a build log) is censored here: every
- * line after a BEGIN … PRIVATE KEY line up to its END line. Unterminated, the rest stays censored.
- */
-export function createLineRedactor(): (line: string) => string {
-  let closing: string | undefined;
-  return (line) => {
-    if (closing !== undefined) {
-      const at = line.indexOf(closing);
-      if (at < 0) return line.endsWith('\n') ? '[REDACTED]\n' : '[REDACTED]';
-      closing = undefined;
-      return redact(line.slice(at));
-    }
-    const begin = PRIVATE_BLOCK_BEGIN.exec(line);
-    if (begin && !line.includes(`-----END ${begin[1]}-----`, begin.index)) closing = `-----END ${begin[1]}-----`;
-    return redact(line);
-  };
-}
 
 /**
  * Run a docker client command. Secrets come in through `env` only (the child's environment), never

@@ -2,7 +2,7 @@
 // here is how output, secrets, exit codes and signals are handled, not what the client does).
 import test from 'ava';
 import { clearRegisteredSecrets, registerSecret } from '../../src/redact.js';
-import { createLineRedactor, killLiveClients, lastLines, runClient } from '../../src/build/run-client.js';
+import { killLiveClients, lastLines, runClient } from '../../src/build/run-client.js';
 
 const node = process.execPath;
 const SECRET = 'not-a-real-token-0123456789abcdef';
@@ -42,17 +42,6 @@ test('a private key block printed over many lines (RUN cat key) is censored in t
     t.false(run.log.includes(line.slice(8)));
   }
   t.regex(all, /-----END PGP PRIVATE KEY BLOCK-----\n#7 DONE 0\.3s\n$/);
-});
-
-test('the line redactor: an unterminated block stays censored; an END on the same line closes it', (t) => {
-  const redactLine = createLineRedactor();
-  t.is(redactLine('-----BEGIN OPENSSH PRIVATE KEY-----\n'), '-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED]\n');
-  t.is(redactLine('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n'), '[REDACTED]\n');
-  t.is(redactLine('prefix -----END OPENSSH PRIVATE KEY----- tail\n'), '-----END OPENSSH PRIVATE KEY----- tail\n');
-  t.is(redactLine('ordinary\n'), 'ordinary\n');
-  const oneLine = createLineRedactor();
-  oneLine('-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----\n');
-  t.is(oneLine('ordinary\n'), 'ordinary\n');
 });
 
 test('silent mode shows nothing, and the log keeps only the tail of a long output', async (t) => {

@@ -1,0 +1,68 @@
+import { redact } from '../redact.js';
+
+/**
+ * Redact output one line at a time (as execa splits a client's output). redact() sees one line, so
+ * private key material printed over many lines (`RUN cat key.asc` or a GnuPG key file in a build
+ * log) is followed here: after a line that opens an armored/PEM private key block, every line is
+ * censored up to its END line; after one that opens a GnuPG key S-expression, up to its balancing
+ * parenthesis. Unterminated, the rest of the output stays censored (fail closed).
+ */
+export function createLineRedactor(): (line: string) => string {
+  // What closes the material being censored: an END line, or the depth of an open S-expression.
+  let open: { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | undefined;
+  return (line) => {
+    const censored = line.endsWith('\n') ? '[REDACTED]\n' : '[REDACTED]';
+    if (open?.kind === 'block') {
+      const at = line.indexOf(open.end);
+      if (at < 0) return censored;
+      open = undefined;
+      return redactLine(line.slice(at));
+    }
+    if (open?.kind === 'sexp') {
+      const close = balanceAt(line, 0, open.depth);
+      if (close.depth > 0) {
+        open.depth = close.depth;
+        return censored;
+      }
+      open = undefined;
+      return redactLine(line.slice(close.end));
+    }
+    return redactLine(line);
+  };
+
+  function redactLine(line: string): string {
+    open = openedBy(line);
+    const shown = redact(line);
+    // redact() censors an unclosed S-expression to the end, newline included: keep the line a line.
+    return line.endsWith('\n') && !shown.endsWith('\n') ? `${shown}\n` : shown;
+  }
+}
+
+const PRIVATE_BLOCK_BEGIN = /-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----/g;
+// As redact.ts: `(private-key (` or canonical `(11:private-key(`, not a path such as private-keys-v1.d.
+const KEY_SEXP_START = /\((?:\d+:)?(?:protected-private-key|private-key)(?=\s*\()/g;
+
+/** Private key material that starts on this line and does not end on it (undefined: none). */
+function openedBy(line: string): { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | undefined {
+  for (const begin of line.matchAll(PRIVATE_BLOCK_BEGIN)) {
+    const end = `-----END ${begin[1]}-----`;
+    if (!line.includes(end, begin.index)) return { kind: 'block', end };
+  }
+  let from = 0;
+  for (const start of line.matchAll(KEY_SEXP_START)) {
+    if (start.index < from) continue;
+    const close = balanceAt(line, start.index, 0);
+    if (close.depth > 0) return { kind: 'sexp', depth: close.depth };
+    from = close.end;
+  }
+  return undefined;
+}
+
+/** Scan parentheses from `at` with `depth` already open: where the depth returns to 0, or the depth at the end. */
+function balanceAt(line: string, at: number, depth: number): { end: number; depth: number } {
+  for (let i = at; i < line.length; i++) {
+    if (line[i] === '(') depth++;
+    else if (line[i] === ')' && --depth === 0) return { end: i + 1, depth: 0 };
+  }
+  return { end: line.length, depth };
+}

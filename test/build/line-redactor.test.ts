@@ -1,0 +1,50 @@
+import test from 'ava';
+import { createLineRedactor } from '../../src/build/line-redactor.js';
+import { createRandom } from '../helpers/seeded-random.js';
+
+test('an armored/PEM block: censored from its BEGIN line to its END line; an unterminated one stays censored', (t) => {
+  const redactLine = createLineRedactor();
+  t.is(redactLine('-----BEGIN OPENSSH PRIVATE KEY-----\n'), '-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED]\n');
+  t.is(redactLine('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n'), '[REDACTED]\n');
+  t.is(redactLine('short\n'), '[REDACTED]\n');
+  t.is(redactLine('prefix -----END OPENSSH PRIVATE KEY----- tail\n'), '-----END OPENSSH PRIVATE KEY----- tail\n');
+  t.is(redactLine('ordinary\n'), 'ordinary\n');
+  const oneLine = createLineRedactor();
+  oneLine('-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----\n');
+  t.is(oneLine('ordinary\n'), 'ordinary\n');
+  const unterminated = createLineRedactor();
+  unterminated('#5 0.2 -----BEGIN RSA PRIVATE KEY-----');
+  t.is(unterminated('#5 DONE 0.2s'), '[REDACTED]');
+});
+
+test('a GnuPG key S-expression over several lines (an extended-format key file): censored up to its balancing parenthesis', (t) => {
+  const redactLine = createLineRedactor();
+  t.is(redactLine('Key: (private-key (rsa (n #00C3A1B2#)\n'), 'Key: (private-key [REDACTED])\n');
+  t.is(redactLine(' (e #010001#)(d #5F3E2D1C0B0A09080706050403020100#)\n'), '[REDACTED]\n');
+  t.is(redactLine(' (u #77#)))  # rest of the line\n'), '  # rest of the line\n');
+  t.is(redactLine('#9 DONE 0.1s\n'), '#9 DONE 0.1s\n');
+  // a path is not a key, and a balanced key on one line opens nothing
+  const other = createLineRedactor();
+  t.is(other('COPY private-keys-v1.d/ (ignored)\n'), 'COPY private-keys-v1.d/ (ignored)\n');
+  other('(private-key (ecc (q #40#)(d #01#)))\n');
+  t.is(other('next line\n'), 'next line\n');
+});
+
+test('property: however a private key prints over lines (BuildKit prefixes, other output around it), no line of its body is shown', (t) => {
+  const random = createRandom(Number(process.env.EIC_BUILD_FUZZ_SEED ?? 0x5eed));
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const word = (length: number) => Array.from({ length }, () => alphabet[random.int(alphabet.length)]).join('');
+  for (let round = 0; round < 300; round++) {
+    const body = Array.from({ length: 1 + random.int(8) }, () => word(20 + random.int(44)));
+    const prefix = random.int(2) ? `#${random.int(30)} ${random.int(9)}.${random.int(99)} ` : '';
+    const printed =
+      random.int(2) === 0
+        ? ['-----BEGIN PGP PRIVATE KEY BLOCK-----', '', ...body, '=' + word(4), '-----END PGP PRIVATE KEY BLOCK-----']
+        : [`Key: (private-key (rsa (n #${body[0]}#)`, ...body.slice(1).map((b) => ` (d #${b}#)`), ' ))'];
+    const lines = [...Array.from({ length: random.int(3) }, () => `${prefix}${word(10)}`), ...printed.map((l) => prefix + l), `${prefix}DONE`];
+    const redactLine = createLineRedactor();
+    const shown = lines.map((line) => redactLine(`${line}\n`)).join('');
+    for (const secret of body) t.false(shown.includes(secret), `seed ${random.seed}, round ${round}:\n${shown}`);
+    t.true(shown.endsWith(`${prefix}DONE\n`) || shown.endsWith('DONE\n'), shown);
+  }
+});
