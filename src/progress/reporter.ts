@@ -7,8 +7,11 @@ import type { ProgressMode } from './mode.js';
 
 /** One long step in progress. */
 export interface ProgressTask {
-  /** New counts; `total` may become known late (undefined keeps the previous one). */
-  update(done: number, total?: number, items?: { done: number; total?: number }): void;
+  /**
+   * New counts; `total` may become known late (undefined keeps the previous one). `growing`: the totals
+   * may still grow (shown as `9+`, no percentage or ETA); undefined keeps the previous answer.
+   */
+  update(done: number, total?: number, items?: { done: number; total?: number }, growing?: boolean): void;
   /** What the step is at now, shown beside the counts (an unmeasurable step's only news). */
   status(text: string): void;
   /** The step ended: stop redrawing; `text` (if any) is said as its last line. */
@@ -106,9 +109,10 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
       if (mode === 'tty') render();
       else if (startOptions.announce !== false) write(`${PREFIX}${label}…\n`);
       return {
-        update(done, total, items) {
+        update(done, total, items, growing) {
           if (finished) return;
           state.done = done;
+          if (growing !== undefined) state.growing = growing;
           if (total !== undefined) state.total = total;
           if (items && state.items) {
             state.items.done = items.done;

@@ -1,4 +1,4 @@
-// The pure parts of audit and of docker:// targets, as tables: tag globs, progress lines, per-image
+// The pure parts of audit and of docker:// targets, as tables: tag globs, per-image
 // visibility from shared blob facts, grouping per key, registry targets, CI credentials; and the
 // fact store on a real temp directory.
 import test from 'ava';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { configFacts, factsFingerprint, type LayerFacts } from '../../src/audit/blob-facts.js';
 import { AUDIT_TEMP_KIND, openFactStore } from '../../src/audit/fact-store.js';
 import { deleteCommand } from '../../src/audit/format-audit.js';
-import { createProgressReporter, formatProgress, type ProgressCounts } from '../../src/audit/progress.js';
 import { compileTagFilter, globToRegExp } from '../../src/audit/tag-glob.js';
 import { decideTag, leakedKeys, type BlobOutcomes, type TagResolution } from '../../src/audit/tag-verdicts.js';
 import { liveDirCount } from '../../src/exit-cleanup.js';
@@ -39,27 +38,6 @@ test('tag globs: * ? [..] [!..], anchored; a bad glob is a usage error naming it
     const error = t.throws(() => globToRegExp(bad), { instanceOf: EicBuildError });
     t.is(error.code, 'usage');
   }
-});
-
-test('progress: counts, + while totals grow, ETA once final; plain lines on a pipe, nothing when quiet', (t) => {
-  const counts: ProgressCounts = { tagsDone: 3, tagsTotal: 10, blobsDone: 4, blobsTotal: 9, blobsFromState: 2, bytesDone: 10 * 1024 * 1024, bytesTotal: 40 * 1024 * 1024, totalsFinal: false };
-  t.is(formatProgress(counts, 5), 'audit: tags 3/10, blobs 4/9+ (2 from --state), 10.0 MiB/40.0 MiB+');
-  t.is(formatProgress({ ...counts, totalsFinal: true }, 5), 'audit: tags 3/10, blobs 4/9 (2 from --state), 10.0 MiB/40.0 MiB, ETA 15 s');
-  const lines: string[] = [];
-  const plain = createProgressReporter('auto', (text) => lines.push(text), false, 60_000);
-  plain.update(counts);
-  plain.update(counts);
-  plain.finish({ ...counts, totalsFinal: true });
-  t.is(lines.length, 2);
-  t.true(lines.every((line) => line.endsWith('\n') && !line.includes('\r')));
-  const live: string[] = [];
-  createProgressReporter('auto', (text) => live.push(text), true).update(counts);
-  t.true(live[0]!.startsWith('\r'));
-  const quiet: string[] = [];
-  const reporter = createProgressReporter('quiet', (text) => quiet.push(text), true);
-  reporter.update(counts);
-  reporter.finish(counts);
-  t.deepEqual(quiet, []);
 });
 
 function finding(path: string | null, fingerprint: string): LayerFinding {
