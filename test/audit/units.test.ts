@@ -62,7 +62,7 @@ test('visibility is decided per image from shared blob facts: one leaky blob, hi
   const readFiles: string[] = [];
   const outcomes: BlobOutcomes = {
     facts: ((kind: string, digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
-    failure: (kind, digest) => (digest === D(7) ? 'HTTP 404' : undefined),
+    failure: (_kind, digest) => (digest === D(7) ? 'HTTP 404' : undefined),
     files: async (digest) => {
       readFiles.push(digest);
       return files.get(digest) ?? [];
