@@ -102,9 +102,13 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
     // Sorted: the report reads the same whatever order the registry lists tags in.
     const tags = allTags.filter(selected).sort();
     if (tags.length === 0) {
-      throw new EicBuildError('input-not-found', `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`, {
-        hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
-      });
+      throw new EicBuildError(
+        'input-not-found',
+        `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`,
+        {
+          hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
+        },
+      );
     }
     return await auditTags(target, tags, allTags.length, client, store, keys, env, options.onProgress, started);
   } finally {
@@ -146,14 +150,20 @@ async function auditTags(
     }
     const { layer } = job;
     const stream = await client.getBlob(repository, layer.digest);
-    const counted = stream.pipe(byteCounter((bytes) => {
-      counts.bytesDone += bytes;
-      tick();
-    }));
+    const counted = stream.pipe(
+      byteCounter((bytes) => {
+        counts.bytesDone += bytes;
+        tick();
+      }),
+    );
     stream.on('error', (error) => counted.destroy(error));
     let result: LayerScanResult;
     try {
-      result = await scanLayerBlob(counted, { label: `${target.text}: layer ${layer.digest}`, format: layer.format, check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys }, createContentScanner);
+      result = await scanLayerBlob(
+        counted,
+        { label: `${target.text}: layer ${layer.digest}`, format: layer.format, check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys },
+        createContentScanner,
+      );
     } finally {
       stream.destroy();
     }
@@ -204,7 +214,11 @@ async function auditTags(
           resolution = { tag, ok: true, digest: resolved.digest, images: resolved.images };
         } catch (error) {
           // Whatever goes wrong reading one tag's manifests makes that tag unreadable, not the audit.
-          resolution = { tag, ok: false, reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})` };
+          resolution = {
+            tag,
+            ok: false,
+            reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})`,
+          };
         }
         counts.tagsDone += 1;
         tick();
@@ -244,4 +258,3 @@ async function auditTags(
     },
   };
 }
-

@@ -8,9 +8,7 @@ import type { ConfigFinding, ConfigNote, ConfigValue } from '../scan/config-scan
 import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
 
 /** A tag resolved to its image manifests, or why it could not be. */
-export type TagResolution =
-  | { tag: string; ok: true; digest: string; images: RegistryImage[] }
-  | { tag: string; ok: false; reason: string };
+export type TagResolution = { tag: string; ok: true; digest: string; images: RegistryImage[] } | { tag: string; ok: false; reason: string };
 
 /** What the blob scans gave, looked up by kind and digest. */
 export interface BlobOutcomes {
@@ -99,7 +97,9 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
       for (const finding of facts?.findings ?? []) {
         const seen = finding.path === null || !visibility ? ({ visible: true } as const) : visibility.decide(finding.path, index);
         // The audit keeps per-blob facts, not package records: no provenance triage (see docs/incident.md).
-        findings.push(reportLayerFinding(finding, { image: pointer, layer: { index, digest: image.layers[index]!.digest }, createdBy: config?.createdBy[index] ?? null, seen, layerDigests }));
+        findings.push(
+          reportLayerFinding(finding, { image: pointer, layer: { index, digest: image.layers[index]!.digest }, createdBy: config?.createdBy[index] ?? null, seen, layerDigests }),
+        );
       }
     });
     for (const note of config?.notes ?? []) {

@@ -96,7 +96,9 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     await writeOutputFile(output, redact(text));
     const leaked = report.tags.filter((tag) => tag.status === 'leaked').length;
     const unreadable = report.tags.filter((tag) => tag.unreadable.length > 0).map((tag) => tag.tag);
-    io.err(`audit of ${report.target}: ${leaked} tag(s) leaked, ${unreadable.length} unreadable${unreadable.length > 0 ? ` (${unreadable.join(', ')})` : ''}; report written to ${output}\n`);
+    io.err(
+      `audit of ${report.target}: ${leaked} tag(s) leaked, ${unreadable.length} unreadable${unreadable.length > 0 ? ` (${unreadable.join(', ')})` : ''}; report written to ${output}\n`,
+    );
   } else {
     io.out(text);
   }

@@ -40,7 +40,11 @@ export function startAuditProgress(progress: ProgressReporter, label = 'audit'):
     },
     finish: (ok) => {
       const fromState = last.blobsFromState > 0 ? ` (${last.blobsFromState} from --state)` : '';
-      task.finish(ok ? `${label}: tags ${last.tagsDone}/${last.tagsTotal}, blobs ${last.blobsDone}/${last.blobsTotal}${fromState}, ${formatBytes(last.bytesDone)} downloaded in ${formatDuration(Date.now() - started)}` : undefined);
+      task.finish(
+        ok
+          ? `${label}: tags ${last.tagsDone}/${last.tagsTotal}, blobs ${last.blobsDone}/${last.blobsTotal}${fromState}, ${formatBytes(last.bytesDone)} downloaded in ${formatDuration(Date.now() - started)}`
+          : undefined,
+      );
     },
   };
 }

@@ -52,7 +52,9 @@ export function progressIntervalMs(env: NodeJS.ProcessEnv): number {
   if (text === undefined || text === '') return DEFAULT_INTERVAL_MS;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new EicBuildError('usage', `EIC_BUILD_PROGRESS_INTERVAL='${text}' is not a positive number of seconds`, { hint: 'set it to e.g. 10 (a progress line every 10 s in plain mode), or unset it.' });
+    throw new EicBuildError('usage', `EIC_BUILD_PROGRESS_INTERVAL='${text}' is not a positive number of seconds`, {
+      hint: 'set it to e.g. 10 (a progress line every 10 s in plain mode), or unset it.',
+    });
   }
   return seconds * 1000;
 }
