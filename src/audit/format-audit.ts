@@ -85,8 +85,20 @@ function formatSarif(report: AuditReport): object {
       owners.push(verdict);
     }
   }
-  const sarif = toSarif({ target: report.target, leaked: report.leaked, findings, notes: report.tags.flatMap((verdict) => verdict.notes), stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images }, images: [] }) as {
-    runs: { tool: { driver: { name: string } }; results: { message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string } } }[]; properties: Record<string, unknown> }[]; properties: Record<string, unknown>; invocations?: unknown[] }[];
+  const sarif = toSarif({
+    target: report.target,
+    leaked: report.leaked,
+    findings,
+    notes: report.tags.flatMap((verdict) => verdict.notes),
+    stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images },
+    images: [],
+  }) as {
+    runs: {
+      tool: { driver: { name: string } };
+      results: { message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string } } }[]; properties: Record<string, unknown> }[];
+      properties: Record<string, unknown>;
+      invocations?: unknown[];
+    }[];
   };
   const run = sarif.runs[0]!;
   run.tool.driver.name = 'eic-build audit';

@@ -5,4 +5,3 @@ export { decideTag, leakedKeys, keyIdOf, type TagVerdict, type TagResolution, ty
 export { configFacts, layerFacts, factsFingerprint, STATE_SCHEMA, type BlobFacts, type LayerFacts, type ConfigFacts } from './blob-facts.js';
 export { openFactStore, type FactStore } from './fact-store.js';
 export { compileTagFilter, globToRegExp } from './tag-glob.js';
-export { createProgressReporter, formatProgress, parseProgressMode, type ProgressMode, type ProgressCounts, type ProgressReporter } from './progress.js';

@@ -14,7 +14,7 @@ import { scanConfig } from '../scan/config-scan.js';
 import { parseScanTuning } from '../scan/scan-tuning.js';
 import { configFacts, factsFingerprint, layerFacts, type BlobFacts } from './blob-facts.js';
 import { openFactStore, type FactStore } from './fact-store.js';
-import type { ProgressCounts, ProgressReporter } from './progress.js';
+import type { AuditCounts } from '../progress/index.js';
 import { compileTagFilter } from './tag-glob.js';
 import { decideTag, leakedKeys, type BlobOutcomes, type LeakedKey, type TagResolution, type TagVerdict } from './tag-verdicts.js';
 
@@ -28,7 +28,8 @@ export interface AuditOptions {
   /** `--state DIR`: keep blob facts there and reuse those an earlier run recorded. */
   stateDir?: string;
   env?: NodeJS.ProcessEnv;
-  progress?: ProgressReporter;
+  /** Called as tags resolve and bytes and blobs complete, and once more at the end (src/progress's `startAuditProgress` shows it). */
+  onProgress?: (counts: AuditCounts) => void;
   /** Tags per `/tags/list` page (default 1000). */
   tagPageSize?: number;
 }
@@ -101,11 +102,15 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
     // Sorted: the report reads the same whatever order the registry lists tags in.
     const tags = allTags.filter(selected).sort();
     if (tags.length === 0) {
-      throw new EicBuildError('input-not-found', `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`, {
-        hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
-      });
+      throw new EicBuildError(
+        'input-not-found',
+        `${target.text}: ${allTags.length === 0 ? 'the repository has no tags' : `no tag of ${allTags.length} matches ${(options.tagGlobs ?? []).map((glob) => `--tags '${glob}'`).join(' ')}`}`,
+        {
+          hint: 'check the repository name and the --tags globs (quote them so the shell does not expand them)',
+        },
+      );
     }
-    return await auditTags(target, tags, allTags.length, client, store, keys, env, options.progress, started);
+    return await auditTags(target, tags, allTags.length, client, store, keys, env, options.onProgress, started);
   } finally {
     await store.close();
   }
@@ -119,7 +124,7 @@ async function auditTags(
   store: FactStore,
   keys: DetectorKeys,
   env: NodeJS.ProcessEnv,
-  progress: ProgressReporter | undefined,
+  onProgress: ((counts: AuditCounts) => void) | undefined,
   started: number,
 ): Promise<AuditReport> {
   const repository = target.repository;
@@ -128,9 +133,9 @@ async function auditTags(
   const jobs = new Map<string, Promise<void>>();
   const manifests = new Set<string>();
   let unexpected: unknown;
-  const counts: ProgressCounts = { tagsDone: 0, tagsTotal: tags.length, blobsDone: 0, blobsTotal: 0, blobsFromState: 0, bytesDone: 0, bytesTotal: 0, totalsFinal: false };
+  const counts: AuditCounts = { tagsDone: 0, tagsTotal: tags.length, blobsDone: 0, blobsTotal: 0, blobsFromState: 0, bytesDone: 0, bytesTotal: 0, totalsFinal: false };
   let bytesScanned = 0;
-  const tick = () => progress?.update(counts);
+  const tick = () => onProgress?.(counts);
   const loadLimit = createLimiter(LOAD_CONCURRENCY);
   const scanLimit = createLimiter(registryScanConcurrency(env));
 
@@ -145,14 +150,20 @@ async function auditTags(
     }
     const { layer } = job;
     const stream = await client.getBlob(repository, layer.digest);
-    const counted = stream.pipe(byteCounter((bytes) => {
-      counts.bytesDone += bytes;
-      tick();
-    }));
+    const counted = stream.pipe(
+      byteCounter((bytes) => {
+        counts.bytesDone += bytes;
+        tick();
+      }),
+    );
     stream.on('error', (error) => counted.destroy(error));
     let result: LayerScanResult;
     try {
-      result = await scanLayerBlob(counted, { label: `${target.text}: layer ${layer.digest}`, format: layer.format, check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys }, createContentScanner);
+      result = await scanLayerBlob(
+        counted,
+        { label: `${target.text}: layer ${layer.digest}`, format: layer.format, check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys },
+        createContentScanner,
+      );
     } finally {
       stream.destroy();
     }
@@ -203,7 +214,11 @@ async function auditTags(
           resolution = { tag, ok: true, digest: resolved.digest, images: resolved.images };
         } catch (error) {
           // Whatever goes wrong reading one tag's manifests makes that tag unreadable, not the audit.
-          resolution = { tag, ok: false, reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})` };
+          resolution = {
+            tag,
+            ok: false,
+            reason: error instanceof EicBuildError ? error.message : `its manifests could not be read (${error instanceof Error ? error.message : String(error)})`,
+          };
         }
         counts.tagsDone += 1;
         tick();
@@ -214,7 +229,7 @@ async function auditTags(
   counts.totalsFinal = true;
   await Promise.all(jobs.values());
   if (unexpected !== undefined) throw unexpected;
-  progress?.finish(counts);
+  tick();
 
   const outcomes: BlobOutcomes = {
     facts: ((kind: BlobFacts['kind'], digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
@@ -243,4 +258,3 @@ async function auditTags(
     },
   };
 }
-

@@ -1,16 +1,14 @@
 // Per-tag verdicts from per-blob facts: clean, leaked (which keys, which layers, visible or hidden
 // in each image) or unreadable (why). Visibility depends on each image's layer order, so it is
 // decided here, per image, from the whiteouts and file lists the shared blob scans recorded.
-import type { ImagePointer, ReportFinding, ReportNote } from '../scan/report.js';
+import { reportConfigFinding, reportConfigNote, reportLayerFinding, reportLayerNote, type ImagePointer, type ReportFinding, type ReportNote } from '../scan/report.js';
 import type { RegistryImage } from '../scan/registry-source.js';
 import { VisibilityIndex, type LayerChanges } from '../scan/visibility.js';
 import type { ConfigFinding, ConfigNote, ConfigValue } from '../scan/config-scan.js';
 import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
 
 /** A tag resolved to its image manifests, or why it could not be. */
-export type TagResolution =
-  | { tag: string; ok: true; digest: string; images: RegistryImage[] }
-  | { tag: string; ok: false; reason: string };
+export type TagResolution = { tag: string; ok: true; digest: string; images: RegistryImage[] } | { tag: string; ok: false; reason: string };
 
 /** What the blob scans gave, looked up by kind and digest. */
 export interface BlobOutcomes {
@@ -74,6 +72,7 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
     images.push(pointer);
     const where = describeImage(image, platform);
     if (!config) unreadable.push(`config ${image.config.digest} of ${where}: ${outcomes.failure('config', image.config.digest) ?? 'not scanned'}`);
+    const layerDigests = image.layers.map((layer) => layer.digest);
     const layers = image.layers.map((layer, index) => {
       const facts = outcomes.facts('layer', layer.digest);
       if (!facts) unreadable.push(`layer ${index} ${layer.digest} of ${where}: ${outcomes.failure('layer', layer.digest) ?? 'not scanned'}`);
@@ -93,66 +92,25 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
     layers.forEach((facts, index) => {
       for (const note of facts?.notes ?? []) {
         const layer = { index, digest: image.layers[index]!.digest };
-        addNote(layer.digest, { kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message, provenance: null });
+        addNote(layer.digest, reportLayerNote(note, layer));
       }
       for (const finding of facts?.findings ?? []) {
         const seen = finding.path === null || !visibility ? ({ visible: true } as const) : visibility.decide(finding.path, index);
-        findings.push({
-          detector: finding.detector,
-          kind: finding.kind,
-          severity: finding.severity,
-          source: 'layer',
-          layer: { index, digest: image.layers[index]!.digest },
-          path: finding.path,
-          nestedPath: finding.nestedPath,
-          field: null,
-          // The audit keeps per-blob facts, not package records: no provenance triage (see docs/incident.md).
-          provenance: null,
-          visibleInFinalImage: seen.visible,
-          fingerprints: finding.fingerprints,
-          keygrips: finding.keygrips,
-          matchesPublicKey: finding.matchesPublicKey,
-          createdBy: config?.createdBy[index] ?? null,
-          hiddenBy: seen.visible ? null : { index: seen.layerIndex, digest: image.layers[seen.layerIndex]!.digest, how: seen.how },
-          image: pointer,
-          offset: finding.offset,
-          excerpt: finding.excerpt,
-          message: finding.message,
-        });
+        // The audit keeps per-blob facts, not package records: no provenance triage (see docs/incident.md).
+        findings.push(
+          reportLayerFinding(finding, { image: pointer, layer: { index, digest: image.layers[index]!.digest }, createdBy: config?.createdBy[index] ?? null, seen, layerDigests }),
+        );
       }
     });
     for (const note of config?.notes ?? []) {
-      addNote(image.config.digest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
+      addNote(image.config.digest, reportConfigNote(note));
     }
     // Annotations are free text on the manifest and the indexes above it: scanned per manifest, like config values.
     const annotated = image.annotations?.length && outcomes.annotations ? outcomes.annotations(image.annotations) : { findings: [], notes: [] };
     for (const note of annotated.notes) {
-      addNote(image.manifestDigest, { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
+      addNote(image.manifestDigest, reportConfigNote(note));
     }
-    for (const finding of [...(config?.findings ?? []), ...annotated.findings]) {
-      const history = /^history\[(\d+)\]/.exec(finding.field);
-      findings.push({
-        detector: finding.detector,
-        kind: finding.kind,
-        severity: finding.severity,
-        source: 'config',
-        layer: null,
-        path: null,
-        nestedPath: null,
-        field: finding.field,
-        provenance: null,
-        visibleInFinalImage: true,
-        fingerprints: finding.fingerprints,
-        keygrips: finding.keygrips,
-        matchesPublicKey: finding.matchesPublicKey,
-        createdBy: history ? `[redacted: history[${history[1]}].created_by itself carries key material]` : null,
-        hiddenBy: null,
-        image: pointer,
-        offset: finding.offset,
-        excerpt: finding.excerpt,
-        message: finding.message,
-      });
-    }
+    for (const finding of [...(config?.findings ?? []), ...annotated.findings]) findings.push(reportConfigFinding(finding, pointer));
   }
   const keys = [...new Set(findings.map(keyIdOf))].sort();
   const status = findings.length > 0 ? 'leaked' : unreadable.length > 0 ? 'unreadable' : 'clean';

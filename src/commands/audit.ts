@@ -3,15 +3,15 @@ import { parseCommandArgs } from '../cli-args.js';
 import { EicBuildError } from '../errors.js';
 import { checkOutputPath, writeOutputFile } from '../io/output-file.js';
 import { redact } from '../redact.js';
-import { createProgressReporter, parseProgressMode } from '../audit/progress.js';
 import { formatAuditReport } from '../audit/format-audit.js';
-import { runAudit } from '../audit/run-audit.js';
+import { runAudit, type AuditReport } from '../audit/run-audit.js';
 import { parseReportFormat } from '../scan/format-report.js';
 import { validateAllowKeys } from '../scan/scan-target.js';
+import { parseProgressRequest, progressForIo, startAuditProgress } from '../progress/index.js';
 import { readPublicKeys } from './scan.js';
 
 const HELP = `usage: eic-build audit docker://HOST/REPO [--tags GLOB]... [--public-key FILE]... [--allow-key IDENTITY]...
-                     [--format text|json|sarif] [--output FILE] [--state DIR] [--progress auto|plain|quiet]
+                     [--format text|json|sarif] [--output FILE] [--state DIR] [--progress auto|tty|plain|quiet]
 
 Which published tags ship private key material? Lists the tags of a repository (every page of
 /tags/list), resolves each to its image manifests (every platform and attestation of an index),
@@ -35,7 +35,7 @@ options
   --state DIR           keep each blob's facts in DIR (by blob digest, public keys, allow list and
                         detector version): an interrupted or repeated audit skips what is done
   --progress MODE       auto (default: a live line on a terminal, a line every 10 s otherwise),
-                        plain, or quiet; always on stderr
+                        tty, plain, or quiet; always on stderr
   -h, --help            this help
 
 exit status
@@ -67,29 +67,38 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     });
   }
   const format = parseReportFormat(String(values.format));
-  const progressMode = parseProgressMode(String(values.progress));
-  if (!progressMode) throw new EicBuildError('usage', `--progress '${String(values.progress)}' is not auto, plain or quiet`, { hint: 'use --progress quiet to print nothing on stderr' });
+  const progressRequest = parseProgressRequest(String(values.progress));
   const allowKeys = validateAllowKeys((values['allow-key'] as string[] | undefined) ?? [], '--allow-key');
   const publicKeys = await readPublicKeys((values['public-key'] as string[] | undefined) ?? []);
   const output = values.output as string | undefined;
   if (output) await checkOutputPath(output);
   const state = values.state as string | undefined;
   if (state === '') throw new EicBuildError('usage', '--state needs a directory', { hint: 'pass --state DIR (created if missing)' });
-  const report = await runAudit(positionals[0]!, {
-    tagGlobs: (values.tags as string[] | undefined) ?? [],
-    publicKeys,
-    allowKeys,
-    ...(state ? { stateDir: state } : {}),
-    env: io.env,
-    progress: createProgressReporter(progressMode, io.err, io.isTty),
-  });
+  const auditing = startAuditProgress(progressForIo(io, progressRequest));
+  let report: AuditReport;
+  try {
+    report = await runAudit(positionals[0]!, {
+      tagGlobs: (values.tags as string[] | undefined) ?? [],
+      publicKeys,
+      allowKeys,
+      ...(state ? { stateDir: state } : {}),
+      env: io.env,
+      onProgress: auditing.onProgress,
+    });
+  } catch (error) {
+    auditing.finish(false);
+    throw error;
+  }
+  auditing.finish(true);
   const text = formatAuditReport(report, format);
   const exit = report.unreadable ? 2 : report.leaked ? 1 : 0;
   if (output) {
     await writeOutputFile(output, redact(text));
     const leaked = report.tags.filter((tag) => tag.status === 'leaked').length;
     const unreadable = report.tags.filter((tag) => tag.unreadable.length > 0).map((tag) => tag.tag);
-    io.err(`audit of ${report.target}: ${leaked} tag(s) leaked, ${unreadable.length} unreadable${unreadable.length > 0 ? ` (${unreadable.join(', ')})` : ''}; report written to ${output}\n`);
+    io.err(
+      `audit of ${report.target}: ${leaked} tag(s) leaked, ${unreadable.length} unreadable${unreadable.length > 0 ? ` (${unreadable.join(', ')})` : ''}; report written to ${output}\n`,
+    );
   } else {
     io.out(text);
   }

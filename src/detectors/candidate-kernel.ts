@@ -29,7 +29,6 @@ const op = (code: number): Code => [SIMD, code];
 const splat = (byte: number): Code => [SIMD, 0x0c, ...new Array<number>(16).fill(byte)];
 const get = (index: number): Code => [0x20, index];
 const set = (index: number): Code => [0x21, index];
-const tee = (index: number): Code => [0x22, index];
 const and = (...xs: Code[]): Code => xs.slice(1).reduce<Code>((acc, x) => [...acc, ...x, ...op(0x4e)], xs[0]!);
 const or = (...xs: Code[]): Code => xs.slice(1).reduce<Code>((acc, x) => [...acc, ...x, ...op(0x50)], xs[0]!);
 const i32const = (value: number): Code => [0x41, ...sleb(value)];

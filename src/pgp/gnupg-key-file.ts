@@ -61,7 +61,7 @@ export function parseGnupgKeyFile(bytes: Uint8Array, start = 0): GnupgKeyFilePar
   const algoName = atomText(algoList[0]);
   const length = canonical ? parsed.end - start : parsed.end;
   let algorithm: GnupgKeyFile['algorithm'];
-  let keygrip: string | null = null;
+  let keygrip: string | null;
   let curveName: string | null = null;
   switch (algoName) {
     case 'rsa': {

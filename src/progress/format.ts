@@ -13,6 +13,8 @@ export interface ProgressState {
   elapsedMs: number;
   /** What the step is at now (e.g. debootstrap's last `I:` line). */
   status?: string;
+  /** The totals may still grow (work is still being found): shown as `9+`, no percentage or ETA yet. */
+  growing?: boolean;
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -41,22 +43,23 @@ export function formatDuration(ms: number): string {
  * Time left at the average rate so far; undefined until there is a rate worth extrapolating
  * (a second of work and some progress) or when the total is unknown.
  */
-export function estimateRemainingMs(state: Pick<ProgressState, 'done' | 'total' | 'elapsedMs'>): number | undefined {
-  if (state.total === undefined || state.done <= 0 || state.elapsedMs < 1000) return undefined;
+export function estimateRemainingMs(state: Pick<ProgressState, 'done' | 'total' | 'elapsedMs' | 'growing'>): number | undefined {
+  if (state.growing || state.total === undefined || state.done <= 0 || state.elapsedMs < 1000) return undefined;
   if (state.done >= state.total) return 0;
   return (state.elapsedMs / state.done) * (state.total - state.done);
 }
 
 function amount(state: ProgressState): string {
   const show = (n: number) => (state.unit === 'bytes' ? formatBytes(n) : String(n));
-  const counted = state.total === undefined ? show(state.done) : `${show(state.done)}/${show(state.total)}`;
+  const more = state.growing ? '+' : '';
+  const counted = state.total === undefined ? show(state.done) : `${show(state.done)}/${show(state.total)}${more}`;
   return state.noun ? `${counted} ${state.noun}` : counted;
 }
 
 function details(state: ProgressState): string[] {
   const parts: string[] = [];
   if (state.total !== undefined || state.done > 0) parts.push(amount(state));
-  if (state.items) parts.push(`${state.items.done}${state.items.total === undefined ? '' : `/${state.items.total}`} ${state.items.noun}`);
+  if (state.items) parts.push(`${state.items.done}${state.items.total === undefined ? '' : `/${state.items.total}${state.growing ? '+' : ''}`} ${state.items.noun}`);
   parts.push(`${formatDuration(state.elapsedMs)} elapsed`);
   if (state.status) parts.push(state.status);
   const eta = estimateRemainingMs(state);
@@ -66,7 +69,7 @@ function details(state: ProgressState): string[] {
 
 /** One line for a log: `scanning image: 40%, 120 MiB/300 MiB, 3/7 layers, 12s elapsed, about 18s left`. */
 export function formatPlainLine(state: ProgressState): string {
-  const percent = state.total ? `${Math.floor((Math.min(state.done, state.total) / state.total) * 100)}%, ` : '';
+  const percent = state.total && !state.growing ? `${Math.floor((Math.min(state.done, state.total) / state.total) * 100)}%, ` : '';
   return `${state.label}: ${percent}${details(state).join(', ')}`;
 }
 
@@ -74,7 +77,7 @@ export function formatPlainLine(state: ProgressState): string {
 export function formatTtyLine(state: ProgressState, width: number, tick = 0): string {
   const info = details(state).join(', ');
   let bar: string;
-  if (state.total) {
+  if (state.total && !state.growing) {
     const cells = 20;
     const filled = Math.round((Math.min(state.done, state.total) / state.total) * cells);
     bar = `[${'#'.repeat(filled)}${'.'.repeat(cells - filled)}] ${String(Math.floor((Math.min(state.done, state.total) / state.total) * 100)).padStart(3)}%`;

@@ -7,8 +7,11 @@ import type { ProgressMode } from './mode.js';
 
 /** One long step in progress. */
 export interface ProgressTask {
-  /** New counts; `total` may become known late (undefined keeps the previous one). */
-  update(done: number, total?: number, items?: { done: number; total?: number }): void;
+  /**
+   * New counts; `total` may become known late (undefined keeps the previous one). `growing`: the totals
+   * may still grow (shown as `9+`, no percentage or ETA); undefined keeps the previous answer.
+   */
+  update(done: number, total?: number, items?: { done: number; total?: number }, growing?: boolean): void;
   /** What the step is at now, shown beside the counts (an unmeasurable step's only news). */
   status(text: string): void;
   /** The step ended: stop redrawing; `text` (if any) is said as its last line. */
@@ -49,7 +52,9 @@ export function progressIntervalMs(env: NodeJS.ProcessEnv): number {
   if (text === undefined || text === '') return DEFAULT_INTERVAL_MS;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new EicBuildError('usage', `EIC_BUILD_PROGRESS_INTERVAL='${text}' is not a positive number of seconds`, { hint: 'set it to e.g. 10 (a progress line every 10 s in plain mode), or unset it.' });
+    throw new EicBuildError('usage', `EIC_BUILD_PROGRESS_INTERVAL='${text}' is not a positive number of seconds`, {
+      hint: 'set it to e.g. 10 (a progress line every 10 s in plain mode), or unset it.',
+    });
   }
   return seconds * 1000;
 }
@@ -106,9 +111,10 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
       if (mode === 'tty') render();
       else if (startOptions.announce !== false) write(`${PREFIX}${label}…\n`);
       return {
-        update(done, total, items) {
+        update(done, total, items, growing) {
           if (finished) return;
           state.done = done;
+          if (growing !== undefined) state.growing = growing;
           if (total !== undefined) state.total = total;
           if (items && state.items) {
             state.items.done = items.done;

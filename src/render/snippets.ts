@@ -57,7 +57,7 @@ export interface SnippetInputs {
  * A valid verify selection (no shell metacharacters): `--spack-lock PATH` (the environment's
  * lockfile: exactly what the step installs), `--all`, or one or more `--spec <entry>`.
  */
-export const VERIFY_SELECTION = /^(?:--spack-lock \/[A-Za-z0-9_.@+\/-]+(?: --include-build-deps)?|--all|--spec [A-Za-z0-9_.@+-]+(?: --spec [A-Za-z0-9_.@+-]+)*)$/;
+export const VERIFY_SELECTION = /^(?:--spack-lock \/[A-Za-z0-9_.@+/-]+(?: --include-build-deps)?|--all|--spec [A-Za-z0-9_.@+-]+(?: --spec [A-Za-z0-9_.@+-]+)*)$/;
 
 /** The default selection: the lockfile of the environment the runtime step installs. */
 export function defaultVerifySelection(spackEnv: string | undefined): string {

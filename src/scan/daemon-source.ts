@@ -13,7 +13,7 @@ import { readImages } from './layout.js';
 import { scanLayerBlob, type LayerScanResult } from './layer-scan.js';
 import { waitForDrain } from './drain.js';
 import { BLOCK, parseTarHeader } from './tar-header.js';
-import { TarFormatError, TarStreamParser, type EntrySink, type TarEntry } from './tar-parser.js';
+import { TarFormatError, TarStreamParser, type EntrySink } from './tar-parser.js';
 
 const SMALL_LIMIT = 64 * 1024 * 1024;
 
@@ -37,7 +37,6 @@ class MemberSink implements EntrySink {
   private scan: Promise<LayerScanResult> | null = null;
 
   constructor(
-    private readonly entry: TarEntry,
     private readonly label: string,
     private readonly keys: DetectorKeys,
     private readonly onSmall: (bytes: Buffer) => void,
@@ -145,7 +144,6 @@ export async function scanDaemonImage(
     if (entry.type === 'hardlink') links.set(entry.name, posix.normalize(entry.linkname));
     if (entry.type !== 'file') return null;
     return new MemberSink(
-      entry,
       `${target}: blob '${entry.name}'`,
       keys,
       (bytes) => small.set(entry.name, bytes),

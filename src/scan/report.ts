@@ -1,10 +1,10 @@
 // The scan report (the JSON object of `eic-build scan --format json`) and how it is put together
 // from per-layer results and config findings. Pure apart from calling the config detectors.
 import type { DetectorKeys } from './detector-api.js';
-import { describeCreatedBy, historyIndexPerLayer, scanConfig } from './config-scan.js';
+import { describeCreatedBy, historyIndexPerLayer, scanConfig, type ConfigFinding, type ConfigNote } from './config-scan.js';
 import type { ImageRef } from './image.js';
 import type { LayerScanResult } from './layer-scan.js';
-import { VisibilityIndex, type HiddenHow } from './visibility.js';
+import { VisibilityIndex, type HiddenHow, type Visibility } from './visibility.js';
 import type { Provenance } from './provenance/types.js';
 
 /** A layer as reports name it. */
@@ -101,6 +101,7 @@ export function assembleReport(
       return result;
     });
     const visibility = new VisibilityIndex(layerResults);
+    const layerDigests = image.layers.map((layer) => layer.digest);
     const config = scanConfig(configJson, keys, image.annotations);
     const tainted = new Set<number>();
     for (const finding of config.findings) {
@@ -112,63 +113,18 @@ export function assembleReport(
       const layer: LayerPointer = { index, digest: image.layers[index]!.digest };
       for (const finding of result.findings) {
         const seen = finding.path === null ? ({ visible: true } as const) : visibility.decide(finding.path, index);
-        findings.push({
-          detector: finding.detector,
-          kind: finding.kind,
-          severity: finding.severity,
-          source: 'layer',
-          layer,
-          path: finding.path,
-          nestedPath: finding.nestedPath,
-          field: null,
-          visibleInFinalImage: seen.visible,
-          fingerprints: finding.fingerprints,
-          keygrips: finding.keygrips,
-          matchesPublicKey: finding.matchesPublicKey,
-          createdBy: createdBy[index] ?? null,
-          hiddenBy: seen.visible ? null : { index: seen.layerIndex, digest: image.layers[seen.layerIndex]!.digest, how: seen.how },
-          image: pointer,
-          offset: finding.offset,
-          excerpt: finding.excerpt,
-          message: finding.message,
-          provenance: null,
-        });
+        findings.push(reportLayerFinding(finding, { image: pointer, layer, createdBy: createdBy[index] ?? null, seen, layerDigests }));
       }
       // A layer shared by several images says its notes once.
       const noteKey = `${image.layers[index]!.blobName}`;
       if (seenLayerNotes.has(noteKey)) return;
       seenLayerNotes.add(noteKey);
       for (const note of result.notes) {
-        notes.push({ kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message, provenance: null });
+        notes.push(reportLayerNote(note, layer));
       }
     });
-    for (const finding of config.findings) {
-      const historyIndex = /^history\[(\d+)\]/.exec(finding.field);
-      findings.push({
-        detector: finding.detector,
-        kind: finding.kind,
-        severity: finding.severity,
-        source: 'config',
-        layer: null,
-        path: null,
-        nestedPath: null,
-        field: finding.field,
-        visibleInFinalImage: true,
-        fingerprints: finding.fingerprints,
-        keygrips: finding.keygrips,
-        matchesPublicKey: finding.matchesPublicKey,
-        createdBy: historyIndex ? describeCreatedBy(configJson, Number(historyIndex[1]), tainted) : null,
-        hiddenBy: null,
-        image: pointer,
-        offset: finding.offset,
-        excerpt: finding.excerpt,
-        message: finding.message,
-        provenance: null,
-      });
-    }
-    for (const note of config.notes) {
-      notes.push({ kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null });
-    }
+    for (const finding of config.findings) findings.push(reportConfigFinding(finding, pointer));
+    for (const note of config.notes) notes.push(reportConfigNote(note));
   }
   return sanitizeStrings({
     target,
@@ -178,6 +134,82 @@ export function assembleReport(
     stats: { layers: results.size, bytesScanned, seconds, images: images.length },
     images: images.map((image) => ({ manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind })),
   });
+}
+
+/** Where a layer finding is: its image and layer, the step that made the layer, whether a later layer hides it. */
+export interface LayerFindingPlace {
+  image: ImagePointer;
+  layer: LayerPointer;
+  createdBy: string | null;
+  seen: Visibility;
+  /** The image's layer digests, in order (names the layer that hides the finding). */
+  layerDigests: readonly string[];
+}
+
+/** A layer scan's finding as a report says it (scan and audit alike). Pure. */
+export function reportLayerFinding(finding: LayerScanResult['findings'][number], place: LayerFindingPlace): ReportFinding {
+  const { seen } = place;
+  return {
+    detector: finding.detector,
+    kind: finding.kind,
+    severity: finding.severity,
+    source: 'layer',
+    layer: place.layer,
+    path: finding.path,
+    nestedPath: finding.nestedPath,
+    field: null,
+    visibleInFinalImage: seen.visible,
+    fingerprints: finding.fingerprints,
+    keygrips: finding.keygrips,
+    matchesPublicKey: finding.matchesPublicKey,
+    createdBy: place.createdBy,
+    hiddenBy: seen.visible ? null : { index: seen.layerIndex, digest: place.layerDigests[seen.layerIndex]!, how: seen.how },
+    image: place.image,
+    offset: finding.offset,
+    excerpt: finding.excerpt,
+    message: finding.message,
+    provenance: null,
+  };
+}
+
+/**
+ * A config or annotation value's finding as a report says it. Pure. A finding in `history[N]` means
+ * that step's created_by itself carries key material: it is named as redacted, never quoted.
+ */
+export function reportConfigFinding(finding: ConfigFinding, image: ImagePointer): ReportFinding {
+  const history = /^history\[(\d+)\]/.exec(finding.field);
+  const step = history ? Number(history[1]) : null;
+  return {
+    detector: finding.detector,
+    kind: finding.kind,
+    severity: finding.severity,
+    source: 'config',
+    layer: null,
+    path: null,
+    nestedPath: null,
+    field: finding.field,
+    visibleInFinalImage: true,
+    fingerprints: finding.fingerprints,
+    keygrips: finding.keygrips,
+    matchesPublicKey: finding.matchesPublicKey,
+    createdBy: step === null ? null : describeCreatedBy(null, step, new Set([step])),
+    hiddenBy: null,
+    image,
+    offset: finding.offset,
+    excerpt: finding.excerpt,
+    message: finding.message,
+    provenance: null,
+  };
+}
+
+/** A layer scan's note as a report says it. Pure. */
+export function reportLayerNote(note: LayerScanResult['notes'][number], layer: LayerPointer): ReportNote {
+  return { kind: note.kind, detector: note.detector, source: 'layer', layer, path: note.path, nestedPath: note.nestedPath, field: null, message: note.message, provenance: null };
+}
+
+/** A config or annotation value's note as a report says it. Pure. */
+export function reportConfigNote(note: ConfigNote): ReportNote {
+  return { kind: 'detector', detector: note.detector, source: 'config', layer: null, path: null, nestedPath: null, field: note.field, message: note.message, provenance: null };
 }
 
 const ARMOR_MARKER = /-----(BEGIN|END) ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----/g;

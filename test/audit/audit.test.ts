@@ -67,7 +67,11 @@ function spawnCli(args: string[]) {
   return execa(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/cli.ts', import.meta.url)), ...args], { cwd: repoRoot, reject: false });
 }
 
-const leaky = (report: AuditReport) => report.tags.filter((tag) => tag.status === 'leaked').map((tag) => tag.tag).sort();
+const leaky = (report: AuditReport) =>
+  report.tags
+    .filter((tag) => tag.status === 'leaked')
+    .map((tag) => tag.tag)
+    .sort();
 
 test.serial('[integration] audit of 66 tags names exactly the leaky ones, each blob fetched once, per key the tags to delete', async (t) => {
   const { front, fetches } = await countingFront();
@@ -80,7 +84,10 @@ test.serial('[integration] audit of 66 tags names exactly the leaky ones, each b
     // Every distinct layer and config blob fetched exactly once, however many tags share it.
     t.is(fetches.size, ctx.world.blobs.size);
     t.deepEqual([...fetches.keys()].sort(), [...ctx.world.blobs].sort());
-    t.true([...fetches.values()].every((count) => count === 1), JSON.stringify([...fetches].filter(([, n]) => n > 1)));
+    t.true(
+      [...fetches.values()].every((count) => count === 1),
+      JSON.stringify([...fetches].filter(([, n]) => n > 1)),
+    );
     t.is(report.stats.blobs, ctx.world.blobs.size);
 
     const byTag = new Map(report.tags.map((tag) => [tag.tag, tag]));
@@ -146,7 +153,10 @@ test.serial('[integration] --tags selects, the Link-paginated tag list is follow
   });
   try {
     const report = await runAudit(`docker://${front.host}/${REPO}`, { tagPageSize: 7, tagGlobs: ['nightly-05*'] });
-    t.deepEqual(report.tags.map((tag) => tag.tag), Array.from({ length: 10 }, (_, i) => `nightly-05${i}`));
+    t.deepEqual(
+      report.tags.map((tag) => tag.tag),
+      Array.from({ length: 10 }, (_, i) => `nightly-05${i}`),
+    );
     t.is(report.stats.tagsInRepository, 66);
     // 66 tags, 7 a page: ten pages, each after the first named by the previous page's Link header.
     t.is(pages.length, 10);
@@ -171,7 +181,14 @@ const killedMidway = test.macro({
       armed = false;
       t.is(killed.signal, signal);
       const records = (await readdir(join(state, (await readdir(state))[0]!))).filter((name) => !name.endsWith('.files.json') && name.endsWith('.json'));
-      const recorded = new Set(records.map((name) => name.replace(/^(layer|config)-/, '').replace(/\.json$/, '').replace('-', ':')));
+      const recorded = new Set(
+        records.map((name) =>
+          name
+            .replace(/^(layer|config)-/, '')
+            .replace(/\.json$/, '')
+            .replace('-', ':'),
+        ),
+      );
       t.true(recorded.size > 0 && recorded.size < ctx.world.blobs.size, `recorded ${recorded.size}`);
       const before = new Map(fetches);
       const rerun = await runCli(['audit', `docker://${front.host}/${REPO}`, '--state', state, '--format', 'json', '--progress', 'quiet']);
@@ -179,8 +196,15 @@ const killedMidway = test.macro({
       const report = JSON.parse(rerun.stdout as string) as AuditReport;
       t.deepEqual(leaky(report), [...ctx.plan.pgpTags, ...ctx.plan.pemTags].sort());
       const second = [...fetches].map(([digest, n]) => [digest, n - (before.get(digest) ?? 0)] as const).filter(([, n]) => n > 0);
-      t.true(second.every(([, n]) => n === 1), 'no blob twice in the second run');
-      t.deepEqual(second.filter(([digest]) => recorded.has(digest)), [], 'nothing recorded by the killed run is fetched again');
+      t.true(
+        second.every(([, n]) => n === 1),
+        'no blob twice in the second run',
+      );
+      t.deepEqual(
+        second.filter(([digest]) => recorded.has(digest)),
+        [],
+        'nothing recorded by the killed run is fetched again',
+      );
       t.is(report.stats.blobsFromState, recorded.size);
       // A third run with the state fetches nothing at all.
       const settled = new Map(fetches);
@@ -205,7 +229,10 @@ test.serial('[integration] --state records are keyed by the public keys: another
     const after = [...fetches.values()].reduce((a, b) => a + b, 0);
     t.true(after > 0);
     const again = await audit([`docker://${front.host}/${REPO}`, '--tags', 'leak-*', '--state', state]);
-    t.is([...fetches.values()].reduce((a, b) => a + b, 0), after);
+    t.is(
+      [...fetches.values()].reduce((a, b) => a + b, 0),
+      after,
+    );
     t.false(again.report.tags.some((tag) => tag.findings.some((finding) => finding.matchesPublicKey)));
     const keyed = await audit([`docker://${front.host}/${REPO}`, '--tags', 'leak-*', '--state', state, '--public-key', ctx.keys.pgpPublicFile]);
     t.true([...fetches.values()].reduce((a, b) => a + b, 0) > after);

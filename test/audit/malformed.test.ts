@@ -18,7 +18,12 @@ const REPO = 'eic/malformed';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const MALFORMED: Record<string, unknown> = {
   'null-body': null,
-  'null-layer': { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: DIGEST, size: 2 }, layers: [null] },
+  'null-layer': {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: DIGEST, size: 2 },
+    layers: [null],
+  },
   'null-entry': { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [null] },
   'string-config': { schemaVersion: 2, config: 'sha256:x', layers: [] },
   'size-text': { schemaVersion: 2, config: { digest: DIGEST, size: 2 }, layers: [{ digest: DIGEST, size: '12' }] },
@@ -83,7 +88,14 @@ test('[integration] audit: each malformed tag is unreadable with its reason (exi
     t.is(await main(['audit', `docker://${front.host}/${REPO}`, '--format', 'json', '--progress', 'quiet'], io), 2, io.stderr);
     const report = JSON.parse(io.stdout) as AuditReport;
     const status = Object.fromEntries(report.tags.map((tag) => [tag.tag, tag.status]));
-    t.deepEqual(status, { fine: 'clean', 'null-body': 'unreadable', 'null-layer': 'unreadable', 'null-entry': 'unreadable', 'size-text': 'unreadable', 'string-config': 'unreadable' });
+    t.deepEqual(status, {
+      fine: 'clean',
+      'null-body': 'unreadable',
+      'null-layer': 'unreadable',
+      'null-entry': 'unreadable',
+      'size-text': 'unreadable',
+      'string-config': 'unreadable',
+    });
     for (const tag of report.tags.filter((verdict) => verdict.tag !== 'fine')) t.regex(tag.unreadable.join(' '), /@sha256:[0-9a-f]{64}/, tag.tag);
   } finally {
     front.close();

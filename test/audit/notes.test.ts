@@ -49,10 +49,14 @@ test('[integration] a nested gzip bomb is a nested-bounded note of the tag in JS
 
   const text = memoryIo({});
   t.is(await main(['audit', `docker://${registry.host}/${REPO}`, '--progress', 'quiet'], text), 0);
-  t.regex(text.stdout, /notes \(not leaks[^\n]*\n  bomb:\n    - layer 0 sha256:[0-9a-f]+… opt\/bomb\.gz: /);
+  t.regex(text.stdout, /notes \(not leaks[^\n]*\n {2}bomb:\n {4}- layer 0 sha256:[0-9a-f]+… opt\/bomb\.gz: /);
 
   const sarif = memoryIo({});
   t.is(await main(['audit', `docker://${registry.host}/${REPO}`, '--format', 'sarif', '--progress', 'quiet'], sarif), 0);
-  const notifications = (JSON.parse(sarif.stdout) as { runs: { invocations: { toolExecutionNotifications: { level: string; message: { text: string } }[] }[] }[] }).runs[0]!.invocations[0]!.toolExecutionNotifications;
-  t.true(notifications.some((n) => n.level === 'warning' && /^bomb: nested-bounded: /.test(n.message.text)), JSON.stringify(notifications));
+  const notifications = (JSON.parse(sarif.stdout) as { runs: { invocations: { toolExecutionNotifications: { level: string; message: { text: string } }[] }[] }[] }).runs[0]!
+    .invocations[0]!.toolExecutionNotifications;
+  t.true(
+    notifications.some((n) => n.level === 'warning' && /^bomb: nested-bounded: /.test(n.message.text)),
+    JSON.stringify(notifications),
+  );
 });

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { MediaTypes, RegistryClient, sha256Digest } from '../../src/registry/index.js';
+import { MediaTypes, type RegistryClient, sha256Digest } from '../../src/registry/index.js';
 import { buildAttestation, buildImage, type ImageSpec, type LayerSpec } from '../helpers/image-fixture.js';
 
 /** One tag: a single image, or an index of images (with attestations). */
@@ -25,7 +25,12 @@ export interface WorldKeys {
 /** Generate the keys (about 50 ms). */
 export async function makeWorldKeys(): Promise<WorldKeys> {
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-audit-keys-'));
-  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: [{ name: 'Audit Signer', email: 'signer@example.invalid' }], format: 'armored' });
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'ed25519Legacy',
+    userIDs: [{ name: 'Audit Signer', email: 'signer@example.invalid' }],
+    format: 'armored',
+  });
   const pgpPublicFile = join(dir, 'signer.pub.asc');
   await writeFile(pgpPublicFile, publicKey);
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });

@@ -1,4 +1,4 @@
-// The pure parts of audit and of docker:// targets, as tables: tag globs, progress lines, per-image
+// The pure parts of audit and of docker:// targets, as tables: tag globs, per-image
 // visibility from shared blob facts, grouping per key, registry targets, CI credentials; and the
 // fact store on a real temp directory.
 import test from 'ava';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { configFacts, factsFingerprint, type LayerFacts } from '../../src/audit/blob-facts.js';
 import { AUDIT_TEMP_KIND, openFactStore } from '../../src/audit/fact-store.js';
 import { deleteCommand } from '../../src/audit/format-audit.js';
-import { createProgressReporter, formatProgress, type ProgressCounts } from '../../src/audit/progress.js';
 import { compileTagFilter, globToRegExp } from '../../src/audit/tag-glob.js';
 import { decideTag, leakedKeys, type BlobOutcomes, type TagResolution } from '../../src/audit/tag-verdicts.js';
 import { liveDirCount } from '../../src/exit-cleanup.js';
@@ -41,29 +40,20 @@ test('tag globs: * ? [..] [!..], anchored; a bad glob is a usage error naming it
   }
 });
 
-test('progress: counts, + while totals grow, ETA once final; plain lines on a pipe, nothing when quiet', (t) => {
-  const counts: ProgressCounts = { tagsDone: 3, tagsTotal: 10, blobsDone: 4, blobsTotal: 9, blobsFromState: 2, bytesDone: 10 * 1024 * 1024, bytesTotal: 40 * 1024 * 1024, totalsFinal: false };
-  t.is(formatProgress(counts, 5), 'audit: tags 3/10, blobs 4/9+ (2 from --state), 10.0 MiB/40.0 MiB+');
-  t.is(formatProgress({ ...counts, totalsFinal: true }, 5), 'audit: tags 3/10, blobs 4/9 (2 from --state), 10.0 MiB/40.0 MiB, ETA 15 s');
-  const lines: string[] = [];
-  const plain = createProgressReporter('auto', (text) => lines.push(text), false, 60_000);
-  plain.update(counts);
-  plain.update(counts);
-  plain.finish({ ...counts, totalsFinal: true });
-  t.is(lines.length, 2);
-  t.true(lines.every((line) => line.endsWith('\n') && !line.includes('\r')));
-  const live: string[] = [];
-  createProgressReporter('auto', (text) => live.push(text), true).update(counts);
-  t.true(live[0]!.startsWith('\r'));
-  const quiet: string[] = [];
-  const reporter = createProgressReporter('quiet', (text) => quiet.push(text), true);
-  reporter.update(counts);
-  reporter.finish(counts);
-  t.deepEqual(quiet, []);
-});
-
 function finding(path: string | null, fingerprint: string): LayerFinding {
-  return { detector: 'pgp-armored-private-key', kind: 'armored', severity: 'critical', offset: 0, excerpt: '[redacted]', message: 'OpenPGP private key', fingerprints: [fingerprint], keygrips: [], matchesPublicKey: false, path, nestedPath: null } as unknown as LayerFinding;
+  return {
+    detector: 'pgp-armored-private-key',
+    kind: 'armored',
+    severity: 'critical',
+    offset: 0,
+    excerpt: '[redacted]',
+    message: 'OpenPGP private key',
+    fingerprints: [fingerprint],
+    keygrips: [],
+    matchesPublicKey: false,
+    path,
+    nestedPath: null,
+  } as unknown as LayerFinding;
 }
 
 function layer(digest: string, extra: Partial<LayerFacts> = {}): LayerFacts {
@@ -74,23 +64,39 @@ test('visibility is decided per image from shared blob facts: one leaky blob, hi
   const leaky = layer(D(1), { findings: [finding('etc/key.asc', 'AAAA')] });
   const overwrite = layer(D(2));
   const other = layer(D(3), { whiteouts: ['etc/key.asc'] });
-  const files = new Map([[D(2), ['etc/key.asc']], [D(1), ['etc/key.asc']], [D(3), []]]);
+  const files = new Map([
+    [D(2), ['etc/key.asc']],
+    [D(1), ['etc/key.asc']],
+    [D(3), []],
+  ]);
   const facts = new Map<string, unknown>([
     [`layer:${D(1)}`, leaky],
     [`layer:${D(2)}`, overwrite],
     [`layer:${D(3)}`, other],
-    [`config:${D(9)}`, configFacts(D(9), Buffer.from('{"os":"linux","architecture":"arm64","rootfs":{"diff_ids":[1,2]},"history":[{"created_by":"COPY key"},{"created_by":"RUN x"}]}'), { knownKeys: [], allowKeys: [] })],
+    [
+      `config:${D(9)}`,
+      configFacts(D(9), Buffer.from('{"os":"linux","architecture":"arm64","rootfs":{"diff_ids":[1,2]},"history":[{"created_by":"COPY key"},{"created_by":"RUN x"}]}'), {
+        knownKeys: [],
+        allowKeys: [],
+      }),
+    ],
   ]);
   const readFiles: string[] = [];
   const outcomes: BlobOutcomes = {
     facts: ((kind: string, digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
-    failure: (kind, digest) => (digest === D(7) ? 'HTTP 404' : undefined),
+    failure: (_kind, digest) => (digest === D(7) ? 'HTTP 404' : undefined),
     files: async (digest) => {
       readFiles.push(digest);
       return files.get(digest) ?? [];
     },
   };
-  const image = (layers: string[]) => ({ kind: 'image' as const, manifestDigest: D(50 + layers.length), platform: null, config: { digest: D(9), size: 1 }, layers: layers.map((digest) => ({ digest, mediaType: null, size: 1, format: 'tar' as const })) });
+  const image = (layers: string[]) => ({
+    kind: 'image' as const,
+    manifestDigest: D(50 + layers.length),
+    platform: null,
+    config: { digest: D(9), size: 1 },
+    layers: layers.map((digest) => ({ digest, mediaType: null, size: 1, format: 'tar' as const })),
+  });
   const hiddenByOverwrite: TagResolution = { tag: 'a', ok: true, digest: D(20), images: [image([D(1), D(2)])] };
   const visible: TagResolution = { tag: 'b', ok: true, digest: D(21), images: [image([D(2), D(1)])] };
   const whiteout: TagResolution = { tag: 'c', ok: true, digest: D(22), images: [image([D(1), D(3), D(2)])] };
@@ -114,12 +120,20 @@ test('visibility is decided per image from shared blob facts: one leaky blob, hi
   t.regex(d.unreadable[0]!, new RegExp(`layer 1 ${D(7)} of .*HTTP 404`));
   const e = await decideTag(gone, outcomes);
   t.deepEqual([e.status, e.unreadable], ['unreadable', ['manifest unknown']]);
-  t.deepEqual(leakedKeys([a, b, c, d, e]).map((key) => [key.key, key.tags]), [['AAAA', ['a', 'b', 'c']]]);
+  t.deepEqual(
+    leakedKeys([a, b, c, d, e]).map((key) => [key.key, key.tags]),
+    [['AAAA', ['a', 'b', 'c']]],
+  );
 });
 
 test('docker:// targets: tag, digest, plain HTTP; repository-only for audit; errors name the target', async (t) => {
   const digest = `sha256:${'ab'.repeat(32)}`;
-  t.like(parseRegistryTarget('docker://registry.example.org/eic/eic_xl:nightly'), { registry: 'registry.example.org', repository: 'eic/eic_xl', reference: 'nightly', insecure: undefined });
+  t.like(parseRegistryTarget('docker://registry.example.org/eic/eic_xl:nightly'), {
+    registry: 'registry.example.org',
+    repository: 'eic/eic_xl',
+    reference: 'nightly',
+    insecure: undefined,
+  });
   t.like(parseRegistryTarget(`docker+http://10.0.0.5:5000/eic/x@${digest}`), { registry: '10.0.0.5:5000', repository: 'eic/x', reference: digest, insecure: true });
   t.like(parseRegistryTarget('docker://ubuntu:24.04'), { registry: 'docker.io', repository: 'library/ubuntu' });
   t.like(parseRegistryTarget('docker://registry.example.org/eic/eic_xl', { repositoryOnly: true }), { reference: null });
@@ -140,7 +154,13 @@ test('docker:// targets: tag, digest, plain HTTP; repository-only for audit; err
 });
 
 test('CI credentials: CI_REGISTRY_* for the CI registry, GITHUB_REGISTRY_* for ghcr.io; never for another host', (t) => {
-  const env = { CI_REGISTRY: 'registry.example.org', CI_REGISTRY_USER: 'gitlab-ci-token', CI_REGISTRY_PASSWORD: 'job-token-1', GITHUB_REGISTRY_USER: 'bot', GITHUB_REGISTRY_TOKEN: 'ghp-token-2' };
+  const env = {
+    CI_REGISTRY: 'registry.example.org',
+    CI_REGISTRY_USER: 'gitlab-ci-token',
+    CI_REGISTRY_PASSWORD: 'job-token-1',
+    GITHUB_REGISTRY_USER: 'bot',
+    GITHUB_REGISTRY_TOKEN: 'ghp-token-2',
+  };
   t.deepEqual(credentialsFromCiVariables('registry.example.org', env), { username: 'gitlab-ci-token', password: 'job-token-1' });
   t.deepEqual(credentialsFromCiVariables('ghcr.io', env), { username: 'bot', password: 'ghp-token-2' });
   t.is(credentialsFromCiVariables('other.example.org', env), undefined);
@@ -161,14 +181,21 @@ test('fact store: records by fingerprint, atomically; other keys see nothing; me
     t.deepEqual(await store.readFiles(D(1)), ['a', 'b/c']);
     t.is(await (await openFactStore(join(dir, 'state'), allowed)).load('layer', D(1)), undefined);
     // A damaged record is scanned again, not trusted.
-    const recordDir = join(dir, 'state', (await readdir(join(dir, 'state'))).find((name) => name.endsWith(none))!);
+    const recordDir = join(
+      dir,
+      'state',
+      (await readdir(join(dir, 'state'))).find((name) => name.endsWith(none))!,
+    );
     await writeFile(join(recordDir, `layer-${D(1).replace(':', '-')}.json`), '{"schema":1,"facts":{"kind":"layer","dig');
     t.is(await store.load('layer', D(1)), undefined);
     t.false((await readdir(recordDir)).some((name) => name.endsWith('.tmp')));
 
     const memory = await openFactStore(undefined, none, { memoryBudgetBytes: 100 });
     await memory.save(layer(D(2)), ['small']);
-    await memory.save(layer(D(3)), Array.from({ length: 10 }, (_, i) => `path/${i}`));
+    await memory.save(
+      layer(D(3)),
+      Array.from({ length: 10 }, (_, i) => `path/${i}`),
+    );
     t.is(liveDirCount(AUDIT_TEMP_KIND), 1);
     t.deepEqual(await memory.readFiles(D(2)), ['small']);
     t.is((await memory.readFiles(D(3))).length, 10);

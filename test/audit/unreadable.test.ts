@@ -88,7 +88,7 @@ test('[integration] a missing blob, a manifest not matching its digest, a regist
     // The text report names each unreadable tag.
     const io = memoryIo({});
     t.is(await auditCommand([`docker://${front.host}/${REPO}`, '--progress', 'quiet'], io), 2);
-    t.regex(io.stdout, /unreadable tags[^\n]*\n  bad-manifest:\n[^\n]*\n  down:\n[^\n]*\n  missing-blob:/);
+    t.regex(io.stdout, /unreadable tags[^\n]*\n {2}bad-manifest:\n[^\n]*\n {2}down:\n[^\n]*\n {2}missing-blob:/);
   } finally {
     front.close();
   }
@@ -109,7 +109,10 @@ test('[integration] an htpasswd registry: no credentials is exit 2 with a hint; 
     await writeFile(join(work, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('auditor:audit-pass-789').toString('base64') } } }));
     const viaConfig = await audit(secured.host, [], { DOCKER_CONFIG: work });
     t.is(viaConfig.exit, 0);
-    t.deepEqual(viaConfig.report.tags.map((tag) => tag.status), ['clean', 'clean']);
+    t.deepEqual(
+      viaConfig.report.tags.map((tag) => tag.status),
+      ['clean', 'clean'],
+    );
 
     const ci = { DOCKER_CONFIG: join(work, 'none'), CI_REGISTRY: secured.host, CI_REGISTRY_USER: 'auditor', CI_REGISTRY_PASSWORD: 'audit-pass-789' };
     const viaCi = await audit(secured.host, [], ci);

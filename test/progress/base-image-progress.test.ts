@@ -34,5 +34,5 @@ test('[integration] ensureBaseImage says what it makes before it starts, then th
   t.regex(lines.at(-1)!, new RegExp(`^eic-build: made base image ${NAME.replace(/[.:/]/g, '\\$&')} \\(busybox\\) in \\d+s\\n$`));
   lines.length = 0;
   t.false((await ensureBaseImage({ kind: 'busybox', name: NAME }, docker, progress)).created);
-  t.deepEqual(lines, [], "an image already there is not news");
+  t.deepEqual(lines, [], 'an image already there is not news');
 });

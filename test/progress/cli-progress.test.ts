@@ -64,7 +64,10 @@ test('[integration] buildcache verify and --copy-to: entry progress on stderr, t
   t.is(run.exitCode, 0, String(run.stderr));
   t.like(JSON.parse(String(run.stdout)), { ok: true });
   t.true(String(run.stderr).startsWith(`eic-build: verifying file://${SPACK_FIXTURE}…\n`), String(run.stderr));
-  const copy = await runCli(['buildcache', 'verify', `file://${SPACK_FIXTURE}`, '--public-key', SPACK_FIXTURE_KEY, '--copy-to', join(fixture.dir, 'copy'), '--format', 'json', '--progress', 'plain'], { env });
+  const copy = await runCli(
+    ['buildcache', 'verify', `file://${SPACK_FIXTURE}`, '--public-key', SPACK_FIXTURE_KEY, '--copy-to', join(fixture.dir, 'copy'), '--format', 'json', '--progress', 'plain'],
+    { env },
+  );
   t.is(copy.exitCode, 0, String(copy.stderr));
   t.like(JSON.parse(String(copy.stdout)), { copy: { kind: 'written' } });
   t.regex(String(copy.stderr), /eic-build: verifying file:\/\/\S+…\n[\s\S]*eic-build: copying verified entries to \S+…/);

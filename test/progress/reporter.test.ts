@@ -24,7 +24,10 @@ test('plain: the step is announced, then a line every interval with the latest c
   t.is(sink.out[1], 'eic-build: verifying m…\n');
   t.regex(sink.out[2]!, /^eic-build: verifying m: 30%, 3\/10 entries, \ds elapsed\n$/);
   t.is(sink.out.at(-1), 'eic-build: verified m\n');
-  t.true(sink.out.every((line) => line.endsWith('\n') && !line.includes('\r')), 'plain lines only, no redraws');
+  t.true(
+    sink.out.every((line) => line.endsWith('\n') && !line.includes('\r')),
+    'plain lines only, no redraws',
+  );
 });
 
 test('tty: one line redrawn in place, cleared when the step ends or a line is announced', async (t) => {
@@ -37,10 +40,13 @@ test('tty: one line redrawn in place, cleared when the step ends or a line is an
   scan.finish(true);
   const text = sink.out.join('');
   t.true(text.startsWith('\r\x1b[K'), 'drawn at once');
-  t.regex(text, /\r\x1b\[Kscanning img \[#{10}\.{10}\]  50% 1\.0 KiB\/2\.0 KiB, 1\/2 layers/);
+  t.regex(text, /\r\x1b\[Kscanning img \[#{10}\.{10}\] {2}50% 1\.0 KiB\/2\.0 KiB, 1\/2 layers/);
   t.true(text.includes('\r\x1b[Keic-build: note\n'), 'the bar is cleared before a line is said');
   t.regex(text, /eic-build: scanning img: done, 1 layers, 1\.0 KiB in \ds\n$/);
-  t.false(text.split('\r\x1b[K').some((part) => part.replace(/\n$/, '').length > 80), 'never wider than the terminal');
+  t.false(
+    text.split('\r\x1b[K').some((part) => part.replace(/\n$/, '').length > 80),
+    'never wider than the terminal',
+  );
 });
 
 test('quiet says nothing at all', async (t) => {
