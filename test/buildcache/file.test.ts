@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type KeyWorld } from './fixtures.js';
 
 const FIXTURE = SPACK_FIXTURE;
 const FIXTURE_KEY = SPACK_FIXTURE_KEY;
@@ -14,8 +14,10 @@ const FIXTURE_ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/${FIXTURE_ID}.spec.manifest.json`;
 const FIXTURE_TARBALL = 'blobs/sha256/ff/ff64ac68af157756bdb6b8b4ef3950d64ad920bc8290853f94637f6369ddb52b';
 
-const { work, alice, mallory, stop } = await startKeyWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let work!: KeyWorld['work'], alice!: KeyWorld['alice'], mallory!: KeyWorld['mallory'], stop!: KeyWorld['stop'];
+test.before(async () => ({ work, alice, mallory, stop } = await startKeyWorld()));
+test.after.always(() => stop?.());
 
 async function copyFixture(name: string): Promise<string> {
   const dir = join(work, name);
