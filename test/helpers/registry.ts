@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireIntegration } from './unit-only.js';
 
 /** A real OCI registry (Debian's docker-registry, distribution 2.8) on loopback, for one test file. */
 export interface TestRegistry {
@@ -25,6 +26,7 @@ async function freePort(): Promise<number> {
 
 /** Start a registry with its own storage; `htpasswd` (bcrypt lines) turns on basic auth. */
 export async function startRegistry(options: { htpasswd?: string } = {}): Promise<TestRegistry> {
+  requireIntegration('a registry (docker-registry)');
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-registry-'));
   const port = await freePort();
   const auth = options.htpasswd

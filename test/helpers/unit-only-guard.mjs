@@ -26,13 +26,13 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * The external tools: everything `.ci/setup-system.sh` installs (read from its `command -v` lines, so
  * the list cannot drift from it), their companions the script does not probe for, and Spack.
- * A unit test may run Node and the tools of Debian's base system (sh, bash, tar, gzip, perl, coreutils).
+ * A unit test may run Node and Debian's essential tools (sh, bash, coreutils, tar, gzip, perl, iconv,
+ * dpkg-deb, script): every Debian or Ubuntu machine has them, and nothing has to install them.
  */
 export function externalTools(setupScript = readFileSync(join(repoRoot, '.ci/setup-system.sh'), 'utf8')) {
   const probed = [...setupScript.matchAll(/command -v (?:\/usr\/bin\/)?([\w.+-]+)/g)].map((m) => m[1]);
   const companions = ['dockerd', 'docker-buildx', 'buildctl', 'buildkitd', 'containerd', 'gpg2', 'gpg-agent', 'gpgconf', 'gpg-connect-agent', 'gpgsm', 'dirmngr', 'spack', 'igzip', 'unzstd', 'pzstd', 'zstdcat', 'unxz', 'xzcat', 'bunzip2', 'bzcat'];
-  const base = new Set(['ps']);
-  return [...new Set([...probed, ...companions])].filter((tool) => !base.has(tool)).sort();
+  return [...new Set([...probed, ...companions])].sort();
 }
 
 /** The message every layer uses. */
