@@ -14,7 +14,7 @@
 //    named like the tools, each printing the rule and exiting 97;
 //  - the Docker engine's socket (dockerode speaks HTTP to it, no process): a connect fails.
 import childProcess from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -83,19 +83,28 @@ function install() {
   }
   syncBuiltinESMExports();
 
-  // Stand-ins for grandchildren that are not Node (a shell pipeline, a bash script); made once, by
-  // the first process, and inherited through PATH.
+  // Stand-ins for grandchildren that are not Node (a shell pipeline, a bash script); made once, by the
+  // test worker, and inherited through PATH. A stand-in also notes its name in the directory: a pipeline
+  // (`zip … | cat`) hides its exit status, so the worker fails at exit when any stand-in ran.
   const shimPrefix = join(tmpdir(), 'eic-build-unit-only-');
   if (!(process.env.PATH ?? '').split(delimiter).some((dir) => dir.startsWith(shimPrefix))) {
     const shims = mkdtempSync(shimPrefix);
+    const ran = join(shims, 'ran.log');
     for (const tool of tools) {
       const file = join(shims, tool);
       const message = unitOnlyMessage(`the external tool '${tool}'`).replaceAll("'", "'\\''");
-      writeFileSync(file, `#!/bin/sh\necho '${message}' >&2\nexit 97\n`);
+      writeFileSync(file, `#!/bin/sh\necho '${tool}' >> '${ran}'\necho '${message}' >&2\nexit 97\n`);
       chmodSync(file, 0o755);
     }
     process.env.PATH = `${shims}${delimiter}${process.env.PATH ?? ''}`;
-    process.on('exit', () => rmSync(shims, { recursive: true, force: true }));
+    process.on('exit', () => {
+      if (existsSync(ran)) {
+        const names = [...new Set(readFileSync(ran, 'utf8').split('\n').filter(Boolean))].join(', ');
+        process.stderr.write(`${unitOnlyMessage(`the external tool(s) ${names} from a shell or script`)}\n`);
+        process.exitCode = 1;
+      }
+      rmSync(shims, { recursive: true, force: true });
+    });
   }
 
   // The Docker engine's socket: the default ones and the one DOCKER_HOST names.
