@@ -10,6 +10,7 @@ import { generateKey } from '../../src/keys/generate-key.js';
 import { runCli, repoRoot } from '../helpers/cli.js';
 import { ensureBusyboxImage, ensureDebianGnupgImage, BUSYBOX_IMAGE } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 // The real pipeline against the real engine (docker 20.10's built-in BuildKit here), a real
 // registry on loopback, and a key generated now. Nothing is mocked.
@@ -25,6 +26,8 @@ let keyFile: string;
 let keyLines: string[];
 
 test.before(async () => {
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   const shared = await ensureDebianGnupgImage();
   if ((await execa(DOCKER, ['image', 'inspect', EXAMPLE_BASE], { reject: false })).exitCode !== 0) {
     await execa(DOCKER, ['tag', shared, EXAMPLE_BASE]);

@@ -14,9 +14,12 @@ import { clearRegisteredSecrets, redact } from '../../src/redact.js';
 import { listenLoopback, startFront, type LoopbackServer } from '../helpers/http-fronts.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { ociManifest } from '../buildcache/fixtures.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 let registry: TestRegistry;
 test.before(async () => {
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   registry = await startRegistry();
 });
 test.after.always(async () => {
