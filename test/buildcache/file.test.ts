@@ -18,8 +18,11 @@ const FIXTURE_TARBALL = 'blobs/sha256/ff/ff64ac68af157756bdb6b8b4ef3950d64ad920b
 // Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
 let work!: KeyWorld['work'], alice!: KeyWorld['alice'], mallory!: KeyWorld['mallory'], stop!: KeyWorld['stop'];
 test.before(async () => {
-  // Only the [integration] tests of this file use the keys; a unit-only run selects none of them.
-  if (UNIT_ONLY_RUN) return;
+  // Only the [integration] tests of this file use the gpg keys: a unit-only run needs only the work directory.
+  if (UNIT_ONLY_RUN) {
+    ({ dir: work, cleanup: stop } = await tempDir());
+    return;
+  }
   ({ work, alice, mallory, stop } = await startKeyWorld());
 });
 test.after.always(() => stop?.());

@@ -124,6 +124,10 @@ function install() {
     return connect.apply(this, args);
   };
 
+  // igzip and zstd are optional accelerators the scanner probes for (EIC_BUILD_SCAN_DECODE_TOOLS): a unit
+  // run uses Node's decoders, as on a machine without them; the [integration] decode-tools tests cover them.
+  process.env.EIC_BUILD_SCAN_DECODE_TOOLS ??= '0';
+
   // Node children (the CLI from source) load this guard too.
   const self = `--import=${import.meta.url}`;
   if (!(process.env.NODE_OPTIONS ?? '').includes(self)) {
