@@ -271,7 +271,7 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   await mkdir(project, { recursive: true });
   await writeFile(
     join(project, 'Dockerfile'),
-    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 60\n`,
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 600\n`,
   );
   await execa(DOCKER, ['rmi', 'eic-build-test/interrupted:it'], { reject: false });
   const before = new Set(await readdir(tmpdir()));
@@ -284,13 +284,14 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (_code, signal) => resolve({ signal })));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 240_000;
   while (!stderr.includes('step-started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   t.true(stderr.includes('step-started'), stderr);
   const started = Date.now();
   child.kill('SIGTERM');
   const result = await exited;
-  t.true(Date.now() - started < 20_000, 'the build stopped instead of running its 60 s step');
+  // A 600 s step against a 120 s bound: stopping is told from running on, however loaded the machine.
+  t.true(Date.now() - started < 120_000, 'the build stopped instead of running its 600 s step');
   t.is(result.signal, 'SIGTERM');
   t.deepEqual((await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)), []);
   const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;

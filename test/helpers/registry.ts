@@ -41,7 +41,8 @@ export async function startRegistry(options: { htpasswd?: string } = {}): Promis
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
+  // Only a wait (it ends once the registry answers): wide, as a loaded machine starts it slowly.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       const response = await fetch(`${url}/v2/`);

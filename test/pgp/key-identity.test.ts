@@ -95,15 +95,8 @@ test.serial('[integration] keys made by openpgp.js (ecc and rsa) get the identit
   }
 });
 
-test.serial('[integration] deriving the identity of an RSA-4096 key takes under 10 ms', async (t) => {
-  const armored = (await home.gpg(['--armor', '--export-secret-keys', primaries['rsa4096']!])).toString('utf8');
-  deriveKeyIdentity(armored);
-  const start = performance.now();
-  for (let i = 0; i < 20; i++) deriveKeyIdentity(armored);
-  const each = (performance.now() - start) / 20;
-  t.log(`deriveKeyIdentity(RSA-4096): ${each.toFixed(2)} ms`);
-  t.true(each < 10);
-});
+// How fast deriveKeyIdentity is (RSA-4096) is a bench figure (`npm run bench -- keys`), not a test: a
+// timed assertion fails on a loaded machine without any change in the code.
 
 test.serial('non-keys are refused with a clear message', (t) => {
   t.throws(() => deriveKeyIdentity('hello'), { message: /not an OpenPGP key/ });

@@ -266,7 +266,8 @@ console.log('finished');
   );
   const scan = execa(process.execPath, ['--import', 'tsx', script], { reject: false });
   let igzip: number | null = null;
-  for (let i = 0; i < 600 && igzip === null; i++) {
+  // Waits that end as soon as their condition holds: wide, for a loaded machine.
+  for (let i = 0; i < 2400 && igzip === null; i++) {
     igzip = (await childrenOf(scan.pid!)).find((c) => c.comm === 'igzip')?.pid ?? null;
     if (igzip === null) await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -275,7 +276,7 @@ console.log('finished');
   const result = await scan;
   t.not(result.stdout, 'finished');
   let running = true;
-  for (let i = 0; i < 100 && running; i++) {
+  for (let i = 0; i < 600 && running; i++) {
     const state = await readFile(`/proc/${igzip}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3), () => 'gone');
     running = state !== 'gone' && state !== 'Z';
     if (running) await new Promise((resolve) => setTimeout(resolve, 50));
