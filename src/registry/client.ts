@@ -11,7 +11,7 @@ import { DOCKER_HUB, isLoopbackHost } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { createAuthorizedSend } from './transport/authenticate.js';
 import { createRequest, type RegistryRequest } from './transport/request.js';
-import { createSend, discard, idleTimer } from './transport/send.js';
+import { createSend, discard, idleTimer, realClock, type TimerClock } from './transport/send.js';
 import { pullScope, pushBlob, pushScope, type UploadContext } from './upload.js';
 
 export { pullScope, pushScope } from './upload.js';
@@ -61,6 +61,8 @@ export interface RegistryClientOptions {
   concurrency?: number;
   /** Abort one request after this many milliseconds (default 60 s). */
   timeoutMs?: number;
+  /** The timers that bound streamed blobs by inactivity (default: real ones; tests pass a clock they advance). */
+  clock?: TimerClock;
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -74,6 +76,7 @@ export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly clock: TimerClock;
   private readonly request: RegistryRequest;
   private referrersApi: boolean | undefined;
 
@@ -84,8 +87,9 @@ export class RegistryClient {
     const host = options.registry === DOCKER_HUB ? 'registry-1.docker.io' : options.registry;
     this.baseUrl = `${insecure ? 'http' : 'https'}://${host}`;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.clock = options.clock ?? realClock;
     // The transport in layers, innermost first: one bounded exchange, auth challenges, then limits and retries.
-    const send = createSend(this.timeoutMs, insecure);
+    const send = createSend(this.timeoutMs, insecure, this.clock);
     this.request = createRequest(this.baseUrl, createLimiter(options.concurrency ?? 16), createAuthorizedSend(send, options.credentials, this.timeoutMs, new URL(this.baseUrl).origin));
   }
 
@@ -181,7 +185,7 @@ export class RegistryClient {
   async getBlob(repository: string, digest: string): Promise<Readable> {
     parseDigest(digest);
     // A layer of many GiB takes longer than any fixed timeout: the download ends only when it stalls.
-    const idle = idleTimer(this.timeoutMs);
+    const idle = idleTimer(this.timeoutMs, this.clock);
     let response: Response;
     try {
       response = await this.request(`/v2/${repository}/blobs/${digest}`, { scope: pullScope(repository), idle });

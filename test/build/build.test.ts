@@ -10,6 +10,7 @@ import { generateKey } from '../../src/keys/generate-key.js';
 import { runCli, repoRoot } from '../helpers/cli.js';
 import { ensureBusyboxImage, ensureDebianGnupgImage, BUSYBOX_IMAGE } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 // The real pipeline against the real engine (docker 20.10's built-in BuildKit here), a real
 // registry on loopback, and a key generated now. Nothing is mocked.
@@ -25,6 +26,8 @@ let keyFile: string;
 let keyLines: string[];
 
 test.before(async () => {
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   const shared = await ensureDebianGnupgImage();
   if ((await execa(DOCKER, ['image', 'inspect', EXAMPLE_BASE], { reject: false })).exitCode !== 0) {
     await execa(DOCKER, ['tag', shared, EXAMPLE_BASE]);
@@ -268,7 +271,7 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   await mkdir(project, { recursive: true });
   await writeFile(
     join(project, 'Dockerfile'),
-    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 60\n`,
+    `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 600\n`,
   );
   await execa(DOCKER, ['rmi', 'eic-build-test/interrupted:it'], { reject: false });
   const before = new Set(await readdir(tmpdir()));
@@ -281,13 +284,14 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (_code, signal) => resolve({ signal })));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 240_000;
   while (!stderr.includes('step-started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   t.true(stderr.includes('step-started'), stderr);
   const started = Date.now();
   child.kill('SIGTERM');
   const result = await exited;
-  t.true(Date.now() - started < 20_000, 'the build stopped instead of running its 60 s step');
+  // A 600 s step against a 120 s bound: stopping is told from running on, however loaded the machine.
+  t.true(Date.now() - started < 120_000, 'the build stopped instead of running its 600 s step');
   t.is(result.signal, 'SIGTERM');
   t.deepEqual((await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)), []);
   const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;

@@ -15,10 +15,12 @@ import { verifyOciMirror } from '../../src/buildcache/verify/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { flipLastByte, listenLoopback, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, pushOciRawEntry, specDocument, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
+import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, pushOciRawEntry, specDocument, specTarball, startSigningWorld, type FixtureSpec, type SigningWorld } from './fixtures.js';
 
-const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], signingKey!: SigningWorld['signingKey'], trusted!: SigningWorld['trusted'], stop!: SigningWorld['stop'];
+test.before(async () => ({ registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld()));
+test.after.always(() => stop?.());
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const blobPath = (hex: string) => `blobs/sha256/${hex.slice(0, 2)}/${hex}`;

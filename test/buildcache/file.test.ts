@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type KeyWorld } from './fixtures.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 const FIXTURE = SPACK_FIXTURE;
 const FIXTURE_KEY = SPACK_FIXTURE_KEY;
@@ -14,8 +15,17 @@ const FIXTURE_ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/${FIXTURE_ID}.spec.manifest.json`;
 const FIXTURE_TARBALL = 'blobs/sha256/ff/ff64ac68af157756bdb6b8b4ef3950d64ad920bc8290853f94637f6369ddb52b';
 
-const { work, alice, mallory, stop } = await startKeyWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let work!: KeyWorld['work'], alice!: KeyWorld['alice'], mallory!: KeyWorld['mallory'], stop!: KeyWorld['stop'];
+test.before(async () => {
+  // Only the [integration] tests of this file use the gpg keys: a unit-only run needs only the work directory.
+  if (UNIT_ONLY_RUN) {
+    ({ dir: work, cleanup: stop } = await tempDir());
+    return;
+  }
+  ({ work, alice, mallory, stop } = await startKeyWorld());
+});
+test.after.always(() => stop?.());
 
 async function copyFixture(name: string): Promise<string> {
   const dir = join(work, name);
@@ -39,7 +49,7 @@ test('the real Spack v1.1 mirror verifies against its pinned key; JSON names the
   t.deepEqual(report!.mirrorKeys, [{ fingerprint: FIXTURE_FPR, userIds: ['Test Signer (GPG created for Spack) <test@example.com>'], trusted: true }] as never);
 });
 
-test('a key published in the mirror is never trusted: untrusted-signer names signer and trusted keys', async (t) => {
+test('[integration] a key published in the mirror is never trusted: untrusted-signer names signer and trusted keys', async (t) => {
   const none = await runCli(['buildcache', 'verify', FIXTURE]);
   t.is(none.exitCode, 1);
   t.regex(String(none.stdout), /untrusted-signer .*CC641F3BEF0CEE71 \(fingerprint 130156C4D55520802D04D3D4CC641F3BEF0CEE71\).*publishes but you have not pinned; trusted: none/);
@@ -74,7 +84,7 @@ test('tampering: changed blob, missing blob, edited manifest, stripped signature
   t.like((await verifyJson([stripped, '--public-key', FIXTURE_KEY])).report!.entries[0], { kind: 'unsigned' });
 });
 
-test('--spec selects entries; an unknown spec is not-found (exit 1); an unreadable mirror exits 2', async (t) => {
+test('[integration] --spec selects entries; an unknown spec is not-found (exit 1); an unreadable mirror exits 2', async (t) => {
   const bySpec = await verifyJson([FIXTURE, '--public-key', FIXTURE_KEY, '--spec', FIXTURE_ID]);
   t.is(bySpec.exitCode, 0);
   const byHash = await verifyJson([FIXTURE, '--public-key', FIXTURE_KEY, '--spec', 'p6rjdomocw4krnmuwavwdbae56jxt3vo', '--spec', 'zlib-1.3-aaaa']);
@@ -114,7 +124,7 @@ test('an http mirror in file layout is verified through its index', async (t) =>
   t.like(named.report!.entries[0], { kind: 'verified', id: FIXTURE_ID });
 });
 
-test('layout v3 and v2 trees clearsigned by real gpg verify; v2 tarball tampering and a missing .sig are caught', async (t) => {
+test('[integration] layout v3 and v2 trees clearsigned by real gpg verify; v2 tarball tampering and a missing .sig are caught', async (t) => {
   const specs: FixtureSpec[] = [
     { name: 'zlib', version: '1.3.1', hash: fakeHash() },
     { name: 'hello-world', version: '2.12', hash: fakeHash() },
@@ -147,7 +157,7 @@ test('layout v3 and v2 trees clearsigned by real gpg verify; v2 tarball tamperin
   t.is(byId[`hello-world-2.12-${specs[1]!.hash}`], 'unsigned');
 });
 
-test('sign a v3 mirror in place: gpg accepts the result, re-sign is a no-op, --force re-signs, the key never shows', async (t) => {
+test('[integration] sign a v3 mirror in place: gpg accepts the result, re-sign is a no-op, --force re-signs, the key never shows', async (t) => {
   const specs: FixtureSpec[] = [
     { name: 'zlib', version: '1.3.1', hash: fakeHash() },
     { name: 'cmake', version: '3.30.0', hash: fakeHash() },
@@ -195,7 +205,7 @@ test('sign a v3 mirror in place: gpg accepts the result, re-sign is a no-op, --f
   }
 });
 
-test('sign refuses a public key, a missing key and corrupt entries', async (t) => {
+test('[integration] sign refuses a public key, a missing key and corrupt entries', async (t) => {
   const mirror = join(work, 'refuse');
   const spec = { name: 'zlib', version: '1.3.1', hash: fakeHash() };
   await writeV3Mirror(mirror, [spec], undefined);
@@ -212,7 +222,7 @@ test('sign refuses a public key, a missing key and corrupt entries', async (t) =
   t.regex(String(corrupt.stdout), /refusing to sign/);
 });
 
-test('concurrent signers of one v3 mirror leave every manifest whole and validly signed', async (t) => {
+test('[integration] concurrent signers of one v3 mirror leave every manifest whole and validly signed', async (t) => {
   const { signFileMirror } = await import('../../src/buildcache/sign/sign-file.js');
   const { directoryMirrorFiles } = await import('../../src/buildcache/mirror-files.js');
   const { loadSigningKey } = await import('../../src/buildcache/sign/signing-key.js');

@@ -13,6 +13,7 @@ import { loadSigningKey, type UnlockedSigningKey } from '../../src/buildcache/si
 import { readTrustedKeys, type TrustedKey } from '../../src/buildcache/trust.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireIntegration } from '../helpers/unit-only.js';
 
 /** A GnuPG key made for one test run, in its own homedir. */
 /**
@@ -41,6 +42,7 @@ export async function tempDir(prefix = 'eic-build-bc-'): Promise<{ dir: string; 
 
 /** Generate an unprotected RSA key with real gpg in a fresh homedir under `dir`. */
 export async function makeGpgKey(dir: string, name: string): Promise<GpgKey> {
+  requireIntegration('gpg (a signing key)');
   const home = join(dir, `gnupg-${name.replace(/\W/g, '')}`);
   await mkdir(home, { mode: 0o700 });
   await execa('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `${name} <${name.replace(/\W/g, '')}@example.invalid>`, 'rsa2048', 'sign', 'never']);

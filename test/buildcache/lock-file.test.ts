@@ -5,15 +5,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { serveDirectory } from '../helpers/http-fronts.js';
-import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, spackLockFile, startKeyWorld, writeV2Mirror, writeV3Mirror, type FixtureSpec } from './fixtures.js';
+import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, spackLockFile, startKeyWorld, writeV2Mirror, writeV3Mirror, type FixtureSpec, type KeyWorld } from './fixtures.js';
 
 const FIXTURE = SPACK_FIXTURE;
 const FIXTURE_KEY = SPACK_FIXTURE_KEY;
 const HELLO: FixtureSpec = { name: 'hello-file', version: '1.0', hash: 'p6rjdomocw4krnmuwavwdbae56jxt3vo' };
 const FIXTURE_MANIFEST = `v3/manifests/spec/hello-file/hello-file-1.0-${HELLO.hash}.spec.manifest.json`;
 
-const { work, alice, stop } = await startKeyWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let work!: KeyWorld['work'], alice!: KeyWorld['alice'], stop!: KeyWorld['stop'];
+test.before(async () => ({ work, alice, stop } = await startKeyWorld()));
+test.after.always(() => stop?.());
 
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 

@@ -10,10 +10,12 @@ import { verifyOciMirror } from '../../src/buildcache/verify/verify-oci.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { startFront } from '../helpers/http-fronts.js';
-import { fakeHash, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, startSigningWorld, type FixtureSpec } from './fixtures.js';
+import { fakeHash, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, startSigningWorld, type FixtureSpec, type SigningWorld } from './fixtures.js';
 
-const { registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], signingKey!: SigningWorld['signingKey'], trusted!: SigningWorld['trusted'], stop!: SigningWorld['stop'];
+test.before(async () => ({ registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld()));
+test.after.always(() => stop?.());
 
 const idOf = (spec: FixtureSpec) => `${spec.name}-${spec.version}-${spec.hash}`;
 

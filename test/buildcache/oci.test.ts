@@ -11,10 +11,12 @@ import { readTrustedKeys } from '../../src/buildcache/trust.js';
 import { runCli } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry.js';
 import { flipLastByte, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, pushOciEntry, pushOciIndex, specTarball, startSigningWorld, tempDir, type FixtureSpec, type GpgKey } from './fixtures.js';
+import { fakeHash, pushOciEntry, pushOciIndex, specTarball, startSigningWorld, tempDir, type FixtureSpec, type GpgKey, type SigningWorld } from './fixtures.js';
 
-const { registry, client, work, alice, mallory, stop } = await startSigningWorld();
-test.after.always(stop);
+// Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
+let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], mallory!: SigningWorld['mallory'], stop!: SigningWorld['stop'];
+test.before(async () => ({ registry, client, work, alice, mallory, stop } = await startSigningWorld()));
+test.after.always(() => stop?.());
 
 interface Report {
   entries: { kind: string; id: string; detail: string; manifestDigest?: string; reference?: string }[];

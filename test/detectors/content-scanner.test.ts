@@ -2,9 +2,12 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { createContentScanner, DETECTORS, type ContentFinding, type ContentScanResult, type KeyIdentity } from '../../src/detectors/index.js';
 import { makeFixtures, type Fixtures } from './fixtures.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 let fixtures: Fixtures;
 test.before(async () => {
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   fixtures = await makeFixtures();
 });
 test.after.always(async () => {
@@ -71,7 +74,7 @@ test('every detector is data with a stable id, a title, a severity and an existi
   }
 });
 
-test('every positive control is found, whole, byte by byte and in random chunks, at the right offset, redacted', (t) => {
+test('[integration] every positive control is found, whole, byte by byte and in random chunks, at the right offset, redacted', (t) => {
   t.true(fixtures.positives.length >= 25);
   for (const positive of fixtures.positives) {
     const whole = scan(positive.bytes, 'whole', fixtures.known, positive.path ?? null);
@@ -97,7 +100,7 @@ test('every positive control is found, whole, byte by byte and in random chunks,
   }
 });
 
-test('the ELF binary with an appended key is also found split into 1-byte chunks near the key', (t) => {
+test('[integration] the ELF binary with an appended key is also found split into 1-byte chunks near the key', (t) => {
   const positive = fixtures.positives.find((p) => p.name.startsWith('secret key appended'))!;
   const scanner = createContentScanner({ path: 'usr/bin/tool', knownKeys: fixtures.known });
   const keyStart = positive.expected[0]!.offset;
@@ -108,7 +111,7 @@ test('the ELF binary with an appended key is also found split into 1-byte chunks
   t.true(result.findings.every((f) => f.matchesPublicKey));
 });
 
-test('matchesPublicKey is false without known keys and names the key otherwise', (t) => {
+test('[integration] matchesPublicKey is false without known keys and names the key otherwise', (t) => {
   const positive = fixtures.positives[0]!;
   t.false(scan(positive.bytes, 'whole', []).findings[0]!.matchesPublicKey);
   const matched = scan(positive.bytes, 'whole', fixtures.known).findings[0]!;
@@ -116,7 +119,7 @@ test('matchesPublicKey is false without known keys and names the key otherwise',
   t.true(matched.message.includes(fixtures.signing.primaryFingerprint));
 });
 
-test('negative controls give no findings (a bare marker or a smartcard stub gives a note)', (t) => {
+test('[integration] negative controls give no findings (a bare marker or a smartcard stub gives a note)', (t) => {
   for (const negative of fixtures.negatives) {
     for (const chunking of ['whole', 'random'] as const) {
       const result = scan(negative.bytes, chunking, fixtures.known);
@@ -127,21 +130,21 @@ test('negative controls give no findings (a bare marker or a smartcard stub give
   }
 });
 
-test('a stripped primary key (gpg --export-secret-subkeys) is noted as a stub, not a leak', (t) => {
+test('[integration] a stripped primary key (gpg --export-secret-subkeys) is noted as a stub, not a leak', (t) => {
   const positive = fixtures.positives.find((p) => p.name.includes('export-secret-subkeys'))!;
   const result = scan(positive.bytes, 'whole', fixtures.known);
   t.is(result.findings.length, 1);
   t.true(result.notes.some((note) => /stub without secret material/.test(note.message)));
 });
 
-test('random bytes give no findings and no notes', (t) => {
+test('[integration] random bytes give no findings and no notes', (t) => {
   const random = randomBytes(16 << 20);
   const result = scan(random, 'random', fixtures.known);
   t.deepEqual(result.findings, []);
   t.deepEqual(result.notes, []);
 });
 
-test('fuzz: truncated and mutated real keys never crash and never report more keys than exist', (t) => {
+test('[integration] fuzz: truncated and mutated real keys never crash and never report more keys than exist', (t) => {
   const random = prng(42);
   for (const positive of fixtures.positives) {
     for (let round = 0; round < 12; round++) {
@@ -182,7 +185,7 @@ test('pathological input stays bounded: many markers without END lines and an en
   t.true(result.notes.length <= 600);
 });
 
-test('a key file whose name is not its keygrip gets a note besides the finding', (t) => {
+test('[integration] a key file whose name is not its keygrip gets a note besides the finding', (t) => {
   const positive = fixtures.positives.find((p) => p.name.includes('(extended)'))!;
   const result = scan(positive.bytes, 'whole', [], `home/.gnupg/private-keys-v1.d/${'0'.repeat(40)}.key`);
   t.is(result.findings.length, 1);

@@ -18,6 +18,7 @@ import {
   type KeyIdentity,
 } from '../../src/detectors/index.js';
 import { createGpgHome, type GpgHome } from '../pgp/gpg-fixtures.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 const LIBGCRYPT = '/usr/lib/x86_64-linux-gnu/libgcrypt.so.20';
 const LIBGNUTLS = '/usr/lib/x86_64-linux-gnu/libgnutls.so.30';
@@ -32,6 +33,8 @@ let freshKeyFile: { name: string; bytes: Buffer };
 test.before(async () => {
   gcrypt = await readFile(LIBGCRYPT);
   gnutls = await readFile(LIBGNUTLS);
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   home = await createGpgHome();
   await home.generate('Fresh <fresh@example.invalid>', 'nistp256');
   const [entry] = await home.keyFiles();
@@ -92,7 +95,7 @@ test("this machine's GnuTLS: its ten self-test keys are notes, and the GOST cata
   t.false(JSON.stringify(result).includes('DER-SHA256'));
 });
 
-test('a fresh GnuPG key appended to a copy of libgcrypt is still a finding; the self-test keys stay notes', (t) => {
+test('[integration] a fresh GnuPG key appended to a copy of libgcrypt is still a finding; the self-test keys stay notes', (t) => {
   const grip = freshKeyFile.name.slice(0, 40);
   const appended = Buffer.concat([gcrypt, Buffer.from('\0\0'), freshKeyFile.bytes]);
   const result = scan(appended, 'usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1', {}, 8191);
@@ -120,7 +123,7 @@ test('fresh PEM keys of the kinds GnuTLS carries are findings and carry their SP
   }
 });
 
-test('an OpenSSH finding carries the identity ssh-keygen -l prints for its public key', async (t) => {
+test('[integration] an OpenSSH finding carries the identity ssh-keygen -l prints for its public key', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eic-known-keys-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'id_ed25519');
@@ -143,7 +146,7 @@ test("a self-test key that is also the user's --public-key stays a finding (the 
   t.deepEqual(catalogueIdsIn(result.notes), GCRYPT_IDS.filter((id) => id !== rsa.id));
 });
 
-test('allowKeys turns exactly the named keys into notes; malformed identities are rejected', (t) => {
+test('[integration] allowKeys turns exactly the named keys into notes; malformed identities are rejected', (t) => {
   const grip = freshKeyFile.name.slice(0, 40);
   const allowed = scan(freshKeyFile.bytes, null, { allowKeys: [grip.toLowerCase()] });
   t.deepEqual(allowed.findings, []);

@@ -48,7 +48,7 @@ const cases: Array<{ type: string; version: 2 | 3; encrypted: boolean }> = [
 
 for (const { type, version, encrypted } of cases) {
   const name = `${type}-v${version}-${encrypted ? 'encrypted' : 'plain'}`;
-  test(`puttygen ${name}: a finding with the key's ssh-keygen SHA256 identity, in any chunking, also with CRLF; its public outputs are no finding`, async (t) => {
+  test(`[integration] puttygen ${name}: a finding with the key's ssh-keygen SHA256 identity, in any chunking, also with CRLF; its public outputs are no finding`, async (t) => {
     const made = await puttygen(name, type, version, encrypted);
     const random = createRandom(fuzzSeed());
     const prefix = Buffer.from('some text before the key\n');
@@ -72,7 +72,7 @@ for (const { type, version, encrypted } of cases) {
   });
 }
 
-test('a .ppk cut before its MAC, or with a public blob of another type, is a note, never a finding', async (t) => {
+test('[integration] a .ppk cut before its MAC, or with a public blob of another type, is a note, never a finding', async (t) => {
   const made = await puttygen('cut', 'ed25519', 3, false);
   const text = made.ppk.toString('latin1');
   const cut = scan(Buffer.from(text.slice(0, text.indexOf('Private-MAC')), 'latin1'));
@@ -81,13 +81,13 @@ test('a .ppk cut before its MAC, or with a public blob of another type, is a not
   t.regex(JSON.stringify(parsePpk(text.replace('ssh-ed25519', 'ssh-rsa'))), /not a key of the header type/);
 });
 
-test('a .ppk passed base64-encoded in a config value (a build argument) is found by the config-value scanner', async (t) => {
+test('[integration] a .ppk passed base64-encoded in a config value (a build argument) is found by the config-value scanner', async (t) => {
   const made = await puttygen('config', 'ed25519', 3, false);
   const result = scanConfigValue(`DEPLOY_KEY=${made.ppk.toString('base64')}`, []);
   t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [['base64-ppk-v3', [made.sha256]]]);
 });
 
-test('a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found at any byte offset; its public output is not', async (t) => {
+test('[integration] a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found at any byte offset; its public output is not', async (t) => {
   const made = await puttygen('utf16', 'ed25519', 3, true);
   const utf16 = async (bytes: Buffer): Promise<Buffer> =>
     Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from((await execa('iconv', ['-f', 'UTF-8', '-t', 'UTF-16LE'], { input: bytes, encoding: 'buffer' })).stdout)]);
@@ -99,7 +99,7 @@ test('a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found a
   t.deepEqual(scan(await utf16(made.publicRfc4716)).findings, []);
 });
 
-test('a .ppk pasted indented into a YAML block or escaped in a JSON string (LF and CRLF) is a finding, in any chunking', async (t) => {
+test('[integration] a .ppk pasted indented into a YAML block or escaped in a JSON string (LF and CRLF) is a finding, in any chunking', async (t) => {
   for (const { type, version, encrypted } of [{ type: 'ed25519', version: 3, encrypted: false }, { type: 'rsa', version: 2, encrypted: true }] as const) {
     const made = await puttygen(`embedded-${type}-v${version}`, type, version, encrypted);
     const text = made.ppk.toString('latin1');
@@ -120,7 +120,7 @@ test('a .ppk pasted indented into a YAML block or escaped in a JSON string (LF a
   }
 });
 
-test('a .ppk block that cannot be validated is a note saying so, never "not a leak"', async (t) => {
+test('[integration] a .ppk block that cannot be validated is a note saying so, never "not a leak"', async (t) => {
   const made = await puttygen('unvalidated', 'ed25519', 3, false);
   const text = made.ppk.toString('latin1');
   const result = scan(Buffer.from(text.replace(/Private-Lines: \d+/, 'Private-Lines: 0'), 'latin1'));

@@ -39,7 +39,7 @@ async function freshSpackStyleKey(home: GpgHome): Promise<{ file: Buffer; identi
   return { file: Buffer.from(Buffer.from(pub + sec, 'latin1').toString('base64')), identity: deriveKeyIdentity(pub) };
 }
 
-spackKitTest("Spack's test key: the catalogue holds what our code and real gpg derive from the file", async (t, kit) => {
+spackKitTest("[integration] Spack's test key: the catalogue holds what our code and real gpg derive from the file", async (t, kit) => {
   const file = await readSpackTreeFile(kit, SPACK_TEST_KEY_PATH);
   const { publicBlock, secretBlock } = blocks(file);
   const fromPublic = deriveKeyIdentity(publicBlock);
@@ -75,7 +75,7 @@ spackKitTest("Spack's package-signing-key is a note naming it, at its path, at a
   t.deepEqual(scan(Buffer.from(blocks(file).secretBlock), 'root/spack-demo.asc').findings, []);
 });
 
-spackKitTest("Spack's key imported into a real GnuPG home: each private-keys-v1.d file is a note (by keygrip)", async (t, kit) => {
+spackKitTest("[integration] Spack's key imported into a real GnuPG home: each private-keys-v1.d file is a note (by keygrip)", async (t, kit) => {
   const home = await createGpgHome();
   t.teardown(() => home.close());
   await home.gpg(['--import'], blocks(await readSpackTreeFile(kit, SPACK_TEST_KEY_PATH)).secretBlock);
@@ -89,7 +89,7 @@ spackKitTest("Spack's key imported into a real GnuPG home: each private-keys-v1.
   }
 });
 
-test("a fresh key at Spack's path, exported the way Spack's is, is a finding: a path never excuses a key", async (t) => {
+test("[integration] a fresh key at Spack's path, exported the way Spack's is, is a finding: a path never excuses a key", async (t) => {
   const home = await createGpgHome();
   t.teardown(() => home.close());
   const fresh = await freshSpackStyleKey(home);
@@ -99,7 +99,7 @@ test("a fresh key at Spack's path, exported the way Spack's is, is a finding: a 
   t.false(result.notes.some((note) => note.message.includes('well-known')));
 });
 
-spackKitTest("a fresh armored key appended to Spack's file is a finding; Spack's key stays a note", async (t, kit) => {
+spackKitTest("[integration] a fresh armored key appended to Spack's file is a finding; Spack's key stays a note", async (t, kit) => {
   const home = await createGpgHome();
   t.teardown(() => home.close());
   const fresh = await freshSpackStyleKey(home);
@@ -113,7 +113,7 @@ spackKitTest("a fresh armored key appended to Spack's file is a finding; Spack's
 
 // Spack's file is one base64 text (public then secret block, ending in '='); a second base64 text right
 // after it used to be lost (the decoder stopped at the first padding).
-spackKitTest("a fresh base64-encoded key appended to Spack's base64 file is a finding", async (t, kit) => {
+spackKitTest("[integration] a fresh base64-encoded key appended to Spack's base64 file is a finding", async (t, kit) => {
   const home = await createGpgHome();
   t.teardown(() => home.close());
   const fresh = await freshSpackStyleKey(home);
@@ -123,7 +123,7 @@ spackKitTest("a fresh base64-encoded key appended to Spack's base64 file is a fi
   t.deepEqual(result.findings[0]?.fingerprints, fresh.identity.fingerprints);
 });
 
-spackKitTest("Spack's test key named as the user's --public-key stays a finding (the user's question wins)", async (t, kit) => {
+spackKitTest("[integration] Spack's test key named as the user's --public-key stays a finding (the user's question wins)", async (t, kit) => {
   const file = await readSpackTreeFile(kit, SPACK_TEST_KEY_PATH);
   const spackPublic = deriveKeyIdentity(blocks(file).publicBlock);
   const result = scan(file, IN_IMAGE, [spackPublic]);

@@ -46,7 +46,7 @@ const encodings: Array<{ name: string; make: (text: string) => Promise<Buffer> }
 ];
 
 for (const encoding of encodings) {
-  test(`an armored secret key in ${encoding.name} is found at any byte alignment, whole, byte by byte and in random chunks`, async (t) => {
+  test(`[integration] an armored secret key in ${encoding.name} is found at any byte alignment, whole, byte by byte and in random chunks`, async (t) => {
     const encoded = await encoding.make(transcript(secret));
     const random = createRandom(fuzzSeed());
     for (let shift = 0; shift < 4; shift++) {
@@ -70,13 +70,13 @@ for (const encoding of encodings) {
     }
   });
 
-  test(`the public key in ${encoding.name} is no finding (negative control)`, async (t) => {
+  test(`[integration] the public key in ${encoding.name} is no finding (negative control)`, async (t) => {
     const result = scanChunked(await encoding.make(transcript(publicKey)), null);
     t.deepEqual(result.findings, []);
   });
 }
 
-test('two keys in one UTF-16 file are both found; a bare UTF-16 marker is a note, not a finding', async (t) => {
+test('[integration] two keys in one UTF-16 file are both found; a bare UTF-16 marker is a note, not a finding', async (t) => {
   const two = await iconv(`${secret}\n${secret.replace('-----BEGIN', 'x-----BEGIN').slice(1)}`, 'UTF-16LE');
   t.is(scanChunked(two, null).findings.length, 2);
   const bare = scanChunked(await iconv('-----BEGIN PGP PRIVATE KEY BLOCK-----\nnot a key\n-----END PGP PRIVATE KEY BLOCK-----\n', 'UTF-16LE'), null);
@@ -84,7 +84,7 @@ test('two keys in one UTF-16 file are both found; a bare UTF-16 marker is a note
   t.true(bare.notes.some((note) => /in UTF-16 text/.test(note.message)));
 });
 
-test('a UTF-16 key cut inside its first key packet is a note naming UTF-16 text, never silence and never a finding', async (t) => {
+test('[integration] a UTF-16 key cut inside its first key packet is a note naming UTF-16 text, never silence and never a finding', async (t) => {
   const encoded = await iconv(secret, 'UTF-16LE');
   // 60 base64 characters after the armor header: 45 bytes, less than an Ed25519 secret key packet.
   const result = scanChunked(encoded.subarray(0, 2 * (secret.indexOf('\n\n') + 2 + 60)), () => 333);

@@ -9,6 +9,11 @@ import type { Random } from '../helpers/seeded-random.js';
 export interface FuzzTarget {
   /** stable name, e.g. 'scan/nested/xz' */
   readonly name: string;
+  /**
+   * programs from outside Node that setup() runs (ssh-keygen, zstd …): the target's test is then
+   * `[integration]` (`npm run test:unit` fails a target that runs one without naming it here)
+   */
+  readonly tools?: readonly string[];
   /** inputs per CI run (a few thousand for cheap parsers) */
   readonly ciRounds: number;
   /** built once per run: valid specimens to mutate (keys made at run time, real tools' output) */

@@ -5,7 +5,7 @@ import { feedFuzzInput, loadFuzzTargets } from './load-targets.js';
 const targets = await loadFuzzTargets();
 
 for (const target of targets) {
-  test(`fuzz ${target.name}: seeded inputs end in a result or a named refusal, never a crash`, async (t) => {
+  test(`${target.tools?.length ? '[integration] ' : ''}fuzz ${target.name}: seeded inputs end in a result or a named refusal, never a crash`, async (t) => {
     const specimens = await target.setup?.();
     const { seed, rounds } = await fuzzLoop(target.name, fuzzRounds(target.ciRounds), async (random) => {
       const input = await target.makeInput(random, specimens);

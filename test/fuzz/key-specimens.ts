@@ -48,6 +48,9 @@ async function make(): Promise<KeySpecimens> {
 }
 
 /** The specimens of this run (made once, shared by every target). */
+/** The programs keySpecimens() runs (a fuzz target using them names them in `tools`). */
+export const KEY_SPECIMEN_TOOLS = ['ssh-keygen', 'puttygen'] as const;
+
 export function keySpecimens(): Promise<KeySpecimens> {
   cached ??= make();
   return cached;

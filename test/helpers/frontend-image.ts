@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './cli.js';
 import { ensureDebianGnupgImage } from './images.js';
+import { requireIntegration } from './unit-only.js';
 
 // eic-build's own image (Dockerfile.frontend) for tests that run the real tool inside a build step.
 // Made as test/build/build.test.ts makes it (a base with the host's node and docker client, then
@@ -21,6 +22,7 @@ async function imageExists(image: string): Promise<boolean> {
 
 /** Make FRONTEND_BASE_IMAGE unless present. */
 export async function ensureFrontendBaseImage(): Promise<string> {
+  requireIntegration('Docker (the frontend base image)');
   if (await imageExists(FRONTEND_BASE_IMAGE)) return FRONTEND_BASE_IMAGE;
   const debian = await ensureDebianGnupgImage();
   const context = await mkdtemp(join(tmpdir(), 'eic-build-frontend-base-'));
@@ -43,6 +45,7 @@ export async function ensureFrontendBaseImage(): Promise<string> {
  * with a puzzling error inside a build step.
  */
 export async function ensureFrontendImage(tag: string, requiredDistFiles: readonly string[] = []): Promise<string> {
+  requireIntegration('Docker (the frontend image)');
   for (const file of ['cli.js', ...requiredDistFiles]) {
     if (!existsSync(join(repoRoot, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npm run build\` before this integration test`);
   }

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { ensureBaseImage } from '../../src/docker/base-image.js';
+import { requireIntegration } from './unit-only.js';
 
 /** The test suite's shared Debian image with GnuPG (made once per machine by debootstrap). */
 export const DEBIAN_GNUPG_IMAGE = 'eic-build-test/bookworm-gnupg:1';
@@ -7,11 +8,13 @@ export const DEBIAN_GNUPG_IMAGE = 'eic-build-test/bookworm-gnupg:1';
 export const BUSYBOX_IMAGE = 'eic-build-test/busybox:1';
 
 export async function ensureDebianGnupgImage(docker = new Docker()): Promise<string> {
+  requireIntegration('Docker (the debootstrap base image)');
   await ensureBaseImage({ kind: 'debootstrap', name: DEBIAN_GNUPG_IMAGE, packages: ['gnupg', 'ca-certificates'] }, docker);
   return DEBIAN_GNUPG_IMAGE;
 }
 
 export async function ensureBusyboxImage(docker = new Docker()): Promise<string> {
+  requireIntegration('Docker (the busybox base image)');
   await ensureBaseImage({ kind: 'busybox', name: BUSYBOX_IMAGE }, docker);
   return BUSYBOX_IMAGE;
 }

@@ -7,6 +7,7 @@ import { imageExists } from '../../src/docker/base-image.js';
 import { ensureDebianGnupgImage } from './images.js';
 import Docker from 'dockerode';
 import { repoRoot } from './cli.js';
+import { requireIntegration } from './unit-only.js';
 
 // The "Must show" image of provenance triage (issue 10): Debian 12 as a physics developer has it —
 // compilers, python3-* with the packages that ship test and example keys, -dev libraries, openssh-server,
@@ -55,6 +56,7 @@ export const SPACK_KIT_TARBALL = process.env.EIC_BUILD_SPACK_KIT_TARBALL ?? join
  * system: Python modules are byte-compiled, openssh-server makes its host keys.
  */
 export async function ensurePhysicsDevImage(options: { hostKeys?: boolean } = {}, docker = new Docker()): Promise<string> {
+  requireIntegration('Docker (the physics dev image)');
   const hostKeys = options.hostKeys !== false;
   const name = hostKeys ? PHYSICS_DEV_IMAGE : PHYSICS_DEV_NO_HOST_KEYS_IMAGE;
   if (await imageExists(docker, name)) return name;

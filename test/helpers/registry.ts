@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireIntegration } from './unit-only.js';
 
 /** A real OCI registry (Debian's docker-registry, distribution 2.8) on loopback, for one test file. */
 export interface TestRegistry {
@@ -25,6 +26,7 @@ async function freePort(): Promise<number> {
 
 /** Start a registry with its own storage; `htpasswd` (bcrypt lines) turns on basic auth. */
 export async function startRegistry(options: { htpasswd?: string } = {}): Promise<TestRegistry> {
+  requireIntegration('a registry (docker-registry)');
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-registry-'));
   const port = await freePort();
   const auth = options.htpasswd
@@ -39,7 +41,8 @@ export async function startRegistry(options: { htpasswd?: string } = {}): Promis
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
+  // Only a wait (it ends once the registry answers): wide, as a loaded machine starts it slowly.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       const response = await fetch(`${url}/v2/`);

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from './cli.js';
+import { requireIntegration } from './unit-only.js';
 
 // The spack-kit (real Spack v1.1.0, clingo, a small package repo; see its README) found at
 // $EIC_BUILD_SPACK_KIT or ../shared/spack-kit beside the repository. Tests that drive real Spack
@@ -38,6 +39,7 @@ export function spackKitTest<T extends { serial: unknown; skip: unknown }>(test:
 
 /** Make (or reuse: the script is idempotent, about 20 s once the OS image exists) the kit image; returns its name. */
 export async function ensureSpackKitImage(dir: string): Promise<string> {
+  requireIntegration('Spack (the spack-kit image)');
   const made = await execa('bash', [join(dir, 'make-base-image.sh')], { env: { DOCKER: '/usr/bin/docker' }, reject: false, all: true });
   if (made.exitCode !== 0) throw new Error(`${join(dir, 'make-base-image.sh')} failed (exit ${made.exitCode}):\n${String(made.all).slice(-4000)}`);
   const image = made.stdout.trim().split('\n').pop() ?? '';

@@ -68,7 +68,7 @@ const KINDS: Array<{ title: string; make: () => Promise<{ armoredSecretKey: stri
 ];
 
 for (const kind of KINDS) {
-  test(`${kind.title}: gpg --import prints no warning, and every preference is an algorithm this gpg lists`, async (t) => {
+  test(`[integration] ${kind.title}: gpg --import prints no warning, and every preference is an algorithm this gpg lists`, async (t) => {
     const key = await kind.make();
     const gpg = await gpgIn(t);
     const imported = await gpg(['--import'], key.armoredSecretKey);
@@ -93,7 +93,7 @@ for (const kind of KINDS) {
   });
 }
 
-test('control: a key straight from OpenPGP.js 6 makes gpg 2.2 warn about digest algorithms 14 and 12', async (t) => {
+test('[integration] control: a key straight from OpenPGP.js 6 makes gpg 2.2 warn about digest algorithms 14 and 12', async (t) => {
   const { privateKey } = await openpgp.generateKey({ type: 'ecc', userIDs: [{ name: 'Control' }], format: 'armored' });
   const gpg = await gpgIn(t);
   const imported = await gpg(['--import'], privateKey);

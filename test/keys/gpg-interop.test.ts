@@ -43,7 +43,7 @@ async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<
   return dir;
 }
 
-test('a gpg key made with the seed recipe is read, inspected, and matched by fingerprint and keygrip', async (t) => {
+test('[integration] a gpg key made with the seed recipe is read, inspected, and matched by fingerprint and keygrip', async (t) => {
   const seed = await seedKey();
   t.is(seed.colons.fingerprints.length, 1, 'the recipe has no Subkey-Type: one RSA key that certifies and signs');
   const inspection = await inspectKey({ envVar: 'SPACK_SIGNING_KEY', env: { SPACK_SIGNING_KEY: seed.armoredSecret } });
@@ -62,7 +62,7 @@ test('a gpg key made with the seed recipe is read, inspected, and matched by fin
   t.deepEqual(inspection.identity?.keygrips, seed.colons.keygrips);
 });
 
-test('resolveSigningKey takes the seed key from SPACK_SIGNING_KEY as armored text and as base64', async (t) => {
+test('[integration] resolveSigningKey takes the seed key from SPACK_SIGNING_KEY as armored text and as base64', async (t) => {
   const seed = await seedKey();
   for (const value of [seed.armoredSecret, Buffer.from(seed.armoredSecret).toString('base64')]) {
     const key = await resolveSigningKey({ env: { SPACK_SIGNING_KEY: value } });
@@ -74,7 +74,7 @@ test('resolveSigningKey takes the seed key from SPACK_SIGNING_KEY as armored tex
   }
 });
 
-test('key inspect --format json and export-public on the seed key: facts out, secret never', async (t) => {
+test('[integration] key inspect --format json and export-public on the seed key: facts out, secret never', async (t) => {
   const seed = await seedKey();
   const env = { SPACK_SIGNING_KEY: Buffer.from(seed.armoredSecret).toString('base64') };
   const inspected = await runCli(['key', 'inspect', '--format', 'json'], { env });
@@ -103,7 +103,7 @@ test('key inspect --format json and export-public on the seed key: facts out, se
 });
 
 for (const algorithm of ['ed25519', 'rsa4096']) {
-  test(`key generate --algorithm ${algorithm}: imports into gpg, gpg clearsigns with it, the signature verifies in gpg and OpenPGP.js`, async (t) => {
+  test(`[integration] key generate --algorithm ${algorithm}: imports into gpg, gpg clearsigns with it, the signature verifies in gpg and OpenPGP.js`, async (t) => {
     const dir = await tempDir(t);
     const keyFile = join(dir, 'signing.asc');
     const generated = await runCli(['key', 'generate', '--algorithm', algorithm, '--name', 'Interop Test', '--email', 'interop@example.org', '--output', keyFile]);
@@ -141,7 +141,7 @@ for (const algorithm of ['ed25519', 'rsa4096']) {
   });
 }
 
-test('a passphrase-protected gpg key: refused with how to remove the passphrase, or decrypted in memory with SPACK_SIGNING_KEY_PASSPHRASE', async (t) => {
+test('[integration] a passphrase-protected gpg key: refused with how to remove the passphrase, or decrypted in memory with SPACK_SIGNING_KEY_PASSPHRASE', async (t) => {
   const home = await makeGpgHome(t);
   const passphrase = 'correct horse battery staple';
   await gpg(home, ['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--quick-gen-key', 'Protected <protected@example.org>', 'ed25519', 'sign', 'never']);
@@ -166,7 +166,7 @@ test('a passphrase-protected gpg key: refused with how to remove the passphrase,
   t.regex(signed.stdout, /BEGIN PGP SIGNATURE/);
 });
 
-test('gpg exports that cannot sign are refused with the fix: binary, public only, certify-only', async (t) => {
+test('[integration] gpg exports that cannot sign are refused with the fix: binary, public only, certify-only', async (t) => {
   const home = await makeGpgHome(t);
   await gpg(home, ['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'Certify Only <cert@example.org>', 'ed25519', 'cert', 'never']);
   const certOnly = await firstSecretFingerprint(home);
@@ -189,7 +189,7 @@ test('gpg exports that cannot sign are refused with the fix: binary, public only
   t.regex(pub?.hint ?? '', /not gpg --export/);
 });
 
-test('body lines helper sanity: a secret armored key has secret-only lines', async (t) => {
+test('[integration] body lines helper sanity: a secret armored key has secret-only lines', async (t) => {
   const seed = await seedKey();
   t.true(bodyLines(seed.armoredSecret).length > 20);
   t.true(secretOnlyLines(seed.armoredSecret, seed.armoredPublic).length > 20);

@@ -149,7 +149,7 @@ test('key inspect of a public key file judges it for public use; of a non-key na
   t.is((await runCli(['key', 'inspect', pub, '--env', 'X'])).exitCode, 2);
 });
 
-test('key export-public prints an intact public key through the redactor, even when it shares lines with the secret', async (t) => {
+test('[integration] key export-public prints an intact public key through the redactor, even when it shares lines with the secret', async (t) => {
   const { privateKey, publicKey } = await rsa;
   // The precondition this test is about: the two armors share whole lines.
   t.true(bodyLines(privateKey).some((line) => publicKey.includes(line)));

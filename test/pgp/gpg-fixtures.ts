@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireIntegration } from '../helpers/unit-only.js';
 
 /** A throw-away GnuPG home directory. */
 export type GpgHome = {
@@ -20,6 +21,7 @@ export type GpgHome = {
 
 /** Make a GnuPG home in the temp directory; `close()` stops its agent and removes it. */
 export async function createGpgHome(): Promise<GpgHome> {
+  requireIntegration('gpg (a GnuPG home)');
   const dir = await mkdtemp(join(tmpdir(), 'eic-gpg-'));
   const env = { GNUPGHOME: dir, LC_ALL: 'C' };
   // A fixed S2K count skips gpg-agent's calibration, which takes ~8 s per protected key here.

@@ -14,9 +14,13 @@ import { clearRegisteredSecrets, redact } from '../../src/redact.js';
 import { listenLoopback, startFront, type LoopbackServer } from '../helpers/http-fronts.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { ociManifest } from '../buildcache/fixtures.js';
+import { manualClock } from '../helpers/manual-clock.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 let registry: TestRegistry;
 test.before(async () => {
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   registry = await startRegistry();
 });
 test.after.always(async () => {
@@ -303,52 +307,122 @@ test('putBlobFile: an upload that makes no progress is aborted after the timeout
     server.closeAllConnections();
     server.close();
   });
-  const client = new RegistryClient({ registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 500 });
+  // The inactivity bound runs on a clock the test advances once the upload has reached the server: with
+  // a real 0.5 s bound, a loaded machine failed the plain requests before it (bounded in all by it too).
+  const clock = manualClock();
+  t.timeout(120_000); // an upload the bound does not stop would hang here
+  const client = new RegistryClient({ registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 60_000, clock });
   // Larger than what the loopback socket buffers take in, so the stream really stalls.
   const file = await randomFile(t, 96 * 1024 * 1024);
-  const error = await t.throwsAsync(client.putBlobFile('eic/stalled', file.path, { digest: file.digest, size: file.size }), { instanceOf: EicBuildError });
+  const upload = client.putBlobFile('eic/stalled', file.path, { digest: file.digest, size: file.size });
+  for (let waited = 0; !seen.some((line) => line.startsWith('PUT ')) && waited < 60_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  clock.advance(60_000);
+  const error = await t.throwsAsync(upload, { instanceOf: EicBuildError });
   t.is(error!.code, 'registry');
-  t.regex(error!.message, /no progress for 0\.5 s/);
+  t.regex(error!.message, /no progress for 60 s/);
   t.true(seen.includes('DELETE /v2/eic/stalled/blobs/uploads/session-1'), seen.join(', '));
 });
 
-/** A loopback server that serves one blob in pieces with pauses (mock: a real registry cannot be made to trickle). */
-async function tricklingBlobServer(blob: Buffer, pieces: number, pauseMs: number, stallAfter?: number): Promise<LoopbackServer> {
-  return listenLoopback((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) });
-    const size = Math.ceil(blob.length / pieces);
-    let sent = 0;
-    const next = () => {
-      if (stallAfter !== undefined && sent === stallAfter) return; // stops sending, keeps the connection open
-      res.write(blob.subarray(sent * size, (sent + 1) * size));
-      sent += 1;
-      if (sent < pieces) setTimeout(next, pauseMs);
-      else res.end();
-    };
-    next();
+/**
+ * A loopback server that serves one blob in pieces, each when the test calls `sendNext` (mock: a real
+ * registry cannot be made to trickle or stall on cue).
+ */
+async function pacedBlobServer(blob: Buffer, pieces: number): Promise<LoopbackServer & { pieceSize: number; sendNext(): void }> {
+  const pieceSize = Math.ceil(blob.length / pieces);
+  let response: ServerResponse | undefined;
+  let released = 0;
+  let sent = 0;
+  const flush = () => {
+    for (; response && sent < released && sent < pieces; sent += 1) response.write(blob.subarray(sent * pieceSize, (sent + 1) * pieceSize));
+    if (response && sent === pieces) response.end();
+  };
+  const server = await listenLoopback((req, res) => {
     req.resume();
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) });
+    res.flushHeaders();
+    response = res;
+    flush();
   });
+  return {
+    ...server,
+    pieceSize,
+    sendNext() {
+      released += 1;
+      flush();
+    },
+  };
+}
+
+/** Reads a stream to its end, and lets the test wait until some bytes have arrived. */
+function collect(stream: NodeJS.ReadableStream) {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let failure: unknown;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((waiter) => waiter());
+  const done = new Promise<Buffer>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      wake();
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', (error) => {
+      failure = error;
+      wake();
+      reject(error);
+    });
+  });
+  done.catch(() => undefined); // the test awaits it; this only keeps an early failure from being unhandled
+  const received = (bytes: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (length >= bytes) resolve();
+        else if (failure !== undefined) reject(failure);
+        else return;
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { done, received };
 }
 
 test('a blob download is bounded by inactivity, not in all: a slow but moving download completes; a stalled one is an error', async (t) => {
+  // The inactivity bound runs on a clock the test advances (test/helpers/manual-clock.ts); the bytes go
+  // through real sockets. With real timers a loaded machine delays them by hundreds of milliseconds, and
+  // a sub-second margin failed ("no progress for 0.4 s").
   const blob = Buffer.alloc(64 * 1024, 7);
   const digest = sha256Digest(blob);
-  const moving = await tricklingBlobServer(blob, 8, 400);
-  t.teardown(moving.close);
-  // 8 pieces 400 ms apart take over 3 s, more than the 1.5 s timeout, and never pause for 1.5 s
-  // (wide margins: a loaded CI machine delays timers by hundreds of milliseconds).
-  const slow = new RegistryClient({ registry: moving.host, timeoutMs: 1500 });
-  const chunks: Buffer[] = [];
-  for await (const chunk of await slow.getBlob('eic/trickle', digest)) chunks.push(chunk as Buffer);
-  t.is(Buffer.concat(chunks).length, blob.length);
+  const timeoutMs = 1000;
 
-  const stalled = await tricklingBlobServer(blob, 8, 10, 3);
+  // Moving: before each of 8 pieces, 0.6 × the bound passes with no byte: 4.8 × the bound in all.
+  const movingClock = manualClock();
+  const moving = await pacedBlobServer(blob, 8);
+  t.teardown(moving.close);
+  const slow = new RegistryClient({ registry: moving.host, timeoutMs, clock: movingClock });
+  const download = collect(await slow.getBlob('eic/trickle', digest));
+  for (let piece = 1; piece <= 8; piece += 1) {
+    movingClock.advance(0.6 * timeoutMs);
+    moving.sendNext();
+    await download.received(Math.min(piece * moving.pieceSize, blob.length));
+  }
+  t.is((await download.done).length, blob.length);
+
+  // Stalled: 3 pieces, then nothing. A millisecond short of the bound it still waits; at the bound it fails.
+  const stallClock = manualClock();
+  const stalled = await pacedBlobServer(blob, 8);
   t.teardown(stalled.close);
-  const client = new RegistryClient({ registry: stalled.host, timeoutMs: 1000 });
-  const read = async () => {
-    for await (const chunk of await client.getBlob('eic/stall', digest)) void chunk;
-  };
-  const error = await t.throwsAsync(read(), { instanceOf: EicBuildError });
+  const client = new RegistryClient({ registry: stalled.host, timeoutMs, clock: stallClock });
+  const partial = collect(await client.getBlob('eic/stall', digest));
+  for (let piece = 1; piece <= 3; piece += 1) {
+    stalled.sendNext();
+    await partial.received(piece * stalled.pieceSize);
+  }
+  stallClock.advance(timeoutMs - 1);
+  t.is(stallClock.pending, 1, 'the inactivity timer fired before the bound');
+  stallClock.advance(1);
+  const error = await t.throwsAsync(partial.done, { instanceOf: EicBuildError });
   t.regex(error!.message, /no progress for 1 s/);
 });
 
@@ -372,28 +446,45 @@ test('[integration] getBlob: a consumer that stops early closes the connection t
   const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
   t.true(first.length > 0);
   stream.destroy();
-  for (let waited = 0; closed === 0 && waited < 3000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let waited = 0; closed === 0 && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(opened, 1);
   t.is(closed, 1, 'the blob connection is still open after the stream was destroyed');
 });
 
 test('putBlobFile: a registry that takes longer than timeoutMs to commit a fully sent upload is waited for', async (t) => {
-  // Mock registry (a real one cannot be made to finalize slowly): reads the whole PUT body, then
-  // answers only after 2.5× the client's timeout, as an S3-backed registry copying a large blob does.
+  // Mock registry (a real one cannot be made to finalize slowly): reads the whole PUT body, then answers
+  // only once 5 × the client's timeout has passed on the client's clock, as an S3-backed registry
+  // copying a large blob does. The clock is advanced by the test (no real wait, no load sensitivity).
+  const clock = manualClock();
+  const timeoutMs = 1000;
+  let bodyReceived!: () => void;
+  const received = new Promise<void>((resolve) => (bodyReceived = resolve));
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
   const server = await listenLoopback((req, res) => {
     if (req.method === 'HEAD') return void res.writeHead(404).end();
     if (req.method === 'POST') return void res.writeHead(202, { location: `${req.url}session-1` }).end();
     if (req.method === 'PUT') {
       req.resume();
-      req.on('end', () => setTimeout(() => res.writeHead(201).end(), 2500));
+      req.on('end', () => {
+        bodyReceived();
+        void answered.then(() => res.writeHead(201).end());
+      });
       return;
     }
     res.writeHead(405).end();
   });
   t.teardown(server.close);
-  const client = new RegistryClient({ registry: server.host, timeoutMs: 1000 });
+  const client = new RegistryClient({ registry: server.host, timeoutMs, clock });
   const file = await randomFile(t, 4 * 1024 * 1024);
-  t.is(await client.putBlobFile('eic/slow-commit', file.path, { digest: file.digest, size: file.size }), file.digest);
+  const upload = client.putBlobFile('eic/slow-commit', file.path, { digest: file.digest, size: file.size });
+  await received;
+  // The client switches to the commit bound once it has read the body's end; wait for that (real time,
+  // only a wait), then let 5 × timeoutMs pass with no byte moving.
+  for (let waited = 0; !((clock.nextDueIn ?? 0) > timeoutMs) && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  clock.advance(5 * timeoutMs);
+  answer();
+  t.is(await upload, file.digest);
 });
 
 test('a reset connection is retried for GET, never for POST', async (t) => {

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { execa } from 'execa';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,22 +6,20 @@ import { fileURLToPath } from 'node:url';
 import { memoryIo } from '../../src/cli-io.js';
 import { renderCommand } from '../../src/commands/render.js';
 import { EicBuildError, type ErrorCode } from '../../src/errors.js';
+import { generateKey } from '../../src/keys/generate-key.js';
 import { publicKeyContextPath, renderProject } from '../../src/render/index.js';
 import { runCli } from '../helpers/cli.js';
 import { EIC_ENV, PLACEHOLDER_KEY } from './inputs.js';
 
 const fixtureDir = fileURLToPath(new URL('./fixtures/eic/', import.meta.url));
 
-/** One gpg key pair for the file: made at run time in a temp homedir (never committed). */
+/**
+ * One key pair for the file, made at run time (never committed) by OpenPGP.js: rendering only reads
+ * the key, so the test needs no gpg (it stays a unit test).
+ */
 const keys = await (async () => {
-  const home = await mkdtemp(join(tmpdir(), 'eic-build-render-gpg-'));
-  await execa('gpg', ['--homedir', home, '--batch', '--passphrase', '', '--quick-gen-key', 'Render Test <render@test.invalid>', 'ed25519', 'sign', 'never']);
-  const publicKey = (await execa('gpg', ['--homedir', home, '--armor', '--export'])).stdout;
-  const secretKey = (await execa('gpg', ['--homedir', home, '--armor', '--export-secret-keys'])).stdout;
-  const fingerprint = (await execa('gpg', ['--homedir', home, '--with-colons', '--list-keys'])).stdout.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
-  await execa('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { reject: false });
-  await rm(home, { recursive: true, force: true });
-  return { publicKey, secretKey, fingerprint };
+  const key = await generateKey({ name: 'Render Test', email: 'render@test.invalid' });
+  return { publicKey: key.armoredPublicKey, secretKey: key.armoredSecretKey, fingerprint: key.fingerprint };
 })();
 
 async function tempDir(t: import('ava').ExecutionContext): Promise<string> {

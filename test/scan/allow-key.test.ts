@@ -69,7 +69,7 @@ function assertAllowed(t: import('ava').ExecutionContext, report: ScanReport, id
   t.true(allowed.some((note) => note.source === 'config' && note.field === 'config.Env[1]'), JSON.stringify(allowed));
 }
 
-test('scanTarget: the key is a leak; allowed by fingerprint or keygrip (any case, spaced) it is a note everywhere, on the main thread and in workers', async (t) => {
+test('[integration] scanTarget: the key is a leak; allowed by fingerprint or keygrip (any case, spaced) it is a note everywhere, on the main thread and in workers', async (t) => {
   const spaced = fingerprint.toLowerCase().replace(/(.{4})/g, '$1 ').trim();
   const [leak, main, workers, byKeygrip] = await Promise.all([
     scanTarget(archive, { env: { EIC_BUILD_SCAN_WORKERS: '0' } }),
@@ -87,7 +87,7 @@ test('scanTarget: the key is a leak; allowed by fingerprint or keygrip (any case
   t.deepEqual(strip(workers), strip(main));
 });
 
-test('scanTarget: a --public-key wins over an allowed key; a key with a subkey needs both allowed', async (t) => {
+test('[integration] scanTarget: a --public-key wins over an allowed key; a key with a subkey needs both allowed', async (t) => {
   const identity = deriveKeyIdentity(await readFile(join(dir, 'public.asc')));
   const both = await scanTarget(archive, { publicKeys: [identity], allowKeys: [fingerprint], env: { EIC_BUILD_SCAN_WORKERS: '2' } });
   t.true(both.leaked);
@@ -100,14 +100,14 @@ test('scanTarget: a --public-key wins over an allowed key; a key with a subkey n
   t.true(all.notes.some((note) => note.path === 'root/pair.asc' && /^allowed key/.test(note.message)));
 });
 
-test('scanTarget: a malformed allowKeys entry is a usage error before anything is read', async (t) => {
+test('[integration] scanTarget: a malformed allowKeys entry is a usage error before anything is read', async (t) => {
   const error = await t.throwsAsync(scanTarget(join(dir, 'does-not-exist.tar'), { allowKeys: [fingerprint, 'DEADBEEF'] }));
   t.true(error instanceof EicBuildError);
   t.is((error as EicBuildError).code, 'usage');
   t.regex(error!.message, /allowKeys: allowed key "DEADBEEF" is not a public key identity/);
 });
 
-test('CLI: exit 1 for the leak; --allow-key FINGERPRINT exit 0 (main thread and workers); a bad --allow-key exit 2 naming it and the accepted forms', async (t) => {
+test('[integration] CLI: exit 1 for the leak; --allow-key FINGERPRINT exit 0 (main thread and workers); a bad --allow-key exit 2 naming it and the accepted forms', async (t) => {
   const workers = { env: { ...process.env, EIC_BUILD_SCAN_WORKERS: '2' } };
   const [leak, allowed, allowedWorkers, text, bad, help] = await Promise.all([
     runCli(['scan', archive, '--format', 'json']),

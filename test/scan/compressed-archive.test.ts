@@ -42,7 +42,7 @@ async function archiveTempDirs(): Promise<string[]> {
 
 for (const command of ['gzip', 'zstd', 'xz', 'bzip2']) {
   for (const format of ['docker-legacy', 'oci-archive'] as const) {
-    test.serial(`${format} | ${command}: sniffed, decompressed, the key found; public-only twin clean; no temp copy left`, async (t) => {
+    test.serial(`${command === 'gzip' ? '' : '[integration] '}${format} | ${command}: sniffed, decompressed, the key found; public-only twin clean; no temp copy left`, async (t) => {
       const before = await archiveTempDirs();
       const leak = await scanTarget(await compressedImage(secret, format, command));
       t.true(leak.leaked);
@@ -122,7 +122,7 @@ test.serial('[integration] real `docker save | gzip`, `| zstd`, `| xz` of an ima
   }
 });
 
-test.serial('whole-archive xz decodes under a memory limit: an archive needing more is refused naming the bound (real xz, 1 MiB limit)', async (t) => {
+test.serial('[integration] whole-archive xz decodes under a memory limit: an archive needing more is refused naming the bound (real xz, 1 MiB limit)', async (t) => {
   const path = await compressedImage(secret, 'docker-legacy', 'xz');
   const error = await t.throwsAsync(decompressArchive('big-dict.tar.xz', path, 'xz', { maxBytes: 1 << 30, maxRatio: 100, maxHeldBytes: 1 << 20 }));
   t.is((error as EicBuildError).code, 'input-corrupt');
@@ -130,7 +130,7 @@ test.serial('whole-archive xz decodes under a memory limit: an archive needing m
   t.is(liveDirCount('decompressed-archive'), 0);
 });
 
-test.serial('a missing xz or bzip2 names the tool and the package to install, not a damaged archive', async (t) => {
+test.serial('[integration] a missing xz or bzip2 names the tool and the package to install, not a damaged archive', async (t) => {
   const emptyPath = join(dir, 'no-tools');
   await execa('mkdir', ['-p', emptyPath]);
   for (const [command, compression, packageName] of [['xz', 'xz', 'xz-utils'], ['bzip2', 'bz2', 'bzip2']] as const) {

@@ -103,13 +103,13 @@ async function scanFile(file: string, bytes: Uint8Array, extra: Partial<LayerSca
   return scanLayerBlob({ file, offset: 0, size: (await stat(file)).size }, job(bytes, extra), createContentScanner);
 }
 
-test('igzip and zstd are on PATH here (Debian packages isal and zstd; .ci/setup-system.sh installs them)', async (t) => {
+test('[integration] igzip and zstd are on PATH here (Debian packages isal and zstd; .ci/setup-system.sh installs them)', async (t) => {
   t.true((await findDecodeTool('gzip')) !== null, 'igzip not found: apt-get install isal');
   t.true((await findDecodeTool('zstd')) !== null, 'zstd not found: apt-get install zstd');
 });
 
 for (const name of BLOBS) {
-  test(`${name}: the tool and Node's decoder give the same verdict, findings and facts (in this thread and in a decode thread)`, async (t) => {
+  test(`[integration] ${name}: the tool and Node's decoder give the same verdict, findings and facts (in this thread and in a decode thread)`, async (t) => {
     const { blobs, layerTar } = await fixtures;
     const bytes = blobs[name];
     const file = await blobFile(bytes);
@@ -147,7 +147,7 @@ async function failure(file: string, bytes: Uint8Array, tools: boolean): Promise
 }
 
 for (const name of CORRUPT) {
-  test(`${name}: the same error with the tool and with Node's decoder, naming the blob`, async (t) => {
+  test(`[integration] ${name}: the same error with the tool and with Node's decoder, naming the blob`, async (t) => {
     const bytes = (await fixtures).corrupt[name];
     const file = await blobFile(bytes);
     const node = await failure(file, bytes, false);
@@ -161,7 +161,7 @@ for (const name of CORRUPT) {
   });
 }
 
-test('zstd with a byte changed: exit 2 either way (zstd checks the frame checksum; fzstd does not, so the blob digest fails)', async (t) => {
+test('[integration] zstd with a byte changed: exit 2 either way (zstd checks the frame checksum; fzstd does not, so the blob digest fails)', async (t) => {
   const { zstd } = await fixtures;
   const bytes = flip(zstd, Math.floor(zstd.length / 2));
   const file = await blobFile(bytes);
@@ -186,7 +186,7 @@ async function withPath<T>(dir: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-test.serial('no igzip on PATH: zlib decodes, same result', async (t) => {
+test.serial('[integration] no igzip on PATH: zlib decodes, same result', async (t) => {
   const { gzip } = await fixtures;
   const file = await blobFile(gzip);
   const empty = await mkdtemp(join(work, 'path-'));
@@ -195,7 +195,7 @@ test.serial('no igzip on PATH: zlib decodes, same result', async (t) => {
   t.is(result.findings.length, 2);
 });
 
-test.serial('an igzip that does not work (a stand-in: a script that fails, as an install missing its library would) is not used', async (t) => {
+test.serial('[integration] an igzip that does not work (a stand-in: a script that fails, as an install missing its library would) is not used', async (t) => {
   // Stand-in: a broken install cannot be produced on cue with the real package.
   const dir = await mkdtemp(join(work, 'path-'));
   await writeFile(join(dir, 'igzip'), '#!/bin/sh\necho "igzip: error while loading shared libraries" >&2\nexit 127\n');
@@ -207,7 +207,7 @@ test.serial('an igzip that does not work (a stand-in: a script that fails, as an
   t.is(result.findings.length, 2);
 });
 
-test.serial('an igzip that disappears after its probe (cannot be started): zlib decodes the same bytes', async (t) => {
+test.serial('[integration] an igzip that disappears after its probe (cannot be started): zlib decodes the same bytes', async (t) => {
   const dir = await mkdtemp(join(work, 'path-'));
   const igzip = (await findDecodeTool('gzip'))!.path;
   await writeFile(join(dir, 'igzip'), `#!/bin/sh\nexec ${igzip} "$@"\n`);
@@ -233,7 +233,7 @@ async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]>
     .map(([p, comm]) => ({ pid: Number(p), comm: comm! }));
 }
 
-test.serial('a reader that stops early ends the decoder process and waits for it (no zombie)', async (t) => {
+test.serial('[integration] a reader that stops early ends the decoder process and waits for it (no zombie)', async (t) => {
   const { layerTar } = await fixtures;
   const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
   const bytes = await tool(['gzip', '-1', '-c'], big);
@@ -249,7 +249,7 @@ test.serial('a reader that stops early ends the decoder process and waits for it
   t.false((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'), 'igzip ended and was waited for');
 });
 
-test.serial('SIGINT to a running scan leaves no igzip behind [integration]', async (t) => {
+test.serial('[integration] SIGINT to a running scan leaves no igzip behind [integration]', async (t) => {
   // A layer large enough that the scan is still running when it is interrupted.
   const { layerTar } = await fixtures;
   const big = Buffer.concat(Array.from({ length: 40 }, () => layerTar));
@@ -266,7 +266,8 @@ console.log('finished');
   );
   const scan = execa(process.execPath, ['--import', 'tsx', script], { reject: false });
   let igzip: number | null = null;
-  for (let i = 0; i < 600 && igzip === null; i++) {
+  // Waits that end as soon as their condition holds: wide, for a loaded machine.
+  for (let i = 0; i < 2400 && igzip === null; i++) {
     igzip = (await childrenOf(scan.pid!)).find((c) => c.comm === 'igzip')?.pid ?? null;
     if (igzip === null) await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -275,7 +276,7 @@ console.log('finished');
   const result = await scan;
   t.not(result.stdout, 'finished');
   let running = true;
-  for (let i = 0; i < 100 && running; i++) {
+  for (let i = 0; i < 600 && running; i++) {
     const state = await readFile(`/proc/${igzip}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3), () => 'gone');
     running = state !== 'gone' && state !== 'Z';
     if (running) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -33,7 +33,7 @@ async function scan(bytes: Uint8Array, extra: Partial<LayerScanJob> = {}, chunk 
 }
 
 for (const compression of ['gzip', 'zstd', 'none'] as const) {
-  test(`a ${compression} layer: compression sniffed, every file scanned, blob digest checked`, async (t) => {
+  test(`${compression === 'zstd' ? '[integration] ' : ''}a ${compression} layer: compression sniffed, every file scanned, blob digest checked`, async (t) => {
     const tar = await layerTar({ files: { 'etc/secret.txt': `before ${MARKER} after`, 'usr/bin/tool': randomBytes(70_000), 'empty': '' } });
     const blob = await compress(tar, compression);
     const { result, opened } = await scan(blob, { check: { kind: 'blob', digest: sha(blob) }, expectedSize: blob.length });
@@ -98,7 +98,7 @@ test('entry names with .. or an absolute path are noted and still scanned', asyn
   t.is(result.findings[0]!.path, '../../escape.txt');
 });
 
-test('archives inside a layer: tar.gz, zstd, tar in tar.gz; each key reported once, at the innermost path', async (t) => {
+test('[integration] archives inside a layer: tar.gz, zstd, tar in tar.gz; each key reported once, at the innermost path', async (t) => {
   const innerTar = await buildTar([{ name: 'inner/dir/key.txt', content: Buffer.from(`a ${MARKER}`) }]);
   const deeper = await buildTar([{ name: 'bundle.tar', content: innerTar }]);
   const tar = await layerTar({
@@ -139,7 +139,7 @@ test('an inner tar is still scanned raw: a key outside its members (after the en
   ]);
 });
 
-test('zip: a stored member is reported once (at the member); a deflated one was never visible raw', async (t) => {
+test('[integration] zip: a stored member is reported once (at the member); a deflated one was never visible raw', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eic-scan-zip1-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'src'), { recursive: true });
@@ -171,7 +171,7 @@ test('hard links: a link to a file with a key carries the key at its own path (i
   }
 });
 
-test('zip members (stored, deflated, also from the real zip CLI) are unpacked; streamed zips with data descriptors too', async (t) => {
+test('[integration] zip members (stored, deflated, also from the real zip CLI) are unpacked; streamed zips with data descriptors too', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eic-scan-zip-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'src', 'META-INF'), { recursive: true });
@@ -219,7 +219,7 @@ async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<u
   t.regex(error!.message, pattern);
 }
 
-test('a truncated gzip layer, bad gzip, truncated zstd and a truncated tar are errors that name the layer', async (t) => {
+test('[integration] a truncated gzip layer, bad gzip, truncated zstd and a truncated tar are errors that name the layer', async (t) => {
   const tar = await layerTar({ files: { 'big.bin': randomBytes(200_000), 'x.txt': 'x' } });
   const gz = gzipSync(tar);
   const zst = await compress(tar, 'zstd');
@@ -250,7 +250,7 @@ test('bytes appended after the tar end marker are scanned too (they ship with th
   t.is(result.findings[0]!.path, null);
 });
 
-test('decoding in a helper thread gives the same result and the same errors', async (t) => {
+test('[integration] decoding in a helper thread gives the same result and the same errors', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eic-scan-decode-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const tar = await layerTar({ files: { 'k.txt': MARKER, 'big.bin': randomBytes(300_000), 'n.tgz': gzipSync(await buildTar([{ name: 'in', content: Buffer.from(MARKER) }])) } });
@@ -286,7 +286,7 @@ function storedZip(name: string, content: Buffer): Buffer {
   return Buffer.concat([header, Buffer.from(name), content, Buffer.from('PK\x01\x02')]);
 }
 
-test('fuzz: garbage, truncations and bit flips never crash and never pass silently', async (t) => {
+test('[integration] fuzz: garbage, truncations and bit flips never crash and never pass silently', async (t) => {
   const tar = await layerTar({
     files: {
       'a/b.txt': MARKER,

@@ -17,7 +17,7 @@ async function open(format: FixtureFormat, path: string) {
 }
 
 for (const format of ['docker-legacy', 'docker-oci', 'oci-dir', 'oci-archive'] as const) {
-  test(`${format}: images, configs and layers are read and checked`, async (t) => {
+  test(`[integration] ${format}: images, configs and layers are read and checked`, async (t) => {
     const { dir, cleanup } = await makeFixtureDir();
     t.teardown(cleanup);
     const path = join(dir, format === 'oci-dir' ? 'layout' : 'image.tar');
@@ -32,7 +32,7 @@ for (const format of ['docker-legacy', 'docker-oci', 'oci-dir', 'oci-archive'] a
   });
 }
 
-test('an index with two platforms and attestation manifests (nested index) lists every manifest', async (t) => {
+test('[integration] an index with two platforms and attestation manifests (nested index) lists every manifest', async (t) => {
   const { dir, cleanup } = await makeFixtureDir();
   t.teardown(cleanup);
   const path = join(dir, 'multi');
@@ -62,7 +62,7 @@ async function expectError(t: import('ava').ExecutionContext, promise: Promise<u
   t.regex(error!.message, pattern);
 }
 
-test('a missing blob, a changed manifest or config, and a truncated archive are errors naming the part', async (t) => {
+test('[integration] a missing blob, a changed manifest or config, and a truncated archive are errors naming the part', async (t) => {
   const { dir, cleanup } = await makeFixtureDir();
   t.teardown(cleanup);
   const path = join(dir, 'layout');
@@ -94,7 +94,7 @@ test('a missing blob, a changed manifest or config, and a truncated archive are 
   await expectError(t, openTarStore(archive, archive), 'input-corrupt', /not a readable tar archive/);
 });
 
-test('the outer tar index finds members by offset, also with long names', async (t) => {
+test('[integration] the outer tar index finds members by offset, also with long names', async (t) => {
   const { dir, cleanup } = await makeFixtureDir();
   t.teardown(cleanup);
   const path = join(dir, 'x.tar');

@@ -43,7 +43,7 @@ for (const [name, command, suffix] of [
   ['xz', 'xz', 'xz'],
   ['bzip2', 'bzip2', 'bz2'],
 ] as const) {
-  test(`a key in a single-file .${suffix} (real ${command}) is found; its public-only counterpart is clean`, async (t) => {
+  test(`[integration] a key in a single-file .${suffix} (real ${command}) is found; its public-only counterpart is clean`, async (t) => {
     const leak = await scanSpec({ layers: [{ files: { [`root/key.asc.${suffix}`]: await tool(command, ['-c'], secret) } }] });
     t.true(leak.leaked);
     t.deepEqual(where(leak), [`root/key.asc.${suffix} :: key.asc`]);
@@ -53,13 +53,13 @@ for (const [name, command, suffix] of [
     t.false(control.notes.some((n) => n.kind.startsWith('nested-')), `${name}: ${JSON.stringify(control.notes)}`);
   });
 
-  test(`a key in a .tar.${suffix} (real ${command}) is found with the inner tar path`, async (t) => {
+  test(`[integration] a key in a .tar.${suffix} (real ${command}) is found with the inner tar path`, async (t) => {
     const inner = await layerTar({ files: { 'home/u/.gnupg/key.asc': secret } });
     const report = await scanSpec({ layers: [{ files: { [`opt/backup.tar.${suffix}`]: await tool(command, ['-c'], inner) } }] });
     t.deepEqual(where(report), [`opt/backup.tar.${suffix} :: backup.tar/home/u/.gnupg/key.asc`]);
   });
 
-  test(`a truncated .${suffix} is a note naming the member, and the layer still scans`, async (t) => {
+  test(`[integration] a truncated .${suffix} is a note naming the member, and the layer still scans`, async (t) => {
     const whole = await tool(command, ['-c'], `${'padding '.repeat(5000)}${secret}`);
     const report = await scanSpec({ layers: [{ files: { [`a.${suffix}`]: whole.subarray(0, whole.length >> 1), 'b.asc': secret } }] });
     t.true(report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === `a.${suffix}` && n.message.includes(command)), JSON.stringify(report.notes));
@@ -67,7 +67,7 @@ for (const [name, command, suffix] of [
   });
 }
 
-test('a zstd layer whose first frame is a skippable frame (real pzstd) is read; its public-only twin is clean', async (t) => {
+test('[integration] a zstd layer whose first frame is a skippable frame (real pzstd) is read; its public-only twin is clean', async (t) => {
   const leak = await scanSpec({ layers: [{ files: { 'etc/key.asc': secret }, compression: 'pzstd' }] });
   t.true(leak.leaked);
   t.deepEqual(where(leak), ['etc/key.asc :: null']);
@@ -75,7 +75,7 @@ test('a zstd layer whose first frame is a skippable frame (real pzstd) is read; 
   t.false(control.leaked);
 });
 
-test('a nested pzstd stream (skippable first frame) is unpacked too', async (t) => {
+test('[integration] a nested pzstd stream (skippable first frame) is unpacked too', async (t) => {
   const report = await scanSpec({ layers: [{ files: { 'opt/key.asc.zst': await tool('pzstd', ['-q', '-c'], secret) } }] });
   t.deepEqual(where(report), ['opt/key.asc.zst :: key.asc']);
 });
@@ -98,7 +98,7 @@ test('a 20 GiB-of-zeros gzip member (real gzip, 320 members) stops at the ratio 
   t.true(report.stats.bytesScanned < 512 * 1024 * 1024, String(report.stats.bytesScanned));
 });
 
-test('a zstd frame declaring 16 GiB is refused from its header, before any allocation; the key after it is found', async (t) => {
+test('[integration] a zstd frame declaring 16 GiB is refused from its header, before any allocation; the key after it is found', async (t) => {
   // The shape that failed before: a single-segment frame whose declared size is also its window.
   // Header by hand (hostile input); the blocks are a real frame's (zstd of zeros).
   const real = await tool('zstd', ['-q', '-c', '--no-check'], Buffer.alloc(1 << 20));
@@ -113,7 +113,7 @@ test('a zstd frame declaring 16 GiB is refused from its header, before any alloc
   t.deepEqual(result.findings.map((f) => f.path), ['opt/z-after.asc']);
 });
 
-test('a zstd frame needing a window over maxHeldBytes is refused from its header', async (t) => {
+test('[integration] a zstd frame needing a window over maxHeldBytes is refused from its header', async (t) => {
   const stream = await tool('zstd', ['-q', '-c', '--long=27'], Buffer.alloc(1 << 20, 7));
   const result = await scanLayer({ 'opt/wide.zst': stream, 'opt/z-after.asc': secret }, { maxHeldBytes: 64 * 1024 });
   t.true(result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/wide.zst' && /maxHeldBytes/.test(n.message)), JSON.stringify(result.notes));
@@ -125,7 +125,7 @@ for (const [command, suffix] of [
   ['xz', 'xz'],
   ['bzip2', 'bz2'],
 ] as const) {
-  test(`a ${command} bomb (256 MiB of zeros, real ${command}) stops at a bound; the key after it is found`, async (t) => {
+  test(`[integration] a ${command} bomb (256 MiB of zeros, real ${command}) stops at a bound; the key after it is found`, async (t) => {
     const bomb = await tool(command, ['-c'], Buffer.alloc(256 * 1024 * 1024));
     const result = await scanLayer({ [`opt/bomb.${suffix}`]: bomb, 'opt/z-after.asc': secret });
     const note = result.notes.find((n) => n.kind === 'nested-bounded' && n.path === `opt/bomb.${suffix}`);

@@ -38,7 +38,7 @@ async function scanDeb(deb: Buffer) {
 }
 
 for (const compression of ['xz', 'gzip', 'zstd'] as const) {
-  test(`a key inside a .deb (dpkg-deb -Z${compression}) is found in data.tar; the public-only package is clean`, async (t) => {
+  test(`${compression === 'xz' ? '[integration] ' : ''}a key inside a .deb (dpkg-deb -Z${compression}) is found in data.tar; the public-only package is clean`, async (t) => {
     const report = await scanDeb(await buildDeb(secret, compression));
     t.true(report.leaked);
     t.deepEqual(
@@ -51,7 +51,7 @@ for (const compression of ['xz', 'gzip', 'zstd'] as const) {
   });
 }
 
-test('a truncated .deb is a note naming it', async (t) => {
+test('[integration] a truncated .deb is a note naming it', async (t) => {
   const deb = await buildDeb(secret, 'xz');
   const report = await scanDeb(deb.subarray(0, deb.length - 100));
   t.true(report.notes.some((n) => n.kind.startsWith('nested-') && n.path === 'var/cache/apt/archives/eic-test_1.0_all.deb'), JSON.stringify(report.notes));

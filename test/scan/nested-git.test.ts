@@ -58,7 +58,7 @@ async function scanRepo(repo: string) {
   return scanTarget(written.path);
 }
 
-test('a key committed then deleted is found in the loose objects; the public-only repository is clean', async (t) => {
+test('[integration] a key committed then deleted is found in the loose objects; the public-only repository is clean', async (t) => {
   const repo = await makeRepo(secret, false);
   const report = await scanRepo(repo);
   t.true(report.leaked);
@@ -70,7 +70,7 @@ test('a key committed then deleted is found in the loose objects; the public-onl
   t.false(control.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(control.notes));
 });
 
-test('after git gc the key is found inside the packfile, including the delta-compressed version', async (t) => {
+test('[integration] after git gc the key is found inside the packfile, including the delta-compressed version', async (t) => {
   const repo = await makeRepo(secret, true);
   const packs = (await readdir(join(repo, '.git/objects/pack'))).filter((name) => name.endsWith('.pack'));
   t.is(packs.length, 1);
@@ -88,7 +88,7 @@ test('after git gc the key is found inside the packfile, including the delta-com
   t.false(control.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(control.notes));
 });
 
-test('a damaged pack is a note naming it; hostile deltas and sizes are refused, never allocated', async (t) => {
+test('[integration] a damaged pack is a note naming it; hostile deltas and sizes are refused, never allocated', async (t) => {
   const repo = await makeRepo(secret, true);
   const packName = (await readdir(join(repo, '.git/objects/pack'))).find((name) => name.endsWith('.pack'))!;
   const pack = await readFile(join(repo, '.git/objects/pack', packName));

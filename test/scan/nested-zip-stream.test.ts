@@ -58,7 +58,7 @@ async function scanZip(zip: Buffer) {
 }
 
 for (const [writer, write] of Object.entries(WRITERS)) {
-  test(`${writer}: members with data descriptors are read; the key is found; the public-only twin is clean`, async (t) => {
+  test(`[integration] ${writer}: members with data descriptors are read; the key is found; the public-only twin is clean`, async (t) => {
     const zip = await write(await sourceTree(secret));
     // The writer really streamed: the key's member has flag bit 3 and no sizes in its local header.
     const at = zip.indexOf('signing.asc') - 30;
@@ -75,7 +75,7 @@ for (const [writer, write] of Object.entries(WRITERS)) {
   });
 }
 
-test('a streamed zip cut before its central directory: members are walked to their end (deflate streams, signed descriptors)', async (t) => {
+test('[integration] a streamed zip cut before its central directory: members are walked to their end (deflate streams, signed descriptors)', async (t) => {
   const src = await sourceTree(secret);
   const deflated = await WRITERS['zip to a pipe']!(src);
   const cut = deflated.subarray(0, deflated.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])));
@@ -84,7 +84,7 @@ test('a streamed zip cut before its central directory: members are walked to the
   t.throws(() => locateHeldZipMembers(Buffer.from('PK\x03\x04'), 0, 1000), { instanceOf: ZipFormatError });
 });
 
-test('a streamed zip whose member is damaged is a note naming the zip; the layer still scans', async (t) => {
+test('[integration] a streamed zip whose member is damaged is a note naming the zip; the layer still scans', async (t) => {
   const zip = Buffer.from(await WRITERS['zip to a pipe']!(await sourceTree(secret)));
   const at = zip.indexOf('signing.asc') + 'signing.asc'.length + 40;
   zip.fill(0xff, at, at + 64);
@@ -94,7 +94,7 @@ test('a streamed zip whose member is damaged is a note naming the zip; the layer
   t.true(report.findings.some((f) => f.path === 'opt/z.asc'));
 });
 
-test('data descriptors split across any chunk boundary are skipped (1-byte chunks)', async (t) => {
+test('[integration] data descriptors split across any chunk boundary are skipped (1-byte chunks)', async (t) => {
   const { Readable } = await import('node:stream');
   const { createContentScanner, NO_DETECTOR_KEYS } = await import('../../src/scan/detector-api.js');
   const { scanLayerBlob } = await import('../../src/scan/layer-scan.js');

@@ -10,6 +10,7 @@ import * as openpgp from 'openpgp';
 import { formatReport, scanTarget } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { makeFixtureDir, writeFixture, type ImageSpec } from '../helpers/image-fixture.js';
+import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 let dir = '';
 let cleanup = async () => {};
@@ -21,6 +22,8 @@ let sshKey = '';
 
 test.before(async () => {
   ({ dir, cleanup } = await makeFixtureDir('eic-provenance'));
+  // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
+  if (UNIT_ONLY_RUN) return;
   await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'a.pem')]);
   await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'b.pem')]);
   pem = await readFile(join(dir, 'a.pem'), 'utf8');
@@ -74,7 +77,7 @@ async function scan(spec: ImageSpec, options: { provenance?: boolean; publicKey?
   });
 }
 
-test('a key in a file dpkg recorded byte for byte is a note naming package and version, not a finding', async (t) => {
+test('[integration] a key in a file dpkg recorded byte for byte is a note naming package and version, not a finding', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ [EXAMPLE]: pem })] });
   t.false(report.leaked);
   t.deepEqual(report.findings, []);
@@ -86,13 +89,13 @@ test('a key in a file dpkg recorded byte for byte is a note naming package and v
   t.regex(formatReport(report, 'text'), /no private key material found \(1 published package key\(s\) listed as notes\)[\s\S]*published example key of libdemo-dev 1\.2\.37-2/);
 });
 
-test('the :arch md5sums name finds the version in status', async (t) => {
+test('[integration] the :arch md5sums name finds the version in status', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ 'usr/lib/x86_64-linux-gnu/libdemo.so.1': sshKey })] });
   t.false(report.leaked);
   t.like(report.notes.find((x) => x.kind === 'published-key')?.provenance, { package: 'libdemo1', version: '1.2.37-2' });
 });
 
-test('a recorded path whose bytes differ (a key appended, or replaced) stays a finding that says so', async (t) => {
+test('[integration] a recorded path whose bytes differ (a key appended, or replaced) stays a finding that says so', async (t) => {
   const appended = await scan({ layers: [dpkgLayer({ [EXAMPLE]: `${pem}${otherPem}` })] });
   t.true(appended.leaked);
   t.is(appended.findings.length, 2);
@@ -107,7 +110,7 @@ test('a recorded path whose bytes differ (a key appended, or replaced) stays a f
   t.is(replaced.notes.filter((x) => x.kind === 'published-key').length, 1);
 });
 
-test('a file no record names stays a finding; the same published key elsewhere is a note (identity)', async (t) => {
+test('[integration] a file no record names stays a finding; the same published key elsewhere is a note (identity)', async (t) => {
   const report = await scan({
     layers: [
       dpkgLayer({ [EXAMPLE]: pem }),
@@ -122,7 +125,7 @@ test('a file no record names stays a finding; the same published key elsewhere i
   t.regex(identity!.message, new RegExp(`the same key as /${EXAMPLE}, which dpkg records byte for byte`));
 });
 
-test('records are read as the layer of the key and the final image see them: whiteouts hide them, upgrades keep both', async (t) => {
+test('[integration] records are read as the layer of the key and the final image see them: whiteouts hide them, upgrades keep both', async (t) => {
   // The layer that adds the key also deletes the package's record: nothing vouches for it.
   const hidden = await scan({ layers: [dpkgLayer({}), { files: { [EXAMPLE]: pem }, whiteouts: ['var/lib/dpkg/info/libdemo-dev.md5sums'] }] });
   t.true(hidden.leaked);
@@ -141,7 +144,7 @@ test('records are read as the layer of the key and the final image see them: whi
   );
 });
 
-test('the secret half of a --public-key is a leak even in a recorded file', async (t) => {
+test('[integration] the secret half of a --public-key is a leak even in a recorded file', async (t) => {
   const layer = dpkgLayer({ [EXAMPLE]: armored });
   (layer.files as Record<string, string>)['var/lib/dpkg/info/libdemo-dev.md5sums'] = `${md5(armored)}  ${EXAMPLE}\n`;
   t.false((await scan({ layers: [layer] })).leaked);
@@ -150,7 +153,7 @@ test('the secret half of a --public-key is a leak even in a recorded file', asyn
   t.true(report.findings[0]!.matchesPublicKey);
 });
 
-test('Python RECORD (sha256, urlsafe base64) vouches for files relative to its site directory', async (t) => {
+test('[integration] Python RECORD (sha256, urlsafe base64) vouches for files relative to its site directory', async (t) => {
   const site = 'usr/local/lib/python3.11/dist-packages';
   const record = `demo/tests/server.pem,sha256=${b64sha256(pem)},${pem.length}\n"demo/a,b.py",sha256=${b64sha256('x')},1\ndemo-1.0.dist-info/RECORD,,\n`;
   const report = await scan({ layers: [{ files: { [`${site}/demo/tests/server.pem`]: pem, [`${site}/demo-1.0.dist-info/RECORD`]: record, [`${site}/demo/other.pem`]: otherPem } }] });
@@ -161,14 +164,14 @@ test('Python RECORD (sha256, urlsafe base64) vouches for files relative to its s
   t.regex(note!.message, /^published test key of Python package demo 1\.0/);
 });
 
-test('--no-provenance (provenance: false): every key is a finding', async (t) => {
+test('[integration] --no-provenance (provenance: false): every key is a finding', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ [EXAMPLE]: pem })] }, { provenance: false });
   t.true(report.leaked);
   t.is(report.findings[0]!.provenance, null);
   t.false(report.notes.some((x) => x.kind === 'published-key'));
 });
 
-test('SSH host keys stay findings whose fix says to remove them in the same step and generate them at start', async (t) => {
+test('[integration] SSH host keys stay findings whose fix says to remove them in the same step and generate them at start', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ 'etc/ssh/ssh_host_ed25519_key': sshKey })] });
   t.true(report.leaked);
   t.regex(report.findings[0]!.message, /SSH host key generated when openssh-server was installed/);
@@ -178,7 +181,7 @@ test('SSH host keys stay findings whose fix says to remove them in the same step
   t.notRegex(text, /revoke it, rotate/);
 });
 
-test('JSON carries provenance on findings and notes; SARIF marks published keys as suppressed results', async (t) => {
+test('[integration] JSON carries provenance on findings and notes; SARIF marks published keys as suppressed results', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ [EXAMPLE]: pem, 'opt/mine.pem': otherPem })] });
   const json = JSON.parse(formatReport(report, 'json')) as { findings: { provenance: unknown }[]; notes: { kind: string; provenance: unknown }[] };
   t.is(json.findings.length, 1);
@@ -194,7 +197,7 @@ test('JSON carries provenance on findings and notes; SARIF marks published keys 
   t.regex(suppressed[0]!.locations[0]!.physicalLocation.artifactLocation.uri, /examples\/key\.pem$/);
 });
 
-test('CLI: scan exits 0 on published keys, 1 with --no-provenance', async (t) => {
+test('[integration] CLI: scan exits 0 on published keys, 1 with --no-provenance', async (t) => {
   const path = join(dir, 'cli.tar');
   await writeFixture({ layers: [dpkgLayer({ [EXAMPLE]: pem })] }, 'docker-oci', path);
   t.is((await runCli(['scan', path])).exitCode, 0);
@@ -209,7 +212,7 @@ test('build: --no-provenance turns triage off for the scan gate; --provenance (a
   t.like(parseBuildOptions(['--no-provenance', '--provenance', 'false']), { keyProvenance: false, provenance: { kind: 'off' } });
 });
 
-test('a key without a public identity (encrypted) is published elsewhere only by a recorded occurrence of the same block', async (t) => {
+test('[integration] a key without a public identity (encrypted) is published elsewhere only by a recorded occurrence of the same block', async (t) => {
   await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:x', '-out', join(dir, 'enc1.pem')]);
   await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:x', '-out', join(dir, 'enc2.pem')]);
   const enc1 = await readFile(join(dir, 'enc1.pem'), 'utf8');

@@ -68,7 +68,7 @@ function assertNoKeyBytes(t: import('ava').ExecutionContext, text: string) {
 }
 
 for (const format of ['docker-legacy', 'docker-oci', 'oci-dir', 'oci-archive'] as const) {
-  test(`${format}: a key in a layer is found, located, and matched to --public-key`, async (t) => {
+  test(`[integration] ${format}: a key in a layer is found, located, and matched to --public-key`, async (t) => {
     const written = await image(leakSpec(), format);
     const report = await scanTarget(written.path, { publicKeys: [deriveKeyIdentity(armoredPublic)] });
     t.true(report.leaked);
@@ -159,7 +159,7 @@ test('an index with two platforms and attestations: every manifest scanned, the 
   t.is(report.findings[0]!.image.platform, 'linux/arm64');
 });
 
-test('worker threads and concurrent main-thread lanes give the same report as one layer at a time', async (t) => {
+test('[integration] worker threads and concurrent main-thread lanes give the same report as one layer at a time', async (t) => {
   const spec = leakSpec();
   spec.layers.push({ files: { 'x/y.gpg': binarySecret } }, { files: { z: 'z' }, compression: 'none' });
   const written = await image(spec, 'oci-dir');
@@ -172,7 +172,7 @@ test('worker threads and concurrent main-thread lanes give the same report as on
   t.deepEqual([...new Set(main.findings.map((f) => f.path))].sort(), ['root/signing.asc', 'x/y.gpg']);
 });
 
-test('damaged images: wrong digest, missing blob, truncated archive all throw and name the blob', async (t) => {
+test('[integration] damaged images: wrong digest, missing blob, truncated archive all throw and name the blob', async (t) => {
   const written = await image(leakSpec(), 'oci-dir');
   const layerName = written.blobNames.get(written.layerDigests[1]!)!;
   const layerPath = join(written.path, layerName);
@@ -195,7 +195,7 @@ test('damaged images: wrong digest, missing blob, truncated archive all throw an
   t.is((truncated as EicBuildError).code, 'input-corrupt');
 });
 
-test('CLI: exit 0 clean, 1 leak, 2 unreadable; every format free of key bytes; --output is written whole', async (t) => {
+test('[integration] CLI: exit 0 clean, 1 leak, 2 unreadable; every format free of key bytes; --output is written whole', async (t) => {
   const leak = await image(leakSpec(), 'docker-legacy');
   const clean = await image({ layers: [{ files: { a: 'a' } }] }, 'docker-legacy');
   const broken = join(dir, 'broken.tar');

@@ -33,17 +33,28 @@ export interface IdleTimer {
   clear: () => void;
 }
 
-export function idleTimer(ms: number): IdleTimer {
+/** The timers an IdleTimer runs on: the real ones, or a clock a test advances by hand. */
+export interface TimerClock {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Node's timers, unref'd: an idle bound never keeps the process alive by itself. */
+export const realClock: TimerClock = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export function idleTimer(ms: number, clock: TimerClock = realClock): IdleTimer {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   const hold = (limit: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no progress for ${limit} ms`)), limit);
-    timer.unref();
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => controller.abort(new Error(`no progress for ${limit} ms`)), limit);
   };
   const touch = () => hold(ms);
   touch();
-  return { signal: controller.signal, touch, hold, clear: () => clearTimeout(timer) };
+  return { signal: controller.signal, touch, hold, clear: () => clock.clearTimeout(timer) };
 }
 
 /**
@@ -58,13 +69,13 @@ export function commitTimeoutMs(timeoutMs: number): number {
  * A Send bounded by `timeoutMs`: in all for plain requests, by inactivity for streamed bodies. A failed
  * connection (reset, refused) is a RegistryError marked retryable; a timeout is not.
  */
-export function createSend(timeoutMs: number, plainHttp: boolean): Send {
+export function createSend(timeoutMs: number, plainHttp: boolean, clock: TimerClock = realClock): Send {
   return async (url, options, authorization) => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (authorization) headers.authorization = authorization;
     // A streamed body may take long: it is bounded by inactivity (no chunk read), not in all; once it
     // is sent whole, the answer gets the longer commit bound.
-    const ownIdle = typeof options.body === 'function' ? idleTimer(timeoutMs) : undefined;
+    const ownIdle = typeof options.body === 'function' ? idleTimer(timeoutMs, clock) : undefined;
     const commitMs = commitTimeoutMs(timeoutMs);
     let sentWhole = false;
     const body =

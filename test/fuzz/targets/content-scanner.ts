@@ -4,10 +4,11 @@
 import { createContentScanner, scanBytes } from '../../../src/detectors/index.js';
 import { createRandom } from '../../helpers/seeded-random.js';
 import type { FuzzTarget } from '../fuzz-target.js';
-import { keySpecimens, type KeySpecimens } from '../key-specimens.js';
+import { KEY_SPECIMEN_TOOLS, keySpecimens, type KeySpecimens } from '../key-specimens.js';
 
 const target: FuzzTarget = {
   name: 'detectors/content-scanner',
+  tools: KEY_SPECIMEN_TOOLS,
   ciRounds: 1500,
   setup: keySpecimens,
   makeInput(random, specimens) {

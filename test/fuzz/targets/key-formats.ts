@@ -9,13 +9,14 @@ import { summariseSecretKeys, validateSecretKeyPacket } from '../../../src/detec
 import { decodeArmor, deriveKeyIdentity, KeyIdentityError, parseKeyPacket, splitPackets } from '../../../src/pgp/index.js';
 import { decodeArmorLoose } from '../../../src/pgp/armor.js';
 import type { FuzzTarget } from '../fuzz-target.js';
-import { keySpecimens, type KeySpecimens } from '../key-specimens.js';
+import { KEY_SPECIMEN_TOOLS, keySpecimens, type KeySpecimens } from '../key-specimens.js';
 
 const textOf = (input: Buffer): string => input.toString('latin1');
 
 const targets: FuzzTarget[] = [
   {
     name: 'detectors/ppk',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 3000,
     setup: keySpecimens,
     makeInput: (random, specimens) => {
@@ -31,6 +32,7 @@ const targets: FuzzTarget[] = [
   },
   {
     name: 'pgp/v6-packets',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 3000,
     setup: keySpecimens,
     makeInput: (random, specimens) => random.mutate((specimens as KeySpecimens).v6Binary, 1 + random.int(6)),
@@ -44,6 +46,7 @@ const targets: FuzzTarget[] = [
   },
   {
     name: 'detectors/armor-openssh-pem',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 3000,
     setup: keySpecimens,
     makeInput: (random, specimens) => {
@@ -62,6 +65,7 @@ const targets: FuzzTarget[] = [
   },
   {
     name: 'detectors/config-value',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 2000,
     setup: keySpecimens,
     makeInput: (random, specimens) => {

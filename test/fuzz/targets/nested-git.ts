@@ -8,6 +8,7 @@ const isExpected = (error: unknown) => error instanceof GitPackError || error in
 
 const pack: FuzzTarget = {
   name: 'scan/nested/git-pack',
+  tools: ['git'],
   ciRounds: 3000,
   setup: gitSpecimens,
   makeInput(random, specimens) {
@@ -31,6 +32,7 @@ const pack: FuzzTarget = {
 
 const loose: FuzzTarget = {
   name: 'scan/nested/git-loose',
+  tools: ['git'],
   ciRounds: 2000,
   setup: gitSpecimens,
   makeInput(random, specimens) {

@@ -7,6 +7,7 @@ const specimen = 'a fuzzing specimen for xz and bzip2\n'.repeat(100);
 
 const make = (name: string, command: string, suffix: string): FuzzTarget => ({
   name: `scan/nested/${name}`,
+  tools: [command],
   ciRounds: 150,
   setup: () => compressWith(command, ['-c'], Buffer.from(specimen)),
   makeInput: (random, specimens) => random.mutate(specimens as Buffer),

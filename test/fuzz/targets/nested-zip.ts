@@ -9,6 +9,7 @@ import { feedNestedFile, scratch } from '../nested-input.js';
 
 const target: FuzzTarget = {
   name: 'scan/nested/zip',
+  tools: ['zip'],
   ciRounds: 3000,
   async setup() {
     const { dir, remove } = await scratch('zip');

@@ -6,6 +6,7 @@ import { compressWith, feedNestedFile } from '../nested-input.js';
 
 const target: FuzzTarget = {
   name: 'scan/nested/zstd',
+  tools: ['pzstd', 'zstd'],
   ciRounds: 2000,
   async setup() {
     const text = Buffer.from('a fuzzing specimen '.repeat(300));

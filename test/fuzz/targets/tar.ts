@@ -10,7 +10,7 @@ import { scanExtendedHeader } from '../../../src/scan/pax-scan.js';
 import { BLOCK, parsePaxRecords, parseTarHeader, paxRecordSpans } from '../../../src/scan/tar-header.js';
 import { TarFormatError, TarStreamParser, type ExtendedHeader } from '../../../src/scan/tar-parser.js';
 import type { FuzzTarget } from '../fuzz-target.js';
-import { keySpecimens } from '../key-specimens.js';
+import { KEY_SPECIMEN_TOOLS, keySpecimens } from '../key-specimens.js';
 
 async function gnuTars(): Promise<Buffer[]> {
   const { texts } = await keySpecimens();
@@ -36,6 +36,7 @@ const scannerFactory = () => createContentScanner({ path: null, knownKeys: [] })
 const targets: FuzzTarget[] = [
   {
     name: 'scan/tar-header-pax-records',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 4000,
     setup: gnuTars,
     makeInput: (random, specimens) => {
@@ -54,6 +55,7 @@ const targets: FuzzTarget[] = [
   },
   {
     name: 'scan/tar-parser',
+    tools: KEY_SPECIMEN_TOOLS,
     ciRounds: 2000,
     setup: gnuTars,
     makeInput: (random, specimens) => {

@@ -4,9 +4,11 @@ import { execa } from 'execa';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireIntegration } from '../../helpers/unit-only.js';
 
 /** A temporary GnuPG home (0700), its agent killed and the directory removed at teardown. */
 export async function makeGpgHome(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  requireIntegration('gpg (a GnuPG home)');
   const home = await mkdtemp(join(tmpdir(), 'eic-build-gpg-'));
   t.teardown(async () => {
     await execa('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { reject: false });

@@ -5,8 +5,8 @@
 // with the bundled templates. Without the kit the tests are skipped with the reason (CI fails).
 //
 // Stand-ins are kept elsewhere only for faults real Spack cannot produce on cue:
-// test/render/verified-install.integration.test.ts (an environment whose own mirrors would override
-// -C scopes: Spack before 1.0 only) and test/render/build.integration.test.ts (the generated shell
+// test/render/verified-install.test.ts (an environment whose own mirrors would override
+// -C scopes: Spack before 1.0 only) and test/render/build.test.ts (the generated shell
 // alone). Order matters here: the first test builds the builder once; later ones reuse its
 // registry entries and run the runtime alone (--target runtime).
 import test from 'ava';

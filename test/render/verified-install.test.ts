@@ -5,7 +5,7 @@
 // key made now, real gpg. `spack` is a stand-in (fixtures/verified-install/spack) for the one fault
 // real Spack 1.x cannot produce on cue: an environment whose own mirrors: override the -C scope of
 // the verified copies (Spack before 1.0). The verified install itself, moved tags and the rest run
-// with real Spack in test/spack/real-spack.integration.test.ts.
+// with real Spack in test/spack/real-spack.test.ts.
 // The RUN step reaches the registry on 127.0.0.1 through `docker build --network host` (BuildKit in
 // docker 20.10 grants the network.host entitlement for it); the registry listens on loopback only.
 import test from 'ava';
@@ -113,7 +113,7 @@ test.after.always(async () => {
   await cleanup?.();
 });
 
-/** The flags the rendered project asks for (secrets, build-args), as build.integration.test.ts derives them. */
+/** The flags the rendered project asks for (secrets, build-args), as build.test.ts derives them. */
 function buildFlags(tag: string): string[] {
   const flags = ['--network', 'host', '-f', dockerfile, '--target', 'runtime', '-t', tag];
   for (const secret of project.secrets) {

@@ -17,7 +17,7 @@ import { ensureBusyboxImage, ensureDebianGnupgImage } from '../helpers/images.js
 // steps, real images. `spack` and the eic-build image are stand-ins (fixtures/integration/standins):
 // this file checks the generated shell (tmpfs GnuPG home, one-secret-key and fingerprint checks,
 // the split-pipeline runtime, a layer-copy control), which needs no real Spack. Real Spack, real
-// eic-build and a real registry run the same flow in test/spack/real-spack.integration.test.ts.
+// eic-build and a real registry run the same flow in test/spack/real-spack.test.ts.
 
 const DOCKER = '/usr/bin/docker';
 const fixture = fileURLToPath(new URL('./fixtures/integration/', import.meta.url));
