@@ -1,5 +1,5 @@
 // A zip (jar, wheel, apk…) inside a layer.
-import { createInflateRaw } from 'node:zlib';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { LayerNote } from '../layer-findings.js';
 import type { MemberRange } from '../member-dedupe.js';
 import type { EntrySink } from '../tar-parser.js';
@@ -197,7 +197,7 @@ class ZipStreamSink implements NestedReader {
     }
     if (method === 8) {
       const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
-      return new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate');
+      return new DecompressSink(this.ctx, () => createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate', (input, maxOutputLength) => inflateRawSync(input, { maxOutputLength }));
     }
     this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
     return null;
