@@ -42,6 +42,17 @@ export type WholeDecoder = (input: Buffer, maxOutputLength: number) => Buffer;
  */
 export const WHOLE_INPUT_MAX = 256 * 1024;
 
+/**
+ * zlib's output buffer for a whole decode that expects `expected` bytes: one allocation when the
+ * guess holds, instead of 16 KiB pieces and a concatenation (+1: a buffer filled exactly makes zlib
+ * allocate another before it sees the end). Capped by what `inputLength` bytes can inflate to
+ * (deflate's ceiling is about 1032x) and by RATIO_FLOOR, so a lying size costs nothing big.
+ */
+export function wholeChunkSize(expected: number | null, inputLength: number): number {
+  if (expected === null) return 16 * 1024;
+  return Math.max(64, Math.min(expected + 1, inputLength * 1032 + 64, RATIO_FLOOR));
+}
+
 /** The decompressor: a stream, or how to make one (made only when the input is not decoded whole). */
 export type DecompressorSource = Duplex | (() => Duplex);
 
