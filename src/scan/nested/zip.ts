@@ -201,8 +201,15 @@ class ZipStreamSink implements NestedReader {
     }
     if (method === 8) {
       const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
-      return new DecompressSink(this.ctx, () => createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate', (input, maxOutputLength) =>
-        inflateRawSync(input, { maxOutputLength, chunkSize: wholeChunkSize(size === 0xffffffff ? null : size, input.length) }),
+      const declared = size === 0xffffffff ? null : size;
+      return new DecompressSink(
+        this.ctx,
+        () => createInflateRaw({ chunkSize: 1 << 20 }),
+        inner,
+        this.path,
+        memberPath,
+        'deflate',
+        (input, maxOutputLength) => inflateRawSync(input, { maxOutputLength, chunkSize: wholeChunkSize(declared, input.length) }),
       );
     }
     this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
