@@ -53,6 +53,14 @@ export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = pr
   return Math.max(1, Math.min(availableParallelism(), pool, tasks));
 }
 
+/**
+ * Young-generation size of a layer worker's heap (V8's default is up to 48 MiB). Nearly every chunk
+ * and nested member dies young; a smaller nursery is swept more often, which also frees the
+ * buffers that died with it sooner: measured on four layers of the EIC image (bench scan-eic with
+ * EIC_BUILD_BENCH_EIC_LAYERS=3,5,6,8), peak RSS 490-504 → 424-429 MiB at the same CPU seconds.
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
 /** Blobs this large get a decode thread (start-up ~ tens of ms; pays off past a few seconds of work). */
 const DECODE_THREAD_BYTES = 64 * 1024 * 1024;
 /** Decode threads at once unless EIC_BUILD_SCAN_DECODE_THREADS says otherwise: each costs an isolate's memory. */
@@ -105,7 +113,7 @@ export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = pr
         worker.postMessage({ id, location: tasks[id]!.location, job: tasks[id]!.job } satisfies WorkerRequest);
       };
       for (let i = 0; i < count; i++) {
-        const worker = startScanWorker('layer-worker');
+        const worker = startScanWorker('layer-worker', { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
         workers.push(worker);
         worker.on('message', (response: WorkerResponse) => {
           if (failed) return;

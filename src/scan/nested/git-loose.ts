@@ -2,7 +2,7 @@
 // committed and then deleted from the working tree still sits here. Recognised by its path (the
 // zlib header alone is two bytes, too weak to claim arbitrary files), unpacked with the usual bounds;
 // the content after the object header is scanned as the inner file `<oid>:<type>`.
-import { createInflate } from 'node:zlib';
+import { createInflate, inflateSync } from 'node:zlib';
 import type { EntrySink } from '../tar-parser.js';
 import { addNestedNote } from './context.js';
 import { DecompressSink } from './decompress.js';
@@ -67,6 +67,14 @@ export const gitLooseFormat: NestedFormat = {
   open: (origin) => {
     const match = LOOSE_OBJECT_PATH.exec(origin.nestedPath ?? origin.path ?? '')!;
     const oid = `${match[2]}${match[3]}`;
-    return new DecompressSink(origin.ctx, createInflate({ chunkSize: 1 << 20 }), new GitObjectSink(origin, oid), origin.path, origin.nestedPath, 'git object (zlib)');
+    return new DecompressSink(
+      origin.ctx,
+      () => createInflate({ chunkSize: 1 << 20 }),
+      new GitObjectSink(origin, oid),
+      origin.path,
+      origin.nestedPath,
+      'git object (zlib)',
+      (input, maxOutputLength) => inflateSync(input, { maxOutputLength }),
+    );
   },
 };

@@ -1,10 +1,10 @@
 // A zip (jar, wheel, apk…) inside a layer.
-import { createInflateRaw } from 'node:zlib';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { LayerNote } from '../layer-findings.js';
 import type { MemberRange } from '../member-dedupe.js';
 import type { EntrySink } from '../tar-parser.js';
 import { inflateBudget, joinNested, type ScanContext } from './context.js';
-import { DecompressSink } from './decompress.js';
+import { DecompressSink, wholeChunkSize } from './decompress.js';
 import { locateHeldZipMembers, ZipFormatError, type HeldZipMember } from './zip-held.js';
 import type { NestedFormat, NestedOrigin, NestedReader } from './nested-format.js';
 
@@ -88,7 +88,7 @@ class ZipStreamSink implements NestedReader {
     }
     this.remaining = compressed;
     this.descriptor = flags & 0x08 ? (view.getUint32(18, true) === 0xffffffff ? 'zip64' : 'plain') : 'none';
-    this.member = this.openMember(name, flags, method, this.position, compressed);
+    this.member = this.openMember(name, flags, method, this.position, compressed, flags & 0x08 ? null : view.getUint32(22, true));
     this.state = 'data';
     return total;
   }
@@ -183,8 +183,12 @@ class ZipStreamSink implements NestedReader {
     return member ? member.end() : undefined;
   }
 
-  /** The sink for one member's compressed bytes (starting at `start` in the zip), or null when it is not unpacked. */
-  private openMember(name: string, flags: number, method: number, start: number, compressed: number): EntrySink | null {
+  /**
+   * The sink for one member's compressed bytes (starting at `start` in the zip), or null when it is
+   * not unpacked. `size`: the uncompressed size its header declares (null: not known), to size the
+   * output buffer of a whole decode.
+   */
+  private openMember(name: string, flags: number, method: number, start: number, compressed: number, size: number | null): EntrySink | null {
     const memberPath = joinNested(this.nestedPath, name);
     if (flags & 0x01) {
       this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: 'encrypted zip member: not unpacked' });
@@ -197,7 +201,16 @@ class ZipStreamSink implements NestedReader {
     }
     if (method === 8) {
       const inner = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes + 1);
-      return new DecompressSink(this.ctx, createInflateRaw({ chunkSize: 1 << 20 }), inner, this.path, memberPath, 'deflate');
+      const declared = size === 0xffffffff ? null : size;
+      return new DecompressSink(
+        this.ctx,
+        () => createInflateRaw({ chunkSize: 1 << 20 }),
+        inner,
+        this.path,
+        memberPath,
+        'deflate',
+        (input, maxOutputLength) => inflateRawSync(input, { maxOutputLength, chunkSize: wholeChunkSize(declared, input.length) }),
+      );
     }
     this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
     return null;
@@ -227,7 +240,7 @@ class ZipStreamSink implements NestedReader {
       return;
     }
     for (const member of members) {
-      const sink = this.openMember(member.name, member.flags, member.method, this.heldStart + member.dataStart, member.data.length);
+      const sink = this.openMember(member.name, member.flags, member.method, this.heldStart + member.dataStart, member.data.length, null);
       if (!sink) continue;
       const written = sink.write(member.data);
       if (written) await written;
