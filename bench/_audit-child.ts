@@ -13,7 +13,7 @@ import { openRegistryClient, parseRegistryTarget, registryScanConcurrency, scanR
 const [mode, arg, dir] = process.argv.slice(2);
 const keys = { knownKeys: [], allowKeys: [] };
 const started = performance.now();
-let detail = '';
+let detail: string;
 if (mode === 'audit') {
   const report = await runAudit(arg!, {});
   detail = `${report.tags.length} tags, ${report.stats.blobs} blobs, ${report.tags.filter((tag) => tag.status === 'leaked').length} leaked`;

@@ -27,7 +27,7 @@ const mainCpuNow = () => {
 const cpuAtStart = cpuNow();
 const mainCpuAtStart = mainCpuNow();
 const started = performance.now();
-let detail: Record<string, unknown> = {};
+let detail: Record<string, unknown>;
 if (mode === 'gunzip') {
   let bytes = 0;
   await pipeline(

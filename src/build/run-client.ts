@@ -46,6 +46,8 @@ export async function runClient(
   const lines = (keepStdout: boolean) => {
     const redactLine = createLineRedactor();
     return {
+      // A transform that yields nothing: the lines are kept (tail, stdout) and shown through err only.
+      // eslint-disable-next-line require-yield
       *transform(line: unknown) {
         const text = String(line);
         if (keepStdout) stdout = (stdout + text).slice(-TAIL_BYTES * 4);

@@ -6,7 +6,7 @@ export function manifestBlobs(bytes: Uint8Array): Descriptor[] {
   return [...(body.config ? [body.config] : []), ...(body.layers ?? [])];
 }
 
-/** Spack's buildcache tag for an entry id (`name-version-hash` → `…​.spack`, with Spack's character and length rules). */
+/** Spack's buildcache tag for an entry id (`name-version-hash` → `….spack`, with Spack's character and length rules). */
 export function spackTag(id: string): string {
   const tag = `${id}.spack`.replace(/[^\w.-]/g, '_');
   return tag.length > 128 ? `${tag.slice(0, 64)}${tag.slice(-64)}` : tag;

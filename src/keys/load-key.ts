@@ -45,7 +45,7 @@ export async function loadKey(input: KeyInput, options: LoadKeyOptions): Promise
     now: options.now ?? new Date(),
     rotationDays,
   };
-  let keys: openpgp.Key[] = [];
+  const keys: openpgp.Key[] = [];
   if (input.text.kind === 'armored') {
     try {
       // OpenPGP.js reads only the first armored block; gpg would import them all, so count them all.

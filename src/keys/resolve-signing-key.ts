@@ -1,4 +1,4 @@
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { EicBuildError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { deriveKeyIdentity, type KeyIdentity } from '../pgp/key-identity.js';

@@ -91,7 +91,7 @@ test('text report: untrusted signer names its key and the trusted ones; no entri
   };
   const text = formatVerifyText(report);
   t.regex(text, /\(information only\): B{40} "Other" \[not pinned\]/);
-  t.regex(text, /untrusted-signer  zlib-1-abc/);
+  t.regex(text, /untrusted-signer {2}zlib-1-abc/);
   t.is(verifyExitCode(report), 1);
   t.is(verifyExitCode({ ...report, entries: [] }), 1);
   t.is(verifyExitCode({ ...report, entries: [{ ...report.entries[0]!, kind: 'verified' }] }), 0);

@@ -2,7 +2,7 @@
 // only; fresh keys, and keys appended to those very libraries, are still findings. The library
 // bytes are read from this machine at test time: no key material is committed.
 import test from 'ava';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, type createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,5 @@
 import test from 'ava';
 import * as openpgp from 'openpgp';
-import { performance } from 'node:perf_hooks';
 import { deriveKeyIdentity, findKeyFileSexp, formatCanonicalSexp, parseGnupgKeyFile, readKeyFileExpression, readKeyPackets } from '../../src/pgp/index.js';
 import { createGpgHome, type GpgHome } from './gpg-fixtures.js';
 import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';

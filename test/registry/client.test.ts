@@ -135,8 +135,7 @@ test('[integration] Bearer challenge: token fetched with basic creds, then used'
   // distribution's token auth needs a JWT issuer; a loopback front that demands a bearer token
   // (mock token service) in front of the real registry exercises the same client path.
   const seen: { scope: string | null; basic: string | undefined }[] = [];
-  let server: Server;
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     const port = (server.address() as AddressInfo).port;
     if (req.url?.startsWith('/token')) {
       const url = new URL(req.url, 'http://x');

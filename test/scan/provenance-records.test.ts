@@ -92,7 +92,7 @@ async function collect(collector: LayerProvenanceCollector, findings: KeyFinding
       if (finding) findings.push({ fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null });
     }),
   });
-  for (let at = 0; at < bytes.length; at += 7000) sink.write(bytes.subarray(at, at + 7000));
+  for (let at = 0; at < bytes.length; at += 7000) await sink.write(bytes.subarray(at, at + 7000));
   await sink.end();
 }
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EicBuildError } from '../../src/errors.js';
+import { type EicBuildError } from '../../src/errors.js';
 import { formatTarget, looksLikeImageReference, parseTarget, resolveTarget } from '../../src/scan/target.js';
 import { makeFixtureDir } from '../helpers/image-fixture.js';
 

@@ -29,9 +29,8 @@ export async function checkCopyTarget(dir: string): Promise<'absent' | 'empty-di
     info = await stat(full);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotUse(full, error);
-    try {
-      if (!(await stat(dirname(full))).isDirectory()) throw new Error('ENOTDIR');
-    } catch {
+    const parent = await stat(dirname(full)).catch(() => null);
+    if (!parent?.isDirectory()) {
       throw new EicBuildError('usage', `--copy-to ${full}: the parent directory ${dirname(full)} does not exist`, { hint: `create ${dirname(full)} first, or pick another --copy-to directory` });
     }
     return 'absent';

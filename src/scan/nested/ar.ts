@@ -78,7 +78,8 @@ class ArSink implements NestedReader {
       this.member = this.origin.openInner(memberPath, this.origin.depth + 1, this.origin.decodes);
     }
     this.state = 'body';
-    if (this.remaining === 0) this.afterBody();
+    // An empty body opened no member, so afterBody has nothing to wait for here.
+    if (this.remaining === 0) void this.afterBody();
   }
 
   private afterBody(): void | Promise<void> {

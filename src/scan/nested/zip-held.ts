@@ -57,7 +57,7 @@ function findCentralDirectory(held: Buffer): { offset: number; count: number } |
   for (let at = held.length - 22; at >= floor; at--) {
     if (held.readUInt32LE(at) !== END) continue;
     let count = u16(held, at + 10);
-    let offset = u32(held, at + 16);
+    const offset = u32(held, at + 16);
     if (offset === 0xffffffff && at >= 20 && u32(held, at - 20) === END64_LOCATOR) {
       // The zip64 record's absolute offset is in the locator; resolved by the caller's base.
       return { offset: -1 - u64(held, at - 12), count };
@@ -99,8 +99,14 @@ export function locateHeldZipMembers(held: Buffer, base: number, maxInflate: num
         const size = u16(held, e + 2);
         if (id === 1) {
           let f = e + 4;
-          if (uncompressed === 0xffffffff) (uncompressed = u64(held, f)), (f += 8);
-          if (compressed === 0xffffffff) (compressed = u64(held, f)), (f += 8);
+          if (uncompressed === 0xffffffff) {
+            uncompressed = u64(held, f);
+            f += 8;
+          }
+          if (compressed === 0xffffffff) {
+            compressed = u64(held, f);
+            f += 8;
+          }
           if (local === 0xffffffff) local = u64(held, f);
         }
         e += 4 + size;

@@ -62,7 +62,7 @@ const targets: FuzzTarget[] = [
       const tars = specimens as Buffer[];
       return random.int(5) === 0 ? random.bytes(random.int(2048)) : random.mutate(tars[random.int(tars.length)]!, 1 + random.int(5));
     },
-    run: (input) => {
+    run: async (input) => {
       const parser = new TarStreamParser(
         () => ({ write: () => undefined, end: () => undefined }),
         null,
@@ -70,7 +70,7 @@ const targets: FuzzTarget[] = [
       );
       // Chunk sizes from the input's length, so a failing input replays alone.
       const step = 1 + (input.length % 700);
-      for (let i = 0; i < input.length; i += step) parser.write(input.subarray(i, i + step));
+      for (let i = 0; i < input.length; i += step) await parser.write(input.subarray(i, i + step));
       parser.end();
     },
     isExpected: (error) => error instanceof TarFormatError,
