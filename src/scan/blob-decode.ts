@@ -1,13 +1,17 @@
 // Turn the raw bytes of a blob into its uncompressed bytes, hashing the raw bytes on the way.
-// In the calling thread, or in a helper thread: Node's zlib needs its driving thread for every
-// step, so decompressing in a thread that does nothing else lets the tar walk and the detectors run
-// in parallel with it instead of taking turns.
+// From a file with igzip / zstd: `dd` feeds the tool the blob's byte range, the tool's stdout comes
+// straight to this thread, and the range is hashed by a separate read (here or in a helper thread).
+// Else with Node's decoders, in the calling thread or in a helper thread: Node's zlib needs its
+// driving thread for every step, so decompressing in a thread that does nothing else lets the tar
+// walk and the detectors run in parallel with it instead of taking turns.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
-import { findDecodeTool, markToolBroken } from './decoders/decode-tools.js';
-import { decodeWithTool, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
+import { hashRange, type RangeDigest } from './blob-hash.js';
+import { findDecodeTool, findRangeReader, markToolBroken } from './decoders/decode-tools.js';
+import { decodeRangeWithTool, RangeReadError, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
 import { startScanWorker } from './start-worker.js';
 
 export { ToolStoppedEarly };
@@ -43,10 +47,12 @@ export function nodeDecoderName(compression: Compression): DecoderName {
   return compression === 'gzip' ? 'zlib' : compression === 'zstd' ? (probeNativeZstd() ? 'node-zstd' : 'fzstd') : 'none';
 }
 
-/** Options of a decode. */
+/** Options of a decode from a file. */
 export interface DecodeOptions {
   /** Use igzip / zstd when they are on PATH (see decoders/decode-tools.ts). */
   tools?: boolean;
+  /** Node's decoder runs in a helper thread; with a tool, the hashing does. */
+  offThread?: boolean;
 }
 
 /** A failure while reading or decompressing, with the stage it happened in. */
@@ -87,8 +93,8 @@ function compressionPromise(): { promise: Promise<Compression>; resolve: (compre
   return { promise, resolve, reject };
 }
 
-/** Decode in this thread (through an external tool when asked and available). */
-export function decodeInThread(input: Readable, options: DecodeOptions = {}): DecodedBlob {
+/** Decode in this thread with Node's decoders, hashing the raw bytes on the way. */
+export function decodeInThread(input: Readable): DecodedBlob {
   const hash = createHash('sha256');
   let blobBytes = 0;
   let decoder: DecoderName = 'none';
@@ -136,32 +142,6 @@ export function decodeInThread(input: Readable, options: DecodeOptions = {}): De
         yield next.value;
       }
     }
-    const tool = options.tools ? await findDecodeTool(kind) : null;
-    if (tool) {
-      const decoding = decodeWithTool(tool, replay());
-      let first: IteratorResult<Uint8Array> | null = null;
-      try {
-        first = await decoding.next();
-      } catch (error) {
-        // Missing or not startable (after its probe): Node decodes instead, from the same bytes.
-        if (!(error instanceof ToolStartError)) throw toolError(error, kind, tool.name);
-        markToolBroken(tool);
-      }
-      if (first) {
-        decoder = tool.name;
-        try {
-          if (first.done) return;
-          yield first.value;
-          yield* decoding;
-        } catch (error) {
-          throw toolError(error, kind, tool.name);
-        } finally {
-          // A reader that stops early: end the tool and wait for it (a no-op once it finished).
-          await decoding.return(undefined);
-        }
-        return;
-      }
-    }
     decoder = nodeDecoderName(kind);
     const decompressor = createDecompressor(kind);
     if (!decompressor) {
@@ -201,9 +181,11 @@ function corruptData(kind: Compression, decoder: DecoderName, reason: string): D
   return new DecodeError('decompress', `${kind} decompression failed: the ${kind} data is corrupt or truncated (${decoder}: ${detail})`);
 }
 
-/** A tool's failure on the data reads like Node's; other errors (read errors, ToolStoppedEarly) pass. */
+/** A tool's failure on the data reads like Node's; dd's is a read error; others (ToolStoppedEarly) pass. */
 function toolError(error: unknown, kind: Compression, decoder: DecoderName): unknown {
-  return error instanceof ToolDecodeError ? corruptData(kind, decoder, error.message) : error;
+  if (error instanceof ToolDecodeError) return corruptData(kind, decoder, error.message);
+  if (error instanceof RangeReadError) return new DecodeError('read', error.message);
+  return error;
 }
 
 /** Messages from the decode thread. */
@@ -211,16 +193,13 @@ type DecodeMessage =
   | { type: 'compression'; compression: Compression; decoder: DecoderName }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'end'; info: DecodeInfo }
-  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string; stoppedEarly?: boolean };
+  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
 
 const IN_FLIGHT = 4;
 
-/**
- * Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight.
- * With a tool, the helper thread reads, hashes and feeds it, and this thread only scans.
- */
-export function decodeOffThread(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { location, tools: options.tools ?? false } });
+/** Decode with Node's decoders in a helper thread; chunks arrive transferred (no copy here), a few in flight. */
+export function decodeOffThread(location: BlobLocation): DecodedBlob {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'decode', location } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
@@ -254,7 +233,6 @@ export function decodeOffThread(location: BlobLocation, options: DecodeOptions =
           info = message.info;
           return;
         } else if (message.type === 'error') {
-          if (message.stoppedEarly) throw new ToolStoppedEarly(message.message);
           throw new DecodeError(message.stage, message.message, message.code);
         }
       }
@@ -273,3 +251,130 @@ export function decodeOffThread(location: BlobLocation, options: DecodeOptions =
 
 /** Protocol constant shared with the worker. */
 export const DECODE_IN_FLIGHT = IN_FLIGHT;
+
+/** Hashing of a range in progress: its result, and a way to stop it (resolves once it stopped). */
+interface Hashing {
+  result: Promise<RangeDigest>;
+  stop(): Promise<void>;
+}
+
+function hashInThread(fd: number, location: BlobLocation): Hashing {
+  let stopped = false;
+  const result = hashRange(fd, location.offset, location.size, () => stopped);
+  result.catch(() => undefined);
+  return {
+    result,
+    stop: async () => {
+      stopped = true;
+      await result.catch(() => undefined);
+    },
+  };
+}
+
+/** Hash in a helper thread (blocking reads and SHA-256 off the thread that walks the tar). */
+function hashOffThread(fd: number, location: BlobLocation): Hashing {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'hash', fd, offset: location.offset, size: location.size } });
+  const result = new Promise<RangeDigest>((resolve, reject) => {
+    worker.once('message', (message: { type: 'digest'; digest: RangeDigest } | { type: 'error'; message: string; code?: string }) => {
+      if (message.type === 'digest') resolve(message.digest);
+      else reject(new DecodeError('read', message.message, message.code));
+    });
+    worker.once('error', (error) => reject(new DecodeError('read', `hash thread failed: ${error.message}`)));
+    worker.once('exit', (code) => reject(new DecodeError('read', `hash thread exited (${code}) before the end of the blob`)));
+  });
+  result.catch(() => undefined);
+  return {
+    result,
+    // The descriptor must outlive the thread's reads: wait until it is gone.
+    stop: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * Decode a blob in a file: through igzip / zstd when asked and on PATH (with `dd` to read the
+ * range), else with Node's decoders (in a helper thread when `offThread`).
+ */
+export function decodeBlobLocation(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
+  const viaNode = () => (options.offThread ? decodeOffThread(location) : decodeInThread(openBlobLocation(location)));
+  if (!options.tools) return viaNode();
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
+  let decoder: DecoderName = 'none';
+  let info: DecodeInfo | null = null;
+  let fallback: DecodedBlob | null = null;
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let handle: FileHandle;
+    let kind: Compression;
+    try {
+      handle = await open(location.file, 'r');
+    } catch (error) {
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    try {
+      const head = Buffer.alloc(SNIFF_BYTES);
+      try {
+        const { bytesRead } = await handle.read(head, 0, Math.min(SNIFF_BYTES, location.size), location.offset);
+        kind = sniffCompression(head.subarray(0, bytesRead));
+      } catch (error) {
+        const decodeError = asDecodeError(error, 'read', 'read');
+        failed(decodeError);
+        throw decodeError;
+      }
+      sniffed(kind);
+      const tool = await findDecodeTool(kind);
+      const rangeReader = tool ? await findRangeReader() : null;
+      if (tool && rangeReader) {
+        const hashing = options.offThread ? hashOffThread(handle.fd, location) : hashInThread(handle.fd, location);
+        let hashed = false;
+        try {
+          const decoding = decodeRangeWithTool(tool, { fd: handle.fd, offset: location.offset, size: location.size, rangeReader });
+          let first: IteratorResult<Uint8Array> | null = null;
+          try {
+            first = await decoding.next();
+          } catch (error) {
+            // Missing or not startable (after its probe): Node decodes instead, from the same bytes.
+            if (!(error instanceof ToolStartError)) throw toolError(error, kind, tool.name);
+            markToolBroken(tool);
+          }
+          if (first) {
+            decoder = tool.name;
+            try {
+              if (!first.done) {
+                yield first.value;
+                yield* decoding;
+              }
+            } catch (error) {
+              throw toolError(error, kind, tool.name);
+            } finally {
+              // A reader that stops early: end the tool and wait for it (a no-op once it finished).
+              await decoding.return(undefined);
+            }
+            info = await hashing.result;
+            hashed = true;
+            return;
+          }
+        } finally {
+          if (!hashed) await hashing.stop();
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+    fallback = viaNode();
+    // Sniffed already; the fallback's own sniff says the same.
+    fallback.compression.catch(() => undefined);
+    decoder = nodeDecoderName(kind);
+    yield* fallback.chunks;
+  }
+
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => info ?? fallback?.info() ?? { blobDigest: '', blobBytes: 0 },
+    decoder: () => (fallback ? fallback.decoder() : decoder),
+  };
+}

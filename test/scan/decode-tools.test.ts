@@ -4,16 +4,16 @@
 // /usr/share/doc) tarred and compressed by the real gzip / zstd, with keys generated at run time.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EicBuildError } from '../../src/errors.js';
 import { createContentScanner } from '../../src/detectors/index.js';
 import { NO_DETECTOR_KEYS } from '../../src/scan/detector-api.js';
-import { findDecodeTool } from '../../src/scan/decoders/decode-tools.js';
+import { findDecodeTool, findRangeReader } from '../../src/scan/decoders/decode-tools.js';
 import { liveToolCount } from '../../src/scan/decoders/tool-decode.js';
-import { decodeInThread, openBlobLocation } from '../../src/scan/blob-decode.js';
+import { decodeBlobLocation } from '../../src/scan/blob-decode.js';
 import { scanLayerBlob, type LayerScanJob, type LayerScanResult } from '../../src/scan/layer-scan.js';
 
 const work = join(tmpdir(), `eic-decode-tools-${process.pid}`);
@@ -212,6 +212,8 @@ test.serial('an igzip that disappears after its probe (cannot be started): zlib 
   const igzip = (await findDecodeTool('gzip'))!.path;
   await writeFile(join(dir, 'igzip'), `#!/bin/sh\nexec ${igzip} "$@"\n`);
   await chmod(join(dir, 'igzip'), 0o755);
+  // dd reads the blob's range into igzip.
+  await symlink((await findRangeReader())!, join(dir, 'dd'));
   const { gzip } = await fixtures;
   const file = await blobFile(gzip);
   const first = await withPath(dir, () => scanFile(file, gzip, { decodeTools: true }));
@@ -233,21 +235,27 @@ async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]>
     .map(([p, comm]) => ({ pid: Number(p), comm: comm! }));
 }
 
-test.serial('a reader that stops early ends the decoder process and waits for it (no zombie)', async (t) => {
-  const { layerTar } = await fixtures;
-  const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
-  const bytes = await tool(['gzip', '-1', '-c'], big);
-  const file = await blobFile(bytes);
-  const decoded = decodeInThread(openBlobLocation({ file, offset: 0, size: bytes.length }), { tools: true });
-  const iterator = decoded.chunks[Symbol.asyncIterator]();
-  await iterator.next();
-  t.is(decoded.decoder(), 'igzip');
-  t.is(liveToolCount(), 1);
-  t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
-  await iterator.return!();
-  t.is(liveToolCount(), 0);
-  t.false((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'), 'igzip ended and was waited for');
-});
+for (const offThread of [false, true]) {
+  test.serial(`a reader that stops early ends the decoder and dd processes and waits for them (no zombie; hashing ${offThread ? 'in a helper thread' : 'in this thread'})`, async (t) => {
+    const { layerTar } = await fixtures;
+    const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
+    const bytes = await tool(['gzip', '-1', '-c'], big);
+    const file = await blobFile(bytes);
+    const decoded = decodeBlobLocation({ file, offset: 0, size: bytes.length }, { tools: true, offThread });
+    const iterator = decoded.chunks[Symbol.asyncIterator]();
+    try {
+      await iterator.next();
+      t.is(decoded.decoder(), 'igzip');
+      t.true(liveToolCount() >= 1);
+      t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
+    } finally {
+      await iterator.return!();
+    }
+    t.is(liveToolCount(), 0);
+    const left = (await childrenOf(process.pid)).map((c) => c.comm);
+    t.false(left.includes('igzip') || left.includes('dd'), `igzip and dd ended and were waited for (left: ${left.join(' ')})`);
+  });
+}
 
 test.serial('SIGINT to a running scan leaves no igzip behind [integration]', async (t) => {
   // A layer large enough that the scan is still running when it is interrupted.
