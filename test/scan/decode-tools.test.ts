@@ -175,6 +175,56 @@ test('zstd with a byte changed: exit 2 either way (zstd checks the frame checksu
   for (const error of [viaTool, node] as EicBuildError[]) t.true(error.message.startsWith('layer 3 sha256:test'), error.message);
 });
 
+for (const offThread of [false, true]) {
+  const where = offThread ? 'hashed in a helper thread' : 'hashed in this thread';
+  test(`a blob inside a bigger file (as in a docker-archive): the tool decodes only its byte range, same facts as Node's decoder (${where})`, async (t) => {
+    const { gzip, zstd, layerTar } = await fixtures;
+    for (const bytes of [gzip, zstd]) {
+      // Before the blob: other archive members; after it: another whole compressed copy, which a
+      // reader going past the range would decode too (and the tar walk would count).
+      const before = Buffer.alloc(3 * 512 + 17, 0x61);
+      const file = await blobFile(Buffer.concat([before, bytes, bytes]));
+      const location = { file, offset: before.length, size: bytes.length };
+      const viaTool = await scanLayerBlob(location, job(bytes, { decodeTools: true, decodeOffThread: offThread }), createContentScanner);
+      const node = await scanLayerBlob(location, job(bytes, { decodeTools: false }), createContentScanner);
+      t.is(viaTool.decoder, bytes === gzip ? 'igzip' : 'zstd');
+      t.is(viaTool.bytesScanned, layerTar.length);
+      const { decoder: _a, ...toolFacts } = viaTool;
+      const { decoder: _b, ...nodeFacts } = node;
+      t.deepEqual(toolFacts, nodeFacts);
+    }
+  });
+
+  test(`a blob that does not hash to the manifest's digest: exit 2 naming the blob, no result, with the tool as with Node (${where})`, async (t) => {
+    const { gzip } = await fixtures;
+    const file = await blobFile(gzip);
+    const other = { kind: 'blob' as const, digest: sha(Buffer.from('another blob')) };
+    for (const tools of [true, false]) {
+      const error = await scanFile(file, gzip, { decodeTools: tools, decodeOffThread: offThread, check: other }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.true(error instanceof EicBuildError, String(error));
+      t.is((error as EicBuildError).code, 'digest-mismatch');
+      t.true((error as EicBuildError).message.startsWith(`layer 3 sha256:test (blobs/sha256/test): content hashes to ${sha(gzip)}`), (error as EicBuildError).message);
+    }
+  });
+
+  test(`a blob shorter than its location says (a truncated archive): exit 2 with the tool as with Node (${where})`, async (t) => {
+    const { gzip } = await fixtures;
+    const file = await blobFile(gzip.subarray(0, gzip.length - 1000));
+    const location = { file, offset: 0, size: gzip.length };
+    for (const tools of [true, false]) {
+      const error = await scanLayerBlob(location, job(gzip, { decodeTools: tools, decodeOffThread: offThread }), createContentScanner).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.true(error instanceof EicBuildError && error.code === 'input-corrupt', String(error));
+      t.true((error as EicBuildError).message.startsWith('layer 3 sha256:test'), (error as EicBuildError).message);
+    }
+  });
+}
+
 // PATH is process-wide: these run one at a time.
 async function withPath<T>(dir: string, run: () => Promise<T>): Promise<T> {
   const saved = process.env.PATH;
