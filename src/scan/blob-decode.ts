@@ -1,6 +1,7 @@
 // Turn the raw bytes of a blob into its uncompressed bytes, hashing the raw bytes on the way.
-// From a file with igzip / zstd: `dd` feeds the tool the blob's byte range, the tool's stdout comes
-// straight to this thread, and the range is hashed by a separate read (here or in a helper thread).
+// From a file with igzip / zstd: `dd` feeds the tool the blob's byte range (no blob byte passes
+// through Node on the way in), the tool's output is read here or by a helper thread, and the range
+// is hashed by a separate read here.
 // Else with Node's decoders, in the calling thread or in a helper thread: Node's zlib needs its
 // driving thread for every step, so decompressing in a thread that does nothing else lets the tar
 // walk and the detectors run in parallel with it instead of taking turns.
@@ -10,8 +11,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
 import { hashRange, type RangeDigest } from './blob-hash.js';
-import { findDecodeTool, findRangeReader, markToolBroken } from './decoders/decode-tools.js';
-import { decodeRangeWithTool, RangeReadError, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
+import { findDecodeTool, findRangeReader, markToolBroken, type DecodeTool } from './decoders/decode-tools.js';
+import { decodeRangeWithTool, RangeReadError, ToolDecodeError, ToolStartError, ToolStoppedEarly, type ToolInput } from './decoders/tool-decode.js';
 import { startScanWorker } from './start-worker.js';
 
 export { ToolStoppedEarly };
@@ -51,7 +52,7 @@ export function nodeDecoderName(compression: Compression): DecoderName {
 export interface DecodeOptions {
   /** Use igzip / zstd when they are on PATH (see decoders/decode-tools.ts). */
   tools?: boolean;
-  /** Node's decoder runs in a helper thread; with a tool, the hashing does. */
+  /** Decode in a helper thread (Node's decoder; or reading a tool's output, the hashing staying here). */
   offThread?: boolean;
 }
 
@@ -271,26 +272,64 @@ function hashInThread(fd: number, location: BlobLocation): Hashing {
   };
 }
 
-/** Hash in a helper thread (blocking reads and SHA-256 off the thread that walks the tar). */
-function hashOffThread(fd: number, location: BlobLocation): Hashing {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'hash', fd, offset: location.offset, size: location.size } });
-  const result = new Promise<RangeDigest>((resolve, reject) => {
-    worker.once('message', (message: { type: 'digest'; digest: RangeDigest } | { type: 'error'; message: string; code?: string }) => {
-      if (message.type === 'digest') resolve(message.digest);
-      else reject(new DecodeError('read', message.message, message.code));
-    });
-    worker.once('error', (error) => reject(new DecodeError('read', `hash thread failed: ${error.message}`)));
-    worker.once('exit', (code) => reject(new DecodeError('read', `hash thread exited (${code}) before the end of the blob`)));
-  });
-  result.catch(() => undefined);
-  return {
-    result,
-    // The descriptor must outlive the thread's reads: wait until it is gone.
-    stop: async () => {
-      await worker.terminate();
-    },
-  };
+type ToolMessage =
+  | { type: 'chunk'; data: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; name: string; message: string };
+
+/** The tool errors a decode thread reports, rebuilt with their class (the caller tells them apart). */
+function toolErrorFrom(message: { name: string; message: string }): Error {
+  for (const Kind of [ToolStartError, ToolDecodeError, ToolStoppedEarly, RangeReadError]) if (message.name === Kind.name) return new Kind(message.message);
+  return new DecodeError('read', message.message);
 }
+
+/**
+ * decodeRangeWithTool in a helper thread: a thread that does nothing else keeps reading the tool's
+ * output (a pipe holds only 64 KiB, so a busy reader would stall the tool), joins it into blocks and
+ * hands them over transferred, a few in flight.
+ */
+async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncGenerator<Uint8Array> {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'tool', tool, input } });
+  const queue: ToolMessage[] = [];
+  let wake: (() => void) | null = null;
+  const push = (message: ToolMessage) => {
+    queue.push(message);
+    wake?.();
+    wake = null;
+  };
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
+  worker.on('message', push);
+  worker.on('error', (error) => push({ type: 'error', name: 'Error', message: `decode thread failed: ${error.message}` }));
+  void exit.then(() => push({ type: 'error', name: 'Error', message: 'decode thread exited before the end of the blob' }));
+  let done = false;
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const message = queue.shift()!;
+      if (message.type === 'chunk') {
+        yield message.data;
+        worker.postMessage('ack');
+      } else if (message.type === 'end') {
+        done = true;
+        return;
+      } else {
+        done = true;
+        throw toolErrorFrom(message);
+      }
+    }
+  } finally {
+    // Stopped early: the thread ends the tool and dd and waits for them, then exits.
+    if (!done && !exited) {
+      worker.postMessage('stop');
+      await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
+    }
+    await worker.terminate();
+  }
+}
+
+/** How long a decode thread gets to end its tool before it is terminated (the tool then ends on its closed pipes). */
+const STOP_WAIT_MS = 5000;
 
 /**
  * Decode a blob in a file: through igzip / zstd when asked and on PATH (with `dd` to read the
@@ -328,10 +367,12 @@ export function decodeBlobLocation(location: BlobLocation, options: DecodeOption
       const tool = await findDecodeTool(kind);
       const rangeReader = tool ? await findRangeReader() : null;
       if (tool && rangeReader) {
-        const hashing = options.offThread ? hashOffThread(handle.fd, location) : hashInThread(handle.fd, location);
+        // Hashed here (a thread that mostly waits for the tool's output); decoded off this thread when asked.
+        const hashing = hashInThread(handle.fd, location);
         let hashed = false;
         try {
-          const decoding = decodeRangeWithTool(tool, { fd: handle.fd, offset: location.offset, size: location.size, rangeReader });
+          const input: ToolInput = { fd: handle.fd, offset: location.offset, size: location.size, rangeReader };
+          const decoding = options.offThread ? decodeRangeOffThread(tool, input) : decodeRangeWithTool(tool, input);
           let first: IteratorResult<Uint8Array> | null = null;
           try {
             first = await decoding.next();

@@ -2,7 +2,7 @@
 // are decompressed by a child process that reads them itself. Reads by position (pread), so the
 // descriptor's own offset, which the range reader seeks, is never touched.
 import { createHash } from 'node:crypto';
-import { read, readSync } from 'node:fs';
+import { read } from 'node:fs';
 
 /** Bytes per read: large reads keep the per-call cost small next to the hashing. */
 const READ_BYTES = 4 << 20;
@@ -27,20 +27,6 @@ export async function hashRange(fd: number, offset: number, size: number, stoppe
   let done = 0;
   while (done < size && !stopped()) {
     const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, size - done), offset + done);
-    if (bytesRead === 0) break;
-    hash.update(buffer.subarray(0, bytesRead));
-    done += bytesRead;
-  }
-  return { blobDigest: `sha256:${hash.digest('hex')}`, blobBytes: done };
-}
-
-/** hashRange with blocking reads, for a thread that does nothing else. */
-export function hashRangeSync(fd: number, offset: number, size: number): RangeDigest {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(READ_BYTES, size)));
-  let done = 0;
-  while (done < size) {
-    const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), offset + done);
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
     done += bytesRead;

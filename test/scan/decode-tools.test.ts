@@ -176,7 +176,7 @@ test('zstd with a byte changed: exit 2 either way (zstd checks the frame checksu
 });
 
 for (const offThread of [false, true]) {
-  const where = offThread ? 'hashed in a helper thread' : 'hashed in this thread';
+  const where = offThread ? 'output read in a helper thread' : 'output read in this thread';
   test(`a blob inside a bigger file (as in a docker-archive): the tool decodes only its byte range, same facts as Node's decoder (${where})`, async (t) => {
     const { gzip, zstd, layerTar } = await fixtures;
     for (const bytes of [gzip, zstd]) {
@@ -286,7 +286,7 @@ async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]>
 }
 
 for (const offThread of [false, true]) {
-  test.serial(`a reader that stops early ends the decoder and dd processes and waits for them (no zombie; hashing ${offThread ? 'in a helper thread' : 'in this thread'})`, async (t) => {
+  test.serial(`a reader that stops early ends the decoder and dd processes and waits for them (no zombie; decoding ${offThread ? 'in a helper thread' : 'in this thread'})`, async (t) => {
     const { layerTar } = await fixtures;
     const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
     const bytes = await tool(['gzip', '-1', '-c'], big);
@@ -296,7 +296,8 @@ for (const offThread of [false, true]) {
     try {
       await iterator.next();
       t.is(decoded.decoder(), 'igzip');
-      t.true(liveToolCount() >= 1);
+      // Counted per thread: a decode thread's children are seen in the process table only.
+      if (!offThread) t.true(liveToolCount() >= 1);
       t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
     } finally {
       await iterator.return!();

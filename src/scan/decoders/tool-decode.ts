@@ -58,6 +58,23 @@ function gzipSentinel(): { member: Buffer; marker: Buffer } {
   return { marker, member: gzipSync(marker) };
 }
 
+/** Output block size handed to the tar walk. */
+const BLOCK_BYTES = 1 << 20;
+
+/** Join `parts` (`size` bytes) into one new buffer without its last `hold` bytes, and those bytes apart. */
+function splitTail(parts: Buffer[], size: number, hold: number): { block: Buffer; kept: Buffer } {
+  const block = Buffer.allocUnsafeSlow(size - hold);
+  const kept = Buffer.allocUnsafe(hold);
+  let at = 0;
+  for (const part of parts) {
+    const intoBlock = Math.max(0, Math.min(part.length, block.length - at));
+    if (intoBlock > 0) part.copy(block, at, 0, intoBlock);
+    if (intoBlock < part.length) part.copy(kept, at + intoBlock - block.length, intoBlock);
+    at += part.length;
+  }
+  return { block, kept };
+}
+
 /** The bytes a tool decodes: `size` bytes at `offset` of the open file `fd` (read by `rangeReader`). */
 export interface ToolInput {
   fd: number;
@@ -161,20 +178,22 @@ export async function* decodeRangeWithTool(tool: DecodeTool, input: ToolInput): 
     return { ok: wrote.code === 0, signal: wrote.signal };
   });
 
-  // Hold back the last bytes (they may be the sentinel's marker) without copying: whole chunks are
-  // yielded once the chunks after them hold at least `hold` bytes.
+  // Pipe reads are 64 KiB at most; the tar walk and the detectors pay per chunk, so the output is
+  // joined into blocks of about BLOCK_BYTES (one copy), holding back the last bytes: they may be
+  // the sentinel's marker.
   const hold = sentinel ? sentinel.marker.length : 0;
-  const pending: Buffer[] = [];
+  let pending: Buffer[] = [];
   let pendingBytes = 0;
   let finished = false;
   try {
     for await (const data of stdout as AsyncIterable<Buffer>) {
       pending.push(data);
       pendingBytes += data.length;
-      while (pending.length > 0 && pendingBytes - pending[0]!.length >= hold) {
-        const first = pending.shift()!;
-        pendingBytes -= first.length;
-        yield first;
+      if (pendingBytes >= BLOCK_BYTES + hold) {
+        const { block, kept } = splitTail(pending, pendingBytes, hold);
+        pending = hold ? [kept] : [];
+        pendingBytes = hold;
+        yield block;
       }
     }
     const { code, signal } = await decoder.closed;
