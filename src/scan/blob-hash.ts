@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { read } from 'node:fs';
 
 /** Bytes per read: large reads keep the per-call cost small next to the hashing. */
-const READ_BYTES = 4 << 20;
+const READ_BYTES = 1 << 20;
 
 /** What hashing the range found. */
 export interface RangeDigest {
