@@ -1,7 +1,8 @@
 // Decode thread, in one of two modes, handing uncompressed chunks to the scanning thread
-// (transferred), never more than a few ahead of what it has consumed. 'decode': reads, hashes and
-// decompresses one blob with Node's decoders. 'tool': reads the output of igzip / zstd, which dd
-// feeds from the scanning thread's descriptor (that thread hashes the range).
+// (transferred), never more than a few ahead of what it has consumed. 'decode': reads, hashes
+// (unless the scanning thread does) and decompresses one blob with Node's decoders. 'tool': reads
+// the output of igzip / zstd, which dd feeds from the scanning thread's descriptor (that thread
+// hashes the range).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BlobLocation } from './blob-decode.js';
 import type { DecodeTool } from './decoders/decode-tools.js';
@@ -9,7 +10,7 @@ import type { ToolInput } from './decoders/tool-decode.js';
 
 const port = parentPort!;
 
-type Job = { mode: 'decode'; location: BlobLocation } | { mode: 'tool'; tool: DecodeTool; input: ToolInput };
+type Job = { mode: 'decode'; location: BlobLocation; hash: boolean } | { mode: 'tool'; tool: DecodeTool; input: ToolInput };
 const job = workerData as Job;
 
 async function tool(decodeTool: DecodeTool, input: ToolInput): Promise<void> {
@@ -43,7 +44,7 @@ async function tool(decodeTool: DecodeTool, input: ToolInput): Promise<void> {
 /** Blocks in flight from a tool (about 1 MiB each). */
 const DECODE_IN_FLIGHT_TOOL = 4;
 
-async function decode(location: BlobLocation): Promise<void> {
+async function decode(location: BlobLocation, hash: boolean): Promise<void> {
   const { DECODE_IN_FLIGHT, decodeInThread, DecodeError, openBlobLocation } = await import('./blob-decode.js');
   let credits = DECODE_IN_FLIGHT;
   let resume: (() => void) | null = null;
@@ -54,7 +55,7 @@ async function decode(location: BlobLocation): Promise<void> {
       resume = null;
     }
   });
-  const decoded = decodeInThread(openBlobLocation(location));
+  const decoded = decodeInThread(openBlobLocation(location), { hash });
   try {
     const compressionPromise = decoded.compression;
     let announced = false;
@@ -77,4 +78,4 @@ async function decode(location: BlobLocation): Promise<void> {
   }
 }
 
-void (job.mode === 'tool' ? tool(job.tool, job.input) : decode(job.location));
+void (job.mode === 'tool' ? tool(job.tool, job.input) : decode(job.location, job.hash));

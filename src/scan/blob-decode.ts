@@ -95,7 +95,8 @@ function compressionPromise(): { promise: Promise<Compression>; resolve: (compre
 }
 
 /** Decode in this thread with Node's decoders, hashing the raw bytes on the way. */
-export function decodeInThread(input: Readable): DecodedBlob {
+export function decodeInThread(input: Readable, options: { hash?: boolean } = {}): DecodedBlob {
+  const hashing = options.hash ?? true;
   const hash = createHash('sha256');
   let blobBytes = 0;
   let decoder: DecoderName = 'none';
@@ -104,7 +105,7 @@ export function decodeInThread(input: Readable): DecodedBlob {
   async function* raw(): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of input as AsyncIterable<Buffer>) {
-        hash.update(chunk);
+        if (hashing) hash.update(chunk);
         blobBytes += chunk.length;
         yield chunk;
       }
@@ -171,7 +172,7 @@ export function decodeInThread(input: Readable): DecodedBlob {
   return {
     compression,
     chunks: chunks(),
-    info: () => ({ blobDigest: `sha256:${hash.digest('hex')}`, blobBytes }),
+    info: () => ({ blobDigest: hashing ? `sha256:${hash.digest('hex')}` : '', blobBytes }),
     decoder: () => decoder,
   };
 }
@@ -199,8 +200,8 @@ type DecodeMessage =
 const IN_FLIGHT = 4;
 
 /** Decode with Node's decoders in a helper thread; chunks arrive transferred (no copy here), a few in flight. */
-export function decodeOffThread(location: BlobLocation): DecodedBlob {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'decode', location } });
+export function decodeOffThread(location: BlobLocation, options: { hash?: boolean } = {}): DecodedBlob {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'decode', location, hash: options.hash ?? true } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
@@ -332,11 +333,70 @@ async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncG
 const STOP_WAIT_MS = 5000;
 
 /**
+ * Node's decoder in a helper thread, a compressed range hashed here: the helper thread (inflating)
+ * is the busier one, this one mostly waits for its chunks.
+ */
+function decodeOffThreadHashedHere(location: BlobLocation): DecodedBlob {
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
+  let inner: DecodedBlob | null = null;
+  let info: DecodeInfo | null = null;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let handle: FileHandle;
+    try {
+      handle = await open(location.file, 'r');
+    } catch (error) {
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    // An uncompressed blob is only read there: hashing stays with the reading.
+    let plain: boolean;
+    try {
+      const head = Buffer.alloc(SNIFF_BYTES);
+      const { bytesRead } = await handle.read(head, 0, Math.min(SNIFF_BYTES, location.size), location.offset);
+      plain = sniffCompression(head.subarray(0, bytesRead)) === 'none';
+    } catch (error) {
+      await handle.close();
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    if (plain) {
+      await handle.close();
+      const decoding = decodeOffThread(location);
+      inner = decoding;
+      decoding.compression.then(sniffed, failed);
+      yield* decoding.chunks;
+      return;
+    }
+    const hashing = hashInThread(handle.fd, location);
+    let hashed = false;
+    try {
+      const decoding = decodeOffThread(location, { hash: false });
+      inner = decoding;
+      decoding.compression.then(sniffed, failed);
+      yield* decoding.chunks;
+      info = await hashing.result;
+      hashed = true;
+    } finally {
+      if (!hashed) await hashing.stop();
+      await handle.close();
+    }
+  }
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => info ?? inner?.info() ?? { blobDigest: '', blobBytes: 0 },
+    decoder: () => inner?.decoder() ?? 'none',
+  };
+}
+
+/**
  * Decode a blob in a file: through igzip / zstd when asked and on PATH (with `dd` to read the
  * range), else with Node's decoders (in a helper thread when `offThread`).
  */
 export function decodeBlobLocation(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
-  const viaNode = () => (options.offThread ? decodeOffThread(location) : decodeInThread(openBlobLocation(location)));
+  const viaNode = () => (options.offThread ? decodeOffThreadHashedHere(location) : decodeInThread(openBlobLocation(location)));
   if (!options.tools) return viaNode();
   const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
   let decoder: DecoderName = 'none';
