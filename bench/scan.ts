@@ -139,4 +139,16 @@ export default async function bench(log: (line: string) => void): Promise<void> 
   );
   const peak = Math.max(scanZlib!.maxRssKiB, scanFast?.maxRssKiB ?? 0) / 1024;
   log(`peak RSS of the scans: ${peak.toFixed(0)} MiB (target <= 256 MiB); load average at end ${load()}; ${(fx.gzip.uncompressedBytes / MiB).toFixed(0)} MiB scanned per run`);
+  // The issue's figures on one line (best rounds; the per-round ratios above are the fairer ones under load).
+  const s = (x: number) => `${x.toFixed(2)} s`;
+  log(
+    [
+      `summary: Node gunzip ${s(gunzip!.seconds)}`,
+      `igzip ${igzipTime ? s(igzipTime.seconds) : 'n/a'}`,
+      `scan (igzip) ${scanFast ? `${s(scanFast.seconds)} = ${(scanFast.seconds / gunzip!.seconds).toFixed(2)}x gunzip (<= 1.0x)` : 'n/a'}`,
+      `scan (zlib fallback) ${s(scanZlib!.seconds)} = ${(scanZlib!.seconds / gunzip!.seconds).toFixed(2)}x gunzip (<= 1.25x)`,
+      `kernel ${kernelPerGb.toFixed(2)} CPU s/GB`,
+      `peak RSS ${peak.toFixed(0)} MiB (<= 256)`,
+    ].join(' | '),
+  );
 }

@@ -1,13 +1,18 @@
 // Turn the raw bytes of a blob into its uncompressed bytes, hashing the raw bytes on the way.
-// In the calling thread, or in a helper thread: Node's zlib needs its driving thread for every
-// step, so decompressing in a thread that does nothing else lets the tar walk and the detectors run
-// in parallel with it instead of taking turns.
+// From a file with igzip / zstd: `dd` feeds the tool the blob's byte range (no blob byte passes
+// through Node on the way in), the tool's output is read here or by a helper thread, and the range
+// is hashed by a separate read here.
+// Else with Node's decoders, in the calling thread or in a helper thread: Node's zlib needs its
+// driving thread for every step, so decompressing in a thread that does nothing else lets the tar
+// walk and the detectors run in parallel with it instead of taking turns.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
-import { findDecodeTool, markToolBroken } from './decoders/decode-tools.js';
-import { decodeWithTool, ToolDecodeError, ToolStartError, ToolStoppedEarly } from './decoders/tool-decode.js';
+import { hashRange, type RangeDigest } from './blob-hash.js';
+import { findDecodeTool, findRangeReader, markToolBroken, type DecodeTool } from './decoders/decode-tools.js';
+import { decodeRangeWithTool, RangeReadError, ToolDecodeError, ToolStartError, ToolStoppedEarly, type ToolInput } from './decoders/tool-decode.js';
 import { startScanWorker } from './start-worker.js';
 
 export { ToolStoppedEarly };
@@ -43,10 +48,12 @@ export function nodeDecoderName(compression: Compression): DecoderName {
   return compression === 'gzip' ? 'zlib' : compression === 'zstd' ? (probeNativeZstd() ? 'node-zstd' : 'fzstd') : 'none';
 }
 
-/** Options of a decode. */
+/** Options of a decode from a file. */
 export interface DecodeOptions {
   /** Use igzip / zstd when they are on PATH (see decoders/decode-tools.ts). */
   tools?: boolean;
+  /** Decode in a helper thread (Node's decoder; or reading a tool's output, the hashing staying here). */
+  offThread?: boolean;
 }
 
 /** A failure while reading or decompressing, with the stage it happened in. */
@@ -87,8 +94,9 @@ function compressionPromise(): { promise: Promise<Compression>; resolve: (compre
   return { promise, resolve, reject };
 }
 
-/** Decode in this thread (through an external tool when asked and available). */
-export function decodeInThread(input: Readable, options: DecodeOptions = {}): DecodedBlob {
+/** Decode in this thread with Node's decoders, hashing the raw bytes on the way. */
+export function decodeInThread(input: Readable, options: { hash?: boolean } = {}): DecodedBlob {
+  const hashing = options.hash ?? true;
   const hash = createHash('sha256');
   let blobBytes = 0;
   let decoder: DecoderName = 'none';
@@ -97,7 +105,7 @@ export function decodeInThread(input: Readable, options: DecodeOptions = {}): De
   async function* raw(): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of input as AsyncIterable<Buffer>) {
-        hash.update(chunk);
+        if (hashing) hash.update(chunk);
         blobBytes += chunk.length;
         yield chunk;
       }
@@ -136,32 +144,6 @@ export function decodeInThread(input: Readable, options: DecodeOptions = {}): De
         yield next.value;
       }
     }
-    const tool = options.tools ? await findDecodeTool(kind) : null;
-    if (tool) {
-      const decoding = decodeWithTool(tool, replay());
-      let first: IteratorResult<Uint8Array> | null = null;
-      try {
-        first = await decoding.next();
-      } catch (error) {
-        // Missing or not startable (after its probe): Node decodes instead, from the same bytes.
-        if (!(error instanceof ToolStartError)) throw toolError(error, kind, tool.name);
-        markToolBroken(tool);
-      }
-      if (first) {
-        decoder = tool.name;
-        try {
-          if (first.done) return;
-          yield first.value;
-          yield* decoding;
-        } catch (error) {
-          throw toolError(error, kind, tool.name);
-        } finally {
-          // A reader that stops early: end the tool and wait for it (a no-op once it finished).
-          await decoding.return(undefined);
-        }
-        return;
-      }
-    }
     decoder = nodeDecoderName(kind);
     const decompressor = createDecompressor(kind);
     if (!decompressor) {
@@ -190,7 +172,7 @@ export function decodeInThread(input: Readable, options: DecodeOptions = {}): De
   return {
     compression,
     chunks: chunks(),
-    info: () => ({ blobDigest: `sha256:${hash.digest('hex')}`, blobBytes }),
+    info: () => ({ blobDigest: hashing ? `sha256:${hash.digest('hex')}` : '', blobBytes }),
     decoder: () => decoder,
   };
 }
@@ -201,9 +183,11 @@ function corruptData(kind: Compression, decoder: DecoderName, reason: string): D
   return new DecodeError('decompress', `${kind} decompression failed: the ${kind} data is corrupt or truncated (${decoder}: ${detail})`);
 }
 
-/** A tool's failure on the data reads like Node's; other errors (read errors, ToolStoppedEarly) pass. */
+/** A tool's failure on the data reads like Node's; dd's is a read error; others (ToolStoppedEarly) pass. */
 function toolError(error: unknown, kind: Compression, decoder: DecoderName): unknown {
-  return error instanceof ToolDecodeError ? corruptData(kind, decoder, error.message) : error;
+  if (error instanceof ToolDecodeError) return corruptData(kind, decoder, error.message);
+  if (error instanceof RangeReadError) return new DecodeError('read', error.message);
+  return error;
 }
 
 /** Messages from the decode thread. */
@@ -211,16 +195,13 @@ type DecodeMessage =
   | { type: 'compression'; compression: Compression; decoder: DecoderName }
   | { type: 'chunk'; data: Uint8Array }
   | { type: 'end'; info: DecodeInfo }
-  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string; stoppedEarly?: boolean };
+  | { type: 'error'; stage: 'read' | 'decompress'; message: string; code?: string };
 
 const IN_FLIGHT = 4;
 
-/**
- * Decode in a helper thread; chunks arrive transferred (no copy on this thread), a few in flight.
- * With a tool, the helper thread reads, hashes and feeds it, and this thread only scans.
- */
-export function decodeOffThread(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
-  const worker = startScanWorker('blob-decode-worker', { workerData: { location, tools: options.tools ?? false } });
+/** Decode with Node's decoders in a helper thread; chunks arrive transferred (no copy here), a few in flight. */
+export function decodeOffThread(location: BlobLocation, options: { hash?: boolean } = {}): DecodedBlob {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'decode', location, hash: options.hash ?? true } });
   const queue: DecodeMessage[] = [];
   let wake: (() => void) | null = null;
   let info: DecodeInfo | null = null;
@@ -254,7 +235,6 @@ export function decodeOffThread(location: BlobLocation, options: DecodeOptions =
           info = message.info;
           return;
         } else if (message.type === 'error') {
-          if (message.stoppedEarly) throw new ToolStoppedEarly(message.message);
           throw new DecodeError(message.stage, message.message, message.code);
         }
       }
@@ -273,3 +253,229 @@ export function decodeOffThread(location: BlobLocation, options: DecodeOptions =
 
 /** Protocol constant shared with the worker. */
 export const DECODE_IN_FLIGHT = IN_FLIGHT;
+
+/** Hashing of a range in progress: its result, and a way to stop it (resolves once it stopped). */
+interface Hashing {
+  result: Promise<RangeDigest>;
+  stop(): Promise<void>;
+}
+
+function hashInThread(fd: number, location: BlobLocation): Hashing {
+  let stopped = false;
+  const result = hashRange(fd, location.offset, location.size, () => stopped);
+  result.catch(() => undefined);
+  return {
+    result,
+    stop: async () => {
+      stopped = true;
+      await result.catch(() => undefined);
+    },
+  };
+}
+
+type ToolMessage =
+  | { type: 'chunk'; data: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; name: string; message: string };
+
+/** The tool errors a decode thread reports, rebuilt with their class (the caller tells them apart). */
+function toolErrorFrom(message: { name: string; message: string }): Error {
+  for (const Kind of [ToolStartError, ToolDecodeError, ToolStoppedEarly, RangeReadError]) if (message.name === Kind.name) return new Kind(message.message);
+  return new DecodeError('read', message.message);
+}
+
+/**
+ * decodeRangeWithTool in a helper thread: a thread that does nothing else keeps reading the tool's
+ * output (a pipe holds only 64 KiB, so a busy reader would stall the tool), joins it into blocks and
+ * hands them over transferred, a few in flight.
+ */
+async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncGenerator<Uint8Array> {
+  const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'tool', tool, input } });
+  const queue: ToolMessage[] = [];
+  let wake: (() => void) | null = null;
+  const push = (message: ToolMessage) => {
+    queue.push(message);
+    wake?.();
+    wake = null;
+  };
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
+  worker.on('message', push);
+  worker.on('error', (error) => push({ type: 'error', name: 'Error', message: `decode thread failed: ${error.message}` }));
+  void exit.then(() => push({ type: 'error', name: 'Error', message: 'decode thread exited before the end of the blob' }));
+  let done = false;
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const message = queue.shift()!;
+      if (message.type === 'chunk') {
+        yield message.data;
+        worker.postMessage('ack');
+      } else if (message.type === 'end') {
+        done = true;
+        return;
+      } else {
+        done = true;
+        throw toolErrorFrom(message);
+      }
+    }
+  } finally {
+    // Stopped early: the thread ends the tool and dd and waits for them, then exits.
+    if (!done && !exited) {
+      worker.postMessage('stop');
+      await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
+    }
+    await worker.terminate();
+  }
+}
+
+/** How long a decode thread gets to end its tool before it is terminated (the tool then ends on its closed pipes). */
+const STOP_WAIT_MS = 5000;
+
+/**
+ * Node's decoder in a helper thread, a compressed range hashed here: the helper thread (inflating)
+ * is the busier one, this one mostly waits for its chunks.
+ */
+function decodeOffThreadHashedHere(location: BlobLocation): DecodedBlob {
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
+  let inner: DecodedBlob | null = null;
+  let info: DecodeInfo | null = null;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let handle: FileHandle;
+    try {
+      handle = await open(location.file, 'r');
+    } catch (error) {
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    // An uncompressed blob is only read there: hashing stays with the reading.
+    let plain: boolean;
+    try {
+      const head = Buffer.alloc(SNIFF_BYTES);
+      const { bytesRead } = await handle.read(head, 0, Math.min(SNIFF_BYTES, location.size), location.offset);
+      plain = sniffCompression(head.subarray(0, bytesRead)) === 'none';
+    } catch (error) {
+      await handle.close();
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    if (plain) {
+      await handle.close();
+      const decoding = decodeOffThread(location);
+      inner = decoding;
+      decoding.compression.then(sniffed, failed);
+      yield* decoding.chunks;
+      return;
+    }
+    const hashing = hashInThread(handle.fd, location);
+    let hashed = false;
+    try {
+      const decoding = decodeOffThread(location, { hash: false });
+      inner = decoding;
+      decoding.compression.then(sniffed, failed);
+      yield* decoding.chunks;
+      info = await hashing.result;
+      hashed = true;
+    } finally {
+      if (!hashed) await hashing.stop();
+      await handle.close();
+    }
+  }
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => info ?? inner?.info() ?? { blobDigest: '', blobBytes: 0 },
+    decoder: () => inner?.decoder() ?? 'none',
+  };
+}
+
+/**
+ * Decode a blob in a file: through igzip / zstd when asked and on PATH (with `dd` to read the
+ * range), else with Node's decoders (in a helper thread when `offThread`).
+ */
+export function decodeBlobLocation(location: BlobLocation, options: DecodeOptions = {}): DecodedBlob {
+  const viaNode = () => (options.offThread ? decodeOffThreadHashedHere(location) : decodeInThread(openBlobLocation(location)));
+  if (!options.tools) return viaNode();
+  const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
+  let decoder: DecoderName = 'none';
+  let info: DecodeInfo | null = null;
+  let fallback: DecodedBlob | null = null;
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let handle: FileHandle;
+    let kind: Compression;
+    try {
+      handle = await open(location.file, 'r');
+    } catch (error) {
+      const decodeError = asDecodeError(error, 'read', 'read');
+      failed(decodeError);
+      throw decodeError;
+    }
+    try {
+      const head = Buffer.alloc(SNIFF_BYTES);
+      try {
+        const { bytesRead } = await handle.read(head, 0, Math.min(SNIFF_BYTES, location.size), location.offset);
+        kind = sniffCompression(head.subarray(0, bytesRead));
+      } catch (error) {
+        const decodeError = asDecodeError(error, 'read', 'read');
+        failed(decodeError);
+        throw decodeError;
+      }
+      sniffed(kind);
+      const tool = await findDecodeTool(kind);
+      const rangeReader = tool ? await findRangeReader() : null;
+      if (tool && rangeReader) {
+        // Hashed here (a thread that mostly waits for the tool's output); decoded off this thread when asked.
+        const hashing = hashInThread(handle.fd, location);
+        let hashed = false;
+        try {
+          const input: ToolInput = { fd: handle.fd, offset: location.offset, size: location.size, rangeReader };
+          const decoding = options.offThread ? decodeRangeOffThread(tool, input) : decodeRangeWithTool(tool, input);
+          let first: IteratorResult<Uint8Array> | null = null;
+          try {
+            first = await decoding.next();
+          } catch (error) {
+            // Missing or not startable (after its probe): Node decodes instead, from the same bytes.
+            if (!(error instanceof ToolStartError)) throw toolError(error, kind, tool.name);
+            markToolBroken(tool);
+          }
+          if (first) {
+            decoder = tool.name;
+            try {
+              if (!first.done) {
+                yield first.value;
+                yield* decoding;
+              }
+            } catch (error) {
+              throw toolError(error, kind, tool.name);
+            } finally {
+              // A reader that stops early: end the tool and wait for it (a no-op once it finished).
+              await decoding.return(undefined);
+            }
+            info = await hashing.result;
+            hashed = true;
+            return;
+          }
+        } finally {
+          if (!hashed) await hashing.stop();
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+    fallback = viaNode();
+    // Sniffed already; the fallback's own sniff says the same.
+    fallback.compression.catch(() => undefined);
+    decoder = nodeDecoderName(kind);
+    yield* fallback.chunks;
+  }
+
+  return {
+    compression,
+    chunks: chunks(),
+    info: () => info ?? fallback?.info() ?? { blobDigest: '', blobBytes: 0 },
+    decoder: () => (fallback ? fallback.decoder() : decoder),
+  };
+}

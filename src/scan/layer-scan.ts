@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EicBuildError } from '../errors.js';
 import type { DetectorKeys } from './detector-api.js';
-import { DecodeError, decodeInThread, decodeOffThread, openBlobLocation, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
+import { decodeBlobLocation, DecodeError, decodeInThread, ToolStoppedEarly, type BlobLocation, type DecodedBlob, type DecoderName } from './blob-decode.js';
 import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
@@ -87,12 +87,12 @@ async function decodeFailureAfter(iterator: AsyncIterator<Uint8Array>): Promise<
 }
 
 /**
- * Decode a blob in a file, through igzip / zstd in a child process when they are there; in a helper
- * thread when the job asks for one (it then also reads, hashes and feeds the tool), else here.
+ * Decode a blob in a file, through igzip / zstd in a child process when they are there (its output
+ * read here; the hashing in a helper thread when the job asks for one), else with Node's decoders
+ * (in a helper thread when the job asks for one).
  */
 function decodeLocation(location: BlobLocation, job: LayerScanJob): DecodedBlob {
-  const options = { tools: job.decodeTools ?? decodeToolsEnabled() };
-  return job.decodeOffThread ? decodeOffThread(location, options) : decodeInThread(openBlobLocation(location), options);
+  return decodeBlobLocation(location, { tools: job.decodeTools ?? decodeToolsEnabled(), offThread: job.decodeOffThread ?? false });
 }
 
 /**

@@ -4,16 +4,16 @@
 // /usr/share/doc) tarred and compressed by the real gzip / zstd, with keys generated at run time.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EicBuildError } from '../../src/errors.js';
 import { createContentScanner } from '../../src/detectors/index.js';
 import { NO_DETECTOR_KEYS } from '../../src/scan/detector-api.js';
-import { findDecodeTool } from '../../src/scan/decoders/decode-tools.js';
+import { findDecodeTool, findRangeReader } from '../../src/scan/decoders/decode-tools.js';
 import { liveToolCount } from '../../src/scan/decoders/tool-decode.js';
-import { decodeInThread, openBlobLocation } from '../../src/scan/blob-decode.js';
+import { decodeBlobLocation } from '../../src/scan/blob-decode.js';
 import { scanLayerBlob, type LayerScanJob, type LayerScanResult } from '../../src/scan/layer-scan.js';
 
 const work = join(tmpdir(), `eic-decode-tools-${process.pid}`);
@@ -175,6 +175,56 @@ test('[integration] zstd with a byte changed: exit 2 either way (zstd checks the
   for (const error of [viaTool, node] as EicBuildError[]) t.true(error.message.startsWith('layer 3 sha256:test'), error.message);
 });
 
+for (const offThread of [false, true]) {
+  const where = offThread ? 'output read in a helper thread' : 'output read in this thread';
+  test(`[integration] a blob inside a bigger file (as in a docker-archive): the tool decodes only its byte range, same facts as Node's decoder (${where})`, async (t) => {
+    const { gzip, zstd, layerTar } = await fixtures;
+    for (const bytes of [gzip, zstd]) {
+      // Before the blob: other archive members; after it: another whole compressed copy, which a
+      // reader going past the range would decode too (and the tar walk would count).
+      const before = Buffer.alloc(3 * 512 + 17, 0x61);
+      const file = await blobFile(Buffer.concat([before, bytes, bytes]));
+      const location = { file, offset: before.length, size: bytes.length };
+      const viaTool = await scanLayerBlob(location, job(bytes, { decodeTools: true, decodeOffThread: offThread }), createContentScanner);
+      const node = await scanLayerBlob(location, job(bytes, { decodeTools: false }), createContentScanner);
+      t.is(viaTool.decoder, bytes === gzip ? 'igzip' : 'zstd');
+      t.is(viaTool.bytesScanned, layerTar.length);
+      const { decoder: _a, ...toolFacts } = viaTool;
+      const { decoder: _b, ...nodeFacts } = node;
+      t.deepEqual(toolFacts, nodeFacts);
+    }
+  });
+
+  test(`[integration] a blob that does not hash to the manifest's digest: exit 2 naming the blob, no result, with the tool as with Node (${where})`, async (t) => {
+    const { gzip } = await fixtures;
+    const file = await blobFile(gzip);
+    const other = { kind: 'blob' as const, digest: sha(Buffer.from('another blob')) };
+    for (const tools of [true, false]) {
+      const error = await scanFile(file, gzip, { decodeTools: tools, decodeOffThread: offThread, check: other }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.true(error instanceof EicBuildError, String(error));
+      t.is((error as EicBuildError).code, 'digest-mismatch');
+      t.true((error as EicBuildError).message.startsWith(`layer 3 sha256:test (blobs/sha256/test): content hashes to ${sha(gzip)}`), (error as EicBuildError).message);
+    }
+  });
+
+  test(`[integration] a blob shorter than its location says (a truncated archive): exit 2 with the tool as with Node (${where})`, async (t) => {
+    const { gzip } = await fixtures;
+    const file = await blobFile(gzip.subarray(0, gzip.length - 1000));
+    const location = { file, offset: 0, size: gzip.length };
+    for (const tools of [true, false]) {
+      const error = await scanLayerBlob(location, job(gzip, { decodeTools: tools, decodeOffThread: offThread }), createContentScanner).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.true(error instanceof EicBuildError && error.code === 'input-corrupt', String(error));
+      t.true((error as EicBuildError).message.startsWith('layer 3 sha256:test'), (error as EicBuildError).message);
+    }
+  });
+}
+
 // PATH is process-wide: these run one at a time.
 async function withPath<T>(dir: string, run: () => Promise<T>): Promise<T> {
   const saved = process.env.PATH;
@@ -212,6 +262,8 @@ test.serial('[integration] an igzip that disappears after its probe (cannot be s
   const igzip = (await findDecodeTool('gzip'))!.path;
   await writeFile(join(dir, 'igzip'), `#!/bin/sh\nexec ${igzip} "$@"\n`);
   await chmod(join(dir, 'igzip'), 0o755);
+  // dd reads the blob's range into igzip.
+  await symlink((await findRangeReader())!, join(dir, 'dd'));
   const { gzip } = await fixtures;
   const file = await blobFile(gzip);
   const first = await withPath(dir, () => scanFile(file, gzip, { decodeTools: true }));
@@ -233,23 +285,30 @@ async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]>
     .map(([p, comm]) => ({ pid: Number(p), comm: comm! }));
 }
 
-test.serial('[integration] a reader that stops early ends the decoder process and waits for it (no zombie)', async (t) => {
-  const { layerTar } = await fixtures;
-  const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
-  const bytes = await tool(['gzip', '-1', '-c'], big);
-  const file = await blobFile(bytes);
-  const decoded = decodeInThread(openBlobLocation({ file, offset: 0, size: bytes.length }), { tools: true });
-  const iterator = decoded.chunks[Symbol.asyncIterator]();
-  await iterator.next();
-  t.is(decoded.decoder(), 'igzip');
-  t.is(liveToolCount(), 1);
-  t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
-  await iterator.return!();
-  t.is(liveToolCount(), 0);
-  t.false((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'), 'igzip ended and was waited for');
-});
+for (const offThread of [false, true]) {
+  test.serial(`[integration] a reader that stops early ends the decoder and dd processes and waits for them (no zombie; decoding ${offThread ? 'in a helper thread' : 'in this thread'})`, async (t) => {
+    const { layerTar } = await fixtures;
+    const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
+    const bytes = await tool(['gzip', '-1', '-c'], big);
+    const file = await blobFile(bytes);
+    const decoded = decodeBlobLocation({ file, offset: 0, size: bytes.length }, { tools: true, offThread });
+    const iterator = decoded.chunks[Symbol.asyncIterator]();
+    try {
+      await iterator.next();
+      t.is(decoded.decoder(), 'igzip');
+      // Counted per thread: a decode thread's children are seen in the process table only.
+      if (!offThread) t.true(liveToolCount() >= 1);
+      t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
+    } finally {
+      await iterator.return!();
+    }
+    t.is(liveToolCount(), 0);
+    const left = (await childrenOf(process.pid)).map((c) => c.comm);
+    t.false(left.includes('igzip') || left.includes('dd'), `igzip and dd ended and were waited for (left: ${left.join(' ')})`);
+  });
+}
 
-test.serial('[integration] SIGINT to a running scan leaves no igzip behind [integration]', async (t) => {
+test.serial('[integration] SIGINT to a running scan leaves no igzip behind', async (t) => {
   // A layer large enough that the scan is still running when it is interrupted.
   const { layerTar } = await fixtures;
   const big = Buffer.concat(Array.from({ length: 40 }, () => layerTar));

@@ -61,6 +61,25 @@ export function findDecodeTool(compression: Compression, pathEnv: string = proce
   return found;
 }
 
+/** Reads a byte range of a file into the tool's stdin: GNU dd, so no blob byte passes through Node. */
+const RANGE_READER = 'dd';
+
+/** GNU `dd` when on PATH and answering (it feeds a tool the blob's byte range), else null. */
+export function findRangeReader(pathEnv: string = process.env.PATH ?? ''): Promise<string | null> {
+  const key = `${RANGE_READER}\0${pathEnv}`;
+  let found = rangeReaders.get(key);
+  if (!found) {
+    found = (async () => {
+      const path = await which(RANGE_READER, pathEnv);
+      return path && (await answers(path)) ? path : null;
+    })();
+    rangeReaders.set(key, found);
+  }
+  return found;
+}
+
+const rangeReaders = new Map<string, Promise<string | null>>();
+
 /** Forget a tool that failed to start after its probe (it is not used again in this thread). */
 export function markToolBroken(tool: DecodeTool, pathEnv: string = process.env.PATH ?? ''): void {
   cache.set(`${tool.name}\0${pathEnv}`, Promise.resolve(null));

@@ -1,12 +1,10 @@
-// Decompress through an external tool (igzip, zstd) in a child process: the compressed bytes are
-// written to its stdin as they are read (and hashed by the caller), its stdout comes back in large
-// chunks. The child is always waited for: killed when the reader stops early, killed when this
-// process exits, never left as a zombie.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Decompress through an external tool (igzip, zstd) in a child process: `dd` reads the blob's byte
+// range from the file into its stdin (the caller hashes the same range separately), its stdout
+// comes back to the thread that walks the tar. The children are always waited for: killed when the
+// reader stops early, killed when this process exits, never left as zombies.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { CHUNK } from '../compression.js';
 import type { DecodeTool } from './decode-tools.js';
 
 /** The tool could not be started (missing, not executable): the caller decodes with Node instead. */
@@ -43,7 +41,7 @@ function track(child: ChildProcess): void {
   child.once('close', () => live.delete(child));
 }
 
-/** Decoder processes still running (tests check that none outlives its scan). */
+/** Decoder and dd processes still running (tests check that none outlives its scan). */
 export function liveToolCount(): number {
   return live.size;
 }
@@ -60,10 +58,10 @@ function gzipSentinel(): { member: Buffer; marker: Buffer } {
   return { marker, member: gzipSync(marker) };
 }
 
-/**
- * Join `parts` into one new buffer without its last `hold` bytes (a buffer of its own, so a decode
- * thread can transfer it without copying), and those bytes apart.
- */
+/** Output block size handed to the tar walk. */
+const BLOCK_BYTES = 1 << 20;
+
+/** Join `parts` (`size` bytes) into one new buffer without its last `hold` bytes, and those bytes apart. */
 function splitTail(parts: Buffer[], size: number, hold: number): { block: Buffer; kept: Buffer } {
   const block = Buffer.allocUnsafeSlow(size - hold);
   const kept = Buffer.allocUnsafe(hold);
@@ -77,26 +75,28 @@ function splitTail(parts: Buffer[], size: number, hold: number): { block: Buffer
   return { block, kept };
 }
 
-function waitWritable(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
+/** The bytes a tool decodes: `size` bytes at `offset` of the open file `fd` (read by `rangeReader`). */
+export interface ToolInput {
+  fd: number;
+  offset: number;
+  size: number;
+  /** Path of GNU dd (decode-tools.ts findRangeReader). */
+  rangeReader: string;
 }
 
-/**
- * Decode `input` with `tool`; yields the uncompressed bytes in chunks of about CHUNK bytes.
- * Throws ToolStartError before yielding anything when the tool cannot start, ToolDecodeError when it
- * rejects the data, ToolStoppedEarly (gzip only) when it ignored a tail of the input, and whatever
- * `input` throws (read errors) as it is.
- */
-export async function* decodeWithTool(tool: DecodeTool, input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const child = spawn(tool.path, [...tool.args], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+/** The range reader failed to read the blob (an I/O error, not corrupt data). */
+export class RangeReadError extends Error {
+  override name = 'RangeReadError';
+}
+
+interface Started {
+  child: ChildProcess;
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawn and wait until it runs; ToolStartError when it cannot start. */
+async function start(name: string, path: string, args: readonly string[], stdio: StdioOptions): Promise<Started> {
+  const child = spawn(path, [...args], { stdio, windowsHide: true });
   // Later errors (a kill racing the exit) surface through the exit status.
   child.on('error', () => undefined);
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
@@ -107,65 +107,106 @@ export async function* decodeWithTool(tool: DecodeTool, input: AsyncIterable<Uin
     });
   } catch (error) {
     await closed;
-    throw new ToolStartError(`${tool.name} could not be started: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ToolStartError(`${name} could not be started: ${error instanceof Error ? error.message : String(error)}`);
   }
   track(child);
-  const stdin = child.stdin!;
-  const stdout = child.stdout!;
+  return { child, closed };
+}
+
+function collectStderr(child: ChildProcess): () => string {
   let stderr = '';
   child.stderr!.on('data', (data: Buffer) => {
     if (stderr.length < STDERR_LIMIT) stderr += data.toString('utf8');
   });
+  return () => stderr;
+}
+
+function lastLine(text: string, prefix: string): string | undefined {
+  return text.trim().split('\n').filter(Boolean).pop()?.replace(new RegExp(`^${prefix}: `), '');
+}
+
+/**
+ * Decode a byte range of a file with `tool`: `dd` reads the range straight into the tool's stdin
+ * (no blob byte passes through this process on the way in), then this process appends the gzip
+ * sentinel; the tool's stdout is yielded as it comes (pipe-sized chunks, no copy). Throws
+ * ToolStartError before yielding anything when the tool or dd cannot start, ToolDecodeError when the
+ * tool rejects the data, ToolStoppedEarly (gzip only) when it ignored a tail of the input, and
+ * RangeReadError when dd could not read the file. The caller hashes the same range itself.
+ */
+export async function* decodeRangeWithTool(tool: DecodeTool, input: ToolInput): AsyncGenerator<Uint8Array> {
+  const decoder = await start(tool.name, tool.path, tool.args, ['pipe', 'pipe', 'pipe']);
+  const stdin = decoder.child.stdin!;
+  const stdout = decoder.child.stdout!;
+  const toolStderr = collectStderr(decoder.child);
   // EPIPE when the tool exits early on corrupt data: its exit status says what happened.
   stdin.on('error', () => undefined);
-
+  let reader: Started;
+  try {
+    // dd's stdin is the caller's descriptor (skip_bytes seeks it), its stdout the tool's stdin pipe.
+    reader = await start('dd', input.rangeReader, ['iflag=skip_bytes,count_bytes', `skip=${input.offset}`, `count=${input.size}`, 'bs=1M', 'status=none'], [input.fd, stdin, 'pipe']);
+  } catch (error) {
+    decoder.child.kill('SIGKILL');
+    stdout.destroy();
+    await decoder.closed;
+    throw error;
+  }
+  const readerStderr = collectStderr(reader.child);
   const sentinel = tool.name === 'igzip' ? gzipSentinel() : null;
-  let readError: unknown = null;
-  let fedAll = false;
   let stopping = false;
-  const feeding = (async () => {
-    try {
-      for await (const chunk of input) {
-        if (stopping || stdin.destroyed) return;
-        if (!stdin.write(chunk)) await waitWritable(stdin);
-      }
-      if (stopping || stdin.destroyed) return;
-      fedAll = true;
-      if (sentinel) stdin.write(sentinel.member);
-      stdin.end();
-    } catch (error) {
-      readError = error;
-      child.kill('SIGKILL');
+  // The tool's stdin is shared with dd, and spawning made it blocking (children get blocking stdio):
+  // this process never writes to it, or it could block its own thread. The sentinel goes in through
+  // a second dd, after every byte of the range did.
+  if (!sentinel) stdin.destroy();
+  const fed = reader.closed.then(async ({ code, signal }) => {
+    if (stopping || code !== 0 || !sentinel) {
+      stdin.destroy();
+      // A read error: stop the tool (its own verdict on a cut stream would be misleading).
+      if (!stopping && code !== 0 && signal !== 'SIGPIPE') decoder.child.kill('SIGKILL');
+      return { ok: !stopping && code === 0, signal };
     }
-  })();
+    let writer: Started;
+    try {
+      writer = await start('dd', input.rangeReader, ['status=none'], ['pipe', stdin, 'ignore']);
+    } catch {
+      return { ok: false, signal: null };
+    } finally {
+      stdin.destroy();
+    }
+    writer.child.stdin!.on('error', () => undefined);
+    writer.child.stdin!.end(sentinel.member);
+    const wrote = await writer.closed;
+    return { ok: wrote.code === 0, signal: wrote.signal };
+  });
 
-  // Large chunks keep the per-chunk work of the tar walk and the detectors small (pipes carry 64 KiB).
+  // Pipe reads are 64 KiB at most; the tar walk and the detectors pay per chunk, so the output is
+  // joined into blocks of about BLOCK_BYTES (one copy), holding back the last bytes: they may be
+  // the sentinel's marker.
   const hold = sentinel ? sentinel.marker.length : 0;
-  let parts: Buffer[] = [];
-  let size = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let finished = false;
   try {
     for await (const data of stdout as AsyncIterable<Buffer>) {
-      parts.push(data);
-      size += data.length;
-      if (size >= CHUNK + hold) {
-        // Keep the last bytes back: they may be the sentinel's marker.
-        const { block, kept } = splitTail(parts, size, hold);
-        parts = hold ? [kept] : [];
-        size = hold;
+      pending.push(data);
+      pendingBytes += data.length;
+      if (pendingBytes >= BLOCK_BYTES + hold) {
+        const { block, kept } = splitTail(pending, pendingBytes, hold);
+        pending = hold ? [kept] : [];
+        pendingBytes = hold;
         yield block;
       }
     }
-    const { code, signal } = await closed;
-    await feeding;
-    if (readError !== null) throw readError;
-    if (code !== 0) {
-      const said = stderr.trim().split('\n').filter(Boolean).pop()?.replace(new RegExp(`^${tool.name}: `), '');
-      throw new ToolDecodeError(said ?? (signal ? `killed by ${signal}` : `exit status ${code}`));
+    const { code, signal } = await decoder.closed;
+    const read = await reader.closed;
+    const feeding = await fed;
+    // dd killed by SIGPIPE: the tool stopped reading (checked below); any other failure: a read error.
+    if (read.code !== 0 && read.signal !== 'SIGPIPE') {
+      throw new RangeReadError(`reading the blob failed (dd: ${lastLine(readerStderr(), 'dd') ?? (read.signal ? `killed by ${read.signal}` : `exit status ${read.code}`)})`);
     }
-    const rest = Buffer.concat(parts, size);
+    if (code !== 0) throw new ToolDecodeError(lastLine(toolStderr(), tool.name) ?? (signal ? `killed by ${signal}` : `exit status ${code}`));
+    const rest = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     if (sentinel) {
-      if (!fedAll || rest.length < hold || !rest.subarray(rest.length - hold).equals(sentinel.marker)) {
+      if (!feeding.ok || rest.length < hold || !rest.subarray(rest.length - hold).equals(sentinel.marker)) {
         throw new ToolStoppedEarly(`${tool.name} stopped before the end of the blob (bytes after the gzip stream)`);
       }
       if (rest.length > hold) yield rest.subarray(0, rest.length - hold);
@@ -175,12 +216,12 @@ export async function* decodeWithTool(tool: DecodeTool, input: AsyncIterable<Uin
     finished = true;
   } finally {
     if (!finished) {
-      // Stopped early (an error, or the reader gave up): end the child and wait for it.
+      // Stopped early (an error, or the reader gave up): end both children and wait for them.
       stopping = true;
-      child.kill('SIGKILL');
+      reader.child.kill('SIGKILL');
+      decoder.child.kill('SIGKILL');
       stdout.destroy();
-      await closed;
-      await feeding;
+      await Promise.all([reader.closed, decoder.closed, fed]);
     }
   }
 }
