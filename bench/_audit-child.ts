@@ -22,18 +22,25 @@ if (mode === 'audit') {
   const client = await openRegistryClient(target, process.env);
   const list = JSON.parse(await readFile(join(dir!, 'layers.json'), 'utf8')) as { layers: { size: number; digest: string; format?: 'raw' }[]; configDigests: string[] };
   const jobs: (() => Promise<unknown>)[] = [
-    ...list.layers.map((layer) => () => scanRegistryLayer(client, target.repository, { digest: layer.digest, size: layer.size, mediaType: null, format: layer.format ?? 'tar' }, keys, layer.digest)),
+    ...list.layers.map(
+      (layer) => () => scanRegistryLayer(client, target.repository, { digest: layer.digest, size: layer.size, mediaType: null, format: layer.format ?? 'tar' }, keys, layer.digest),
+    ),
     ...list.configDigests.map((digest) => async () => configFacts(digest, await client.getBlobBytes(target.repository, digest), keys)),
   ];
   let next = 0;
-  await Promise.all(Array.from({ length: registryScanConcurrency(process.env) }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: registryScanConcurrency(process.env) }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
   detail = `${list.layers.length} layers, ${list.configDigests.length} configs`;
 } else {
   const list = JSON.parse(await readFile(join(arg!, 'layers.json'), 'utf8')) as { layers: { file: string; size: number; digest: string; format?: 'raw' }[]; configs: string[] };
   await scanLayers(
-    list.layers.map((layer) => ({ location: { file: layer.file, offset: 0, size: layer.size }, job: { label: layer.digest, format: layer.format ?? 'tar', check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys } })),
+    list.layers.map((layer) => ({
+      location: { file: layer.file, offset: 0, size: layer.size },
+      job: { label: layer.digest, format: layer.format ?? 'tar', check: { kind: 'blob', digest: layer.digest }, expectedSize: layer.size, keys },
+    })),
   );
   for (const file of list.configs) configFacts('sha256:x', await readFile(file), keys);
   detail = `${list.layers.length} layers, ${list.configs.length} configs`;

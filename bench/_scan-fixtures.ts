@@ -41,7 +41,13 @@ export async function listRootfs(roots: string[]): Promise<RootfsEntry[]> {
       if (info.isDirectory()) await walk(full);
       else if (info.isFile()) {
         // Only files this process can read (tar would fail on the others).
-        if (!(await access(full, constants.R_OK).then(() => true, () => false))) continue;
+        if (
+          !(await access(full, constants.R_OK).then(
+            () => true,
+            () => false,
+          ))
+        )
+          continue;
         out.push({ path: full.slice(1), bytes: 512 + Math.ceil(info.size / 512) * 512 });
       } else if (info.isSymbolicLink()) out.push({ path: full.slice(1), bytes: 512 });
     }
@@ -136,7 +142,15 @@ export async function writeLayout(dir: string, layers: BuiltLayer[]): Promise<vo
     return { digest, size: bytes.length };
   };
   const config = await put(
-    Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'bench' })) })),
+    Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+        history: layers.map(() => ({ created_by: 'bench' })),
+      }),
+    ),
   );
   const manifest = await put(
     Buffer.from(

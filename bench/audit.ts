@@ -85,9 +85,18 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     }
     await writeFile(join(work, 'layers.json'), JSON.stringify({ layers, configs, configDigests }));
     const mib = layers.reduce((sum, layer) => sum + layer.size, 0) / 1024 / 1024;
-    log(`registry: ${plan.tags.length} tags, ${world.blobs.size} distinct blobs, ${mib.toFixed(1)} MiB of distinct layers (base layer ${baseBytes / 1024 / 1024} MiB; EIC_BUILD_BENCH_AUDIT_BASE_MIB, EIC_BUILD_BENCH_AUDIT_TAGS scale it)`);
+    log(
+      `registry: ${plan.tags.length} tags, ${world.blobs.size} distinct blobs, ${mib.toFixed(1)} MiB of distinct layers (base layer ${baseBytes / 1024 / 1024} MiB; EIC_BUILD_BENCH_AUDIT_BASE_MIB, EIC_BUILD_BENCH_AUDIT_TAGS scale it)`,
+    );
     const rounds = Number(process.env.EIC_BUILD_BENCH_AUDIT_ROUNDS ?? 3);
-    const [alone, streamed, audit] = (await measureAll([['blobs', work], ['stream', `docker://${registry.host}/eic/bench`, work], ['audit', `docker://${registry.host}/eic/bench`]], rounds)) as [Run, Run, Run];
+    const [alone, streamed, audit] = (await measureAll(
+      [
+        ['blobs', work],
+        ['stream', `docker://${registry.host}/eic/bench`, work],
+        ['audit', `docker://${registry.host}/eic/bench`],
+      ],
+      rounds,
+    )) as [Run, Run, Run];
     log(`best of ${rounds} alternated runs each (EIC_BUILD_BENCH_AUDIT_ROUNDS)`);
     const line = (what: string, run: Run) => log(`${what}: ${run.seconds.toFixed(2)} s, peak RSS ${(run.maxRssKiB / 1024).toFixed(0)} MiB (${run.detail})`);
     line('scan of the distinct blobs alone, local files', alone);

@@ -14,7 +14,12 @@ import { ociManifest } from '../test/buildcache/fixtures.js';
 const ENTRIES = Number(process.env.EIC_BUILD_BENCH_ENTRIES ?? 1000);
 
 export default async function bench(log: (line: string) => void): Promise<void> {
-  log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (figures scale with the idle CPU left)`);
+  log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs (figures scale with the idle CPU left)`,
+  );
   const registry = await startRegistry();
   try {
     const client = new RegistryClient({ registry: registry.host, concurrency: 32 });
@@ -27,13 +32,17 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     let started = Date.now();
     const layer = Buffer.from('tiny tarball stand-in');
     const layerDigest = await client.putBlob(repo, layer);
-    await mapLimit(Array.from({ length: ENTRIES }, (_, i) => i), 32, async (i) => {
-      const hash = i.toString(32).padStart(32, 'a');
-      const config = Buffer.from(JSON.stringify({ spec: { _meta: { version: 5 }, nodes: [{ name: `pkg${i}`, version: '1.0', hash }] } }));
-      const configDigest = await client.putBlob(repo, config);
-      const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
-      await client.putManifest(repo, `pkg${i}-1.0-${hash}.spack`, manifest, MediaTypes.ociManifest);
-    });
+    await mapLimit(
+      Array.from({ length: ENTRIES }, (_, i) => i),
+      32,
+      async (i) => {
+        const hash = i.toString(32).padStart(32, 'a');
+        const config = Buffer.from(JSON.stringify({ spec: { _meta: { version: 5 }, nodes: [{ name: `pkg${i}`, version: '1.0', hash }] } }));
+        const configDigest = await client.putBlob(repo, config);
+        const manifest = ociManifest({ digest: configDigest, size: config.length }, [{ digest: layerDigest, size: layer.length }]);
+        await client.putManifest(repo, `pkg${i}-1.0-${hash}.spack`, manifest, MediaTypes.ociManifest);
+      },
+    );
     log(`push ${ENTRIES} entries: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     started = Date.now();
@@ -51,7 +60,9 @@ export default async function bench(log: (line: string) => void): Promise<void> 
       const used = process.cpuUsage(cpu);
       const cpuMs = (used.user + used.system) / 1000 / report.entries.length;
       const ok = report.entries.filter((e) => e.kind === 'verified').length;
-      log(`verify ${report.entries.length} entries (${ok} verified), ${concurrency} at a time: ${seconds.toFixed(2)} s = ${(report.entries.length / seconds).toFixed(0)} entries/s (target >= 200/s); client CPU ${cpuMs.toFixed(2)} ms/entry`);
+      log(
+        `verify ${report.entries.length} entries (${ok} verified), ${concurrency} at a time: ${seconds.toFixed(2)} s = ${(report.entries.length / seconds).toFixed(0)} entries/s (target >= 200/s); client CPU ${cpuMs.toFixed(2)} ms/entry`,
+      );
     }
   } finally {
     await registry.stop();

@@ -64,7 +64,11 @@ function memcpySpeed(data: Buffer): number {
 }
 
 export default async function detectorsBench(log: (line: string) => void): Promise<void> {
-  log(`candidate kernel: ${getCandidateKernel().kind}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (figures scale with a busy machine)`);
+  log(
+    `candidate kernel: ${getCandidateKernel().kind}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (figures scale with a busy machine)`,
+  );
   const random = Buffer.allocUnsafe(SIZE);
   for (let offset = 0; offset < SIZE; offset += 65536) randomFillSync(random, offset, 65536);
   const inputs: Array<[string, () => Buffer]> = [
@@ -93,6 +97,8 @@ export default async function detectorsBench(log: (line: string) => void): Promi
   const gunzipSeconds = (performance.now() - t0) / 1000;
   const scan = scanSpeed(binary, 65536);
   const scanSeconds = binary.length / 1e6 / scan.mbps;
-  log(`gunzip of 128 MiB ELF data: ${(binary.length / 1e6 / gunzipSeconds).toFixed(0)} MB/s; scanning the same bytes takes ${((scanSeconds / gunzipSeconds) * 100).toFixed(0)}% of the gunzip time (ratio (gunzip+scan)/gunzip = ${((gunzipSeconds + scanSeconds) / gunzipSeconds).toFixed(2)})`);
+  log(
+    `gunzip of 128 MiB ELF data: ${(binary.length / 1e6 / gunzipSeconds).toFixed(0)} MB/s; scanning the same bytes takes ${((scanSeconds / gunzipSeconds) * 100).toFixed(0)}% of the gunzip time (ratio (gunzip+scan)/gunzip = ${((gunzipSeconds + scanSeconds) / gunzipSeconds).toFixed(2)})`,
+  );
   log(`rss after bench: ${(process.memoryUsage().rss / (1 << 20)).toFixed(0)} MiB (inputs held in memory: up to ${(2 * SIZE) >> 20} MiB)`);
 }

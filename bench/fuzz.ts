@@ -12,11 +12,16 @@ export default async function fuzz(log: (line: string) => void): Promise<void> {
     const specimens = await target.setup?.();
     const started = performance.now();
     try {
-      await fuzzLoop(target.name, rounds, async (random) => {
-        const input = await target.makeInput(random, specimens);
-        const failure = await feedFuzzInput(target, input);
-        if (failure !== null) throw new Error(failure);
-      }, seed);
+      await fuzzLoop(
+        target.name,
+        rounds,
+        async (random) => {
+          const input = await target.makeInput(random, specimens);
+          const failure = await feedFuzzInput(target, input);
+          if (failure !== null) throw new Error(failure);
+        },
+        seed,
+      );
       const seconds = (performance.now() - started) / 1000;
       log(`${target.name}: ${rounds} inputs, ${(rounds / seconds).toFixed(0)}/s, no crash`);
     } catch (error) {

@@ -24,17 +24,15 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     const tar = await layerTar({ files: { [`opt/bomb.${suffix}`]: bomb, 'opt/z-after.txt': 'after' } });
     const started = performance.now();
     let afterScanned = false;
-    const result = await scanLayerBlob(
-      Readable.from([tar]),
-      { label: 'bench', format: 'tar', check: null, expectedSize: null, keys: NO_DETECTOR_KEYS },
-      (options) => {
-        if (options.path === 'opt/z-after.txt') afterScanned = true;
-        return createContentScanner(options);
-      },
-    );
+    const result = await scanLayerBlob(Readable.from([tar]), { label: 'bench', format: 'tar', check: null, expectedSize: null, keys: NO_DETECTOR_KEYS }, (options) => {
+      if (options.path === 'opt/z-after.txt') afterScanned = true;
+      return createContentScanner(options);
+    });
     const seconds = (performance.now() - started) / 1000;
     const note = result.notes.find((n) => n.kind === 'nested-bounded');
     const declared = suffix === 'gz' || suffix === 'zst' ? '20 GiB' : '64 MiB';
-    log(`${declared} of zeros as .${suffix} (${bomb.length} bytes): ${seconds.toFixed(2)} s, ${note ? note.message.replace(/^bound reached: /, '').slice(0, 90) : 'NO BOUND NOTE'}; file after it scanned: ${afterScanned}`);
+    log(
+      `${declared} of zeros as .${suffix} (${bomb.length} bytes): ${seconds.toFixed(2)} s, ${note ? note.message.replace(/^bound reached: /, '').slice(0, 90) : 'NO BOUND NOTE'}; file after it scanned: ${afterScanned}`,
+    );
   }
 }

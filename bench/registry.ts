@@ -18,7 +18,10 @@ async function blobFile(name: string, bytes: number): Promise<{ path: string; di
   await mkdir(ROOT, { recursive: true });
   const path = join(ROOT, name);
   const digestPath = `${path}.digest`;
-  const known = await stat(path).then((s) => s.size === bytes, () => false);
+  const known = await stat(path).then(
+    (s) => s.size === bytes,
+    () => false,
+  );
   if (known) {
     const digest = await readFile(digestPath, 'utf8').catch(() => '');
     if (digest) return { path, digest, size: bytes };
@@ -59,7 +62,9 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     for (const [i, file] of [small, large].entries()) {
       const result = await run([registry.host, `bench/blob-${i}`, file.path, file.digest, String(file.size)]);
       results.push(result);
-      log(`putBlobFile ${(file.size / 2 ** 20).toFixed(0)} MiB file: ${result.seconds.toFixed(2)} s (${(file.size / 2 ** 20 / result.seconds).toFixed(0)} MiB/s), peak RSS ${mib(result.maxRssKiB)}`);
+      log(
+        `putBlobFile ${(file.size / 2 ** 20).toFixed(0)} MiB file: ${result.seconds.toFixed(2)} s (${(file.size / 2 ** 20 / result.seconds).toFixed(0)} MiB/s), peak RSS ${mib(result.maxRssKiB)}`,
+      );
     }
     const growth = results[1]!.maxRssKiB - results[0]!.maxRssKiB;
     log(`${large.size / small.size}x the bytes, peak RSS ${growth >= 0 ? '+' : ''}${mib(growth)} (target: RSS does not grow with the blob)`);

@@ -15,7 +15,11 @@ export default async function (log: (line: string) => void): Promise<void> {
   log(`render bundled templates (read + expand + mirrors + lint): ${renderMs.toFixed(2)} ms per render (${rounds} rounds)`);
 
   // Lint a large Dockerfile: the bundled one with 50 extra runtime-like stages.
-  const big = project.files.dockerfile + Array.from({ length: 50 }, (_, i) => project.files.dockerfile.slice(project.files.dockerfile.indexOf('FROM ${RUNTIME_IMAGE}')).replace('AS runtime', `AS runtime${i}`)).join('\n');
+  const big =
+    project.files.dockerfile +
+    Array.from({ length: 50 }, (_, i) => project.files.dockerfile.slice(project.files.dockerfile.indexOf('FROM ${RUNTIME_IMAGE}')).replace('AS runtime', `AS runtime${i}`)).join(
+      '\n',
+    );
   const context = { layout: DEFAULT_LAYOUT, stageKinds: BUNDLED_CONFIG.stages, mirrors: project.mirrors, transition: false };
   start = performance.now();
   const findings = lintDockerfile(big, context);

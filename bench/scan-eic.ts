@@ -82,7 +82,9 @@ export default async function bench(log: (line: string) => void): Promise<void> 
   );
   const cores = availableParallelism();
   const tools = { igzip: await hasCommand('igzip'), zstd: await hasCommand('zstd') };
-  log(`machine: ${cores} cores, Node ${process.version}, igzip ${tools.igzip ? 'on PATH' : 'missing'}, zstd ${tools.zstd ? 'on PATH' : 'missing'}; load average at start ${load()}`);
+  log(
+    `machine: ${cores} cores, Node ${process.version}, igzip ${tools.igzip ? 'on PATH' : 'missing'}, zstd ${tools.zstd ? 'on PATH' : 'missing'}; load average at start ${load()}`,
+  );
   for (let round = 0; round < rounds(); round++) {
     let decodeWall = 0;
     let decodeCpu = 0;

@@ -127,7 +127,10 @@ export default async function bench(log: (line: string) => void): Promise<void> 
   }
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x`;
   log(`Node zlib gunzip to nowhere: ${gunzip!.seconds.toFixed(2)} s (${(gb / gunzip!.seconds).toFixed(2)} GB/s uncompressed, CPU ${gunzip!.cpuSeconds.toFixed(2)} s)`);
-  if (igzipTime) log(`igzip -dc to /dev/null: ${igzipTime.seconds.toFixed(2)} s (${(igzipTime.cpuSeconds / gb).toFixed(2)} CPU s/GB; ${(gunzip!.seconds / igzipTime.seconds).toFixed(2)}x faster than Node's zlib)`);
+  if (igzipTime)
+    log(
+      `igzip -dc to /dev/null: ${igzipTime.seconds.toFixed(2)} s (${(igzipTime.cpuSeconds / gb).toFixed(2)} CPU s/GB; ${(gunzip!.seconds / igzipTime.seconds).toFixed(2)}x faster than Node's zlib)`,
+    );
   else log('igzip: not on PATH (Debian package isal); the igzip figures are skipped');
   const describe = (r: ChildResult) =>
     `${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s in the process, ${r.mainCpuSeconds.toFixed(2)} s of it on the main thread, ${r.childCpuSeconds.toFixed(2)} s in decoder processes; peak RSS ${(r.maxRssKiB / 1024).toFixed(0)} MiB, ${r.findings} findings, ${r.code === 'dist' ? 'dist/' : 'sources via tsx'})`;

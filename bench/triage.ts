@@ -49,7 +49,9 @@ export default async function triage(log: (line: string) => void): Promise<void>
     for (const mode of i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
       const result = await run(mode, target);
       runs[mode].push(result);
-      log(`  ${mode.padEnd(3)} wall ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB, findings ${result.findings}, published-key notes ${result.published} (${result.code})`);
+      log(
+        `  ${mode.padEnd(3)} wall ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB, findings ${result.findings}, published-key notes ${result.published} (${result.code})`,
+      );
     }
   }
   const on = { wall: median(runs.on.map((r) => r.seconds)), cpu: median(runs.on.map((r) => r.cpuSeconds)) };
@@ -58,5 +60,7 @@ export default async function triage(log: (line: string) => void): Promise<void>
   const wallOverhead = (on.wall / off.wall - 1) * 100;
   log(`triage off: median wall ${off.wall.toFixed(1)} s, CPU ${off.cpu.toFixed(1)} s (${(runs.off[0]!.bytes / 1024 ** 3).toFixed(2)} GiB scanned)`);
   log(`triage on:  median wall ${on.wall.toFixed(1)} s, CPU ${on.cpu.toFixed(1)} s`);
-  log(`triage overhead: CPU ${cpuOverhead.toFixed(1)}%, wall ${wallOverhead.toFixed(1)}% (budget 5%; CPU is the robust figure on a shared machine) ${cpuOverhead <= 5 ? 'OK' : 'OVER BUDGET'}`);
+  log(
+    `triage overhead: CPU ${cpuOverhead.toFixed(1)}%, wall ${wallOverhead.toFixed(1)}% (budget 5%; CPU is the robust figure on a shared machine) ${cpuOverhead <= 5 ? 'OK' : 'OVER BUDGET'}`,
+  );
 }

@@ -21,7 +21,17 @@ export {
   type GeneratedKey,
   type TempSecretFile,
 } from './keys/index.js';
-export { scanTarget, formatReport, parseScanTuning, type ScanTuning, type ScanOptions, type ScanReport, type ReportFinding, type ReportNote, type ReportFormat } from './scan/index.js';
+export {
+  scanTarget,
+  formatReport,
+  parseScanTuning,
+  type ScanTuning,
+  type ScanOptions,
+  type ScanReport,
+  type ReportFinding,
+  type ReportNote,
+  type ReportFormat,
+} from './scan/index.js';
 export { runAudit, formatAuditReport, type AuditOptions, type AuditReport, type TagVerdict, type LeakedKey } from './audit/index.js';
 export {
   renderProject,
@@ -78,15 +88,7 @@ export {
   type SignOutcome,
   type MirrorLocation,
 } from './buildcache/index.js';
-export {
-  createContentScanner,
-  scanConfigValue,
-  DETECTORS,
-  type ContentScanner,
-  type ContentFinding,
-  type ContentNote,
-  type DetectorInfo,
-} from './detectors/index.js';
+export { createContentScanner, scanConfigValue, DETECTORS, type ContentScanner, type ContentFinding, type ContentNote, type DetectorInfo } from './detectors/index.js';
 export { WELL_KNOWN_KEYS, parseAllowKeys, AllowKeyError, type WellKnownKey } from './detectors/index.js';
 export { deriveKeyIdentity, computeKeygrip, identifyGnupgKeyFile, type KeyIdentity, type GnupgKeyFile } from './pgp/index.js';
 export {

@@ -21,9 +21,7 @@ export function mirrorKind(url: string): MirrorKind {
 
 /** Where a buildcache lives. */
 export type MirrorLocation =
-  | { kind: 'file'; root: string; url: string }
-  | { kind: 'http'; base: string; url: string }
-  | { kind: 'oci'; registry: string; repository: string; insecure: boolean; url: string };
+  { kind: 'file'; root: string; url: string } | { kind: 'http'; base: string; url: string } | { kind: 'oci'; registry: string; repository: string; insecure: boolean; url: string };
 
 /**
  * Parse a mirror URL as Spack writes it: `file://PATH` (or a plain path), `http(s)://…` (a file

@@ -28,10 +28,8 @@ export function clearRegisteredSecrets(): void {
   registered.clear();
 }
 
-const PRIVATE_BLOCK =
-  /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)[\s\S]*?(?:(-----END \2-----)|$)/g;
-const JSON_ESCAPED_PRIVATE_BLOCK =
-  /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)(?:\\r)?\\n[^"]*?(?:(-----END \2-----)|(?="))/g;
+const PRIVATE_BLOCK = /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)[\s\S]*?(?:(-----END \2-----)|$)/g;
+const JSON_ESCAPED_PRIVATE_BLOCK = /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)(?:\\r)?\\n[^"]*?(?:(-----END \2-----)|(?="))/g;
 // The opening of a GnuPG key S-expression: `(private-key (` or canonical `(11:private-key(`; a
 // path such as `private-keys-v1.d` does not open one.
 const GNUPG_KEY_SEXP_START = /\((?:\d+:)?(protected-private-key|private-key)(?=\s*\()/g;

@@ -26,7 +26,12 @@ test('exit codes follow the documented table', (t) => {
 test('a bug (an error eic-build did not raise on purpose) exits 70, not 2, and says how to report it', async (t) => {
   const io = memoryIo();
   // an output channel that breaks stands in for any bug inside a command
-  const broken = { ...io, out: () => { throw new TypeError('Cannot read properties of undefined'); } };
+  const broken = {
+    ...io,
+    out: () => {
+      throw new TypeError('Cannot read properties of undefined');
+    },
+  };
   t.is(await main(['key', '--help'], broken), 70);
   t.regex(io.stderr, /internal error: TypeError: Cannot read properties of undefined/);
   t.regex(io.stderr, /hint: this is a bug in eic-build; please report it/);

@@ -17,7 +17,10 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !['EIC_BUILD_UNIT_ONLY', 'NODE_OPTIONS', 'EIC_BUILD_SCAN_DECODE_TOOLS'].includes(name)) env[name] = value;
   }
-  env.PATH = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.startsWith(join(tmpdir(), 'eic-build-unit-only-'))).join(delimiter);
+  env.PATH = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => !dir.startsWith(join(tmpdir(), 'eic-build-unit-only-')))
+    .join(delimiter);
   return { ...env, ...extra };
 }
 
@@ -28,7 +31,23 @@ async function inGuardedChild(script: string, env: Record<string, string>) {
 
 test('the external tools are what .ci/setup-system.sh installs, their companions and Spack; Node and the essential tools are not', (t) => {
   const tools = externalTools();
-  for (const tool of ['docker', 'dockerd', 'docker-registry', 'skopeo', 'debootstrap', 'gpg', 'gpg-agent', 'gpgconf', 'spack', 'zstd', 'xz', 'ssh-keygen', 'openssl', 'git', 'zip']) {
+  for (const tool of [
+    'docker',
+    'dockerd',
+    'docker-registry',
+    'skopeo',
+    'debootstrap',
+    'gpg',
+    'gpg-agent',
+    'gpgconf',
+    'spack',
+    'zstd',
+    'xz',
+    'ssh-keygen',
+    'openssl',
+    'git',
+    'zip',
+  ]) {
     t.true(tools.includes(tool), tool);
   }
   for (const tool of ['node', 'sh', 'bash', 'tar', 'gzip', 'perl']) t.false(tools.includes(tool), tool);
@@ -69,7 +88,9 @@ test('with EIC_BUILD_UNIT_ONLY=1: a spawn of a tool, a grandchild Node, and the 
 });
 
 test('with EIC_BUILD_UNIT_ONLY=1: a tool run inside a shell pipeline (its exit status hidden) fails the process at exit', async (t) => {
-  const run = await inGuardedChild(`import { execFileSync } from 'node:child_process'; console.log(execFileSync('sh', ['-c', 'zip -v | cat; echo piped']).toString().trim());`, { EIC_BUILD_UNIT_ONLY: '1' });
+  const run = await inGuardedChild(`import { execFileSync } from 'node:child_process'; console.log(execFileSync('sh', ['-c', 'zip -v | cat; echo piped']).toString().trim());`, {
+    EIC_BUILD_UNIT_ONLY: '1',
+  });
   t.is(run.stdout, 'piped');
   t.is(run.exitCode, 1);
   t.regex(run.stderr, /external tool\(s\) zip from a shell or script/);

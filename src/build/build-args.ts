@@ -44,9 +44,13 @@ export function refuseSecretsInBuildArgs(buildArgs: readonly BuildArgSpec[], key
 export function refuseForeignFingerprint(buildArgs: readonly BuildArgSpec[], key: Pick<PipelineKey, 'fingerprint'>, layout: Pick<SigningLayout, 'fingerprintArg'>): void {
   const given = buildArgs.find((arg) => arg.name === layout.fingerprintArg);
   if (!given || (given.value ?? '').toUpperCase().replace(/\s+/g, '') === key.fingerprint.toUpperCase()) return;
-  throw new EicBuildError('usage', `--build-arg ${layout.fingerprintArg}=${given.value ?? ''} does not match the signing key ${key.fingerprint}: the public key file eic-build writes would not match the fingerprint build-arg`, {
-    hint: `drop --build-arg ${layout.fingerprintArg}: eic-build sets it from the signing key (--signing-key / SPACK_SIGNING_KEY); to sign with another key, pass that key instead.`,
-  });
+  throw new EicBuildError(
+    'usage',
+    `--build-arg ${layout.fingerprintArg}=${given.value ?? ''} does not match the signing key ${key.fingerprint}: the public key file eic-build writes would not match the fingerprint build-arg`,
+    {
+      hint: `drop --build-arg ${layout.fingerprintArg}: eic-build sets it from the signing key (--signing-key / SPACK_SIGNING_KEY); to sign with another key, pass that key instead.`,
+    },
+  );
 }
 
 /** What the build args of one build are made of. */

@@ -39,12 +39,17 @@ export function assertMirrorsReachable(mirrors: readonly MirrorEndpoint[], netwo
     return host !== undefined && isLoopbackHost(host);
   });
   if (loopback.length === 0) return;
-  throw new EicBuildError('usage', `mirror${loopback.length > 1 ? 's' : ''} ${loopback.map((m) => `${m.name} (${m.url})`).join(', ')} ${loopback.length > 1 ? 'are' : 'is'} on loopback, which build steps reach only with host networking${network ? ` (--network ${network} given)` : ''}`, {
-    hint: 'add --network host (a registry on this machine), or give the mirror a host name the build steps can reach.',
-  });
+  throw new EicBuildError(
+    'usage',
+    `mirror${loopback.length > 1 ? 's' : ''} ${loopback.map((m) => `${m.name} (${m.url})`).join(', ')} ${loopback.length > 1 ? 'are' : 'is'} on loopback, which build steps reach only with host networking${network ? ` (--network ${network} given)` : ''}`,
+    {
+      hint: 'add --network host (a registry on this machine), or give the mirror a host name the build steps can reach.',
+    },
+  );
 }
 
-const UNREACHABLE = /cannot reach \S+|Connection refused|ECONNREFUSED|Name or service not known|Temporary failure in name resolution|ENOTFOUND|EAI_AGAIN|Network is unreachable|No route to host|urlopen error|Failed to establish a new connection/i;
+const UNREACHABLE =
+  /cannot reach \S+|Connection refused|ECONNREFUSED|Name or service not known|Temporary failure in name resolution|ENOTFOUND|EAI_AGAIN|Network is unreachable|No route to host|urlopen error|Failed to establish a new connection/i;
 
 /**
  * Pure: map a failed build's log to a problem a person can fix. Undefined when nothing known
@@ -71,8 +76,8 @@ export function diagnoseBuildFailure(log: string, context: { mirrors: readonly M
   if (/(?:^|\s|\/)spack: (?:command )?not found/m.test(log)) {
     return {
       id: 'spack-missing',
-      message: 'a build step ran spack, but the stage\'s base image has no Spack on PATH',
-      hint: 'build on an image with Spack (BUILDER_IMAGE and RUNTIME_IMAGE build-args; for tests the spack-kit image eic-build-kit/spack:1.1.0), or put Spack\'s bin/ on PATH in the base image.',
+      message: "a build step ran spack, but the stage's base image has no Spack on PATH",
+      hint: "build on an image with Spack (BUILDER_IMAGE and RUNTIME_IMAGE build-args; for tests the spack-kit image eic-build-kit/spack:1.1.0), or put Spack's bin/ on PATH in the base image.",
     };
   }
   const lines = log.split('\n').filter((line) => UNREACHABLE.test(line) && !/^#\d+ \[/.test(line));
@@ -85,9 +90,10 @@ export function diagnoseBuildFailure(log: string, context: { mirrors: readonly M
     return {
       id: 'mirror-unreachable',
       message: `the build could not reach mirror${suspects.length > 1 ? 's' : ''} ${suspects.map((m) => `${m.name} (${m.url})`).join(', ')}: ${lines[0]!.trim().replace(/^#\d+ [\d.]+ /, '')}`,
-      hint: loopback && context.network !== 'host'
-        ? 'the mirror is on loopback: build with --network host.'
-        : `check that the registry runs and that build steps can reach it (--network host for a registry on this machine${context.network ? `; --network ${context.network} was given` : ''}, DNS and proxy settings of the builder otherwise).`,
+      hint:
+        loopback && context.network !== 'host'
+          ? 'the mirror is on loopback: build with --network host.'
+          : `check that the registry runs and that build steps can reach it (--network host for a registry on this machine${context.network ? `; --network ${context.network} was given` : ''}, DNS and proxy settings of the builder otherwise).`,
     };
   }
   return undefined;

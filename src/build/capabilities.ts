@@ -89,23 +89,46 @@ export function missingCapabilities(options: BuildOptions, client: BuildClient, 
     missing.push({ feature: 'named build contexts', asked: '--build-context', howToGet });
   }
   if (options.platforms.length > 1 && !caps.multiPlatform) {
-    missing.push({ feature: `multi-platform builds (${who} builds one platform at a time)`, asked: `--platform ${options.platforms.join(',')}`, howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'" });
+    missing.push({
+      feature: `multi-platform builds (${who} builds one platform at a time)`,
+      asked: `--platform ${options.platforms.join(',')}`,
+      howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'",
+    });
   }
   if (options.destination.kind === 'output' && !caps.outputTypes.includes(options.destination.spec.type)) {
-    missing.push({ feature: `--output type=${options.destination.spec.type}`, asked: '--output', howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'" });
+    missing.push({
+      feature: `--output type=${options.destination.spec.type}`,
+      asked: '--output',
+      howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'",
+    });
   }
   if (options.destination.kind === 'push' && options.platforms.length > 1 && caps.buildsIntoEngine) {
     missing.push({ feature: 'pushing a multi-platform image from the engine', asked: '--push with several --platform', howToGet: GET_BUILDX });
   }
   for (const spec of options.cacheTo) {
     if (!caps.cacheExportTypes.includes(spec.type)) {
-      missing.push({ feature: `cache export type=${spec.type}`, asked: `--cache-to type=${spec.type}`, howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'" });
+      missing.push({
+        feature: `cache export type=${spec.type}`,
+        asked: `--cache-to type=${spec.type}`,
+        howToGet: client.kind === 'builtin' ? GET_BUILDX : "use a docker-container builder: 'docker buildx create --use --driver docker-container'",
+      });
     } else if (spec.type === 'inline' && attr(spec, 'mode') === 'max') {
-      missing.push({ feature: 'mode=max for inline cache', asked: '--cache-to type=inline,mode=max', howToGet: 'use type=registry,ref=REF,mode=max with a docker-container builder' });
+      missing.push({
+        feature: 'mode=max for inline cache',
+        asked: '--cache-to type=inline,mode=max',
+        howToGet: 'use type=registry,ref=REF,mode=max with a docker-container builder',
+      });
     }
   }
   if (options.provenance?.kind === 'min' && !caps.provenance) {
-    missing.push({ feature: 'provenance attestations', asked: '--provenance mode=min', howToGet: client.kind === 'builtin' ? `${GET_BUILDX}; buildx 0.10 or later` : "buildx 0.10 or later with a docker-container builder (the docker driver's classic image store cannot hold attestations), or pass --provenance false" });
+    missing.push({
+      feature: 'provenance attestations',
+      asked: '--provenance mode=min',
+      howToGet:
+        client.kind === 'builtin'
+          ? `${GET_BUILDX}; buildx 0.10 or later`
+          : "buildx 0.10 or later with a docker-container builder (the docker driver's classic image store cannot hold attestations), or pass --provenance false",
+    });
   }
   return missing;
 }
@@ -114,7 +137,10 @@ export function missingCapabilities(options: BuildOptions, client: BuildClient, 
 export function assertCapabilities(options: BuildOptions, client: BuildClient): void {
   const missing = missingCapabilities(options, client);
   if (!missing.length) return;
-  const who = client.kind === 'builtin' ? `${client.docker} ${client.clientVersion} (built-in BuildKit, no buildx)` : `${client.docker} buildx ${client.buildxVersion}, builder '${client.builder}' (driver ${client.driver})`;
+  const who =
+    client.kind === 'builtin'
+      ? `${client.docker} ${client.clientVersion} (built-in BuildKit, no buildx)`
+      : `${client.docker} buildx ${client.buildxVersion}, builder '${client.builder}' (driver ${client.driver})`;
   throw new EicBuildError('capability-missing', `the build client ${who} cannot do what was asked: ${missing.map((m) => `${m.feature} (${m.asked})`).join('; ')}`, {
     hint: [...new Set(missing.map((m) => m.howToGet))].join('; or ') + ". Run 'eic-build doctor' to see every client found.",
   });

@@ -27,6 +27,12 @@ export async function runBuild(run: Run, target: string | undefined, output: Inv
 /** A short docker command (tag, load …), silent; its stdout. */
 export async function runDocker(run: Run, args: string[], code: 'build-failed' | 'push-failed'): Promise<string> {
   const result = await run.runProcess(run.client.docker, args, { baseEnv: run.io.env, mode: 'silent' });
-  if (result.exitCode !== 0) throw new EicBuildError(code, `docker ${args[0]} failed: ${lastLines(result.log, 5)}`, { hint: hintsForLog(result.log).map((h) => h.hint).join(' ') || undefined });
+  if (result.exitCode !== 0)
+    throw new EicBuildError(code, `docker ${args[0]} failed: ${lastLines(result.log, 5)}`, {
+      hint:
+        hintsForLog(result.log)
+          .map((h) => h.hint)
+          .join(' ') || undefined,
+    });
   return result.stdout;
 }

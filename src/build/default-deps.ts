@@ -9,7 +9,14 @@ export async function defaultPipelineDeps(): Promise<PipelineDeps> {
   return {
     resolveKey: (options) => keys.resolveSigningKey(options),
     scan: (target, { publicKeys, allowKeys, env, dockerClient, onProgress, keyProvenance }) =>
-      scan.scanTarget(target, { publicKeys, allowKeys, env, dockerClient, ...(onProgress ? { onProgress } : {}), ...(keyProvenance === undefined ? {} : { provenance: keyProvenance }) }),
+      scan.scanTarget(target, {
+        publicKeys,
+        allowKeys,
+        env,
+        dockerClient,
+        ...(onProgress ? { onProgress } : {}),
+        ...(keyProvenance === undefined ? {} : { provenance: keyProvenance }),
+      }),
     formatScan: (report, format) => scan.formatReport(report, format),
     render: (input): Promise<RenderedFiles> => renderForBuild(input),
   };

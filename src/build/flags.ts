@@ -125,7 +125,7 @@ const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*(?:\/[a-zA-Z0-9_.-]+)*(?::[a-zA
 /** Parse one `--build-context NAME=VALUE`. */
 export function parseBuildContextSpec(value: string): BuildContextSpec {
   const eq = value.indexOf('=');
-  const hint = "use NAME=PATH, NAME=docker-image://REF, NAME=oci-layout://PATH, NAME=target:STAGE or NAME=URL.";
+  const hint = 'use NAME=PATH, NAME=docker-image://REF, NAME=oci-layout://PATH, NAME=target:STAGE or NAME=URL.';
   if (eq <= 0 || eq === value.length - 1) throw usage('build-context', value, 'expected NAME=VALUE', hint);
   const name = value.slice(0, eq);
   const source = value.slice(eq + 1);
@@ -246,7 +246,12 @@ export function parseProvenanceSpec(value: string): ProvenanceSpec {
   const fields = splitFields(v);
   const mode = fields.map(keyValue).find(([k]) => k === 'mode')?.[1];
   if (mode === 'max' || v === 'max') {
-    throw usage('provenance', value, 'mode=max records the value of every build-arg in a published attestation', "use --provenance mode=min (the default where supported) or --provenance false.");
+    throw usage(
+      'provenance',
+      value,
+      'mode=max records the value of every build-arg in a published attestation',
+      'use --provenance mode=min (the default where supported) or --provenance false.',
+    );
   }
   if (mode === 'min') return { kind: 'min' };
   throw usage('provenance', value, 'not understood', "use 'mode=min' or 'false'.");

@@ -26,9 +26,34 @@ export {
   type ProgressMode,
   type BuildArgSpec,
 } from './flags.js';
-export { probeBuildClient, probeDockerClient, findDockerClients, parseBuildxVersion, parseBuildxInspect, parseDockerVersionJson, hasBuiltinBuildKit, type BuildClient, type BuildxDriver, type ProbeResult, type CandidateReport } from './probe.js';
+export {
+  probeBuildClient,
+  probeDockerClient,
+  findDockerClients,
+  parseBuildxVersion,
+  parseBuildxInspect,
+  parseDockerVersionJson,
+  hasBuiltinBuildKit,
+  type BuildClient,
+  type BuildxDriver,
+  type ProbeResult,
+  type CandidateReport,
+} from './probe.js';
 export { capabilitiesOf, missingCapabilities, assertCapabilities, effectiveProvenance, type Capabilities, type MissingCapability } from './capabilities.js';
-export { buildInvocation, planScans, decidePublish, buildMetadata, chooseScanRoute, effectiveProgress, secretEnvName, type Invocation, type InvocationInput, type ScanItem, type PublishDecision, type ResolvedSecret } from './plan.js';
+export {
+  buildInvocation,
+  planScans,
+  decidePublish,
+  buildMetadata,
+  chooseScanRoute,
+  effectiveProgress,
+  secretEnvName,
+  type Invocation,
+  type InvocationInput,
+  type ScanItem,
+  type PublishDecision,
+  type ResolvedSecret,
+} from './plan.js';
 export { gateFindings, findingOrigin, describeFindings, type GateFinding, type GateResult, type GatePolicy, type FindingOrigin } from './scan-gate.js';
 export { engineLayerDigests, registryLayerDigests } from './base-layers.js';
 export { parseDockerfileStages, stageClosure, externalBaseOf, parseGlobalArgs, type DockerfileStage } from './dockerfile-stages.js';

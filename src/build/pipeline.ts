@@ -57,21 +57,46 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
     assertMirrorsReachable(mirrors, options.network);
     const splitArgs = targetBuildArgs(options.target, sources.split, options.buildArgs);
     if (splitArgs.length > 0) {
-      say({ io, options }, `--target ${options.target}: building the runtime alone, the builder stage is skipped (${splitArgs.map((a) => `--build-arg ${a.name}=${a.value}`).join(' ')}); without --target the builder runs first`);
+      say(
+        { io, options },
+        `--target ${options.target}: building the runtime alone, the builder stage is skipped (${splitArgs.map((a) => `--build-arg ${a.name}=${a.value}`).join(' ')}); without --target the builder runs first`,
+      );
     }
     await assertContextHasNoKey(contextDir, key.armoredSecretKey);
     secrets = await provideSecrets(planSecrets({ userSecrets: options.secrets, key, layout, mirrorsFile: sources.mirrorsFile, env: io.env }), secretsByEnv(caps.secretEnv, io.env));
     const progress = effectiveProgress(options.progress, io.env, io.isTty);
-    const buildArgs = effectiveBuildArgs({ rendered: sources.buildArgs ?? {}, user: options.buildArgs, env: io.env, split: splitArgs, fingerprintArg: layout.fingerprintArg, fingerprint: key.fingerprint });
+    const buildArgs = effectiveBuildArgs({
+      rendered: sources.buildArgs ?? {},
+      user: options.buildArgs,
+      env: io.env,
+      split: splitArgs,
+      fingerprintArg: layout.fingerprintArg,
+      fingerprint: key.fingerprint,
+    });
     const run: Run = {
-      options, io, deps, runProcess, client, caps, route, key, reporter, contextDir, mirrors, progress,
+      options,
+      io,
+      deps,
+      runProcess,
+      client,
+      caps,
+      route,
+      key,
+      reporter,
+      contextDir,
+      mirrors,
+      progress,
       work: scope.work,
       scanTags: scope.scanTags,
       runId: randomBytes(6).toString('hex'),
       dockerfile: sources.dockerfile,
       streamMode: progress === 'quiet' ? 'silent' : progress === 'tty' ? 'terminal' : 'stream',
       base: {
-        client, caps, contextDir, buildArgs, progress,
+        client,
+        caps,
+        contextDir,
+        buildArgs,
+        progress,
         dockerfile: sources.dockerfile,
         platforms: options.platforms,
         buildContexts: options.buildContexts,
@@ -94,7 +119,11 @@ export async function runBuildPipeline(options: BuildOptions, io: CliIo, deps: P
       if (image.gate.blocking.length) break; // nothing more needs building: nothing will be published
     }
 
-    const decision = decidePublish(scanned.map((s) => ({ item: s.item, leaked: s.gate.blocking.length > 0 })), options.destination, options.cacheTo);
+    const decision = decidePublish(
+      scanned.map((s) => ({ item: s.item, leaked: s.gate.blocking.length > 0 })),
+      options.destination,
+      options.cacheTo,
+    );
     if (decision.kind === 'stop-leak') return { kind: 'leak', scanned, key };
     // planScans puts the final image first: clean scans include it.
     if (!final) throw new EicBuildError('internal', 'the scans passed without the final image among them');

@@ -2,7 +2,17 @@ import { EicBuildError } from '../errors.js';
 import type { Destination } from './build-options.js';
 import type { Capabilities } from './capabilities.js';
 import { stageClosure, targetStageIndex, type DockerfileStage } from './dockerfile-stages.js';
-import { attr, formatBuildContextSpec, formatNetworkMode, type NetworkMode, formatCacheSpec, formatOutputSpec, isMaxModeCacheExport, type AttrSpec, type BuildContextSpec } from './flags.js';
+import {
+  attr,
+  formatBuildContextSpec,
+  formatNetworkMode,
+  type NetworkMode,
+  formatCacheSpec,
+  formatOutputSpec,
+  isMaxModeCacheExport,
+  type AttrSpec,
+  type BuildContextSpec,
+} from './flags.js';
 import type { BuildClient } from './probe.js';
 
 /** A secret handed to BuildKit: by the child's environment, or by a 0600 temp file path. */
@@ -159,9 +169,13 @@ export function planScans(stages: DockerfileStage[], target: string | undefined,
   for (const stage of stageClosure(stages, targetIndex)) {
     if (stage.index === targetIndex) continue;
     if (!stage.name) {
-      throw new EicBuildError('usage', `stage ${stage.index} (FROM ${stage.base}) has no name, so it cannot be built alone and scanned before a mode=max cache export uploads its layers`, {
-        hint: `name it ('FROM ${stage.base} AS some-name'), or use --cache-to …,mode=min.`,
-      });
+      throw new EicBuildError(
+        'usage',
+        `stage ${stage.index} (FROM ${stage.base}) has no name, so it cannot be built alone and scanned before a mode=max cache export uploads its layers`,
+        {
+          hint: `name it ('FROM ${stage.base} AS some-name'), or use --cache-to …,mode=min.`,
+        },
+      );
     }
     items.push({ target: stage.name, reason: 'cache-export' });
   }
@@ -175,9 +189,7 @@ export interface ScanVerdict {
 }
 
 /** What happens after the scans. */
-export type PublishDecision =
-  | { kind: 'publish'; destination: Destination; exportCache: AttrSpec[] }
-  | { kind: 'stop-leak'; leaking: ScanItem[] };
+export type PublishDecision = { kind: 'publish'; destination: Destination; exportCache: AttrSpec[] } | { kind: 'stop-leak'; leaking: ScanItem[] };
 
 /** Pure: publish only when every scanned image is clean; on any leak nothing is pushed, loaded or exported. */
 export function decidePublish(verdicts: ScanVerdict[], destination: Destination, cacheTo: AttrSpec[]): PublishDecision {

@@ -32,9 +32,13 @@ export async function chooseBuildClient(options: BuildOptions, env: NodeJS.Proce
   const probed = probe ?? (await probeBuildClient({ ...(options.docker ? { docker: options.docker } : {}), ...(options.builder ? { builder: options.builder } : {}), env }));
   const client = probed.client;
   if (!client) {
-    throw new EicBuildError('docker-unavailable', `no docker client here can run a BuildKit build:\n${probed.candidates.map((c) => `  ${c.docker}: ${c.reason}`).join('\n') || '  no docker binary found'}`, {
-      hint: "install docker with the buildx plugin (apt-get install docker.io docker-buildx), start the engine, and run 'eic-build doctor'.",
-    });
+    throw new EicBuildError(
+      'docker-unavailable',
+      `no docker client here can run a BuildKit build:\n${probed.candidates.map((c) => `  ${c.docker}: ${c.reason}`).join('\n') || '  no docker binary found'}`,
+      {
+        hint: "install docker with the buildx plugin (apt-get install docker.io docker-buildx), start the engine, and run 'eic-build doctor'.",
+      },
+    );
   }
   assertCapabilities(options, client);
   return client;
@@ -42,14 +46,22 @@ export async function chooseBuildClient(options: BuildOptions, env: NodeJS.Proce
 
 /** Pure: how the chosen client is named in the first line of the build's output. */
 export function describeBuildClient(client: BuildClient): string {
-  return client.kind === 'buildx' ? `buildx ${client.buildxVersion}, builder '${client.builder}' (${client.driver})` : `${client.docker} ${client.clientVersion} (built-in BuildKit)`;
+  return client.kind === 'buildx'
+    ? `buildx ${client.buildxVersion}, builder '${client.builder}' (${client.driver})`
+    : `${client.docker} ${client.clientVersion} (built-in BuildKit)`;
 }
 
 /**
  * The base images the project declares (build.baseImages), made locally in the engine the build uses
  * when missing; only for builds into the engine (a builder outside it could not see them).
  */
-export async function ensureBaseImages(config: BuildProjectConfig, buildsIntoEngine: boolean, client: BuildClient, env: NodeJS.ProcessEnv, reporter: ProgressReporter): Promise<void> {
+export async function ensureBaseImages(
+  config: BuildProjectConfig,
+  buildsIntoEngine: boolean,
+  client: BuildClient,
+  env: NodeJS.ProcessEnv,
+  reporter: ProgressReporter,
+): Promise<void> {
   if (!buildsIntoEngine || !config.build.baseImages.length) return;
   const { docker } = await connectDocker(env, client.docker);
   for (const spec of config.build.baseImages) {

@@ -6,7 +6,10 @@ import { say, type PipelineResult, type Run, type ScannedImage } from './run.js'
 
 /** Sum of layers and bytes over every scanned image. */
 export function totalsOf(scanned: ScannedImage[]): { layers: number; bytesScanned: number; seconds: number } {
-  return scanned.reduce((a, s) => ({ layers: a.layers + s.report.stats.layers, bytesScanned: a.bytesScanned + s.report.stats.bytesScanned, seconds: a.seconds + s.report.stats.seconds }), { layers: 0, bytesScanned: 0, seconds: 0 });
+  return scanned.reduce(
+    (a, s) => ({ layers: a.layers + s.report.stats.layers, bytesScanned: a.bytesScanned + s.report.stats.bytesScanned, seconds: a.seconds + s.report.stats.seconds }),
+    { layers: 0, bytesScanned: 0, seconds: 0 },
+  );
 }
 
 /**

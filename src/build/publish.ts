@@ -150,7 +150,10 @@ export async function pushOciLayout(layoutDir: string, tags: string[], env: Node
       await pushManifest(root, ref.tag ?? 'latest');
     } catch (error) {
       if (error instanceof EicBuildError && error.code === 'push-failed') throw error;
-      throw new EicBuildError('push-failed', `pushing ${tag} failed: ${(error as Error).message}`, { hint: 'check the registry address and your login (docker login).', cause: error });
+      throw new EicBuildError('push-failed', `pushing ${tag} failed: ${(error as Error).message}`, {
+        hint: 'check the registry address and your login (docker login).',
+        cause: error,
+      });
     }
     const rootConfig = manifests.get(root.digest)!.json.config;
     pushed.push(await verifyPushed(tag, { manifestDigest: root.digest, ...(rootConfig ? { configDigest: rootConfig.digest } : {}) }, env));

@@ -86,16 +86,48 @@ export interface FailureHint {
 
 /** Known daemon/BuildKit errors mapped to hints (as buildx does for its own errors). */
 export const FAILURE_HINTS: readonly FailureHint[] = [
-  { id: 'no-daemon', pattern: /Cannot connect to the Docker daemon|Is the docker daemon running/i, hint: "start the Docker engine (or set DOCKER_HOST), then run 'eic-build doctor'." },
-  { id: 'buildx-missing', pattern: /BuildKit is enabled but the buildx component is missing/i, hint: "this client needs the buildx plugin; eic-build picks another client automatically unless --docker/EIC_BUILD_DOCKER forces one: run 'eic-build doctor'." },
-  { id: 'image-missing', pattern: /pull access denied|repository does not exist|failed to resolve source metadata|not found: manifest unknown|failed to do request: Head/i, hint: "a base image is neither in the engine nor pullable: declare it under build.baseImages in eic-build.yaml so eic-build makes it, or load it with 'docker load'." },
-  { id: 'secret-missing', pattern: /secret [^\s]+ not found|required secret/i, hint: 'a RUN --mount=type=secret,required=true step asked for a secret id that was not given: pass it with --secret id=ID,env=VAR or id=ID,src=FILE.' },
+  {
+    id: 'no-daemon',
+    pattern: /Cannot connect to the Docker daemon|Is the docker daemon running/i,
+    hint: "start the Docker engine (or set DOCKER_HOST), then run 'eic-build doctor'.",
+  },
+  {
+    id: 'buildx-missing',
+    pattern: /BuildKit is enabled but the buildx component is missing/i,
+    hint: "this client needs the buildx plugin; eic-build picks another client automatically unless --docker/EIC_BUILD_DOCKER forces one: run 'eic-build doctor'.",
+  },
+  {
+    id: 'image-missing',
+    pattern: /pull access denied|repository does not exist|failed to resolve source metadata|not found: manifest unknown|failed to do request: Head/i,
+    hint: "a base image is neither in the engine nor pullable: declare it under build.baseImages in eic-build.yaml so eic-build makes it, or load it with 'docker load'.",
+  },
+  {
+    id: 'secret-missing',
+    pattern: /secret [^\s]+ not found|required secret/i,
+    hint: 'a RUN --mount=type=secret,required=true step asked for a secret id that was not given: pass it with --secret id=ID,env=VAR or id=ID,src=FILE.',
+  },
   { id: 'dockerfile-parse', pattern: /dockerfile parse error|failed to parse dockerfile|unknown instruction/i, hint: 'fix the Dockerfile at the line named above.' },
   { id: 'no-space', pattern: /no space left on device/i, hint: "free disk space ('docker builder prune', 'docker image prune')." },
-  { id: 'unknown-flag', pattern: /unknown flag: --(\S+)/i, hint: "this docker client is too old for a flag eic-build passed; run 'eic-build doctor' and upgrade the client or install buildx." },
-  { id: 'push-denied', pattern: /denied: requested access|unauthorized: authentication required|insufficient_scope/i, hint: "log in to the registry first ('docker login REGISTRY'), with a token that may push to that repository." },
-  { id: 'frontend-capability', pattern: /unsupported frontend capability (\S+)/i, hint: "the builder's BuildKit is too old for a Dockerfile feature this build uses (e.g. named contexts need BuildKit 0.10): run 'eic-build doctor', and use a newer builder ('docker buildx create --use --driver docker-container') or Docker Engine 23+." },
-  { id: 'http-registry', pattern: /server gave HTTP response to HTTPS client/i, hint: "the registry speaks plain HTTP: add it to the engine's insecure-registries (loopback addresses are allowed by default)." },
+  {
+    id: 'unknown-flag',
+    pattern: /unknown flag: --(\S+)/i,
+    hint: "this docker client is too old for a flag eic-build passed; run 'eic-build doctor' and upgrade the client or install buildx.",
+  },
+  {
+    id: 'push-denied',
+    pattern: /denied: requested access|unauthorized: authentication required|insufficient_scope/i,
+    hint: "log in to the registry first ('docker login REGISTRY'), with a token that may push to that repository.",
+  },
+  {
+    id: 'frontend-capability',
+    pattern: /unsupported frontend capability (\S+)/i,
+    hint: "the builder's BuildKit is too old for a Dockerfile feature this build uses (e.g. named contexts need BuildKit 0.10): run 'eic-build doctor', and use a newer builder ('docker buildx create --use --driver docker-container') or Docker Engine 23+.",
+  },
+  {
+    id: 'http-registry',
+    pattern: /server gave HTTP response to HTTPS client/i,
+    hint: "the registry speaks plain HTTP: add it to the engine's insecure-registries (loopback addresses are allowed by default).",
+  },
 ];
 
 /** Pure: the hints that apply to a failed run's log. */

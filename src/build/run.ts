@@ -50,7 +50,15 @@ export interface PipelineDeps {
   /** Runs the docker client (builds, tags, pushes, removals); runClient unless a test records the calls. */
   runProcess?: ProcessRunner;
   /** Render templates into `outDir` (inside the context); undefined when no renderer is available. */
-  render?: (input: { configFile: string | undefined; configText: string | undefined; outDir: string; key: PipelineKey; env: NodeJS.ProcessEnv; layout: SigningLayout; vars: Record<string, string> }) => Promise<RenderedFiles>;
+  render?: (input: {
+    configFile: string | undefined;
+    configText: string | undefined;
+    outDir: string;
+    key: PipelineKey;
+    env: NodeJS.ProcessEnv;
+    layout: SigningLayout;
+    vars: Record<string, string>;
+  }) => Promise<RenderedFiles>;
 }
 
 /** What the pipeline's scan needs besides the target. */

@@ -32,13 +32,22 @@ export async function scanBuilt(run: Run, planned: PlannedScan, built: BuiltImag
   say(run, `scanning ${item.reason === 'final-image' ? 'the image' : `stage '${item.target}' (a mode=max cache export would upload it)`} for private key material`);
   const scanProgress = startScanProgress(run.reporter, `scanning ${item.target ? `stage '${item.target}'` : 'the image'}`, { announce: false });
   const report = await run.deps
-    .scan(built.scanTarget, { publicKeys: [run.key.identity], allowKeys: options.allowKeys, env: io.env, dockerClient: run.client.docker, onProgress: scanProgress.onProgress, keyProvenance: options.keyProvenance })
+    .scan(built.scanTarget, {
+      publicKeys: [run.key.identity],
+      allowKeys: options.allowKeys,
+      env: io.env,
+      dockerClient: run.client.docker,
+      onProgress: scanProgress.onProgress,
+      keyProvenance: options.keyProvenance,
+    })
     .finally(() => scanProgress.finish(false));
   const configDigest = built.configDigest ?? (report.images.length === 1 ? report.images[0]!.configDigest : undefined);
   const gate = gateFindings(report.findings, await driver.baseLayers(run, baseImage), { allowInheritedKeys: options.allowInheritedKeys });
   if (gate.allowedInherited.length && !gate.blocking.length) {
     // Loud on purpose (even with --progress quiet): these keys are published, and 'eic-build scan' will call them a leak.
-    io.err(`warning: --allow-inherited-keys: publishing ${gate.allowedInherited.length} private key finding(s) that were already in the base image ${baseImage} (not this build's signing key); 'eic-build scan' of the image reports them as a leak:\n  ${describeFindings(gate.allowedInherited).join('\n  ')}\n`);
+    io.err(
+      `warning: --allow-inherited-keys: publishing ${gate.allowedInherited.length} private key finding(s) that were already in the base image ${baseImage} (not this build's signing key); 'eic-build scan' of the image reports them as a leak:\n  ${describeFindings(gate.allowedInherited).join('\n  ')}\n`,
+    );
   }
   return { item, report, gate, baseImage, configDigest };
 }

@@ -47,7 +47,9 @@ export function planSecrets(input: {
 }): SecretNeed[] {
   const { userSecrets, layout, env } = input;
   if (userSecrets.some((s) => s.id === layout.signingSecretId)) {
-    throw new EicBuildError('usage', `--secret id=${layout.signingSecretId} is reserved: eic-build passes the signing key under that id itself`, { hint: 'use --signing-key FILE or SPACK_SIGNING_KEY instead.' });
+    throw new EicBuildError('usage', `--secret id=${layout.signingSecretId} is reserved: eic-build passes the signing key under that id itself`, {
+      hint: 'use --signing-key FILE or SPACK_SIGNING_KEY instead.',
+    });
   }
   const needs: SecretNeed[] = [{ kind: 'value', id: layout.signingSecretId, value: input.key.armoredSecretKey }];
   if (input.mirrorsFile) needs.push({ kind: 'file', id: layout.mirrorsSecretId, path: input.mirrorsFile });
@@ -60,7 +62,8 @@ export function planSecrets(input: {
     if (spec.kind === 'file') needs.push({ kind: 'file', id: spec.id, path: resolve(spec.src), spec });
     else {
       const value = env[spec.env];
-      if (value === undefined) throw new EicBuildError('usage', `--secret id=${spec.id},env=${spec.env}: ${spec.env} is not set`, { hint: `export ${spec.env} before running eic-build build.` });
+      if (value === undefined)
+        throw new EicBuildError('usage', `--secret id=${spec.id},env=${spec.env}: ${spec.env} is not set`, { hint: `export ${spec.env} before running eic-build build.` });
       needs.push({ kind: 'value', id: spec.id, value });
     }
   }

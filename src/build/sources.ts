@@ -18,7 +18,12 @@ export type DockerfileChoice = { kind: 'user'; path: string } | { kind: 'render'
  * Pure, as buildx: --file, else the config's build.dockerfile; without a config file CONTEXT/Dockerfile
  * when there is one. A config without build.dockerfile (or nothing at all) renders the templates.
  */
-export function chooseDockerfile(input: { file: string | undefined; config: { file: BuildProjectConfig['file']; build: Pick<BuildProjectConfig['build'], 'dockerfile'> }; contextDir: string; contextHasDockerfile: boolean }): DockerfileChoice {
+export function chooseDockerfile(input: {
+  file: string | undefined;
+  config: { file: BuildProjectConfig['file']; build: Pick<BuildProjectConfig['build'], 'dockerfile'> };
+  contextDir: string;
+  contextHasDockerfile: boolean;
+}): DockerfileChoice {
   if (input.file) return { kind: 'user', path: resolve(input.file) };
   if (input.config.build.dockerfile) return { kind: 'user', path: input.config.build.dockerfile };
   if (!input.config.file && input.contextHasDockerfile) return { kind: 'user', path: join(input.contextDir, 'Dockerfile') };
@@ -44,7 +49,9 @@ export async function prepareSources(input: {
   const choice = chooseDockerfile({ file: input.options.file, config, contextDir, contextHasDockerfile: await isFile(join(contextDir, 'Dockerfile')) });
   if (choice.kind === 'user') {
     if (!(await isFile(choice.path))) {
-      throw new EicBuildError('input-not-found', `Dockerfile ${choice.path} does not exist`, { hint: config.file ? `check build.dockerfile in ${config.file} or --file.` : 'check --file.' });
+      throw new EicBuildError('input-not-found', `Dockerfile ${choice.path} does not exist`, {
+        hint: config.file ? `check build.dockerfile in ${config.file} or --file.` : 'check --file.',
+      });
     }
     // A user Dockerfile gets the public key file only if it reads it (no stray files otherwise).
     if ((await readFile(choice.path, 'utf8')).includes(layout.publicContextPath)) {

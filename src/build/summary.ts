@@ -13,7 +13,13 @@ export function formatSummary(result: PipelineResult): string {
   if (result.kind === 'leak') {
     const leaking = result.scanned
       .filter((s) => s.gate.blocking.length)
-      .map((s) => `${s.item.target ? `stage '${s.item.target}'` : 'the image'}: ${s.gate.blocking.length} blocking finding(s) (${s.gate.blocking.map((f) => `${f.detector} in ${f.path ?? f.source}${f.matchesPublicKey ? ', THE SIGNING KEY' : s.gate.blockingInherited.includes(f) ? ', from the base image' : ''}`).filter((v, i, a) => a.indexOf(v) === i).join('; ')})`);
+      .map(
+        (s) =>
+          `${s.item.target ? `stage '${s.item.target}'` : 'the image'}: ${s.gate.blocking.length} blocking finding(s) (${s.gate.blocking
+            .map((f) => `${f.detector} in ${f.path ?? f.source}${f.matchesPublicKey ? ', THE SIGNING KEY' : s.gate.blockingInherited.includes(f) ? ', from the base image' : ''}`)
+            .filter((v, i, a) => a.indexOf(v) === i)
+            .join('; ')})`,
+      );
     const fromBase = result.scanned.filter((s) => s.gate.blockingInherited.length);
     const inheritedCount = fromBase.reduce((n, s) => n + s.gate.blockingInherited.length, 0);
     return [
@@ -31,7 +37,8 @@ export function formatSummary(result: PipelineResult): string {
     ].join('\n');
   }
   const allowed = result.scanned.reduce((n, s) => n + s.gate.allowedInherited.length, 0);
-  const destination = result.destination.kind === 'push' ? 'pushed' : result.destination.kind === 'load' ? 'loaded into the engine' : `written (--output type=${result.destination.spec.type})`;
+  const destination =
+    result.destination.kind === 'push' ? 'pushed' : result.destination.kind === 'load' ? 'loaded into the engine' : `written (--output type=${result.destination.spec.type})`;
   return [
     `eic-build: ${allowed ? 'published WITH INHERITED PRIVATE KEYS' : 'clean'}: ${destination}`,
     `  image    ${result.configDigest ?? '(multi-platform)'}`,
@@ -40,7 +47,9 @@ export function formatSummary(result: PipelineResult): string {
     `  key      ${key}`,
     `  scanned  ${scannedLine}`,
     ...(allowed
-      ? [`  WARNING  ${allowed} private key finding(s) from the base image were let through by --allow-inherited-keys (not the signing key); 'eic-build scan' of this image reports them as a leak`]
+      ? [
+          `  WARNING  ${allowed} private key finding(s) from the base image were let through by --allow-inherited-keys (not the signing key); 'eic-build scan' of this image reports them as a leak`,
+        ]
       : []),
     `  verdict  ${allowed ? 'allowed-inherited-keys' : 'clean'}`,
     '',

@@ -62,7 +62,11 @@ export function directoryMirrorFiles(root: string): MirrorFiles {
         const entries = await readdir(full(dir), { recursive: true, withFileTypes: true });
         return entries
           .filter((entry) => entry.isFile())
-          .map((entry) => relative(root, join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).split(sep).join('/'))
+          .map((entry) =>
+            relative(root, join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name))
+              .split(sep)
+              .join('/'),
+          )
           .sort();
       } catch (error) {
         if (missing(error)) return [];
@@ -81,10 +85,14 @@ export function httpMirrorFiles(base: string): MirrorFiles {
     try {
       response = await fetch(url(path), { signal: AbortSignal.timeout(120_000) });
     } catch (error) {
-      throw new EicBuildError('input-unreadable', `cannot reach ${url(path)}: ${error instanceof Error ? (error.cause as Error | undefined)?.message ?? error.message : String(error)}`, {
-        hint: 'check the mirror URL and that the server is up',
-        cause: error,
-      });
+      throw new EicBuildError(
+        'input-unreadable',
+        `cannot reach ${url(path)}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`,
+        {
+          hint: 'check the mirror URL and that the server is up',
+          cause: error,
+        },
+      );
     }
     if (response.status === 404 || response.status === 403) {
       await response.body?.cancel();

@@ -61,7 +61,9 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
     typeof critical.identity?.['docker-reference'] !== 'string' ||
     typeof critical.image?.['docker-manifest-digest'] !== 'string'
   ) {
-    throw new EicBuildError('signature', 'signature payload is not a containers/image simple-signing document', { hint: 'sign the entry again with eic-build buildcache sign --force' });
+    throw new EicBuildError('signature', 'signature payload is not a containers/image simple-signing document', {
+      hint: 'sign the entry again with eic-build buildcache sign --force',
+    });
   }
   return payload;
 }

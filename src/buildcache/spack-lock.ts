@@ -130,16 +130,20 @@ export function parseSpackLockSelection(text: string, what: string, options: Spa
     body = JSON.parse(text);
   } catch (error) {
     throw new EicBuildError('input-corrupt', `${what} is not JSON (${error instanceof Error ? error.message : String(error)}): not a Spack environment lockfile`, {
-      hint: 'pass the spack.lock that `spack concretize` wrote next to the environment\'s spack.yaml',
+      hint: "pass the spack.lock that `spack concretize` wrote next to the environment's spack.yaml",
     });
   }
   const meta = isObject(body) ? body._meta : undefined;
   const version = isObject(meta) ? meta['lockfile-version'] : undefined;
   const fileType = isObject(meta) ? meta['file-type'] : undefined;
   if (!isObject(body) || !isObject(meta) || typeof version !== 'number' || !Number.isInteger(version) || version < 1 || (fileType !== undefined && fileType !== 'spack-lockfile')) {
-    throw new EicBuildError('input-corrupt', `${what} is not a Spack environment lockfile (no _meta.lockfile-version${fileType !== undefined && fileType !== 'spack-lockfile' ? `; file-type is ${JSON.stringify(fileType)}` : ''})`, {
-      hint: 'pass the spack.lock that `spack concretize` wrote next to the environment\'s spack.yaml (not spack.yaml, not a spec.json)',
-    });
+    throw new EicBuildError(
+      'input-corrupt',
+      `${what} is not a Spack environment lockfile (no _meta.lockfile-version${fileType !== undefined && fileType !== 'spack-lockfile' ? `; file-type is ${JSON.stringify(fileType)}` : ''})`,
+      {
+        hint: "pass the spack.lock that `spack concretize` wrote next to the environment's spack.yaml (not spack.yaml, not a spec.json)",
+      },
+    );
   }
   if (version < 4) {
     throw new EicBuildError('input-corrupt', `${what} is a lockfile of version ${version}, from a Spack older than 0.19: eic-build reads lockfile version 4 and newer`, {

@@ -23,9 +23,7 @@ export async function parseTrustedKeys(bytes: Uint8Array, source: string): Promi
   }
   let keys: openpgp.Key[];
   try {
-    keys = text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')
-      ? await openpgp.readKeys({ armoredKeys: text })
-      : await openpgp.readKeys({ binaryKeys: bytes });
+    keys = text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') ? await openpgp.readKeys({ armoredKeys: text }) : await openpgp.readKeys({ binaryKeys: bytes });
   } catch (error) {
     throw new EicBuildError('key-invalid', `${source} is not an OpenPGP public key: ${error instanceof Error ? error.message : String(error)}`, {
       hint: 'pass an armored public key (gpg --export --armor FPR > key.asc)',

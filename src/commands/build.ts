@@ -90,7 +90,9 @@ export function parseBuildOptions(argv: string[]): BuildOptions & { help: boolea
     else destination = { kind: 'output', spec };
   }
   if (values['signing-key'] !== undefined && values['ephemeral-key']) {
-    throw new EicBuildError('usage', '--signing-key and --ephemeral-key are mutually exclusive', { hint: 'give a key file for production builds, or --ephemeral-key for a throw-away local key.' });
+    throw new EicBuildError('usage', '--signing-key and --ephemeral-key are mutually exclusive', {
+      hint: 'give a key file for production builds, or --ephemeral-key for a throw-away local key.',
+    });
   }
   if (values['strict-scan']) {
     throw new EicBuildError('usage', '--strict-scan is gone: every scan finding blocks the build by default now', {

@@ -89,7 +89,12 @@ async function withEntryProgress<T>(progress: ProgressReporter, label: string, r
   }
 }
 
-async function registryClient(location: Extract<MirrorLocation, { kind: 'oci' }>, values: ParsedArgs<typeof OPTIONS>['values'], io: CliIo, concurrency: number): Promise<RegistryClient> {
+async function registryClient(
+  location: Extract<MirrorLocation, { kind: 'oci' }>,
+  values: ParsedArgs<typeof OPTIONS>['values'],
+  io: CliIo,
+  concurrency: number,
+): Promise<RegistryClient> {
   const secretVariable = values['secret-variable'];
   if ((values.id || values['id-variable']) && !secretVariable) {
     throw new EicBuildError('usage', '--id/--id-variable needs --secret-variable', { hint: 'name the variable holding the registry password or token' });
@@ -114,7 +119,16 @@ async function verifyWithCopy(
   location: MirrorLocation,
   mirror: string,
   copyTo: string,
-  context: { values: Record<string, unknown>; io: CliIo; trusted: Awaited<ReturnType<typeof readTrustedKeys>>; specs: string[]; lock: SpackLockSelection | undefined; concurrency: number; format: string; progress: ProgressReporter },
+  context: {
+    values: Record<string, unknown>;
+    io: CliIo;
+    trusted: Awaited<ReturnType<typeof readTrustedKeys>>;
+    specs: string[];
+    lock: SpackLockSelection | undefined;
+    concurrency: number;
+    format: string;
+    progress: ProgressReporter;
+  },
 ): Promise<number> {
   const { values, io, trusted, specs, lock, concurrency, format, progress } = context;
   if (copyTo === '') throw new EicBuildError('usage', '--copy-to needs a directory', { hint: 'pass --copy-to DIR, a directory that does not exist yet (or an empty one)' });
@@ -136,7 +150,12 @@ async function verifyWithCopy(
     };
     try {
       if (location.kind === 'oci') {
-        outcome = await verifyOciMirrorToCopy(client!, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep), onProgress }, target, onCopyProgress);
+        outcome = await verifyOciMirrorToCopy(
+          client!,
+          { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep), onProgress },
+          target,
+          onCopyProgress,
+        );
       } else {
         const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
         outcome = await verifyFileMirrorToCopy(files, mirrorFileOpener(location), { mirror, trusted, specs, ...(lock ? { lock } : {}), onProgress }, target, onCopyProgress);
@@ -208,7 +227,16 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
     if (location.kind === 'oci') {
       const client = await registryClient(location, values, io, concurrency);
       report = await withEntryProgress(progress, `verifying ${mirror}`, (onProgress) =>
-        verifyOciMirror(client, { mirror, repository: location.repository, trusted, specs, ...(lock ? { lock } : {}), concurrency: concurrency * 2, deep: Boolean(values.deep), onProgress }),
+        verifyOciMirror(client, {
+          mirror,
+          repository: location.repository,
+          trusted,
+          specs,
+          ...(lock ? { lock } : {}),
+          concurrency: concurrency * 2,
+          deep: Boolean(values.deep),
+          onProgress,
+        }),
       );
     } else {
       const files = location.kind === 'file' ? directoryMirrorFiles(location.root) : httpMirrorFiles(location.base);
@@ -227,7 +255,9 @@ export async function buildcacheCommand(argv: string[], io: CliIo): Promise<numb
   let outcomes;
   if (location.kind === 'oci') {
     const client = await registryClient(location, values, io, concurrency);
-    outcomes = await withEntryProgress(progress, `signing ${mirror}`, (onProgress) => signOciMirror(client, { ...common, repository: location.repository, concurrency, onProgress }));
+    outcomes = await withEntryProgress(progress, `signing ${mirror}`, (onProgress) =>
+      signOciMirror(client, { ...common, repository: location.repository, concurrency, onProgress }),
+    );
   } else if (location.kind === 'file') {
     outcomes = await withEntryProgress(progress, `signing ${mirror}`, (onProgress) => signFileMirror(directoryMirrorFiles(location.root), { ...common, onProgress }));
   } else {

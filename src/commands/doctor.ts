@@ -14,12 +14,17 @@ Exit 0 when a usable client was found, 2 otherwise.
 
 /** `eic-build doctor`: what Docker/BuildKit capabilities this machine has. */
 export async function doctorCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('doctor', argv, {
-    builder: { type: 'string' },
-    docker: { type: 'string' },
-    format: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, false);
+  const { values } = parseCommandArgs(
+    'doctor',
+    argv,
+    {
+      builder: { type: 'string' },
+      docker: { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
   if (values.help) {
     io.out(HELP);
     return 0;
@@ -40,7 +45,10 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
     if (!result.candidates.length) lines.push('  (none on PATH, /usr/local/bin or /usr/bin)');
     if (result.client && capabilities) {
       const c = result.client;
-      lines.push('', `eic-build build will use: ${c.docker} ${c.kind === 'buildx' ? `buildx ${c.buildxVersion}, builder '${c.builder}' (driver ${c.driver}${c.buildkitVersion ? `, BuildKit ${c.buildkitVersion}` : ''})` : `${c.clientVersion} with built-in BuildKit`}`);
+      lines.push(
+        '',
+        `eic-build build will use: ${c.docker} ${c.kind === 'buildx' ? `buildx ${c.buildxVersion}, builder '${c.builder}' (driver ${c.driver}${c.buildkitVersion ? `, BuildKit ${c.buildkitVersion}` : ''})` : `${c.clientVersion} with built-in BuildKit`}`,
+      );
       const yes = (b: boolean) => (b ? 'yes' : 'no');
       lines.push(
         `  secrets by environment (env=)  ${yes(capabilities.secretEnv)}${capabilities.secretEnv ? '' : ' (a 0600 temp file is used instead)'}`,
@@ -52,7 +60,11 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
         `  image lands in                 ${capabilities.buildsIntoEngine ? 'the local engine (scanned there, pushed with docker push)' : 'an OCI layout (scanned, then pushed by eic-build)'}`,
       );
     } else {
-      lines.push('', 'no client can run a BuildKit build here.', "fix: install the buildx plugin (apt-get install docker-buildx) or a docker client older than 23 with an engine, and start the engine.");
+      lines.push(
+        '',
+        'no client can run a BuildKit build here.',
+        'fix: install the buildx plugin (apt-get install docker-buildx) or a docker client older than 23 with an engine, and start the engine.',
+      );
     }
     io.out(`${lines.join('\n')}\n`);
   }

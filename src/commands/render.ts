@@ -57,7 +57,8 @@ export async function renderCommand(argv: string[], io: CliIo): Promise<number> 
     io.out(HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new EicBuildError('usage', `eic-build render takes no positional arguments (got '${positionals[0]}')`, { hint: "run 'eic-build render --help'." });
+  if (positionals.length > 0)
+    throw new EicBuildError('usage', `eic-build render takes no positional arguments (got '${positionals[0]}')`, { hint: "run 'eic-build render --help'." });
   const vars = parseVars(values.var ?? []);
   const publicKey = await readPublicKeyInput(values['public-key'], values['signing-key'], io);
   const context = values.context ?? '.';
@@ -71,11 +72,17 @@ export async function renderCommand(argv: string[], io: CliIo): Promise<number> 
   });
   const written = await writeRenderedProject(project, outputDir);
   if (values.json) {
-    io.out(`${JSON.stringify({ written, publicKey: project.publicKey, secrets: project.secrets, buildArgs: project.buildArgs, stages: project.stages, mirrors: project.mirrors, notes: project.notes, warnings: project.warnings }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ written, publicKey: project.publicKey, secrets: project.secrets, buildArgs: project.buildArgs, stages: project.stages, mirrors: project.mirrors, notes: project.notes, warnings: project.warnings }, null, 2)}\n`,
+    );
   } else {
-    io.out(`wrote ${written.dockerfile}\nwrote ${written.mirrorsYaml}\nwrote ${written.publicKeyFile} (public key ${project.publicKey.fingerprint}; build context path ${project.publicKey.contextPath})\n`);
+    io.out(
+      `wrote ${written.dockerfile}\nwrote ${written.mirrorsYaml}\nwrote ${written.publicKeyFile} (public key ${project.publicKey.fingerprint}; build context path ${project.publicKey.contextPath})\n`,
+    );
     io.err(`stages: ${project.stages.map((stage) => `${stage.name} (${stage.kind})`).join(', ')}\n`);
-    io.err(`build with: --build-arg ${project.publicKey.fingerprintArg}=${project.publicKey.fingerprint} ${project.secrets.map((secret) => (secret.kind === 'env' ? `--secret id=${secret.id},env=${secret.env}` : secret.purpose === 'mirrors' ? `--secret id=${secret.id},src=${written.mirrorsYaml}` : `--secret id=${secret.id},src=<private key file>`)).join(' ')}\n`);
+    io.err(
+      `build with: --build-arg ${project.publicKey.fingerprintArg}=${project.publicKey.fingerprint} ${project.secrets.map((secret) => (secret.kind === 'env' ? `--secret id=${secret.id},env=${secret.env}` : secret.purpose === 'mirrors' ? `--secret id=${secret.id},src=${written.mirrorsYaml}` : `--secret id=${secret.id},src=<private key file>`)).join(' ')}\n`,
+    );
   }
   for (const note of project.notes) io.err(`note: ${note}\n`);
   for (const warning of project.warnings) io.err(`warning: ${warning}\n`);
@@ -93,7 +100,8 @@ function parseVars(pairs: string[]): Record<string, string> {
 }
 
 async function readPublicKeyInput(publicKeyFile: string | undefined, signingKeyFile: string | undefined, io: CliIo): Promise<PublicKeyInput> {
-  if (publicKeyFile && signingKeyFile) throw new EicBuildError('usage', '--public-key and --signing-key exclude each other', { hint: 'pass one of them (render only needs the public half).' });
+  if (publicKeyFile && signingKeyFile)
+    throw new EicBuildError('usage', '--public-key and --signing-key exclude each other', { hint: 'pass one of them (render only needs the public half).' });
   if (publicKeyFile) return parsePublicKey(await readKeyFile(publicKeyFile, '--public-key'), `--public-key ${publicKeyFile}`);
   if (signingKeyFile || io.env[SIGNING_KEY_VARIABLE]?.trim()) {
     // The key layer reads, checks and registers the secret with the redactor; only its public half is kept.
@@ -110,6 +118,9 @@ async function readKeyFile(path: string, flag: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new EicBuildError(code === 'ENOENT' ? 'input-not-found' : 'input-unreadable', `${flag} ${path}: cannot read the file (${code ?? 'error'})`, { hint: 'check the path and permissions.', cause: error });
+    throw new EicBuildError(code === 'ENOENT' ? 'input-not-found' : 'input-unreadable', `${flag} ${path}: cannot read the file (${code ?? 'error'})`, {
+      hint: 'check the path and permissions.',
+      cause: error,
+    });
   }
 }

@@ -107,17 +107,17 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   if (output) await checkOutputPath(output);
   const progress = progressForIo(io, parseProgressRequest(String(values.progress)));
   const scanning = startScanProgress(progress, `scanning ${positionals[0]!}`);
-  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, onProgress: scanning.onProgress, provenance: !values['no-provenance'] }).catch((error: unknown) => {
-    scanning.finish(false);
-    throw error;
-  });
+  const report = await scanTarget(positionals[0]!, { publicKeys, allowKeys, env: io.env, onProgress: scanning.onProgress, provenance: !values['no-provenance'] }).catch(
+    (error: unknown) => {
+      scanning.finish(false);
+      throw error;
+    },
+  );
   scanning.finish(true);
   const text = formatReport(report, format);
   if (output) {
     await writeOutputFile(output, redact(text));
-    io.err(
-      `${report.leaked ? `LEAK: ${report.findings.length} finding(s)` : 'no private key material found'} in ${report.target}; report written to ${output}\n`,
-    );
+    io.err(`${report.leaked ? `LEAK: ${report.findings.length} finding(s)` : 'no private key material found'} in ${report.target}; report written to ${output}\n`);
   } else {
     io.out(text);
   }

@@ -39,7 +39,11 @@ class ArmorHandler implements CaptureHandler {
     const bytes = capture.bytes();
     const detections = this.validate(latin1(this.end === -1 ? bytes : bytes.subarray(0, this.end)), this.type);
     if (this.end === -1 && capture.full()) {
-      detections.push({ type: 'note', detector: this.detectorId, message: `armored block longer than ${ARMOR_LIMIT} bytes without an END line: only its first ${ARMOR_LIMIT} bytes were validated` });
+      detections.push({
+        type: 'note',
+        detector: this.detectorId,
+        message: `armored block longer than ${ARMOR_LIMIT} bytes without an END line: only its first ${ARMOR_LIMIT} bytes were validated`,
+      });
     }
     return detections;
   }

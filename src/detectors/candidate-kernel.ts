@@ -121,33 +121,68 @@ function assemble(triggers: readonly Trigger[]): Uint8Array {
     ...set(out),
   ];
   const record = (delta: number, mask: number): Code => [
-    ...get(2), ...get(0), ...(delta ? [...i32const(delta), 0x6a] : []), 0x36, 0x02, 0x00, // i32.store position
-    ...get(2), ...get(mask), ...op(0x64), 0x36, 0x02, 0x04, // i32.store bitmask at +4
-    ...get(2), ...i32const(8), 0x6a, ...set(2),
+    ...get(2),
+    ...get(0),
+    ...(delta ? [...i32const(delta), 0x6a] : []),
+    0x36,
+    0x02,
+    0x00, // i32.store position
+    ...get(2),
+    ...get(mask),
+    ...op(0x64),
+    0x36,
+    0x02,
+    0x04, // i32.store bitmask at +4
+    ...get(2),
+    ...i32const(8),
+    0x6a,
+    ...set(2),
   ];
   const init: Code = [...constants].flatMap(([byte, local]) => [...splat(byte), ...set(local)]);
   const body: Code = [
     ...init,
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(0), ...get(1), 0x4f, 0x0d, 0x01, // if pos >= end: break
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(0),
+    ...get(1),
+    0x4f,
+    0x0d,
+    0x01, // if pos >= end: break
     ...block(0, MA),
     ...block(16, MB),
-    ...get(MA), ...get(MB), ...op(0x50), ...op(0x53), // v128.any_true(a | b)
-    0x04, 0x40, // if
+    ...get(MA),
+    ...get(MB),
+    ...op(0x50),
+    ...op(0x53), // v128.any_true(a | b)
+    0x04,
+    0x40, // if
     ...record(0, MA),
     ...record(16, MB),
     0x0b, // end if
-    ...get(0), ...i32const(32), 0x6a, ...set(0),
-    0x0c, 0x00, // br loop
-    0x0b, 0x0b, // end loop, end block
+    ...get(0),
+    ...i32const(32),
+    0x6a,
+    ...set(0),
+    0x0c,
+    0x00, // br loop
+    0x0b,
+    0x0b, // end loop, end block
     ...get(2),
     0x0b,
   ];
   const locals: Code = [0x01, ...uleb(vectorLocals), 0x7b];
   const func = [...locals, ...body];
   const bytes: Code = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7f]),
     ...section(3, [0x01, 0x00]),
     ...section(5, [0x01, 0x00, ...uleb(PAGES)]),

@@ -17,7 +17,8 @@ export function scanConfigValue(value: string, knownKeys: KeyIdentity[], allowKe
   const direct = scanBytes(Buffer.from(text, 'utf8'), options);
   const findings: ContentFinding[] = [...direct.findings];
   const notes: ContentNote[] = [...direct.notes];
-  if (value.length > MAX_VALUE) notes.push({ detector: 'config-scanner', offset: MAX_VALUE, message: `config value longer than ${MAX_VALUE} characters: only the first ${MAX_VALUE} were scanned` });
+  if (value.length > MAX_VALUE)
+    notes.push({ detector: 'config-scanner', offset: MAX_VALUE, message: `config value longer than ${MAX_VALUE} characters: only the first ${MAX_VALUE} were scanned` });
   const identity = (finding: ContentFinding): string => `${finding.detector}|${[...finding.fingerprints, ...finding.keygrips].sort().join(',')}`;
   const found = new Set(findings.filter((f) => f.fingerprints.length + f.keygrips.length > 0).map(identity));
   const tokens = new Map<number, string>();
@@ -33,7 +34,8 @@ export function scanConfigValue(value: string, knownKeys: KeyIdentity[], allowKe
     if (decoded.length < 16) continue;
     const inner = scanBytes(decoded, options);
     for (const finding of inner.findings) {
-      const alreadyFound = finding.fingerprints.length + finding.keygrips.length > 0 ? found.has(identity(finding)) : findings.some((f) => f.detector === finding.detector && f.offset === offset);
+      const alreadyFound =
+        finding.fingerprints.length + finding.keygrips.length > 0 ? found.has(identity(finding)) : findings.some((f) => f.detector === finding.detector && f.offset === offset);
       if (alreadyFound) continue;
       found.add(identity(finding));
       findings.push({

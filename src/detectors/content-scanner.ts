@@ -109,7 +109,11 @@ class StreamingScanner implements ContentScanner {
       for (const capture of open) this.finishCapture(capture, true);
     }
     if (this.skippedCandidates > 0) {
-      this.notes.push({ detector: 'content-scanner', offset: 0, message: `${this.skippedCandidates} candidate positions were not validated: more than ${MAX_CAPTURES} open at once` });
+      this.notes.push({
+        detector: 'content-scanner',
+        offset: 0,
+        message: `${this.skippedCandidates} candidate positions were not validated: more than ${MAX_CAPTURES} open at once`,
+      });
     }
     this.findings.sort((a, b) => a.offset - b.offset);
     this.notes.sort((a, b) => a.offset - b.offset);
@@ -275,7 +279,7 @@ class StreamingScanner implements ContentScanner {
         this.notes.push({ detector: detection.detector, offset, message: detection.message });
         continue;
       }
-      const key = `finding:${detection.detector}:${detection.kind}:${offset}:${detection.fingerprints.join(",")}:${detection.keygrips.join(",")}`;
+      const key = `finding:${detection.detector}:${detection.kind}:${offset}:${detection.fingerprints.join(',')}:${detection.keygrips.join(',')}`;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
       const matchesPublicKey =

@@ -31,7 +31,11 @@ export function validateKeyFileSexp(bytes: Uint8Array, start: number, fileName: 
     detections.push({ type: 'note', detector: gnupgAgentKeyFile.id, message: `key file name ${fileName} does not match the keygrip ${file.keygrip} of its public parameters` });
   }
   if (file.kind === 'shadowed') {
-    detections.push({ type: 'note', detector: gnupgAgentKeyFile.id, message: `GnuPG shadowed key (smartcard stub, no secret material), ${algorithm}, keygrip ${file.keygrip ?? 'unknown'}: not a leak` });
+    detections.push({
+      type: 'note',
+      detector: gnupgAgentKeyFile.id,
+      message: `GnuPG shadowed key (smartcard stub, no secret material), ${algorithm}, keygrip ${file.keygrip ?? 'unknown'}: not a leak`,
+    });
     return { status: 'done', detections, length: file.length };
   }
   detections.push({

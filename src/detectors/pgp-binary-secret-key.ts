@@ -21,7 +21,19 @@ export const MAX_KEY_PACKET_BODY = 65536;
 const KNOWN_ALGORITHMS = new Set([1, 2, 3, 16, 17, 18, 19, 20, 22, 25, 26, 27, 28]);
 
 const ALGORITHM_NAMES: Readonly<Record<number, string>> = {
-  1: 'RSA', 2: 'RSA', 3: 'RSA', 16: 'Elgamal', 17: 'DSA', 18: 'ECDH', 19: 'ECDSA', 20: 'Elgamal', 22: 'EdDSA', 25: 'X25519', 26: 'X448', 27: 'Ed25519', 28: 'Ed448',
+  1: 'RSA',
+  2: 'RSA',
+  3: 'RSA',
+  16: 'Elgamal',
+  17: 'DSA',
+  18: 'ECDH',
+  19: 'ECDSA',
+  20: 'Elgamal',
+  22: 'EdDSA',
+  25: 'X25519',
+  26: 'X448',
+  27: 'Ed25519',
+  28: 'Ed448',
 };
 
 /** A short public description of a key packet: algorithm, size or curve. */
@@ -107,7 +119,13 @@ export function validateSecretKeyPacket(bytes: Uint8Array): Detection[] {
   addSecretKey(summary, parsed);
   const what = header.tag === 5 ? 'secret key' : 'secret subkey';
   if (summary.stubs > 0) {
-    return [{ type: 'note', detector: pgpBinarySecretKey.id, message: `OpenPGP ${what} stub without secret material (GnuPG S2K 101: key offline or on a smartcard), fingerprint ${parsed.fingerprint}: not a leak` }];
+    return [
+      {
+        type: 'note',
+        detector: pgpBinarySecretKey.id,
+        message: `OpenPGP ${what} stub without secret material (GnuPG S2K 101: key offline or on a smartcard), fingerprint ${parsed.fingerprint}: not a leak`,
+      },
+    ];
   }
   return [
     {

@@ -22,7 +22,11 @@ function base64NoPad(bytes: Uint8Array): string {
 export function pemPublicIdentity(type: string, der: Uint8Array): PublicIdentity | null {
   if (type.startsWith('ENCRYPTED')) return null;
   // No empty line before END (OpenSSL rejects it) when the base64 length is a multiple of 64.
-  const body = (Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\n');
+  const body = (
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? []
+  ).join('\n');
   try {
     const key = createPrivateKey({ key: `-----BEGIN ${type}-----\n${body}\n-----END ${type}-----\n`, format: 'pem' });
     const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });

@@ -68,7 +68,13 @@ export function parsePpk(text: string): PpkSummary | { error: string } {
   if (version === 3 && encryption !== 'none') {
     kdf = /^Key-Derivation: (Argon2id|Argon2i|Argon2d)$/.exec(next() ?? '')?.[1] ?? null;
     const parameters = [next(), next(), next(), next()];
-    if (!kdf || !/^Argon2-Memory: \d+$/.test(parameters[0] ?? '') || !/^Argon2-Passes: \d+$/.test(parameters[1] ?? '') || !/^Argon2-Parallelism: \d+$/.test(parameters[2] ?? '') || !/^Argon2-Salt: [0-9a-f]+$/.test(parameters[3] ?? '')) {
+    if (
+      !kdf ||
+      !/^Argon2-Memory: \d+$/.test(parameters[0] ?? '') ||
+      !/^Argon2-Passes: \d+$/.test(parameters[1] ?? '') ||
+      !/^Argon2-Parallelism: \d+$/.test(parameters[2] ?? '') ||
+      !/^Argon2-Salt: [0-9a-f]+$/.test(parameters[3] ?? '')
+    ) {
       return { error: 'no readable Argon2 key-derivation lines' };
     }
   }
@@ -83,10 +89,14 @@ export function parsePpk(text: string): PpkSummary | { error: string } {
 /** Validate a captured .ppk file. */
 export function validatePpk(text: string): Detection[] {
   const parsed = parsePpk(text);
-  if ('error' in parsed) return [{ type: 'note', detector: puttyPrivateKey.id, message: `"${MAGIC}" header with a key file that could not be validated (${parsed.error}); check it by hand` }];
+  if ('error' in parsed)
+    return [{ type: 'note', detector: puttyPrivateKey.id, message: `"${MAGIC}" header with a key file that could not be validated (${parsed.error}); check it by hand` }];
   const identity = opensshPublicIdentity(parsed.publicBlob);
   const header = `${MAGIC}${parsed.version}: ${parsed.keyType}`;
-  const protection = parsed.encryption === 'none' ? 'not encrypted' : `encrypted with ${parsed.encryption}${parsed.kdf ? ` and ${parsed.kdf}` : ''} (still a leak: the passphrase can be attacked offline)`;
+  const protection =
+    parsed.encryption === 'none'
+      ? 'not encrypted'
+      : `encrypted with ${parsed.encryption}${parsed.kdf ? ` and ${parsed.kdf}` : ''} (still a leak: the passphrase can be attacked offline)`;
   return [
     {
       type: 'finding',

@@ -105,7 +105,8 @@ async function acquireLock(lock: string, onWait: () => void): Promise<void> {
     } catch {
       if (!told) onWait();
       told = true;
-      if (Date.now() > deadline) throw new EicBuildError('internal', `timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no other eic-build is making that base image.` });
+      if (Date.now() > deadline)
+        throw new EicBuildError('internal', `timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no other eic-build is making that base image.` });
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

@@ -6,9 +6,10 @@ import { EicBuildError } from '../errors.js';
  * or lies, is cut off at the cap all the same, so a hostile server cannot exhaust memory.
  */
 export async function readBodyLimited(response: Response, maxBytes: number, what: string): Promise<Buffer> {
-  const tooLarge = () => new EicBuildError('input-corrupt', `${what} is more than the ${maxBytes} bytes eic-build accepts`, {
-    hint: 'check that the URL names the right server and object; a larger one is not a valid answer here',
-  });
+  const tooLarge = () =>
+    new EicBuildError('input-corrupt', `${what} is more than the ${maxBytes} bytes eic-build accepts`, {
+      hint: 'check that the URL names the right server and object; a larger one is not a valid answer here',
+    });
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) {
     await cancelBody(response);

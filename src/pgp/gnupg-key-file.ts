@@ -15,10 +15,7 @@ export type GnupgKeyFile = {
 };
 
 /** The outcome of reading a key file's S-expression, which may be cut off. */
-export type GnupgKeyFileParse =
-  | { kind: 'ok'; file: GnupgKeyFile }
-  | { kind: 'incomplete' }
-  | { kind: 'invalid'; reason: string };
+export type GnupgKeyFileParse = { kind: 'ok'; file: GnupgKeyFile } | { kind: 'incomplete' } | { kind: 'invalid'; reason: string };
 
 const KINDS: Record<string, GnupgKeyFile['kind']> = {
   'private-key': 'private',

@@ -59,7 +59,10 @@ const MAX_MPI_BITS = 16384;
 
 class Reader {
   offset = 0;
-  constructor(readonly bytes: Uint8Array, readonly end: number) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly end: number,
+  ) {}
   remaining(): number {
     return this.end - this.offset;
   }

@@ -32,13 +32,7 @@ function curveChunks(curve: CurveInfo): Uint8Array[] {
   if (!cached) {
     // libgcrypt builds g by concatenating the hex strings "0x04" + gx + gy, so do the same.
     const g = fromHex(`04${curve.gx}${curve.gy}`);
-    cached = [
-      ...chunk('p', magnitude(curve.p)),
-      ...chunk('a', magnitude(curve.a)),
-      ...chunk('b', magnitude(curve.b)),
-      ...chunk('g', g),
-      ...chunk('n', magnitude(curve.n)),
-    ];
+    cached = [...chunk('p', magnitude(curve.p)), ...chunk('a', magnitude(curve.a)), ...chunk('b', magnitude(curve.b)), ...chunk('g', g), ...chunk('n', magnitude(curve.n))];
     curveChunkCache.set(curve.name, cached);
   }
   return cached;

@@ -2,10 +2,7 @@
 export type Sexp = Sexp[] | Uint8Array;
 
 /** The outcome of reading one S-expression from a byte string that may be cut off. */
-export type SexpParse =
-  | { kind: 'ok'; value: Sexp[]; end: number }
-  | { kind: 'incomplete' }
-  | { kind: 'invalid'; reason: string };
+export type SexpParse = { kind: 'ok'; value: Sexp[]; end: number } | { kind: 'incomplete' } | { kind: 'invalid'; reason: string };
 
 const MAX_DEPTH = 32;
 const TOKEN = new Uint8Array(256);
@@ -128,7 +125,9 @@ export function parseSexp(bytes: Uint8Array, start = 0): SexpParse {
   const readBase64 = (): Uint8Array => {
     const close = bytes.indexOf(0x7c, pos + 1);
     if (close === -1) throw new Incomplete();
-    const text = Buffer.from(bytes.subarray(pos + 1, close)).toString('latin1').replace(/\s+/g, '');
+    const text = Buffer.from(bytes.subarray(pos + 1, close))
+      .toString('latin1')
+      .replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/=]*$/.test(text)) throw new Invalid('bad base64');
     pos = close + 1;
     return new Uint8Array(Buffer.from(text, 'base64'));

@@ -12,9 +12,7 @@ export interface Credentials {
 }
 
 /** A parsed `WWW-Authenticate` challenge. */
-export type AuthChallenge =
-  | { kind: 'bearer'; realm: string; service?: string; scope?: string }
-  | { kind: 'basic'; realm?: string };
+export type AuthChallenge = { kind: 'bearer'; realm: string; service?: string; scope?: string } | { kind: 'basic'; realm?: string };
 
 /** Parse the first Bearer or Basic challenge of a `WWW-Authenticate` header; undefined if neither. */
 export function parseWwwAuthenticate(header: string | null | undefined): AuthChallenge | undefined {

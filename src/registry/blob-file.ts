@@ -28,13 +28,7 @@ export function fileSizeMismatch(path: string, what: string, expected: number): 
  * `digest`. `onRead` is called after every chunk (the caller's idle timer), `onEnd` once the last
  * chunk has been delivered. Opened lazily, closed at the end, on error and on cancel.
  */
-export function openVerifiedFileStream(
-  path: string,
-  digest: string,
-  size: number,
-  onRead: () => void = () => {},
-  onEnd: () => void = () => {},
-): ReadableStream<Uint8Array> {
+export function openVerifiedFileStream(path: string, digest: string, size: number, onRead: () => void = () => {}, onEnd: () => void = () => {}): ReadableStream<Uint8Array> {
   const hash = createDigestHash(digest);
   let handle: FileHandle | undefined;
   let position = 0;
@@ -82,9 +76,7 @@ export function openVerifiedFileStream(
         } catch (error) {
           await fail(
             controller,
-            error instanceof EicBuildError
-              ? error
-              : new EicBuildError('input-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error }),
+            error instanceof EicBuildError ? error : new EicBuildError('input-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error }),
           );
         }
       },

@@ -90,7 +90,11 @@ export class RegistryClient {
     this.clock = options.clock ?? realClock;
     // The transport in layers, innermost first: one bounded exchange, auth challenges, then limits and retries.
     const send = createSend(this.timeoutMs, insecure, this.clock);
-    this.request = createRequest(this.baseUrl, createLimiter(options.concurrency ?? 16), createAuthorizedSend(send, options.credentials, this.timeoutMs, new URL(this.baseUrl).origin));
+    this.request = createRequest(
+      this.baseUrl,
+      createLimiter(options.concurrency ?? 16),
+      createAuthorizedSend(send, options.credentials, this.timeoutMs, new URL(this.baseUrl).origin),
+    );
   }
 
   /** Check that the registry speaks API v2 and that the credentials (if any) are accepted. */
@@ -204,7 +208,9 @@ export class RegistryClient {
     source.on('data', idle.touch);
     source.on('error', (error) => {
       idle.clear();
-      const stalled = idle.signal.aborted ? new RegistryError(`${what}: the download made no progress for ${this.timeoutMs / 1000} s`, { hint: 'check the network and the registry, then run again', cause: error }) : error;
+      const stalled = idle.signal.aborted
+        ? new RegistryError(`${what}: the download made no progress for ${this.timeoutMs / 1000} s`, { hint: 'check the network and the registry, then run again', cause: error })
+        : error;
       verifier.destroy(stalled);
     });
     source.on('end', idle.clear);
@@ -253,7 +259,10 @@ export class RegistryClient {
     try {
       size = (await stat(path)).size;
     } catch (error) {
-      throw new EicBuildError('input-not-found', `cannot read blob file ${path}: ${(error as Error).message}`, { hint: 'the image layout is incomplete: build again', cause: error });
+      throw new EicBuildError('input-not-found', `cannot read blob file ${path}: ${(error as Error).message}`, {
+        hint: 'the image layout is incomplete: build again',
+        cause: error,
+      });
     }
     if (size !== options.size) throw fileSizeMismatch(path, `is ${size} bytes (blob ${options.digest})`, options.size);
     await pushBlob(this.uploadContext(), repository, options.digest, { kind: 'file', path, size }, options.mountFrom);
@@ -291,7 +300,9 @@ export class RegistryClient {
       }
       const listed = (body as { tags?: unknown } | null)?.tags ?? [];
       if (!Array.isArray(listed) || !listed.every((tag) => typeof tag === 'string')) {
-        throw new RegistryError(`the tag list page ${page} has no list of tag names`, { hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL' });
+        throw new RegistryError(`the tag list page ${page} has no list of tag names`, {
+          hint: 'the registry (or a proxy in front of it) answered something else; check the registry URL',
+        });
       }
       if (tags.length + listed.length > limits.tags) throw this.tagListError(repository, `more than ${limits.tags} tags`);
       tags.push(...(listed as string[]));
@@ -302,7 +313,9 @@ export class RegistryClient {
   }
 
   private tagListError(repository: string, why: string): RegistryError {
-    return new RegistryError(`listing the tags of ${this.registry}/${repository}: ${why}`, { hint: 'check the registry (or the proxy in front of it): its tag list pagination is broken' });
+    return new RegistryError(`listing the tags of ${this.registry}/${repository}: ${why}`, {
+      hint: 'check the registry (or the proxy in front of it): its tag list pagination is broken',
+    });
   }
 
   /**
@@ -362,7 +375,9 @@ export function sameOriginPage(link: string, pageUrl: string, registry: string, 
   try {
     next = new URL(link, pageUrl);
   } catch {
-    throw new RegistryError(`${registry} sent a tag list Link that is not a URL: ${JSON.stringify(link.slice(0, 200))}`, { hint: 'check the registry (or the proxy in front of it)' });
+    throw new RegistryError(`${registry} sent a tag list Link that is not a URL: ${JSON.stringify(link.slice(0, 200))}`, {
+      hint: 'check the registry (or the proxy in front of it)',
+    });
   }
   const origin = new URL(baseUrl).origin;
   if (next.origin !== origin) {

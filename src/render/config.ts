@@ -116,7 +116,7 @@ export function parseProjectConfig(file: string, text: string): { config: Projec
     // `build:` belongs to `eic-build build` (its own validation); the renderer only lets it through.
     if (key === 'build') continue;
     if (key === 'version') {
-      if (!isScalar(value) || value.value !== 1) at(value ?? (pair.key as YamlNode), "version must be 1");
+      if (!isScalar(value) || value.value !== 1) at(value ?? (pair.key as YamlNode), 'version must be 1');
     } else if (key === 'syntax' || key === 'check') {
       if (isScalar(value) && value.value === false) config[key] = undefined;
       else {
@@ -189,8 +189,10 @@ export function parseProjectConfig(file: string, text: string): { config: Projec
             const name = isScalar(item.key) ? String(item.key.value) : '';
             const itemValue = item.value as YamlNode | null;
             if (!VARIABLE_NAME.test(name)) at(item.key as YamlNode, `'${name}' is not a variable name`);
-            else if (name.startsWith(GENERATED_PREFIX) && name !== 'EIC_BUILD_IMAGE') at(item.key as YamlNode, `${name}: names starting with ${GENERATED_PREFIX} are computed by eic-build`);
-            else if (!isScalar(itemValue) || (typeof itemValue.value !== 'string' && typeof itemValue.value !== 'number')) at(itemValue ?? (item.key as YamlNode), `variables.values.${name} must be a string`);
+            else if (name.startsWith(GENERATED_PREFIX) && name !== 'EIC_BUILD_IMAGE')
+              at(item.key as YamlNode, `${name}: names starting with ${GENERATED_PREFIX} are computed by eic-build`);
+            else if (!isScalar(itemValue) || (typeof itemValue.value !== 'string' && typeof itemValue.value !== 'number'))
+              at(itemValue ?? (item.key as YamlNode), `variables.values.${name} must be a string`);
             else config.values[name] = String(itemValue.value);
           }
         } else at(sub.key as YamlNode, `variables: unknown key '${subKey}' (known: allowed, values)`);

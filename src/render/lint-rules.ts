@@ -64,7 +64,7 @@ export const LINT_RULES = [
     id: 'no-secret-words-in-arg-env',
     title: 'ARG and ENV names avoid secret words',
     severity: 'error',
-    docs: 'BuildKit\'s SecretsUsedInArgOrEnv check flags ARG/ENV names containing key, token, secret, password, auth, credential(s), apikey, passwd or pword (as _-separated words); EIC builds with #check=error=true. Name the fingerprint build-arg e.g. SPACK_SIGNER_FINGERPRINT.',
+    docs: "BuildKit's SecretsUsedInArgOrEnv check flags ARG/ENV names containing key, token, secret, password, auth, credential(s), apikey, passwd or pword (as _-separated words); EIC builds with #check=error=true. Name the fingerprint build-arg e.g. SPACK_SIGNER_FINGERPRINT.",
   },
   {
     id: 'runtime-no-check-signature',
@@ -82,7 +82,7 @@ export const LINT_RULES = [
     id: 'runtime-installs-verified-copy',
     title: 'Runtime installs read only the verified copies',
     severity: 'error',
-    docs: 'Outside transition mode, each `eic-build buildcache verify` in a runtime step writes `--copy-to <verified root>/mirrors/NAME`, the step writes a scope whose `mirrors::` lists only the copies, asks Spack which mirrors it would read with that scope (`spack -C <scope> --env ENV config get mirrors`) and fails on any other, runs every `spack install` with `-C <verified root>/scope` and no other scope, and removes the copies after the last install. Without this, Spack reads the mirror again after verification and installs whatever a moved tag points at by then; and before Spack 1.0 an environment\'s own `mirrors:` override `-C` scopes.',
+    docs: "Outside transition mode, each `eic-build buildcache verify` in a runtime step writes `--copy-to <verified root>/mirrors/NAME`, the step writes a scope whose `mirrors::` lists only the copies, asks Spack which mirrors it would read with that scope (`spack -C <scope> --env ENV config get mirrors`) and fails on any other, runs every `spack install` with `-C <verified root>/scope` and no other scope, and removes the copies after the last install. Without this, Spack reads the mirror again after verification and installs whatever a moved tag points at by then; and before Spack 1.0 an environment's own `mirrors:` override `-C` scopes.",
   },
   {
     id: 'runtime-after-builder',

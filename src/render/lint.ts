@@ -57,13 +57,28 @@ export function lintDockerfile(text: string, context: LintContext): LintFinding[
           if (!stageArgs.has(instruction.stage)) stageArgs.set(instruction.stage, new Set());
           stageArgs.get(instruction.stage)!.add(name);
         }
-        if (isSecretLikeName(name)) report('no-secret-words-in-arg-env', instruction.line, `${keyword} ${name}: the name contains a word BuildKit's SecretsUsedInArgOrEnv flags; rename it (e.g. ${layout.fingerprintArg} for the fingerprint)`);
-        if (name === 'SPACK_GNUPGHOME' || name === 'GNUPGHOME') report('spack-gnupghome-only', instruction.line, `${keyword} ${name} makes the GnuPG home outlive the signing step; export SPACK_GNUPGHOME inside the step, below its tmpfs mount`);
-        if (credentialNames.has(name)) report('registry-credentials-secret', instruction.line, `${keyword} ${name}: registry credentials must be secrets (--mount=type=secret,id=${name}), never ARG or ENV`);
+        if (isSecretLikeName(name))
+          report(
+            'no-secret-words-in-arg-env',
+            instruction.line,
+            `${keyword} ${name}: the name contains a word BuildKit's SecretsUsedInArgOrEnv flags; rename it (e.g. ${layout.fingerprintArg} for the fingerprint)`,
+          );
+        if (name === 'SPACK_GNUPGHOME' || name === 'GNUPGHOME')
+          report(
+            'spack-gnupghome-only',
+            instruction.line,
+            `${keyword} ${name} makes the GnuPG home outlive the signing step; export SPACK_GNUPGHOME inside the step, below its tmpfs mount`,
+          );
+        if (credentialNames.has(name))
+          report('registry-credentials-secret', instruction.line, `${keyword} ${name}: registry credentials must be secrets (--mount=type=secret,id=${name}), never ARG or ENV`);
       }
     }
     if (keyword !== 'RUN' && keyword !== 'FROM' && mentionsSigningKey(instruction.args, layout)) {
-      report('signing-secret-only-mount', instruction.line, `${keyword} mentions the signing key; it may only enter a RUN step as --mount=type=secret,id=${layout.signingSecretId},required=true`);
+      report(
+        'signing-secret-only-mount',
+        instruction.line,
+        `${keyword} mentions the signing key; it may only enter a RUN step as --mount=type=secret,id=${layout.signingSecretId},required=true`,
+      );
     }
     if (keyword === 'COPY' || keyword === 'ADD') {
       const from = instruction.flags.find((flag) => flag.name === 'from')?.value;
@@ -73,10 +88,18 @@ export function lintDockerfile(text: string, context: LintContext): LintFinding[
         publicCopies.get(instruction.stage)!.add(destination);
       }
       if (/\/run\/secrets|private-keys-v1\.d|secring|\.gpg\b|\.key\b|signing[-_]?key/i.test(instruction.command)) {
-        report('no-key-material-copy', instruction.line, `${keyword} ${instruction.command}: looks like private key material; keys enter only as secret mounts of the steps that sign`);
+        report(
+          'no-key-material-copy',
+          instruction.line,
+          `${keyword} ${instruction.command}: looks like private key material; keys enter only as secret mounts of the steps that sign`,
+        );
       }
       if (/mirrors\.ya?ml/.test(instruction.command)) {
-        report('mirrors-secret-mount', instruction.line, `${keyword} of mirrors.yaml: mount it as --mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget} in the steps that need it`);
+        report(
+          'mirrors-secret-mount',
+          instruction.line,
+          `${keyword} of mirrors.yaml: mount it as --mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget} in the steps that need it`,
+        );
       }
     }
     if (keyword === 'SHELL') currentShell.set(instruction.stage, /bash/.test(instruction.args) ? 'bash' : 'posix');
@@ -111,7 +134,11 @@ function checkRuntimeAfterBuilder(parsed: ParsedDockerfile, context: LintContext
   for (const install of installs) {
     const lastWork = Math.max(install.command.search(SPACK_INSTALL), install.command.lastIndexOf('buildcache sign'));
     const writes = new RegExp(`>\\s*${stamp}(?:\\s|;|$)`).exec(install.command.slice(lastWork));
-    if (!writes) report(install.line, `this builder step runs spack install: end it by writing the stamp ${layout.builderDoneFile} after autopush and eic-build buildcache sign (\${EIC_BUILD_BUILDER_DONE}), so runtimes can wait for it`);
+    if (!writes)
+      report(
+        install.line,
+        `this builder step runs spack install: end it by writing the stamp ${layout.builderDoneFile} after autopush and eic-build buildcache sign (\${EIC_BUILD_BUILDER_DONE}), so runtimes can wait for it`,
+      );
   }
   const globalArgs = new Map<string, string>();
   for (const instruction of parsed.instructions.filter((i) => i.stage === -1 && i.keyword === 'ARG')) {
@@ -121,17 +148,31 @@ function checkRuntimeAfterBuilder(parsed: ParsedDockerfile, context: LintContext
   const done = parsed.stages.find((stage) => stage.name === layout.builderDoneStage);
   const switchArg = done && /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(done.base)?.[1];
   const doneBuilder = switchArg ? globalArgs.get(switchArg) : done?.base;
-  const runtimeSteps = parsed.instructions.filter((i) => i.keyword === 'RUN' && i.stage >= 0 && kindOf(i.stage) === 'runtime' && (SPACK_INSTALL.test(i.command) || /\bbuildcache\s+verify\b/.test(i.command)));
+  const runtimeSteps = parsed.instructions.filter(
+    (i) => i.keyword === 'RUN' && i.stage >= 0 && kindOf(i.stage) === 'runtime' && (SPACK_INSTALL.test(i.command) || /\bbuildcache\s+verify\b/.test(i.command)),
+  );
   const firstLine = runtimeSteps[0]?.line ?? installs[0]!.line;
   const expected = [...builders].join(' or ');
   if (!done) {
-    report(firstLine, `no stage ${layout.builderDoneStage}: add 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' with a global 'ARG ${layout.builderStageArg}=${expected}' (bundled:dockerfile/25-builder-done.Dockerfile.in), so the runtime waits for ${expected}`);
+    report(
+      firstLine,
+      `no stage ${layout.builderDoneStage}: add 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' with a global 'ARG ${layout.builderStageArg}=${expected}' (bundled:dockerfile/25-builder-done.Dockerfile.in), so the runtime waits for ${expected}`,
+    );
   } else if (doneBuilder === undefined || !builders.has(doneBuilder.toLowerCase())) {
-    report(done.line, `stage ${layout.builderDoneStage} is made from '${doneBuilder ?? done.base}', not from the builder that installs and pushes (${expected}): write 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' and 'ARG ${layout.builderStageArg}=${expected}' before the first FROM (BUILDER_STAGE=${expected} with the bundled header)`);
+    report(
+      done.line,
+      `stage ${layout.builderDoneStage} is made from '${doneBuilder ?? done.base}', not from the builder that installs and pushes (${expected}): write 'FROM \${${layout.builderStageArg}} AS ${layout.builderDoneStage}' and 'ARG ${layout.builderStageArg}=${expected}' before the first FROM (BUILDER_STAGE=${expected} with the bundled header)`,
+    );
   }
   for (const step of runtimeSteps) {
-    const mounted = mountsOf(step).some((mount) => (mount.get('type') ?? 'bind') === 'bind' && mount.get('from') === layout.builderDoneStage && mount.get('source') === layout.builderDoneFile);
-    if (!mounted) report(step.line, `this runtime step does not wait for the builder: add --mount=type=bind,from=${layout.builderDoneStage},source=${layout.builderDoneFile},target=${layout.builderDoneMountTarget} (\${EIC_BUILD_BUILDER_DONE_MOUNT}); without it BuildKit prunes the builder and nothing is installed, pushed or signed`);
+    const mounted = mountsOf(step).some(
+      (mount) => (mount.get('type') ?? 'bind') === 'bind' && mount.get('from') === layout.builderDoneStage && mount.get('source') === layout.builderDoneFile,
+    );
+    if (!mounted)
+      report(
+        step.line,
+        `this runtime step does not wait for the builder: add --mount=type=bind,from=${layout.builderDoneStage},source=${layout.builderDoneFile},target=${layout.builderDoneMountTarget} (\${EIC_BUILD_BUILDER_DONE_MOUNT}); without it BuildKit prunes the builder and nothing is installed, pushed or signed`,
+      );
   }
 }
 
@@ -160,7 +201,8 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
 
   if (!execForm) {
     const strict = shell === 'bash' ? /^set\s+(?:-eu\s+-o\s+pipefail|-euo\s+pipefail|-e\s+-u\s+-o\s+pipefail)(?:\s*[;&]|\s*$)/ : /^set\s+(?:-eu|-e\s+-u)\b/;
-    if (!strict.test(command)) report('strict-shell', line, `RUN must start with '${shell === 'bash' ? 'set -eu -o pipefail' : 'set -eu'}' (stage SHELL is ${shell === 'bash' ? 'bash' : 'POSIX sh'})`);
+    if (!strict.test(command))
+      report('strict-shell', line, `RUN must start with '${shell === 'bash' ? 'set -eu -o pipefail' : 'set -eu'}' (stage SHELL is ${shell === 'bash' ? 'bash' : 'POSIX sh'})`);
   }
 
   for (const mount of mounts) {
@@ -169,7 +211,12 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
     }
   }
   for (const mount of signingMounts) {
-    if (mount.get('required') !== 'true') report('signing-secret-required', line, `--mount=type=secret,id=${layout.signingSecretId} needs required=true, so a build without the key fails instead of pushing unsigned packages`);
+    if (mount.get('required') !== 'true')
+      report(
+        'signing-secret-required',
+        line,
+        `--mount=type=secret,id=${layout.signingSecretId} needs required=true, so a build without the key fails instead of pushing unsigned packages`,
+      );
   }
   const keyPath = signingMounts[0]?.get('target') ?? `/run/secrets/${layout.signingSecretId}`;
   if (signingMounts.length === 0 && command.includes(`/run/secrets/${layout.signingSecretId}`)) {
@@ -182,17 +229,29 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
   if (signingMounts.length > 0) {
     if (kind === 'runtime') report('signing-secret-only-where-signing', line, 'a runtime stage mounts the signing key: runtimes only verify, with the public key');
     else if (!/\bspack\s+(?:-\S+\s+(?:\S+\s+)?)*?(?:install|buildcache\s+(?:push|create))\b|\bbuildcache\s+sign\b/.test(command)) {
-      report('signing-secret-only-where-signing', line, 'this step mounts the signing key but does not sign (spack install with autopush, spack buildcache push, eic-build buildcache sign): drop the mount');
+      report(
+        'signing-secret-only-where-signing',
+        line,
+        'this step mounts the signing key but does not sign (spack install with autopush, spack buildcache push, eic-build buildcache sign): drop the mount',
+      );
     }
     const home = /(?:export\s+)?SPACK_GNUPGHOME=("?)([^\s;"]+)\1/.exec(command)?.[2];
     const inTmpfs = home !== undefined && tmpfsTargets.some((target) => target !== '' && home.startsWith(`${target.replace(/\/$/, '')}/`));
     if (!inTmpfs) {
-      report('signing-gnupghome-tmpfs', line, home === undefined
-        ? `a step that mounts the signing key must export SPACK_GNUPGHOME=<tmpfs target>/<new dir>, with --mount=type=tmpfs,target=<tmpfs target> in the same step`
-        : `SPACK_GNUPGHOME=${home} is not below a --mount=type=tmpfs target of this step (tmpfs: ${tmpfsTargets.join(', ') || 'none'})`);
+      report(
+        'signing-gnupghome-tmpfs',
+        line,
+        home === undefined
+          ? `a step that mounts the signing key must export SPACK_GNUPGHOME=<tmpfs target>/<new dir>, with --mount=type=tmpfs,target=<tmpfs target> in the same step`
+          : `SPACK_GNUPGHOME=${home} is not below a --mount=type=tmpfs target of this step (tmpfs: ${tmpfsTargets.join(', ') || 'none'})`,
+      );
     }
     if (!/--list-secret-keys/.test(command)) {
-      report('signing-single-secret-key', line, 'after importing the key, count the secret keys (gpg --list-secret-keys) and fail unless there is exactly one: autopush cannot pick a key');
+      report(
+        'signing-single-secret-key',
+        line,
+        'after importing the key, count the secret keys (gpg --list-secret-keys) and fail unless there is exactly one: autopush cannot pick a key',
+      );
     }
     const trap = /trap\s+(['"])[^'"]*gpgconf\s+--homedir\s+"?\$\{?SPACK_GNUPGHOME\}?"?\s+--kill\s+gpg-agent[^'"]*\1\s+(?:EXIT|0)\b/.exec(command);
     const firstKeyUse = command.indexOf(keyPath);
@@ -204,12 +263,20 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
   for (const match of command.matchAll(/\bspack\s+(?:-\S+\s+)*gpg\s+trust\s+("?)([^\s;"]+)\1/g)) {
     const file = match[2]!;
     if (file.includes('/run/secrets') || file === keyPath || !publicTargets.has(file)) {
-      report('trust-public-only', line, `spack gpg trust ${file}: only the public key file (${[...publicTargets].join(', ') || `a bind mount from stage ${layout.publicStage}`}) may be trusted; trust imports secret keys too`);
+      report(
+        'trust-public-only',
+        line,
+        `spack gpg trust ${file}: only the public key file (${[...publicTargets].join(', ') || `a bind mount from stage ${layout.publicStage}`}) may be trusted; trust imports secret keys too`,
+      );
     }
   }
 
   if (kind === 'runtime' && /--no-check-signature|\s--unsigned\b|\s-u\s/.test(` ${command} `)) {
-    report('runtime-no-check-signature', line, 'runtime stages must not skip signature checks (--no-check-signature / --unsigned); use the explicit transition mode while a cache is re-signed');
+    report(
+      'runtime-no-check-signature',
+      line,
+      'runtime stages must not skip signature checks (--no-check-signature / --unsigned); use the explicit transition mode while a cache is re-signed',
+    );
   }
 
   const install = /\bspack\s+(?:-\S+\s+(?:\S+\s+)?)*?install\b/.exec(command);
@@ -230,7 +297,8 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
 
   const trusts = /\bspack\s+(?:-\S+\s+)*gpg\s+trust\b/.test(command);
   if ((kind === 'runtime' && (trusts || verifyMatch)) || signingMounts.length > 0) {
-    if (publicTargets.size === 0) report('public-key-input', line, `mount the public key from stage ${layout.publicStage} (--mount=type=bind,from=${layout.publicStage},…) so a new key invalidates this step`);
+    if (publicTargets.size === 0)
+      report('public-key-input', line, `mount the public key from stage ${layout.publicStage} (--mount=type=bind,from=${layout.publicStage},…) so a new key invalidates this step`);
     if (!scope.args.has(layout.fingerprintArg)) report('public-key-input', line, `the stage must declare ARG ${layout.fingerprintArg} (the public key's fingerprint, a build-arg)`);
     else if (!command.includes(`$${layout.fingerprintArg}`) && !command.includes(`\${${layout.fingerprintArg}}`)) {
       report('public-key-input', line, `compare the public key file's fingerprint with $${layout.fingerprintArg} in this step`);
@@ -244,14 +312,22 @@ function lintRun(instruction: DockerfileInstruction, kind: StageKind, shell: 'ba
 
   const usesMirrors = install !== null || /\bbuildcache\s+(?:push|create|install|sign|verify)\b/.test(command);
   if (usesMirrors && !secretIds.has(layout.mirrorsSecretId)) {
-    report('mirrors-secret-mount', line, `this step uses the mirrors but does not mount --mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget},required=true`);
+    report(
+      'mirrors-secret-mount',
+      line,
+      `this step uses the mirrors but does not mount --mount=type=secret,id=${layout.mirrorsSecretId},target=${layout.mirrorsTarget},required=true`,
+    );
   }
 
   if (kind !== 'runtime' && install) {
     for (const mirror of context.mirrors.filter((m) => m.kind === 'oci' && m.autopush)) {
       const signs = new RegExp(`buildcache\\s+sign\\s+['"]?${escapeRegExp(mirror.pushUrl)}['"]?`).test(command);
       if (!signs || signingMounts.length === 0) {
-        report('oci-autopush-signed-by-eic-build', line, `spack install autopushes to OCI mirror ${mirror.name}, which Spack does not sign: run eic-build buildcache sign ${mirror.pushUrl} in this step with the signing key mounted`);
+        report(
+          'oci-autopush-signed-by-eic-build',
+          line,
+          `spack install autopushes to OCI mirror ${mirror.name}, which Spack does not sign: run eic-build buildcache sign ${mirror.pushUrl} in this step with the signing key mounted`,
+        );
       }
     }
   }
@@ -262,7 +338,11 @@ function mentionsSigningKey(args: string, layout: SigningLayout): boolean {
 }
 
 function declaredNames(instruction: DockerfileInstruction): string[] {
-  if (instruction.keyword === 'ARG') return instruction.args.split(/\s+/).filter(Boolean).map((part) => part.split('=')[0]!);
+  if (instruction.keyword === 'ARG')
+    return instruction.args
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((part) => part.split('=')[0]!);
   const args = instruction.args.trim();
   // `ENV NAME value` (old form) or `ENV A=1 B=2`.
   if (!/^[^\s=]+=/.test(args)) return [args.split(/\s+/)[0] ?? ''];
@@ -305,7 +385,9 @@ function checkInstallsVerifiedCopy(command: string, layout: SigningLayout, repor
   const installs = [...command.matchAll(/\bspack((?:\s+-\S+(?:\s+[^-\s]\S*)?)*?)\s+install\b/g)];
   const check = new RegExp(`\\bspack\\s+-C\\s+${root}/scope\\s+--env\\s+\\S+\\s+config\\s+get\\s+mirrors\\b[^;]*;[^;]*grep -v 'file://${root}/mirrors/'`).exec(command);
   if (!check || check.index > (installs[0]?.index ?? 0)) {
-    report(`before the install, ask Spack which mirrors it reads (spack -C ${layout.verifiedRoot}/scope --env ENV config get mirrors) and fail on any that is not a verified copy: before Spack 1.0 an environment's own mirrors override -C scopes`);
+    report(
+      `before the install, ask Spack which mirrors it reads (spack -C ${layout.verifiedRoot}/scope --env ENV config get mirrors) and fail on any that is not a verified copy: before Spack 1.0 an environment's own mirrors override -C scopes`,
+    );
   }
   for (const install of installs) {
     const globals = install[1] ?? '';

@@ -61,7 +61,11 @@ const TOKEN_SHAPES: { name: string; pattern: RegExp; anywhere: boolean }[] = [
   { name: 'credentials in a URL', pattern: /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+:[^/\s@]+@/, anywhere: true },
   { name: 'a long hex string', pattern: /\b[0-9a-fA-F]{40,}\b/, anywhere: false },
   // Random base64 mixes upper case, lower case and digits; path-like words do not.
-  { name: 'a long base64 string', pattern: /(?:^|[^A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{40,}={0,2}(?:$|[^A-Za-z0-9+/_-])/, anywhere: false },
+  {
+    name: 'a long base64 string',
+    pattern: /(?:^|[^A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{40,}={0,2}(?:$|[^A-Za-z0-9+/_-])/,
+    anywhere: false,
+  },
 ];
 const URL_VALUE = /^[a-z][a-z0-9+.-]*:\/\//;
 
@@ -131,7 +135,10 @@ function checkTokens(doc: Document, at: At): void {
       const isUrl = URL_VALUE.test(node.value);
       for (const shape of TOKEN_SHAPES) {
         if ((shape.anywhere || !isUrl) && shape.pattern.test(node.value)) {
-          at(node, `value looks like ${shape.name}: mirrors.yaml must not hold credentials; name environment variables in access_pair (id_variable, secret_variable) and pass them as build secrets`);
+          at(
+            node,
+            `value looks like ${shape.name}: mirrors.yaml must not hold credentials; name environment variables in access_pair (id_variable, secret_variable) and pass them as build secrets`,
+          );
           return;
         }
       }
@@ -193,22 +200,41 @@ function checkMirror(doc: Document, name: string, node: YamlNode, at: At, option
   let signed: boolean;
   if (kind === 'oci') {
     if (declared === true) {
-      at(signedNode, `mirror ${name}: 'signed: true' on an OCI mirror claims what Spack does not do (Spack neither signs nor verifies OCI buildcaches, and its autopush then demands exactly one secret key); write 'signed: false': eic-build signs it (buildcache sign) in the builder step and verifies it (buildcache verify) in the runtime step`);
+      at(
+        signedNode,
+        `mirror ${name}: 'signed: true' on an OCI mirror claims what Spack does not do (Spack neither signs nor verifies OCI buildcaches, and its autopush then demands exactly one secret key); write 'signed: false': eic-build signs it (buildcache sign) in the builder step and verifies it (buildcache verify) in the runtime step`,
+      );
     }
     signed = false;
-    notes.push(`mirror ${name} (OCI): rendered 'signed: false' because Spack cannot sign or verify OCI buildcaches; signatures come from 'eic-build buildcache sign' in the builder step and are checked by 'eic-build buildcache verify' in the runtime step before anything is installed.`);
+    notes.push(
+      `mirror ${name} (OCI): rendered 'signed: false' because Spack cannot sign or verify OCI buildcaches; signatures come from 'eic-build buildcache sign' in the builder step and are checked by 'eic-build buildcache verify' in the runtime step before anything is installed.`,
+    );
   } else {
     if (declared === false && binary) {
-      if (options.transition) warnings.push(`transition mode: mirror ${name} is 'signed: false': Spack will install its binaries without checking signatures. Turn transition mode off once the buildcache is re-signed.`);
-      else at(signedNode, `mirror ${name}: 'signed: false' lets Spack install unsigned binaries from a ${kind} mirror; remove it (Spack signs and verifies ${kind} buildcaches), or enable transition mode ('transition: true' in eic-build.yaml) while the cache is re-signed`);
+      if (options.transition)
+        warnings.push(
+          `transition mode: mirror ${name} is 'signed: false': Spack will install its binaries without checking signatures. Turn transition mode off once the buildcache is re-signed.`,
+        );
+      else
+        at(
+          signedNode,
+          `mirror ${name}: 'signed: false' lets Spack install unsigned binaries from a ${kind} mirror; remove it (Spack signs and verifies ${kind} buildcaches), or enable transition mode ('transition: true' in eic-build.yaml) while the cache is re-signed`,
+        );
     }
     signed = declared ?? true;
-    if (binary && signed) notes.push(`mirror ${name} (${kind}): Spack signs pushed binaries with the one secret key of the signing step and verifies them on install against the trusted public key.`);
+    if (binary && signed)
+      notes.push(`mirror ${name} (${kind}): Spack signs pushed binaries with the one secret key of the signing step and verifies them on install against the trusted public key.`);
   }
   if (declared === undefined || declared !== signed) node.set('signed', doc.createNode(signed));
   const complete = (pair: Partial<MirrorCredentials>): MirrorCredentials | undefined => (pair.secretVariable ? (pair as MirrorCredentials) : undefined);
   return {
-    name, kind, url: fetch, pushUrl: push, autopush, binary, signed,
+    name,
+    kind,
+    url: fetch,
+    pushUrl: push,
+    autopush,
+    binary,
+    signed,
     credentialVariables: [...new Set(credentialVariables)],
     fetchCredentials: complete(pairs.fetch) ?? complete(pairs.mirror),
     pushCredentials: complete(pairs.push) ?? complete(pairs.mirror),
@@ -242,7 +268,15 @@ function checkConnection(name: string, key: string, node: YamlNode | null, at: A
   return url;
 }
 
-function checkConnectionKey(name: string, key: string, node: YamlNode | null, keyNode: YamlNode, at: At, credentialVariables: string[], credentials: Partial<MirrorCredentials>): void {
+function checkConnectionKey(
+  name: string,
+  key: string,
+  node: YamlNode | null,
+  keyNode: YamlNode,
+  at: At,
+  credentialVariables: string[],
+  credentials: Partial<MirrorCredentials>,
+): void {
   const last = key.split('.').pop();
   if (last === 'access_pair') {
     if (isSeq(node)) {

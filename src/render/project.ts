@@ -48,7 +48,8 @@ export async function readProjectConfig(configFile: string | undefined): Promise
 async function readTemplate(ref: TemplateRef, baseDir: string): Promise<TemplateText> {
   if (ref.kind === 'bundled') {
     const path = join(BUNDLED_TEMPLATES_DIR, ref.name);
-    if (!resolve(path).startsWith(resolve(BUNDLED_TEMPLATES_DIR) + sep)) throw new EicBuildError('config', `bundled template '${ref.name}' is outside the bundled templates`, { hint: 'use bundled:<name> with a name from templates/.' });
+    if (!resolve(path).startsWith(resolve(BUNDLED_TEMPLATES_DIR) + sep))
+      throw new EicBuildError('config', `bundled template '${ref.name}' is outside the bundled templates`, { hint: 'use bundled:<name> with a name from templates/.' });
     return { file: `bundled:${ref.name}`, text: await readText(path, `bundled template '${ref.name}'`) };
   }
   const path = isAbsolute(ref.path) ? ref.path : join(baseDir, ref.path);

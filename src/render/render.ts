@@ -87,7 +87,12 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
     if (name.startsWith(GENERATED_PREFIX) && name !== 'EIC_BUILD_IMAGE') {
       problems.push({ file: '--var', line: 1, column: 1, message: `${name} is computed by eic-build and cannot be set` });
     } else if (!allowed.has(name)) {
-      problems.push({ file: '--var', line: 1, column: 1, message: `${name} is not in the allowed list (${[...allowed].sort().join(', ')}): add it to variables.allowed in eic-build.yaml` });
+      problems.push({
+        file: '--var',
+        line: 1,
+        column: 1,
+        message: `${name} is not in the allowed list (${[...allowed].sort().join(', ')}): add it to variables.allowed in eic-build.yaml`,
+      });
     } else values.set(name, { value, source: 'cli' });
   }
 
@@ -106,7 +111,9 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
     warnings.push(...checked.warnings);
   }
   if (config.transition) {
-    warnings.push('transition mode is ON: runtime stages install entries that failed eic-build buildcache verify (with a warning in the build log). Turn it off (transition: false) once every buildcache is signed.');
+    warnings.push(
+      'transition mode is ON: runtime stages install entries that failed eic-build buildcache verify (with a warning in the build log). Turn it off (transition: false) once every buildcache is signed.',
+    );
   }
 
   const registrySecrets = orderedCredentials(mirrors);
@@ -131,7 +138,15 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
       message: `'${selection}' is not '--spack-lock /ABSOLUTE/spack.lock [--include-build-deps]', '--all' or '--spec NAME-VERSION-HASH' (repeatable)`,
     });
   }
-  const snippets = generatedSnippets({ layout, shell: config.shell, mirrors, registrySecrets, transition: config.transition, verifySelection: VERIFY_SELECTION.test(selection) ? selection : fallbackSelection, spackEnv });
+  const snippets = generatedSnippets({
+    layout,
+    shell: config.shell,
+    mirrors,
+    registrySecrets,
+    transition: config.transition,
+    verifySelection: VERIFY_SELECTION.test(selection) ? selection : fallbackSelection,
+    spackEnv,
+  });
   const dockerfileValues = new Map(values);
   const dockerfileAllowed = new Set(allowed);
   for (const [name, value] of Object.entries(snippets)) {
@@ -150,20 +165,27 @@ export function renderFromTexts(input: RenderInput): RenderedProject {
     const text = expanded.text.endsWith('\n') ? expanded.text : `${expanded.text}\n`;
     parts.push(text);
     // A reference never spans lines, so each template line expands on its own.
-    template.text.replace(/\n$/, '').split('\n').forEach((line, index) => {
-      const count = expandTemplate(template.file, line, dockerScope).text.split('\n').length;
-      for (let i = 0; i < count; i += 1) origins.push({ file: template.file, line: index + 1 });
-    });
+    template.text
+      .replace(/\n$/, '')
+      .split('\n')
+      .forEach((line, index) => {
+        const count = expandTemplate(template.file, line, dockerScope).text.split('\n').length;
+        for (let i = 0; i < count; i += 1) origins.push({ file: template.file, line: index + 1 });
+      });
   }
   throwProblems('render', 'cannot render the templates', problems, 'fix every place listed above (nothing was written); docs/render.md lists the variables and keys.');
 
-  const directives = [config.syntax ? `# syntax=${config.syntax}` : undefined, config.check ? `# check=${config.check}` : undefined].filter((line): line is string => line !== undefined);
+  const directives = [config.syntax ? `# syntax=${config.syntax}` : undefined, config.check ? `# check=${config.check}` : undefined].filter(
+    (line): line is string => line !== undefined,
+  );
   const dockerfile = `${directives.join('\n')}${directives.length > 0 ? '\n' : ''}${parts.join('')}`;
 
   const findings = lintDockerfile(dockerfile, { layout, stageKinds: config.stages, mirrors, transition: config.transition });
   throwLintFindings(findings, (line) => origins[line - 1 - directives.length]);
 
-  const stages = parseDockerfile(dockerfile).stages.filter((stage) => stage.name !== undefined).map((stage) => ({ name: stage.name!, kind: stageKindOf(stage.name, config.stages) }));
+  const stages = parseDockerfile(dockerfile)
+    .stages.filter((stage) => stage.name !== undefined)
+    .map((stage) => ({ name: stage.name!, kind: stageKindOf(stage.name, config.stages) }));
   const secrets: RenderedSecret[] = [
     { id: layout.signingSecretId, kind: 'file', purpose: 'signing-key', required: true },
     { id: layout.mirrorsSecretId, kind: 'file', purpose: 'mirrors', required: true, file: 'mirrorsYaml' },

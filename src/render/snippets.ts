@@ -97,7 +97,10 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   // What was signed, kept in the step's tmpfs until the stamp is written (the list is public data).
   // A redirect, not `| tee`: a POSIX sh has no pipefail, and a pipe would hide a failed signature.
   const signedList = `${layout.gnupgTmpfs}/signed-entries`;
-  const sign = signable.map((mirror) => `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only >> ${signedList}`);
+  const sign = signable.map(
+    (mirror) =>
+      `${tool} buildcache sign ${shellQuote(mirror.pushUrl)}${credentialFlags(mirror.pushCredentials)} --signing-key /run/secrets/${layout.signingSecretId} --unsigned-only >> ${signedList}`,
+  );
   const stampDir = layout.builderDoneFile.replace(/\/[^/]+$/, '');
   // The builder's last command: reached only when install, autopush and every signature succeeded
   // (a failed step commits no layer, so no stamp exists without them).
@@ -119,7 +122,8 @@ export function generatedSnippets(inputs: SnippetInputs): Record<string, string>
   const scopeDir = `${layout.verifiedRoot}/scope`;
   const verify = inputs.transition
     ? verifiable.map(
-        (mirror) => `if ! ${verifyCommand(mirror)}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`,
+        (mirror) =>
+          `if ! ${verifyCommand(mirror)}; then echo "eic-build: WARNING: transition mode: mirror ${mirror.name} has entries that did not verify; installing anyway" >&2; fi`,
       )
     : verifiable.length === 0
       ? []

@@ -53,7 +53,9 @@ export function expandTemplate(file: string, template: string, scope: VariableSc
     if (fallback !== undefined && fallback.includes('$')) return problem(`default of \${${name}} contains '$': nested references are not supported`);
     used.add(name);
     if (!scope.allowed.has(name)) {
-      return problem(`variable ${name} is not in the allowed list: add it to 'variables.allowed' in eic-build.yaml, or write '$\${${name}}' if it is meant for the shell or a Dockerfile ARG`);
+      return problem(
+        `variable ${name} is not in the allowed list: add it to 'variables.allowed' in eic-build.yaml, or write '$\${${name}}' if it is meant for the shell or a Dockerfile ARG`,
+      );
     }
     const known = scope.values.get(name);
     if (known !== undefined && (known.value !== '' || known.source === 'generated')) return known.value;

@@ -211,8 +211,7 @@ export function decodeOffThread(location: BlobLocation, options: { hash?: boolea
     if (message.type === 'compression') {
       sniffed(message.compression);
       decoder = message.decoder;
-    }
-    else queue.push(message);
+    } else queue.push(message);
     if (message.type === 'error') failed(new DecodeError(message.stage, message.message, message.code));
     wake?.();
     wake = null;
@@ -273,10 +272,7 @@ function hashInThread(fd: number, location: BlobLocation): Hashing {
   };
 }
 
-type ToolMessage =
-  | { type: 'chunk'; data: Uint8Array }
-  | { type: 'end' }
-  | { type: 'error'; name: string; message: string };
+type ToolMessage = { type: 'chunk'; data: Uint8Array } | { type: 'end' } | { type: 'error'; name: string; message: string };
 
 /** The tool errors a decode thread reports, rebuilt with their class (the caller tells them apart). */
 function toolErrorFrom(message: { name: string; message: string }): Error {
@@ -299,7 +295,12 @@ async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncG
     wake = null;
   };
   let exited = false;
-  const exit = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   worker.on('message', push);
   worker.on('error', (error) => push({ type: 'error', name: 'Error', message: `decode thread failed: ${error.message}` }));
   void exit.then(() => push({ type: 'error', name: 'Error', message: 'decode thread exited before the end of the blob' }));

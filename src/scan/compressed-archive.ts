@@ -108,9 +108,13 @@ export async function decompressArchive(
       });
     }
     if (compression === 'xz' && /memory usage limit|of memory is required/i.test(reason)) {
-      throw new EicBuildError('input-corrupt', `${target}: the xz-compressed image archive was not scanned: decoding it needs more than ${bounds.maxHeldBytes ?? DEFAULT_NESTED_LIMITS.maxHeldBytes} bytes of memory (${reason})`, {
-        hint: 'decompress it yourself (after checking where it came from) and scan the plain archive.',
-      });
+      throw new EicBuildError(
+        'input-corrupt',
+        `${target}: the xz-compressed image archive was not scanned: decoding it needs more than ${bounds.maxHeldBytes ?? DEFAULT_NESTED_LIMITS.maxHeldBytes} bytes of memory (${reason})`,
+        {
+          hint: 'decompress it yourself (after checking where it came from) and scan the plain archive.',
+        },
+      );
     }
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new EicBuildError('input-unreadable', `${target}: no space left to decompress the ${compression}-compressed image archive in ${tmpdir()}`, {

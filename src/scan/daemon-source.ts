@@ -48,14 +48,18 @@ class MemberSink implements EntrySink {
     this.pass = new PassThrough({ highWaterMark: 1 << 20 });
     // After a failed scan the pass-through is destroyed; later writes are dropped, the failure is reported at reconcile.
     this.pass.on('error', () => undefined);
-    this.scan = scanLayerBlob(this.pass, {
-      label: this.label,
-      format,
-      check: null,
-      alwaysDiff: true,
-      expectedSize: null,
-      keys: this.keys,
-    }, createContentScanner);
+    this.scan = scanLayerBlob(
+      this.pass,
+      {
+        label: this.label,
+        format,
+        check: null,
+        alwaysDiff: true,
+        expectedSize: null,
+        keys: this.keys,
+      },
+      createContentScanner,
+    );
     // Keep a failure from being unhandled until reconcile awaits it.
     this.scan.catch(() => undefined);
     this.onScan(this.scan);

@@ -16,13 +16,7 @@ export { DEFAULT_NESTED_LIMITS, type NestedLimits, type ScanContext, type Scanne
  * file is also read as a nested format (depth permitting).
  * `depth` counts archive containers already entered; `decodes` counts nested decompressions.
  */
-export function createFileSink(
-  ctx: ScanContext,
-  path: string | null,
-  nestedPath: string | null,
-  depth: number,
-  decodes = 0,
-): EntrySink {
+export function createFileSink(ctx: ScanContext, path: string | null, nestedPath: string | null, depth: number, decodes = 0): EntrySink {
   // The detector judges names (e.g. `private-keys-v1.d/*.key`) by the innermost name.
   const scanner = ctx.createScanner({ path: nestedPath ?? path, knownKeys: ctx.keys.knownKeys, allowKeys: ctx.keys.allowKeys });
   const canNest = depth < ctx.limits.maxDepth && decodes < ctx.limits.maxDepth * 2;
@@ -38,7 +32,10 @@ export function createFileSink(
     const name = nestedPath ?? path ?? '';
     const format = NESTED_FORMATS.find((candidate) => candidate.matches(bytes, name));
     if (format && !canNest) {
-      const bound = depth >= ctx.limits.maxDepth ? `nesting depth bound (maxDepth ${ctx.limits.maxDepth} containers)` : `decompression bound (${ctx.limits.maxDepth * 2} nested decompressions)`;
+      const bound =
+        depth >= ctx.limits.maxDepth
+          ? `nesting depth bound (maxDepth ${ctx.limits.maxDepth} containers)`
+          : `decompression bound (${ctx.limits.maxDepth * 2} nested decompressions)`;
       addNestedNote(ctx, 'nested-bounded', path, nestedPath, `${format.name} data not unpacked: the ${bound} is reached; its raw bytes were scanned`);
     } else if (format) {
       nested = format.open({
@@ -53,8 +50,7 @@ export function createFileSink(
     if (nested && bytes.length > 0) return nested.write(bytes);
   };
 
-  const then = (first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> =>
-    first ? first.then(next) : next();
+  const then = (first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> => (first ? first.then(next) : next());
 
   // Runs after the members ended, so their findings are in ctx.findings to compare with.
   const finish = (): void => {

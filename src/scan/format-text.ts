@@ -17,12 +17,12 @@ function fixFor(finding: ReportFinding): string[] {
       'Generate host keys when the container starts (ssh-keygen -A in the entrypoint), so each container has its own.',
     ];
   }
-  const out = [
-    'Treat the key as compromised: revoke it, rotate to a new signing key, and re-sign what it signed.',
-  ];
+  const out = ['Treat the key as compromised: revoke it, rotate to a new signing key, and re-sign what it signed.'];
   if (finding.source === 'config') {
     if (finding.field?.startsWith('history[')) {
-      out.push('A build argument or inline command carried the key into the image history: never pass keys with --build-arg or ARG; use RUN --mount=type=secret,id=... (eic-build build does this).');
+      out.push(
+        'A build argument or inline command carried the key into the image history: never pass keys with --build-arg or ARG; use RUN --mount=type=secret,id=... (eic-build build does this).',
+      );
     } else {
       out.push('The key is in the image config (ENV/LABEL/CMD): remove it from the Dockerfile; pass it at build time with RUN --mount=type=secret.');
     }

@@ -168,7 +168,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const rawSink = parser ? null : createFileSink(ctx, null, null, 0);
 
   let stage = 'read';
-  let decoded: DecodedBlob | null = null;
+  let decoded: DecodedBlob | undefined;
   let iterator: AsyncIterator<Uint8Array> | null = null;
   const isLocation = !('pipe' in source);
   try {

@@ -13,8 +13,7 @@ export interface WorkerRequest {
 
 /** The answer: a result, or the error as plain data (errors do not survive structured clone intact). */
 export type WorkerResponse =
-  | { id: number; ok: true; result: import('./layer-scan.js').LayerScanResult }
-  | { id: number; ok: false; error: { code: string | null; message: string; hint: string | null } };
+  { id: number; ok: true; result: import('./layer-scan.js').LayerScanResult } | { id: number; ok: false; error: { code: string | null; message: string; hint: string | null } };
 
 parentPort?.on('message', (request: WorkerRequest) => {
   // The location itself (not a stream of it): igzip / zstd may decode it, and a blob igzip cannot

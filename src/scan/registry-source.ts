@@ -60,7 +60,9 @@ export function parseRegistryTarget(text: string, options: { repositoryOnly?: bo
     });
   }
   if (!options.repositoryOnly && reference === null) {
-    throw new EicBuildError('usage', `registry target '${text}' names no tag or digest`, { hint: 'add :TAG or @sha256:DIGEST, or audit the whole repository with eic-build audit' });
+    throw new EicBuildError('usage', `registry target '${text}' names no tag or digest`, {
+      hint: 'add :TAG or @sha256:DIGEST, or audit the whole repository with eic-build audit',
+    });
   }
   return { text, registry: ref.registry, repository: ref.repository, reference, insecure: scheme === 'docker+http://' ? true : undefined };
 }
@@ -152,7 +154,8 @@ interface CheckedDescriptor {
 function checkedDescriptor(what: string, value: unknown): CheckedDescriptor {
   if (!isObject(value)) throw corrupt(what, `is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a descriptor object`);
   if (value.mediaType !== undefined && typeof value.mediaType !== 'string') throw corrupt(what, 'has a mediaType that is not a string');
-  if (value.size !== undefined && (typeof value.size !== 'number' || !Number.isSafeInteger(value.size) || value.size < 0)) throw corrupt(what, 'has a size that is not a non-negative integer');
+  if (value.size !== undefined && (typeof value.size !== 'number' || !Number.isSafeInteger(value.size) || value.size < 0))
+    throw corrupt(what, 'has a size that is not a non-negative integer');
   if (value.annotations !== undefined && !isObject(value.annotations)) throw corrupt(what, 'has annotations that are not an object');
   checkedDigest(what, value.digest);
   return value as unknown as CheckedDescriptor;
@@ -213,7 +216,8 @@ export async function readRegistryImages(client: RegistryClient, repository: str
       }
       return;
     }
-    if (json.schemaVersion === 1) throw corrupt(where(manifest.digest), 'Docker image manifest schema 1 is not supported (deprecated since 2017); push the image again with a current client');
+    if (json.schemaVersion === 1)
+      throw corrupt(where(manifest.digest), 'Docker image manifest schema 1 is not supported (deprecated since 2017); push the image again with a current client');
     if (json.config === undefined || !Array.isArray(json.layers)) throw corrupt(where(manifest.digest), 'the manifest has no config or layers');
     const configDescriptor = checkedDescriptor(`config of ${where(manifest.digest)}`, json.config);
     const config = { digest: configDescriptor.digest, size: typeof configDescriptor.size === 'number' ? configDescriptor.size : null };
@@ -282,15 +286,24 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
  * blob scanned once (results keyed by digest, the images' blob names). Throws when anything cannot
  * be read whole, so a partly read image never passes.
  */
-export async function scanRegistryImage(target: RegistryTarget, keys: DetectorKeys, env: NodeJS.ProcessEnv): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+export async function scanRegistryImage(
+  target: RegistryTarget,
+  keys: DetectorKeys,
+  env: NodeJS.ProcessEnv,
+): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const client = await openRegistryClient(target, env);
   const resolved = await readRegistryImages(client, target.repository, target.reference!);
   const images: ImageRef[] = [];
   for (const image of resolved.images) {
     const config = await client.getBlobBytes(target.repository, image.config.digest);
-    const layers = image.layers.map(
-      (layer): LayerRef => ({ blobName: layer.digest, digest: layer.digest, mediaType: layer.mediaType, size: layer.size, check: { kind: 'blob', digest: layer.digest }, format: layer.format }),
-    );
+    const layers = image.layers.map((layer): LayerRef => ({
+      blobName: layer.digest,
+      digest: layer.digest,
+      mediaType: layer.mediaType,
+      size: layer.size,
+      check: { kind: 'blob', digest: layer.digest },
+      format: layer.format,
+    }));
     images.push({
       kind: image.kind,
       manifestDigest: image.manifestDigest,

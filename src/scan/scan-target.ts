@@ -47,7 +47,13 @@ export interface ScanProgress {
   bytesTotal: number | undefined;
 }
 
-async function scanStore(store: BlobStore, keys: DetectorKeys, env: NodeJS.ProcessEnv, provenance: boolean, onProgress?: (progress: ScanProgress) => void): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
+async function scanStore(
+  store: BlobStore,
+  keys: DetectorKeys,
+  env: NodeJS.ProcessEnv,
+  provenance: boolean,
+  onProgress?: (progress: ScanProgress) => void,
+): Promise<{ images: ImageRef[]; results: Map<string, LayerScanResult> }> {
   const images = await readImages(store);
   const tasks: LayerTask[] = [];
   const names: string[] = [];

@@ -77,7 +77,9 @@ export async function readTarIndex(file: string): Promise<Map<string, TarIndexEn
       const type = entryType(header.typeflag);
       const bodySize = type === 'symlink' || type === 'directory' ? 0 : size;
       if (bodyStart + bodySize > fileSize) {
-        throw corrupt(`member '${normalizeEntryName(pax?.get('path') ?? longName ?? header.name)}' needs ${bodySize} bytes at byte ${bodyStart}, but the file ends at ${fileSize} (truncated)`);
+        throw corrupt(
+          `member '${normalizeEntryName(pax?.get('path') ?? longName ?? header.name)}' needs ${bodySize} bytes at byte ${bodyStart}, but the file ends at ${fileSize} (truncated)`,
+        );
       }
       const name = normalizeEntryName(pax?.get('path') ?? globalPax.get('path') ?? longName ?? header.name);
       entries.set(name, { name, type, offset: bodyStart, size: bodySize, linkname: pax?.get('linkpath') ?? longLink ?? header.linkname });

@@ -1,15 +1,6 @@
 // A push-based tar reader: bytes in (any chunking), entries out, bodies handed to a sink as
 // zero-copy subarrays. Pure (no I/O) so it can be fed from a file, a decompressor or a socket.
-import {
-  BLOCK,
-  entryType,
-  isMetaTypeflag,
-  normalizeEntryName,
-  paddingFor,
-  parsePaxRecords,
-  parseTarHeader,
-  type EntryType,
-} from './tar-header.js';
+import { BLOCK, entryType, isMetaTypeflag, normalizeEntryName, paddingFor, parsePaxRecords, parseTarHeader, type EntryType } from './tar-header.js';
 
 /** One entry of a tar archive, with PAX and GNU long names already applied. */
 export interface TarEntry {
@@ -281,9 +272,7 @@ export class TarStreamParser {
     this.reportExtended(null);
     if (this.state === 'end') return;
     if (this.state === 'body' && this.current) {
-      throw new TarFormatError(
-        `truncated: entry '${this.current.name}' ends after ${this.current.size - this.remaining} of ${this.current.size} bytes`,
-      );
+      throw new TarFormatError(`truncated: entry '${this.current.name}' ends after ${this.current.size - this.remaining} of ${this.current.size} bytes`);
     }
     if (this.state === 'meta') throw new TarFormatError('truncated inside an extended header');
     if (this.state === 'pad') throw new TarFormatError('truncated inside the padding after an entry');

@@ -37,7 +37,9 @@ export function formatTarget(target: ParsedTarget): string {
 
 /** A plain image reference such as `name:tag`, `registry:5000/ns/name@sha256:…`. */
 export function looksLikeImageReference(value: string): boolean {
-  return /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/.test(value) || /^[0-9a-f]{12,64}$/.test(value);
+  return (
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/.test(value) || /^[0-9a-f]{12,64}$/.test(value)
+  );
 }
 
 async function statOrNull(path: string) {

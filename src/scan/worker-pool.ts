@@ -95,7 +95,10 @@ async function scanOnMainThread(tasks: LayerTask[], concurrency: number, maxDeco
 
 /** Scan every task; results in task order. The first failure rejects (and stops the pool). `onDone` hears of each finished task (progress). */
 export async function scanLayers(tasks: LayerTask[], env: NodeJS.ProcessEnv = process.env, onDone?: (index: number) => void): Promise<LayerScanResult[]> {
-  const count = workerCount(tasks.map((task) => task.location.size), env);
+  const count = workerCount(
+    tasks.map((task) => task.location.size),
+    env,
+  );
   if (count === 0) return scanOnMainThread(tasks, mainThreadConcurrency(tasks.length, env), parseScanTuning(env).decodeThreads ?? MAX_DECODE_THREADS, onDone);
   // Largest first: the long pole starts early.
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b]!.location.size - tasks[a]!.location.size);

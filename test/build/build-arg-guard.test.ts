@@ -19,7 +19,13 @@ async function setup(t: import('ava').ExecutionContext, algorithm: 'ed25519' | '
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const key = await generateKey({ algorithm });
   const deps: PipelineDeps = {
-    resolveKey: async () => ({ source: 'ephemeral', armoredSecretKey: key.armoredSecretKey, armoredPublicKey: key.armoredPublicKey, fingerprint: key.fingerprint, identity: deriveKeyIdentity(key.armoredSecretKey) }),
+    resolveKey: async () => ({
+      source: 'ephemeral',
+      armoredSecretKey: key.armoredSecretKey,
+      armoredPublicKey: key.armoredPublicKey,
+      fingerprint: key.fingerprint,
+      identity: deriveKeyIdentity(key.armoredSecretKey),
+    }),
     scan: async () => {
       throw new Error('must not scan');
     },
@@ -43,7 +49,11 @@ test('a build arg carrying a line of the signing key is refused before anything 
 
 test('a build arg named after a credential variable, or carrying its value, is refused', async (t) => {
   const { dir, deps } = await setup(t);
-  const env = { CI_REGISTRY_PASSWORD: 'registry-token-123456', SPACK_SIGNING_KEY_PASSPHRASE: 'correct horse battery', SPACK_SIGNING_KEY: 'LS0tLS1CRUdJTiBQR1AgUFJJVkFURSBLRVkgQkxPQ0stLS0tLQ==' };
+  const env = {
+    CI_REGISTRY_PASSWORD: 'registry-token-123456',
+    SPACK_SIGNING_KEY_PASSPHRASE: 'correct horse battery',
+    SPACK_SIGNING_KEY: 'LS0tLS1CRUdJTiBQR1AgUFJJVkFURSBLRVkgQkxPQ0stLS0tLQ==',
+  };
   await refused(t, [dir, '--build-arg', 'CI_REGISTRY_PASSWORD'], env, deps, /--build-arg CI_REGISTRY_PASSWORD carries a secret/);
   await refused(t, [dir, '--build-arg', 'SPACK_SIGNING_KEY'], env, deps, /--build-arg SPACK_SIGNING_KEY carries a secret/);
   await refused(t, [dir, '--build-arg', 'TOKEN=registry-token-123456'], env, deps, /--build-arg TOKEN carries a secret/);
@@ -53,14 +63,18 @@ test('a build arg named after a credential variable, or carrying its value, is r
 test('the public key as a build arg is not mistaken for private key material (an RSA modulus is in both armors)', async (t) => {
   const { dir, key, deps } = await setup(t, 'rsa4096');
   // Past the guard, this context has nothing to build: that error, not the build-arg one, proves the guard let it through.
-  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--build-arg', `PUB=${key.armoredPublicKey}`]), memoryIo({}), deps, probe), { instanceOf: EicBuildError });
+  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--build-arg', `PUB=${key.armoredPublicKey}`]), memoryIo({}), deps, probe), {
+    instanceOf: EicBuildError,
+  });
   t.regex(error?.message ?? '', /no Dockerfile to build/);
 });
 
 test('a --secret src= file that does not exist is refused before anything is built, naming the flag and the path', async (t) => {
   const { dir, deps } = await setup(t);
   await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
-  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--secret', 'id=token,src=missing-token.txt']), memoryIo({}), deps, probe), { instanceOf: EicBuildError });
+  const error = await t.throwsAsync(runBuildPipeline(parseBuildOptions([dir, '--secret', 'id=token,src=missing-token.txt']), memoryIo({}), deps, probe), {
+    instanceOf: EicBuildError,
+  });
   t.is(error?.code, 'input-not-found');
   t.regex(error?.message ?? '', /--secret id=token,src=missing-token\.txt: .*missing-token\.txt is not a file/);
 });

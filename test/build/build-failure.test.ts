@@ -91,6 +91,9 @@ test('build failure diagnosis: the echoed command of a step is not its output', 
 });
 
 test('build failure diagnosis: an unknown failure, or the RUN line that merely names the mirror, is left to the log', (t) => {
-  t.is(diagnoseBuildFailure('#9 [builder 2/2] RUN eic-build buildcache sign oci+http://127.0.0.1:5123/eic/spack\n#9 ERROR: exit code: 2\n', { mirrors: [oci], network: 'host' }), undefined);
+  t.is(
+    diagnoseBuildFailure('#9 [builder 2/2] RUN eic-build buildcache sign oci+http://127.0.0.1:5123/eic/spack\n#9 ERROR: exit code: 2\n', { mirrors: [oci], network: 'host' }),
+    undefined,
+  );
   t.is(diagnoseBuildFailure('#9 1.0 Connection refused\n', { mirrors: [file], network: 'host' }), undefined);
 });

@@ -39,7 +39,10 @@ test.before(async () => {
   keyFile = join(work, 'signing-key.asc');
   await writeFile(keyFile, key.armoredSecretKey, { mode: 0o600 });
   // Any of these in a log, argv or file means the key escaped.
-  keyLines = key.armoredSecretKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+  keyLines = key.armoredSecretKey
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 40 && !l.startsWith('-----'));
 });
 
 test.after.always(async () => {
@@ -163,7 +166,9 @@ test.serial('[integration] a leaking Dockerfile is stopped before the push: exit
   );
   const tag = `${registry.host}/leaky:it`;
   const metadataFile = join(work, 'leaky-metadata.json');
-  const result = await runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], { env: { CI: 'true' } });
+  const result = await runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], {
+    env: { CI: 'true' },
+  });
   const log = `${String(result.stdout)}\n${String(result.stderr)}`;
   t.is(result.exitCode, 1, log);
   t.regex(String(result.stdout), /root\/signing-key\.asc/);
@@ -199,7 +204,10 @@ test.serial('[integration] a private key already in the base image blocks by def
   // Default: blocks, as 'eic-build scan' of the image would call it a leak; the message names the base and the opt-outs.
   const blocked = await build(['--progress', 'json']);
   t.is(blocked.exitCode, 1, String(blocked.stderr));
-  const json = JSON.parse(String(blocked.stdout)) as { verdict: string; scans: { blocking: number; blockingFromBase: number; baseImage: string; report: { findings: { path: string; fingerprints: string[]; matchesPublicKey: boolean }[] } }[] };
+  const json = JSON.parse(String(blocked.stdout)) as {
+    verdict: string;
+    scans: { blocking: number; blockingFromBase: number; baseImage: string; report: { findings: { path: string; fingerprints: string[]; matchesPublicKey: boolean }[] } }[];
+  };
   t.is(json.verdict, 'leak');
   t.like(json.scans[0], { blocking: 1, blockingFromBase: 1, baseImage: base });
   const found = json.scans[0]!.report.findings[0]!;
@@ -260,9 +268,15 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
   t.is(result.exitCode, 0, String(result.stderr));
   t.regex(String(result.stderr), /secret-mounted/);
   t.deepEqual([...seen.values()], [{ dirMode: 0o700, fileMode: 0o600 }]);
-  t.true(samples.some((s) => s.includes('src=') && s.includes('eic-build-secret-')), 'the client got a file path');
+  t.true(
+    samples.some((s) => s.includes('src=') && s.includes('eic-build-secret-')),
+    'the client got a file path',
+  );
   t.false(samples.some(containsKey));
-  t.deepEqual((await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-secret-') && !before.has(name)), []);
+  t.deepEqual(
+    (await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-secret-') && !before.has(name)),
+    [],
+  );
   await execa(DOCKER, ['rmi', 'eic-build-test/file-secret:it'], { reject: false });
 });
 
@@ -276,11 +290,15 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   await execa(DOCKER, ['rmi', 'eic-build-test/interrupted:it'], { reject: false });
   const before = new Set(await readdir(tmpdir()));
   // A plain spawn (not execa) so stderr can be watched while the build runs.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/interrupted:it', '--progress', 'plain'], {
-    cwd: repoRoot,
-    env: { ...process.env, CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/interrupted:it', '--progress', 'plain'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (_code, signal) => resolve({ signal })));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -293,7 +311,10 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   // A 600 s step against a 120 s bound: stopping is told from running on, however loaded the machine.
   t.true(Date.now() - started < 120_000, 'the build stopped instead of running its 600 s step');
   t.is(result.signal, 'SIGTERM');
-  t.deepEqual((await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)), []);
+  t.deepEqual(
+    (await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)),
+    [],
+  );
   const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;
   t.false(images.includes('eic-build-test/interrupted'));
   t.false(images.includes('eic-build-scan/'));
@@ -348,9 +369,12 @@ test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with
   await execa(DOCKER, ['build', '-q', '-t', base, baseContext], { env: { DOCKER_BUILDKIT: '1' } });
 
   const tag = 'eic-build-test/frontend:it';
-  const result = await runCli(['build', '.', '--file', 'Dockerfile.frontend', '--build-arg', `BASE_IMAGE=${base}`, '--ephemeral-key', '--load', '--tag', tag, '--progress', 'json'], {
-    env: { CI: 'true' },
-  });
+  const result = await runCli(
+    ['build', '.', '--file', 'Dockerfile.frontend', '--build-arg', `BASE_IMAGE=${base}`, '--ephemeral-key', '--load', '--tag', tag, '--progress', 'json'],
+    {
+      env: { CI: 'true' },
+    },
+  );
   t.is(result.exitCode, 0, `${String(result.stdout).slice(-4000)}\n${String(result.stderr).slice(-4000)}`);
   const summary = JSON.parse(String(result.stdout)) as { verdict: string; stats: { layers: number }; scans: { leaked: boolean }[] };
   t.is(summary.verdict, 'clean');

@@ -44,6 +44,11 @@ test("named contexts need the builder's BuildKit 0.10: refused up front, with ho
 });
 
 test("BuildKit's 'unsupported frontend capability' gets a hint", (t) => {
-  const hints = hintsForLog('ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: unsupported frontend capability moby.buildkit.frontend.contexts');
-  t.deepEqual(hints.map((h) => h.id), ['frontend-capability']);
+  const hints = hintsForLog(
+    'ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: unsupported frontend capability moby.buildkit.frontend.contexts',
+  );
+  t.deepEqual(
+    hints.map((h) => h.id),
+    ['frontend-capability'],
+  );
 });

@@ -27,7 +27,8 @@ const EXTRA_SECRET = `ci-fit-extra-${createHash('sha256').update(String(process.
 test.before(async () => {
   for (const { docker } of CLIENTS) {
     const version = await execa(docker, ['buildx', 'version'], { reject: false, all: true });
-    if (version.exitCode !== 0) throw new Error(`${docker} has no buildx plugin (${String(version.all).split('\n')[0]}): run .ci/setup-system.sh (it installs Debian 13's docker-buildx plugin)`);
+    if (version.exitCode !== 0)
+      throw new Error(`${docker} has no buildx plugin (${String(version.all).split('\n')[0]}): run .ci/setup-system.sh (it installs Debian 13's docker-buildx plugin)`);
   }
   await ensureBusyboxImage();
   registry = await startRegistry();
@@ -35,7 +36,10 @@ test.before(async () => {
   const key = await generateKey({ name: 'eic-build buildx test key' });
   keyFile = join(work, 'signing-key.asc');
   await writeFile(keyFile, key.armoredSecretKey, { mode: 0o600 });
-  keyLines = key.armoredSecretKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+  keyLines = key.armoredSecretKey
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 40 && !l.startsWith('-----'));
 });
 
 test.after.always(async () => {
@@ -68,40 +72,64 @@ async function manifestOf(repository: string, tag: string): Promise<{ status: nu
 }
 
 for (const client of CLIENTS) {
-  test.serial(`[integration] buildx with the docker ${client.name} client: --builder default, --secret env=, --push, --metadata-file; the registry serves the scanned image`, async (t) => {
-    t.timeout(6 * 60_000);
-    const dir = await project(`clean-${client.name}`, false);
-    const repository = `ci-fit-buildx-${client.name.replace('.', '')}`;
-    const tag = `${registry.host}/${repository}:it`;
-    const metadataFile = join(work, `metadata-${client.name}.json`);
-    const run = await runCli(
-      ['build', dir, '--docker', client.docker, '--builder', 'default', '--signing-key', keyFile, '--secret', 'id=extra,env=CI_FIT_EXTRA', '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'],
-      { env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET } },
-    );
-    const log = `${String(run.stdout)}\n${String(run.stderr)}`;
-    t.is(run.exitCode, 0, log);
-    // The route: buildx's docker driver, not the built-in builder.
-    t.regex(String(run.stderr), /eic-build: builder: buildx 0\.\d+\.\d+, builder 'default' \(docker\)/);
-    // --progress plain reaches BuildKit: its numbered step log is streamed.
-    t.regex(String(run.stderr), /^#\d+ \[\d\/\d\] RUN --mount=type=secret,id=extra/m);
-    t.false(log.includes(EXTRA_SECRET), 'the extra secret is not in the log');
-    t.false(keyLines.some((line) => log.includes(line)), 'the key is not in the log');
+  test.serial(
+    `[integration] buildx with the docker ${client.name} client: --builder default, --secret env=, --push, --metadata-file; the registry serves the scanned image`,
+    async (t) => {
+      t.timeout(6 * 60_000);
+      const dir = await project(`clean-${client.name}`, false);
+      const repository = `ci-fit-buildx-${client.name.replace('.', '')}`;
+      const tag = `${registry.host}/${repository}:it`;
+      const metadataFile = join(work, `metadata-${client.name}.json`);
+      const run = await runCli(
+        [
+          'build',
+          dir,
+          '--docker',
+          client.docker,
+          '--builder',
+          'default',
+          '--signing-key',
+          keyFile,
+          '--secret',
+          'id=extra,env=CI_FIT_EXTRA',
+          '--push',
+          '--tag',
+          tag,
+          '--metadata-file',
+          metadataFile,
+          '--progress',
+          'plain',
+        ],
+        { env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET } },
+      );
+      const log = `${String(run.stdout)}\n${String(run.stderr)}`;
+      t.is(run.exitCode, 0, log);
+      // The route: buildx's docker driver, not the built-in builder.
+      t.regex(String(run.stderr), /eic-build: builder: buildx 0\.\d+\.\d+, builder 'default' \(docker\)/);
+      // --progress plain reaches BuildKit: its numbered step log is streamed.
+      t.regex(String(run.stderr), /^#\d+ \[\d\/\d\] RUN --mount=type=secret,id=extra/m);
+      t.false(log.includes(EXTRA_SECRET), 'the extra secret is not in the log');
+      t.false(
+        keyLines.some((line) => log.includes(line)),
+        'the key is not in the log',
+      );
 
-    const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
-    const served = await manifestOf(repository, 'it');
-    t.is(served.status, 200);
-    t.is(metadata['containerimage.digest'], served.digest);
-    t.is(metadata['containerimage.config.digest'], served.config);
-    t.is(metadata['image.name'], tag);
-    t.like(metadata['eic-build.scan'] as object, { verdict: 'clean', pushed: true, imagesScanned: 1 });
+      const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
+      const served = await manifestOf(repository, 'it');
+      t.is(served.status, 200);
+      t.is(metadata['containerimage.digest'], served.digest);
+      t.is(metadata['containerimage.config.digest'], served.config);
+      t.is(metadata['image.name'], tag);
+      t.like(metadata['eic-build.scan'] as object, { verdict: 'clean', pushed: true, imagesScanned: 1 });
 
-    // The secret reached the build (its length is in the image), its value did not.
-    const length = await execa(client.docker, ['run', '--rm', tag, 'cat', '/extra-length']);
-    t.is(length.stdout.trim(), String(EXTRA_SECRET.length));
-    const seen = await execa(client.docker, ['run', '--rm', tag, 'cat', '/key-seen']);
-    t.is(seen.stdout.trim(), '1', 'the signing key was mounted as a secret');
-    await execa(client.docker, ['rmi', tag], { reject: false });
-  });
+      // The secret reached the build (its length is in the image), its value did not.
+      const length = await execa(client.docker, ['run', '--rm', tag, 'cat', '/extra-length']);
+      t.is(length.stdout.trim(), String(EXTRA_SECRET.length));
+      const seen = await execa(client.docker, ['run', '--rm', tag, 'cat', '/key-seen']);
+      t.is(seen.stdout.trim(), '1', 'the signing key was mounted as a secret');
+      await execa(client.docker, ['rmi', tag], { reject: false });
+    },
+  );
 }
 
 test.serial('[integration] buildx: a leaky Dockerfile is stopped by the scan before the push: exit 1, nothing pushed, nothing tagged', async (t) => {
@@ -109,9 +137,28 @@ test.serial('[integration] buildx: a leaky Dockerfile is stopped by the scan bef
   const dir = await project('leaky', true);
   const tag = `${registry.host}/ci-fit-buildx-leaky:it`;
   const metadataFile = join(work, 'metadata-leaky.json');
-  const run = await runCli(['build', dir, '--docker', CLIENTS[1].docker, '--signing-key', keyFile, '--secret', 'id=extra,env=CI_FIT_EXTRA', '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'quiet'], {
-    env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
-  });
+  const run = await runCli(
+    [
+      'build',
+      dir,
+      '--docker',
+      CLIENTS[1].docker,
+      '--signing-key',
+      keyFile,
+      '--secret',
+      'id=extra,env=CI_FIT_EXTRA',
+      '--push',
+      '--tag',
+      tag,
+      '--metadata-file',
+      metadataFile,
+      '--progress',
+      'quiet',
+    ],
+    {
+      env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
+    },
+  );
   t.is(run.exitCode, 1, `${String(run.stdout)}\n${String(run.stderr)}`);
   t.regex(String(run.stdout), /root\/leaked\.asc/);
   t.false(String(run.stderr).includes('#1 '), '--progress quiet: no BuildKit log streamed');
@@ -122,14 +169,33 @@ test.serial('[integration] buildx: a leaky Dockerfile is stopped by the scan bef
   t.false(images.includes('ci-fit-buildx-leaky'), 'the leaking image got no tag');
   await t.throwsAsync(readFile(metadataFile), undefined, 'no metadata for a build that was stopped');
   const printed = `${String(run.stdout)}\n${String(run.stderr)}`;
-  t.false(keyLines.some((line) => printed.includes(line)), 'the report censors the key');
+  t.false(
+    keyLines.some((line) => printed.includes(line)),
+    'the report censors the key',
+  );
 });
 
 test.serial('[integration] buildx: --builder naming no builder exits 2 naming it, before any build', async (t) => {
   const dir = await project('no-builder', false);
-  const run = await runCli(['build', dir, '--docker', CLIENTS[1].docker, '--builder', 'ci-fit-no-such-builder', '--signing-key', keyFile, '--secret', 'id=extra,env=CI_FIT_EXTRA', '--tag', 'eic-build-test/ci-fit-nobuilder:it'], {
-    env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
-  });
+  const run = await runCli(
+    [
+      'build',
+      dir,
+      '--docker',
+      CLIENTS[1].docker,
+      '--builder',
+      'ci-fit-no-such-builder',
+      '--signing-key',
+      keyFile,
+      '--secret',
+      'id=extra,env=CI_FIT_EXTRA',
+      '--tag',
+      'eic-build-test/ci-fit-nobuilder:it',
+    ],
+    {
+      env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
+    },
+  );
   t.is(run.exitCode, 2, String(run.stderr));
   t.regex(String(run.stderr), /ci-fit-no-such-builder/);
   t.regex(String(run.stderr), /hint: /);
@@ -139,9 +205,27 @@ test.serial("[integration] buildx docker driver on this engine's BuildKit 0.8: -
   const dir = await project('named-context', false);
   const extra = join(work, 'extra-context');
   await mkdir(extra, { recursive: true });
-  const run = await runCli(['build', dir, '--docker', CLIENTS[1].docker, '--build-context', `extra=${extra}`, '--signing-key', keyFile, '--secret', 'id=extra,env=CI_FIT_EXTRA', '--tag', 'eic-build-test/ci-fit-context:it', '--progress', 'plain'], {
-    env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
-  });
+  const run = await runCli(
+    [
+      'build',
+      dir,
+      '--docker',
+      CLIENTS[1].docker,
+      '--build-context',
+      `extra=${extra}`,
+      '--signing-key',
+      keyFile,
+      '--secret',
+      'id=extra,env=CI_FIT_EXTRA',
+      '--tag',
+      'eic-build-test/ci-fit-context:it',
+      '--progress',
+      'plain',
+    ],
+    {
+      env: { CI: 'true', CI_FIT_EXTRA: EXTRA_SECRET },
+    },
+  );
   t.is(run.exitCode, 2, String(run.stderr));
   t.regex(String(run.stderr), /named build contexts \(--build-context\)/);
   t.regex(String(run.stderr), /BuildKit 0\.8\S* is older than 0\.10/);

@@ -8,6 +8,9 @@ test('buildFailureError: a known problem names its fix; otherwise the log tail a
   t.regex(unknown.hint ?? '', /free disk space/);
   const plain = buildFailureError({ exitCode: 2, log: 'something odd\n', stdout: '' }, "building stage 'x'", { mirrors: [], network: undefined });
   t.regex(plain.hint ?? '', /--progress plain/);
-  const lock = buildFailureError({ exitCode: 1, log: 'error: --spack-lock /env/spack.lock: cannot read the lockfile (ENOENT)\n', stdout: '' }, 'the build', { mirrors: [], network: undefined });
+  const lock = buildFailureError({ exitCode: 1, log: 'error: --spack-lock /env/spack.lock: cannot read the lockfile (ENOENT)\n', stdout: '' }, 'the build', {
+    mirrors: [],
+    network: undefined,
+  });
   t.regex(lock.message, /the runtime stage has no \/env\/spack\.lock/);
 });

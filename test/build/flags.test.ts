@@ -72,11 +72,41 @@ for (const input of ['noequals', '=path', 'name=', 'Bad Name=x']) {
 }
 
 const caches = [
-  ['type=registry,ref=registry.example.org/eic/cache:buildcache,mode=max', { type: 'registry', attrs: [['ref', 'registry.example.org/eic/cache:buildcache'], ['mode', 'max']] }, true],
+  [
+    'type=registry,ref=registry.example.org/eic/cache:buildcache,mode=max',
+    {
+      type: 'registry',
+      attrs: [
+        ['ref', 'registry.example.org/eic/cache:buildcache'],
+        ['mode', 'max'],
+      ],
+    },
+    true,
+  ],
   ['registry.example.org/eic/cache:x', { type: 'registry', attrs: [['ref', 'registry.example.org/eic/cache:x']] }, false],
-  ['type=local,dest=/tmp/cache,mode=min', { type: 'local', attrs: [['dest', '/tmp/cache'], ['mode', 'min']] }, false],
+  [
+    'type=local,dest=/tmp/cache,mode=min',
+    {
+      type: 'local',
+      attrs: [
+        ['dest', '/tmp/cache'],
+        ['mode', 'min'],
+      ],
+    },
+    false,
+  ],
   ['type=inline', { type: 'inline', attrs: [] }, false],
-  ['type=gha,scope=eic,mode=max', { type: 'gha', attrs: [['scope', 'eic'], ['mode', 'max']] }, true],
+  [
+    'type=gha,scope=eic,mode=max',
+    {
+      type: 'gha',
+      attrs: [
+        ['scope', 'eic'],
+        ['mode', 'max'],
+      ],
+    },
+    true,
+  ],
 ] as const;
 for (const [input, expected, max] of caches) {
   test(`--cache-to ${input} round-trips`, (t) => {
@@ -97,7 +127,17 @@ const outputs = [
   ['./out', { type: 'local', attrs: [['dest', './out']] }, 'type=local,dest=./out'],
   ['-', { type: 'tar', attrs: [['dest', '-']] }, 'type=tar,dest=-'],
   ['type=registry', { type: 'registry', attrs: [] }, 'type=registry'],
-  ['type=image,name=x/y:z,push=true', { type: 'image', attrs: [['name', 'x/y:z'], ['push', 'true']] }, 'type=image,name=x/y:z,push=true'],
+  [
+    'type=image,name=x/y:z,push=true',
+    {
+      type: 'image',
+      attrs: [
+        ['name', 'x/y:z'],
+        ['push', 'true'],
+      ],
+    },
+    'type=image,name=x/y:z,push=true',
+  ],
 ] as const;
 for (const [input, expected, canonical] of outputs) {
   test(`--output ${input} round-trips`, (t) => {

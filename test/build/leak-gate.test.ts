@@ -58,7 +58,10 @@ for (const destination of [['--push'], ['--load']]) {
     const { result, verbs } = await build(t, true, destination);
     t.is(result.kind, 'leak');
     t.true(verbs.includes('build'), verbs.join(' '));
-    t.false(verbs.some((verb) => verb === 'tag' || verb === 'push' || verb === 'load'), verbs.join(' '));
+    t.false(
+      verbs.some((verb) => verb === 'tag' || verb === 'push' || verb === 'load'),
+      verbs.join(' '),
+    );
     // the private scan tag is removed again
     t.true(verbs.includes('rmi'), verbs.join(' '));
   });

@@ -31,14 +31,20 @@ FROM runtime AS unrelated
 
 test('Dockerfile stages and what each reads from', (t) => {
   const stages = parseDockerfileStages(DOCKERFILE);
-  t.deepEqual(stages.map((s) => [s.name, s.dependsOn]), [
-    ['deps', []],
-    ['builder', [0]],
-    ['spack-signer-public', []],
-    ['runtime', [1, 2]],
-    ['unrelated', [3]],
-  ]);
-  t.deepEqual(stageClosure(stages, 3).map((s) => s.name), ['deps', 'builder', 'spack-signer-public', 'runtime']);
+  t.deepEqual(
+    stages.map((s) => [s.name, s.dependsOn]),
+    [
+      ['deps', []],
+      ['builder', [0]],
+      ['spack-signer-public', []],
+      ['runtime', [1, 2]],
+      ['unrelated', [3]],
+    ],
+  );
+  t.deepEqual(
+    stageClosure(stages, 3).map((s) => s.name),
+    ['deps', 'builder', 'spack-signer-public', 'runtime'],
+  );
 });
 
 test('scans: the final image only, unless a mode=max cache export uploads the stages it needs', (t) => {
@@ -52,7 +58,9 @@ test('scans: the final image only, unless a mode=max cache export uploads the st
     { target: 'spack-signer-public', reason: 'cache-export' },
   ]);
   t.throws(() => planScans(stages, 'nope', [parseCacheSpec('type=local,dest=/c,mode=max')]), { message: /names no stage/ });
-  t.throws(() => planScans(parseDockerfileStages('FROM a\nRUN x\nFROM b AS final\nCOPY --from=0 / /\n'), undefined, [parseCacheSpec('type=local,dest=/c,mode=max')]), { message: /has no name/ });
+  t.throws(() => planScans(parseDockerfileStages('FROM a\nRUN x\nFROM b AS final\nCOPY --from=0 / /\n'), undefined, [parseCacheSpec('type=local,dest=/c,mode=max')]), {
+    message: /has no name/,
+  });
 });
 
 test('publish decision: any leak stops everything; inline cache rides in the image, others need a cached re-run', (t) => {
@@ -75,7 +83,16 @@ test('publish decision: any leak stops everything; inline cache rides in the ima
 });
 
 const builtin: BuildClient = { kind: 'builtin', docker: '/usr/bin/docker', clientVersion: '20.10.24+dfsg1', serverVersion: '20.10.24+dfsg1' };
-const container: BuildClient = { kind: 'buildx', docker: 'docker', buildxVersion: '0.12.1', builder: 'eic', driver: 'docker-container', buildkitVersion: '0.12.5', platforms: [], status: 'running' };
+const container: BuildClient = {
+  kind: 'buildx',
+  docker: 'docker',
+  buildxVersion: '0.12.1',
+  builder: 'eic',
+  driver: 'docker-container',
+  buildkitVersion: '0.12.5',
+  platforms: [],
+  status: 'running',
+};
 const SECRET_VALUE = '-----BEGIN PGP PRIVATE KEY BLOCK-----\nxVgEZ...secret...\n-----END PGP PRIVATE KEY BLOCK-----\n';
 
 function input(client: BuildClient, over: Partial<InvocationInput> = {}): InvocationInput {
@@ -103,24 +120,42 @@ test('built-in client: DOCKER_BUILDKIT=1 docker build; the key only in env, neve
   const inv = buildInvocation(input(builtin));
   t.is(inv.command, '/usr/bin/docker');
   t.deepEqual(inv.args, [
-    'build', '--progress', 'plain', '--file', '/ctx/Dockerfile', '--target', 'runtime', '--platform', 'linux/amd64',
-    '--build-arg', 'SPACK_SIGNER_FINGERPRINT=ABCD',
-    '--secret', 'id=spack-signing-key,env=EIC_BUILD_SECRET_SPACK_SIGNING_KEY',
-    '--cache-from', 'r/c:x',
-    '--build-arg', 'BUILDKIT_INLINE_CACHE=1',
-    '--iidfile', '/tmp/iid', '--tag', 'eic-build-scan/x:0', '/ctx',
+    'build',
+    '--progress',
+    'plain',
+    '--file',
+    '/ctx/Dockerfile',
+    '--target',
+    'runtime',
+    '--platform',
+    'linux/amd64',
+    '--build-arg',
+    'SPACK_SIGNER_FINGERPRINT=ABCD',
+    '--secret',
+    'id=spack-signing-key,env=EIC_BUILD_SECRET_SPACK_SIGNING_KEY',
+    '--cache-from',
+    'r/c:x',
+    '--build-arg',
+    'BUILDKIT_INLINE_CACHE=1',
+    '--iidfile',
+    '/tmp/iid',
+    '--tag',
+    'eic-build-scan/x:0',
+    '/ctx',
   ]);
   t.deepEqual(inv.env, { DOCKER_BUILDKIT: '1', EIC_BUILD_SECRET_SPACK_SIGNING_KEY: SECRET_VALUE });
   t.false(inv.args.join(' ').includes('PRIVATE KEY'));
 });
 
 test('buildx container builder: explicit provenance, OCI layout output, file secret by path', (t) => {
-  const inv = buildInvocation(input(container, {
-    provenance: 'min',
-    secrets: [{ kind: 'file', id: 'spack-signing-key', path: '/tmp/eic-build-secret-x/spack-signing-key' }],
-    cacheTo: [parseCacheSpec('type=registry,ref=r/c:x,mode=max')],
-    output: { kind: 'oci-layout', dest: '/tmp/layout' },
-  }));
+  const inv = buildInvocation(
+    input(container, {
+      provenance: 'min',
+      secrets: [{ kind: 'file', id: 'spack-signing-key', path: '/tmp/eic-build-secret-x/spack-signing-key' }],
+      cacheTo: [parseCacheSpec('type=registry,ref=r/c:x,mode=max')],
+      output: { kind: 'oci-layout', dest: '/tmp/layout' },
+    }),
+  );
   t.deepEqual(inv.args.slice(0, 4), ['buildx', 'build', '--builder', 'eic']);
   t.true(inv.args.includes('--provenance=mode=min'));
   t.true(inv.args.includes('type=oci,dest=/tmp/layout,tar=false'));
@@ -136,13 +171,35 @@ test('scan route: engine for built-in and docker driver, OCI layout (or docker a
 });
 
 test('metadata file: buildx keys plus the scan record', (t) => {
-  const metadata = buildMetadata({ tags: ['127.0.0.1:5000/a:1', '127.0.0.1:5000/a:latest'], configDigest: 'sha256:c', manifestDigest: 'sha256:m', keyFingerprint: 'F', layers: 3, bytesScanned: 10, imagesScanned: 1, pushed: true });
+  const metadata = buildMetadata({
+    tags: ['127.0.0.1:5000/a:1', '127.0.0.1:5000/a:latest'],
+    configDigest: 'sha256:c',
+    manifestDigest: 'sha256:m',
+    keyFingerprint: 'F',
+    layers: 3,
+    bytesScanned: 10,
+    imagesScanned: 1,
+    pushed: true,
+  });
   t.is(metadata['containerimage.digest'], 'sha256:m');
   t.is(metadata['containerimage.config.digest'], 'sha256:c');
   t.is(metadata['image.name'], '127.0.0.1:5000/a:1,127.0.0.1:5000/a:latest');
   t.like(metadata['eic-build.scan'] as object, { verdict: 'clean', keyFingerprint: 'F', pushed: true });
-  t.false('containerimage.digest' in buildMetadata({ tags: [], configDigest: 'sha256:c', manifestDigest: undefined, keyFingerprint: 'F', layers: 0, bytesScanned: 0, imagesScanned: 1, pushed: false }));
-  const allowed = buildMetadata({ tags: [], configDigest: 'sha256:c', manifestDigest: undefined, keyFingerprint: 'F', layers: 1, bytesScanned: 1, imagesScanned: 1, pushed: false, allowedInheritedKeys: 2 });
+  t.false(
+    'containerimage.digest' in
+      buildMetadata({ tags: [], configDigest: 'sha256:c', manifestDigest: undefined, keyFingerprint: 'F', layers: 0, bytesScanned: 0, imagesScanned: 1, pushed: false }),
+  );
+  const allowed = buildMetadata({
+    tags: [],
+    configDigest: 'sha256:c',
+    manifestDigest: undefined,
+    keyFingerprint: 'F',
+    layers: 1,
+    bytesScanned: 1,
+    imagesScanned: 1,
+    pushed: false,
+    allowedInheritedKeys: 2,
+  });
   t.like(allowed['eic-build.scan'] as object, { verdict: 'allowed-inherited-keys', allowedInheritedKeys: 2 });
 });
 
@@ -180,9 +237,16 @@ test('options: every finding blocks unless --allow-inherited-keys; --allow-key i
 });
 
 test('project config: build reads its section, the renderer reads the same text and skips it', (t) => {
-  const text = 'version: 1\nbuild:\n  dockerfile: Dockerfile\n  baseImages:\n    - kind: debootstrap\n      name: eic-build/bookworm-gnupg:1\n      packages: [gnupg]\n    - kind: busybox\n      name: x/busybox:1\nshell: posix\n';
+  const text =
+    'version: 1\nbuild:\n  dockerfile: Dockerfile\n  baseImages:\n    - kind: debootstrap\n      name: eic-build/bookworm-gnupg:1\n      packages: [gnupg]\n    - kind: busybox\n      name: x/busybox:1\nshell: posix\n';
   const { build } = parseBuildSection('eic-build.yaml', text);
-  t.deepEqual(build, { dockerfile: 'Dockerfile', baseImages: [{ kind: 'debootstrap', name: 'eic-build/bookworm-gnupg:1', packages: ['gnupg'] }, { kind: 'busybox', name: 'x/busybox:1' }] });
+  t.deepEqual(build, {
+    dockerfile: 'Dockerfile',
+    baseImages: [
+      { kind: 'debootstrap', name: 'eic-build/bookworm-gnupg:1', packages: ['gnupg'] },
+      { kind: 'busybox', name: 'x/busybox:1' },
+    ],
+  });
   const rendered = parseProjectConfig('eic-build.yaml', text);
   t.deepEqual(rendered.problems, []);
   t.is(rendered.config!.shell, 'posix');
@@ -200,13 +264,28 @@ test('docker push output and manifests give the digests that are checked', (t) =
 });
 
 test('known daemon errors map to actionable hints', (t) => {
-  t.deepEqual(hintsForLog('ERROR: failed to solve: pull access denied for eic-build/x, repository does not exist').map((h) => h.id), ['image-missing']);
-  t.deepEqual(hintsForLog('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?').map((h) => h.id), ['no-daemon']);
-  t.deepEqual(hintsForLog('http: server gave HTTP response to HTTPS client').map((h) => h.id), ['http-registry']);
+  t.deepEqual(
+    hintsForLog('ERROR: failed to solve: pull access denied for eic-build/x, repository does not exist').map((h) => h.id),
+    ['image-missing'],
+  );
+  t.deepEqual(
+    hintsForLog('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?').map((h) => h.id),
+    ['no-daemon'],
+  );
+  t.deepEqual(
+    hintsForLog('http: server gave HTTP response to HTTPS client').map((h) => h.id),
+    ['http-registry'],
+  );
 });
 
 test('context check needles are body lines of the secret armor, not of the public one', (t) => {
-  const armor = ['-----BEGIN PGP PRIVATE KEY BLOCK-----', '', ...Array.from({ length: 8 }, (_, i) => `${String(i).repeat(64)}`), '=abcd', '-----END PGP PRIVATE KEY BLOCK-----'].join('\n');
+  const armor = [
+    '-----BEGIN PGP PRIVATE KEY BLOCK-----',
+    '',
+    ...Array.from({ length: 8 }, (_, i) => `${String(i).repeat(64)}`),
+    '=abcd',
+    '-----END PGP PRIVATE KEY BLOCK-----',
+  ].join('\n');
   const needles = secretNeedles(armor);
   t.deepEqual(needles, ['4'.repeat(64), '5'.repeat(64)]);
 });
@@ -216,11 +295,39 @@ test('context check needles are body lines of the secret armor, not of the publi
 // base-image keys through, and never the signing key, a key in an added layer, or one in the config.
 const BASE = new Set(['sha256:base0']);
 const inBase = { detector: 'pem-private-key', source: 'layer', path: 'usr/share/ssl/private/demo.pem', layer: { index: 0, digest: 'sha256:base0' }, matchesPublicKey: false };
-const GATE_CASES: { name: string; finding: typeof inBase | (Omit<typeof inBase, 'layer' | 'path'> & { layer: null; path: null }); base: ReadonlySet<string>; origin: FindingOrigin; byDefault: 'block'; allowInherited: 'block' | 'warn' }[] = [
+const GATE_CASES: {
+  name: string;
+  finding: typeof inBase | (Omit<typeof inBase, 'layer' | 'path'> & { layer: null; path: null });
+  base: ReadonlySet<string>;
+  origin: FindingOrigin;
+  byDefault: 'block';
+  allowInherited: 'block' | 'warn';
+}[] = [
   { name: 'key in a base-image layer', finding: inBase, base: BASE, origin: 'base-layer', byDefault: 'block', allowInherited: 'warn' },
-  { name: 'the signing key in a base-image layer', finding: { ...inBase, detector: 'pgp-armored-private-key', matchesPublicKey: true }, base: BASE, origin: 'signing-key', byDefault: 'block', allowInherited: 'block' },
-  { name: 'key in a layer this build added', finding: { ...inBase, path: 'root/id_rsa', layer: { index: 3, digest: 'sha256:added3' } }, base: BASE, origin: 'added-layer', byDefault: 'block', allowInherited: 'block' },
-  { name: 'the signing key in an added layer', finding: { ...inBase, layer: { index: 3, digest: 'sha256:added3' }, matchesPublicKey: true }, base: BASE, origin: 'signing-key', byDefault: 'block', allowInherited: 'block' },
+  {
+    name: 'the signing key in a base-image layer',
+    finding: { ...inBase, detector: 'pgp-armored-private-key', matchesPublicKey: true },
+    base: BASE,
+    origin: 'signing-key',
+    byDefault: 'block',
+    allowInherited: 'block',
+  },
+  {
+    name: 'key in a layer this build added',
+    finding: { ...inBase, path: 'root/id_rsa', layer: { index: 3, digest: 'sha256:added3' } },
+    base: BASE,
+    origin: 'added-layer',
+    byDefault: 'block',
+    allowInherited: 'block',
+  },
+  {
+    name: 'the signing key in an added layer',
+    finding: { ...inBase, layer: { index: 3, digest: 'sha256:added3' }, matchesPublicKey: true },
+    base: BASE,
+    origin: 'signing-key',
+    byDefault: 'block',
+    allowInherited: 'block',
+  },
   { name: 'key in the image config', finding: { ...inBase, source: 'config', layer: null, path: null }, base: BASE, origin: 'config', byDefault: 'block', allowInherited: 'block' },
   { name: 'base layers unknown (registry unreadable)', finding: inBase, base: new Set(), origin: 'added-layer', byDefault: 'block', allowInherited: 'block' },
 ];

@@ -1,13 +1,5 @@
 import test from 'ava';
-import {
-  findDockerClients,
-  hasBuiltinBuildKit,
-  parseBuildxInspect,
-  parseBuildxVersion,
-  parseDockerVersionJson,
-  probeBuildClient,
-  versionAtLeast,
-} from '../../src/build/probe.js';
+import { findDockerClients, hasBuiltinBuildKit, parseBuildxInspect, parseBuildxVersion, parseDockerVersionJson, probeBuildClient, versionAtLeast } from '../../src/build/probe.js';
 import { capabilitiesOf, missingCapabilities, assertCapabilities, effectiveProvenance } from '../../src/build/capabilities.js';
 import { parseBuildOptions } from '../../src/commands/build.js';
 import type { BuildClient } from '../../src/build/probe.js';
@@ -80,9 +72,11 @@ test('docker buildx inspect: kubernetes driver and garbage', (t) => {
 });
 
 test('docker version JSON: 28.x client, 20.10 client, no engine', (t) => {
-  const client28 = '{"Client":{"Version":"28.2.2","ApiVersion":"1.41","DefaultAPIVersion":"1.50","GitCommit":"e6534b4","Os":"linux","Arch":"amd64","Context":"default"},"Server":{"Platform":{"Name":""},"Version":"20.10.24+dfsg1","ApiVersion":"1.41"}}';
+  const client28 =
+    '{"Client":{"Version":"28.2.2","ApiVersion":"1.41","DefaultAPIVersion":"1.50","GitCommit":"e6534b4","Os":"linux","Arch":"amd64","Context":"default"},"Server":{"Platform":{"Name":""},"Version":"20.10.24+dfsg1","ApiVersion":"1.41"}}';
   t.deepEqual(parseDockerVersionJson(client28), { client: '28.2.2', server: '20.10.24+dfsg1' });
-  const noEngine = '{"Client":{"Platform":{"Name":""},"Version":"20.10.24+dfsg1","ApiVersion":"1.41","DefaultAPIVersion":"1.41","Context":"default","Experimental":true},"Server":null}';
+  const noEngine =
+    '{"Client":{"Platform":{"Name":""},"Version":"20.10.24+dfsg1","ApiVersion":"1.41","DefaultAPIVersion":"1.41","Context":"default","Experimental":true},"Server":null}';
   t.deepEqual(parseDockerVersionJson(noEngine), { client: '20.10.24+dfsg1', server: undefined });
   t.deepEqual(parseDockerVersionJson('Cannot connect'), { client: undefined, server: undefined });
 });
@@ -98,7 +92,16 @@ test('BuildKit without buildx: clients 18.09..22.x yes, 23+ no', (t) => {
 });
 
 const builtin: BuildClient = { kind: 'builtin', docker: '/usr/bin/docker', clientVersion: '20.10.24+dfsg1', serverVersion: '20.10.24+dfsg1' };
-const container: BuildClient = { kind: 'buildx', docker: 'docker', buildxVersion: '0.12.1', builder: 'eic', driver: 'docker-container', buildkitVersion: '0.12.5', platforms: ['linux/amd64'], status: 'running' };
+const container: BuildClient = {
+  kind: 'buildx',
+  docker: 'docker',
+  buildxVersion: '0.12.1',
+  builder: 'eic',
+  driver: 'docker-container',
+  buildkitVersion: '0.12.5',
+  platforms: ['linux/amd64'],
+  status: 'running',
+};
 const dockerDriver: BuildClient = { ...container, driver: 'docker', builder: 'default' };
 
 test('capability matrix', (t) => {
@@ -110,9 +113,21 @@ test('capability matrix', (t) => {
 });
 
 test('missing features are named with how to get them', (t) => {
-  const options = parseBuildOptions(['--platform', 'linux/amd64,linux/arm64', '--build-context', 'base=../b', '--cache-to', 'type=registry,ref=r/c:x,mode=max', '--provenance', 'mode=min']);
+  const options = parseBuildOptions([
+    '--platform',
+    'linux/amd64,linux/arm64',
+    '--build-context',
+    'base=../b',
+    '--cache-to',
+    'type=registry,ref=r/c:x,mode=max',
+    '--provenance',
+    'mode=min',
+  ]);
   const missing = missingCapabilities(options, builtin);
-  t.deepEqual(missing.map((m) => m.asked), ['--build-context', '--platform linux/amd64,linux/arm64', '--cache-to type=registry', '--provenance mode=min']);
+  t.deepEqual(
+    missing.map((m) => m.asked),
+    ['--build-context', '--platform linux/amd64,linux/arm64', '--cache-to type=registry', '--provenance mode=min'],
+  );
   const error = t.throws(() => assertCapabilities(options, builtin));
   t.regex(error!.message, /named build contexts.*multi-platform/);
   t.regex((error as { hint?: string }).hint ?? '', /docker-buildx/);

@@ -70,7 +70,9 @@ test('[integration] base layers are read from the engine (diff IDs) and from a r
   await execa('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-daemon:${image}`, `docker://${registry.host}/base/busybox:1`]);
   const remote = await registryLayerDigests(`${registry.host}/base/busybox:1`);
   t.is(remote.size, 1);
-  const manifest = JSON.parse((await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/base/busybox:1`])).stdout) as { layers: { digest: string }[] };
+  const manifest = JSON.parse((await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/base/busybox:1`])).stdout) as {
+    layers: { digest: string }[];
+  };
   t.deepEqual(remote, new Set(manifest.layers.map((l) => l.digest)));
   t.deepEqual(await registryLayerDigests(`${registry.host}/base/missing:1`), new Set(), 'unreadable: nothing counts as inherited');
 });

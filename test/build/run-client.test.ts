@@ -12,18 +12,28 @@ test.after.always(() => clearRegisteredSecrets());
 
 /** A child that writes `parts` to stdout/stderr in turn, pausing between them (so chunks split lines). */
 function script(parts: { to: 'out' | 'err'; text: string }[], exitCode = 0): string[] {
-  return ['-e', `const parts = ${JSON.stringify(parts)};
-(async () => { for (const p of parts) { (p.to === 'out' ? process.stdout : process.stderr).write(p.text); await new Promise((r) => setTimeout(r, 30)); } process.exitCode = ${exitCode}; })();`];
+  return [
+    '-e',
+    `const parts = ${JSON.stringify(parts)};
+(async () => { for (const p of parts) { (p.to === 'out' ? process.stdout : process.stderr).write(p.text); await new Promise((r) => setTimeout(r, 30)); } process.exitCode = ${exitCode}; })();`,
+  ];
 }
 
 test('stream mode: every line of stdout and stderr reaches err redacted, also a secret split across two writes; the exit code and stdout come back', async (t) => {
   const shown: string[] = [];
   const half = SECRET.length / 2;
-  const run = await runClient(node, script([
-    { to: 'err', text: '#1 building\n' },
-    { to: 'out', text: `token ${SECRET.slice(0, half)}` },
-    { to: 'out', text: `${SECRET.slice(half)} end\nlast line without newline` },
-  ], 3), { mode: 'stream', err: (text) => shown.push(text) });
+  const run = await runClient(
+    node,
+    script(
+      [
+        { to: 'err', text: '#1 building\n' },
+        { to: 'out', text: `token ${SECRET.slice(0, half)}` },
+        { to: 'out', text: `${SECRET.slice(half)} end\nlast line without newline` },
+      ],
+      3,
+    ),
+    { mode: 'stream', err: (text) => shown.push(text) },
+  );
   t.is(run.exitCode, 3);
   t.deepEqual(shown, ['#1 building\n', 'token [REDACTED] end\n', 'last line without newline\n']);
   t.is(run.stdout, 'token [REDACTED] end\nlast line without newline');
@@ -35,7 +45,14 @@ test('a private key block printed over many lines (RUN cat key) is censored in t
   const shown: string[] = [];
   const body = ['#7 0.31 lQdGBGZ1dW1mYWtlIGtleSBib2R5IGxpbmUgb25lIGZvciB0aGUgdGVzdA', '#7 0.31 bGluZSB0d28gb2YgdGhlIGZha2Uga2V5IGJvZHkgZm9yIHRoZSB0ZXN0IGhlcmU'];
   const text = ['#7 0.31 -----BEGIN PGP PRIVATE KEY BLOCK-----', '#7 0.31', ...body, '#7 0.31 -----END PGP PRIVATE KEY BLOCK-----', '#7 DONE 0.3s', ''].join('\n');
-  const run = await runClient(node, script([{ to: 'err', text: text.slice(0, 70) }, { to: 'err', text: text.slice(70) }]), { mode: 'stream', err: (s) => shown.push(s) });
+  const run = await runClient(
+    node,
+    script([
+      { to: 'err', text: text.slice(0, 70) },
+      { to: 'err', text: text.slice(70) },
+    ]),
+    { mode: 'stream', err: (s) => shown.push(s) },
+  );
   const all = shown.join('');
   for (const line of body) {
     t.false(all.includes(line.slice(8)), all);
@@ -46,7 +63,10 @@ test('a private key block printed over many lines (RUN cat key) is censored in t
 
 test('silent mode shows nothing, and the log keeps only the tail of a long output', async (t) => {
   const shown: string[] = [];
-  const run = await runClient(node, ['-e', "for (let i = 0; i < 20000; i++) process.stderr.write(`line ${i} of a long build log\\n`)"], { mode: 'silent', err: (s) => shown.push(s) });
+  const run = await runClient(node, ['-e', 'for (let i = 0; i < 20000; i++) process.stderr.write(`line ${i} of a long build log\\n`)'], {
+    mode: 'silent',
+    err: (s) => shown.push(s),
+  });
   t.is(run.exitCode, 0);
   t.deepEqual(shown, []);
   t.true(run.log.length <= 64 * 1024);

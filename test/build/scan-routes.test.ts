@@ -16,7 +16,16 @@ import { resolveSigningKey } from '../../src/keys/index.js';
 const IMAGE_ID = 'sha256:' + 'c'.repeat(64);
 const MANIFEST = 'sha256:' + 'd'.repeat(64);
 const probe: ProbeResult = {
-  client: { kind: 'buildx', docker: '/recorded/docker', buildxVersion: '0.12.1', builder: 'recorded', driver: 'docker-container', buildkitVersion: 'v0.12.5', platforms: ['linux/amd64'], status: 'running' },
+  client: {
+    kind: 'buildx',
+    docker: '/recorded/docker',
+    buildxVersion: '0.12.1',
+    builder: 'recorded',
+    driver: 'docker-container',
+    buildkitVersion: 'v0.12.5',
+    platforms: ['linux/amd64'],
+    status: 'running',
+  },
   candidates: [],
 };
 
@@ -29,7 +38,10 @@ function recorder(): { calls: string[][]; run: ProcessRunner } {
     const dest = /dest=([^,]+)/.exec(output)?.[1];
     if (args[1] === 'build' && dest && output.startsWith('type=oci')) {
       await mkdir(dest, { recursive: true });
-      await writeFile(join(dest, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: MANIFEST, size: 2 }] }));
+      await writeFile(
+        join(dest, 'index.json'),
+        JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: MANIFEST, size: 2 }] }),
+      );
     } else if (args[1] === 'build' && dest) await writeFile(dest, 'archive');
     return { exitCode: 0, log: '', stdout: '' };
   };
@@ -38,7 +50,13 @@ function recorder(): { calls: string[][]; run: ProcessRunner } {
 
 function report(leaked: boolean): PipelineScanReport {
   const finding = { detector: 'pgp-armored-private-key', kind: 'armored', path: 'root/key.asc', layer: { index: 1, digest: 'sha256:' + '1'.repeat(64) } };
-  return { leaked, findings: leaked ? [finding] : [], notes: [], images: [{ configDigest: IMAGE_ID }], stats: { layers: 1, bytesScanned: 10, seconds: 0 } } as unknown as PipelineScanReport;
+  return {
+    leaked,
+    findings: leaked ? [finding] : [],
+    notes: [],
+    images: [{ configDigest: IMAGE_ID }],
+    stats: { layers: 1, bytesScanned: 10, seconds: 0 },
+  } as unknown as PipelineScanReport;
 }
 
 async function build(t: { teardown: (fn: () => Promise<void>) => void }, leaked: boolean, flags: (dir: string) => string[]) {
@@ -65,10 +83,16 @@ test('docker-archive route (--load): the scanned tar is loaded and tagged by the
   t.is(clean.result.kind, 'published');
   t.regex(clean.scanned[0]!, /^docker-archive:.*image-0\.tar$/);
   const archive = clean.scanned[0]!.slice('docker-archive:'.length);
-  t.deepEqual(clean.calls.slice(1), [['load', '-i', archive], ['tag', IMAGE_ID, 'eic-build-test/routes:1']]);
+  t.deepEqual(clean.calls.slice(1), [
+    ['load', '-i', archive],
+    ['tag', IMAGE_ID, 'eic-build-test/routes:1'],
+  ]);
   const leak = await build(t, true, () => ['--load', '--tag', 'eic-build-test/routes:1']);
   t.is(leak.result.kind, 'leak');
-  t.deepEqual(leak.calls.map((args) => args[1]), ['build']);
+  t.deepEqual(
+    leak.calls.map((args) => args[1]),
+    ['build'],
+  );
 });
 
 test('oci-layout route (--output type=oci,tar=false): the scanned layout is what is copied; a leak writes nothing', async (t) => {

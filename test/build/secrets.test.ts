@@ -11,28 +11,39 @@ const key = { armoredSecretKey: '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nnot a 
 
 test('planSecrets: the signing key first, the mirrors file, set EIC registry credentials (unless a --secret takes the id), then --secret in order', (t) => {
   const needs = planSecrets({
-    userSecrets: [{ kind: 'env', id: 'token', env: 'MY_TOKEN' }, { kind: 'file', id: 'netrc', src: 'netrc' }, { kind: 'file', id: 'CI_REGISTRY_PASSWORD', src: 'pw' }],
+    userSecrets: [
+      { kind: 'env', id: 'token', env: 'MY_TOKEN' },
+      { kind: 'file', id: 'netrc', src: 'netrc' },
+      { kind: 'file', id: 'CI_REGISTRY_PASSWORD', src: 'pw' },
+    ],
     key,
     layout,
     mirrorsFile: '/ctx/.eic-build/mirrors.yaml',
     env: { MY_TOKEN: 'token-value-1', CI_REGISTRY_USER: 'ci-user-name', CI_REGISTRY_PASSWORD: 'from-the-env' },
   });
-  t.deepEqual(needs.map((n) => [n.kind, n.id]), [
-    ['value', 'spack-signing-key'],
-    ['file', 'mirrors'],
-    ['value', 'CI_REGISTRY_USER'],
-    ['value', 'token'],
-    ['file', 'netrc'],
-    ['file', 'CI_REGISTRY_PASSWORD'],
-  ]);
+  t.deepEqual(
+    needs.map((n) => [n.kind, n.id]),
+    [
+      ['value', 'spack-signing-key'],
+      ['file', 'mirrors'],
+      ['value', 'CI_REGISTRY_USER'],
+      ['value', 'token'],
+      ['file', 'netrc'],
+      ['file', 'CI_REGISTRY_PASSWORD'],
+    ],
+  );
   t.like(needs[3], { value: 'token-value-1' });
   t.like(needs[4], { path: join(process.cwd(), 'netrc') });
 });
 
-test('planSecrets refuses the signing key\'s id and an env= variable that is not set, naming them', (t) => {
-  const reserved = t.throws(() => planSecrets({ userSecrets: [{ kind: 'env', id: 'spack-signing-key', env: 'X' }], key, layout, mirrorsFile: undefined, env: { X: 'x' } }), { instanceOf: EicBuildError });
+test("planSecrets refuses the signing key's id and an env= variable that is not set, naming them", (t) => {
+  const reserved = t.throws(() => planSecrets({ userSecrets: [{ kind: 'env', id: 'spack-signing-key', env: 'X' }], key, layout, mirrorsFile: undefined, env: { X: 'x' } }), {
+    instanceOf: EicBuildError,
+  });
   t.regex(reserved?.message ?? '', /--secret id=spack-signing-key is reserved/);
-  const unset = t.throws(() => planSecrets({ userSecrets: [{ kind: 'env', id: 'token', env: 'NOT_SET' }], key, layout, mirrorsFile: undefined, env: {} }), { instanceOf: EicBuildError });
+  const unset = t.throws(() => planSecrets({ userSecrets: [{ kind: 'env', id: 'token', env: 'NOT_SET' }], key, layout, mirrorsFile: undefined, env: {} }), {
+    instanceOf: EicBuildError,
+  });
   t.regex(unset?.message ?? '', /--secret id=token,env=NOT_SET: NOT_SET is not set/);
 });
 
@@ -61,7 +72,13 @@ test('provideSecrets: a --secret src= file that is missing is refused naming it,
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'present'), 'x');
   const error = await t.throwsAsync(
-    provideSecrets([{ kind: 'value', id: 'k', value: 'value-before-the-missing-file' }, { kind: 'file', id: 'gone', path: join(dir, 'gone'), spec: { kind: 'file', id: 'gone', src: 'gone' } }], false),
+    provideSecrets(
+      [
+        { kind: 'value', id: 'k', value: 'value-before-the-missing-file' },
+        { kind: 'file', id: 'gone', path: join(dir, 'gone'), spec: { kind: 'file', id: 'gone', src: 'gone' } },
+      ],
+      false,
+    ),
     { instanceOf: EicBuildError },
   );
   t.is(error?.code, 'input-not-found');

@@ -10,11 +10,19 @@ const noConfig = { file: undefined, build: { dockerfile: undefined } };
 
 test('chooseDockerfile: --file, else build.dockerfile, else CONTEXT/Dockerfile without a config file, else render', (t) => {
   const ctx = '/ctx';
-  t.deepEqual(chooseDockerfile({ file: 'x/Dockerfile.alt', config: { file: '/ctx/eic-build.yaml', build: { dockerfile: '/ctx/D' } }, contextDir: ctx, contextHasDockerfile: true }), { kind: 'user', path: resolve('x/Dockerfile.alt') });
-  t.deepEqual(chooseDockerfile({ file: undefined, config: { file: '/ctx/eic-build.yaml', build: { dockerfile: '/ctx/D' } }, contextDir: ctx, contextHasDockerfile: true }), { kind: 'user', path: '/ctx/D' });
+  t.deepEqual(
+    chooseDockerfile({ file: 'x/Dockerfile.alt', config: { file: '/ctx/eic-build.yaml', build: { dockerfile: '/ctx/D' } }, contextDir: ctx, contextHasDockerfile: true }),
+    { kind: 'user', path: resolve('x/Dockerfile.alt') },
+  );
+  t.deepEqual(chooseDockerfile({ file: undefined, config: { file: '/ctx/eic-build.yaml', build: { dockerfile: '/ctx/D' } }, contextDir: ctx, contextHasDockerfile: true }), {
+    kind: 'user',
+    path: '/ctx/D',
+  });
   t.deepEqual(chooseDockerfile({ file: undefined, config: noConfig, contextDir: ctx, contextHasDockerfile: true }), { kind: 'user', path: '/ctx/Dockerfile' });
   // A config file without build.dockerfile means: render, even beside a Dockerfile.
-  t.deepEqual(chooseDockerfile({ file: undefined, config: { file: '/ctx/eic-build.yaml', build: { dockerfile: undefined } }, contextDir: ctx, contextHasDockerfile: true }), { kind: 'render' });
+  t.deepEqual(chooseDockerfile({ file: undefined, config: { file: '/ctx/eic-build.yaml', build: { dockerfile: undefined } }, contextDir: ctx, contextHasDockerfile: true }), {
+    kind: 'render',
+  });
   t.deepEqual(chooseDockerfile({ file: undefined, config: noConfig, contextDir: ctx, contextHasDockerfile: false }), { kind: 'render' });
 });
 
@@ -41,10 +49,15 @@ test('a user Dockerfile that reads the public key file gets it (git-ignored); on
 
 test('a --file that does not exist, and no renderer for a context without a Dockerfile, are named errors', async (t) => {
   const dir = await context(t, 'FROM scratch\n');
-  const missing = await t.throwsAsync(prepareSources({ config, options: { file: join(dir, 'nope'), vars: {} }, contextDir: dir, key, render: undefined, env: {}, layout: DEFAULT_LAYOUT }), { instanceOf: EicBuildError });
+  const missing = await t.throwsAsync(
+    prepareSources({ config, options: { file: join(dir, 'nope'), vars: {} }, contextDir: dir, key, render: undefined, env: {}, layout: DEFAULT_LAYOUT }),
+    { instanceOf: EicBuildError },
+  );
   t.is(missing?.code, 'input-not-found');
   t.regex(missing?.message ?? '', /Dockerfile .*nope does not exist/);
   await rm(join(dir, 'Dockerfile'));
-  const none = await t.throwsAsync(prepareSources({ config, options: { file: undefined, vars: {} }, contextDir: dir, key, render: undefined, env: {}, layout: DEFAULT_LAYOUT }), { instanceOf: EicBuildError });
+  const none = await t.throwsAsync(prepareSources({ config, options: { file: undefined, vars: {} }, contextDir: dir, key, render: undefined, env: {}, layout: DEFAULT_LAYOUT }), {
+    instanceOf: EicBuildError,
+  });
   t.regex(none?.message ?? '', /no Dockerfile to build/);
 });

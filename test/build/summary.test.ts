@@ -14,12 +14,36 @@ function finding(path: string, digest: string, matchesPublicKey = false): Report
 }
 
 function scanned(findings: ReportFinding[], allowInheritedKeys: boolean): ScannedImage {
-  const report = { target: 'docker-daemon:x', leaked: findings.length > 0, findings, notes: [], stats: { layers: 3, bytesScanned: 1e6, seconds: 0.5, images: 1 }, images: [] } as ScanReport;
-  return { item: { target: undefined, reason: 'final-image' } as ScannedImage['item'], report, gate: gateFindings(findings, BASE, { allowInheritedKeys }), baseImage: 'example/base:1', configDigest: 'sha256:c' };
+  const report = {
+    target: 'docker-daemon:x',
+    leaked: findings.length > 0,
+    findings,
+    notes: [],
+    stats: { layers: 3, bytesScanned: 1e6, seconds: 0.5, images: 1 },
+    images: [],
+  } as ScanReport;
+  return {
+    item: { target: undefined, reason: 'final-image' } as ScannedImage['item'],
+    report,
+    gate: gateFindings(findings, BASE, { allowInheritedKeys }),
+    baseImage: 'example/base:1',
+    configDigest: 'sha256:c',
+  };
 }
 
 function published(s: ScannedImage): PipelineResult {
-  return { kind: 'published', scanned: [s], key, client: {} as never, destination: { kind: 'load' }, tags: ['x:1'], pushed: [], configDigest: 'sha256:c', manifestDigest: undefined, metadata: {} };
+  return {
+    kind: 'published',
+    scanned: [s],
+    key,
+    client: {} as never,
+    destination: { kind: 'load' },
+    tags: ['x:1'],
+    pushed: [],
+    configDigest: 'sha256:c',
+    manifestDigest: undefined,
+    metadata: {},
+  };
 }
 
 test('a base-image key blocks by default, and the leak summary names the base image and the opt-outs', (t) => {
@@ -28,7 +52,10 @@ test('a base-image key blocks by default, and the leak summary names the base im
   t.regex(text, /LEAK: private key material found; nothing was pushed/);
   t.regex(text, /pem-private-key in etc\/ssl\/private\/demo\.pem, from the base image/);
   t.regex(text, /1 of them were already in the base image example\/base:1.*--allow-key IDENTITY.*--allow-inherited-keys/);
-  t.like(summaryJson({ kind: 'leak', scanned: [s], key }, () => null), { verdict: 'leak', pushed: false });
+  t.like(
+    summaryJson({ kind: 'leak', scanned: [s], key }, () => null),
+    { verdict: 'leak', pushed: false },
+  );
 });
 
 test('the signing key or an added layer never mentions the opt-out', (t) => {

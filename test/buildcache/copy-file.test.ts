@@ -5,7 +5,21 @@ import { execa } from 'execa';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { fakeHash, freshDir, listFiles, SPACK_FIXTURE, SPACK_FIXTURE_KEY, specDocument, startKeyWorld, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type KeyWorld } from './fixtures.js';
+import {
+  fakeHash,
+  freshDir,
+  listFiles,
+  SPACK_FIXTURE,
+  SPACK_FIXTURE_KEY,
+  specDocument,
+  startKeyWorld,
+  v2Prefix,
+  v2TarballRelPath,
+  writeV2Mirror,
+  writeV3Mirror,
+  type FixtureSpec,
+  type KeyWorld,
+} from './fixtures.js';
 import { serveDirectory } from '../helpers/http-fronts.js';
 
 const FIXTURE = SPACK_FIXTURE;
@@ -129,7 +143,24 @@ test('[integration] interrupted mid-download (SIGINT): no DIR and no staging dir
   t.teardown(server.close);
   const parent = await parentDir('interrupted');
   const url = `${server.url}/`;
-  const child = execa(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'buildcache', 'verify', url, '--public-key', alice.publicFile, '--spec', `${spec.name}-${spec.version}-${spec.hash}`, '--copy-to', join(parent, 'verified')], { cwd: repoRoot, reject: false });
+  const child = execa(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/cli.ts'),
+      'buildcache',
+      'verify',
+      url,
+      '--public-key',
+      alice.publicFile,
+      '--spec',
+      `${spec.name}-${spec.version}-${spec.hash}`,
+      '--copy-to',
+      join(parent, 'verified'),
+    ],
+    { cwd: repoRoot, reject: false },
+  );
   // Only a wait (it ends once the download stalls): wide, as the CLI from source starts slowly on a loaded machine.
   const deadline = Date.now() + 180_000;
   while (stalled === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -158,7 +189,19 @@ test("[integration] P's validly signed manifest placed at its dependency D's pat
   const manifestPath = (s: FixtureSpec) => join(source, `v3/manifests/spec/${s.name}/${s.name}-${s.version}-${s.hash}.spec.manifest.json`);
   await writeFile(manifestPath(d), await readFile(manifestPath(p)));
   const parent = await parentDir('swapped-entry');
-  const run = await runCli(['buildcache', 'verify', source, '--public-key', alice.publicFile, '--spec', `${d.name}-${d.version}-${d.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    source,
+    '--public-key',
+    alice.publicFile,
+    '--spec',
+    `${d.name}-${d.version}-${d.hash}`,
+    '--copy-to',
+    join(parent, 'verified'),
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 1, String(run.stdout));
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.regex(report.entries[0]!.detail, new RegExp(`the signed spec is app-2\\.0-${p.hash}, not zlib-1\\.3\\.1-${d.hash}`));
@@ -180,7 +223,19 @@ test("[integration] layout v2: C's validly signed .spec.json.sig placed at B's p
   const server = await serveDirectory(source);
   t.teardown(server.close);
   const parent = await parentDir('v2-swapped');
-  const run = await runCli(['buildcache', 'verify', `${server.url}/`, '--public-key', alice.publicFile, '--spec', `${b.name}-${b.version}-${b.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `${server.url}/`,
+    '--public-key',
+    alice.publicFile,
+    '--spec',
+    `${b.name}-${b.version}-${b.hash}`,
+    '--copy-to',
+    join(parent, 'verified'),
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 1, String(run.stdout));
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.regex(report.entries[0]!.detail, new RegExp(`the signed spec is cmake-3\\.30\\.0-${c.hash}, not zlib-1\\.3\\.1-${b.hash}`));
@@ -210,7 +265,22 @@ test('[integration] a server sending more bytes than the signed contentLength: t
   const parent = await parentDir('endless');
   // The timeout only ends a hang (the cap not holding: the body never ends); the verdict does not depend on
   // speed, and the CLI from source takes many seconds to start on a loaded machine.
-  const run = await runCli(['buildcache', 'verify', `${server.url}/`, '--public-key', alice.publicFile, '--spec', `${spec.name}-${spec.version}-${spec.hash}`, '--copy-to', join(parent, 'verified'), '--format', 'json'], { timeout: 300_000 });
+  const run = await runCli(
+    [
+      'buildcache',
+      'verify',
+      `${server.url}/`,
+      '--public-key',
+      alice.publicFile,
+      '--spec',
+      `${spec.name}-${spec.version}-${spec.hash}`,
+      '--copy-to',
+      join(parent, 'verified'),
+      '--format',
+      'json',
+    ],
+    { timeout: 300_000 },
+  );
   t.is(run.exitCode, 1, `${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.like(report.entries[0], { kind: 'checksum-mismatch' });
@@ -222,7 +292,12 @@ test('[integration] a server sending more bytes than the signed contentLength: t
 test('[integration] a mirror URL with user:token@ is refused (exit 2) and the token appears in neither stdout nor stderr', async (t) => {
   const token = `ghp_${fakeHash()}`;
   const parent = await parentDir('credentials');
-  for (const url of [`https://builder:${token}@127.0.0.1:9/mirror`, `http://${token}@127.0.0.1:9/`, `oci://builder:${token}@127.0.0.1:9/eic/cache`, `oci+http://${token}@127.0.0.1:9/eic/cache`]) {
+  for (const url of [
+    `https://builder:${token}@127.0.0.1:9/mirror`,
+    `http://${token}@127.0.0.1:9/`,
+    `oci://builder:${token}@127.0.0.1:9/eic/cache`,
+    `oci+http://${token}@127.0.0.1:9/eic/cache`,
+  ]) {
     const run = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified')]);
     t.is(run.exitCode, 2, url);
     t.regex(String(run.stderr), /credentials in a mirror URL are not supported/);

@@ -15,10 +15,29 @@ import { verifyOciMirror } from '../../src/buildcache/verify/verify-oci.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { flipLastByte, listenLoopback, startFront } from '../helpers/http-fronts.js';
-import { fakeHash, freshDir, listFiles, ociManifest, pushOciEntry, pushOciEntryWithDeps, pushOciRawEntry, specDocument, specTarball, startSigningWorld, type FixtureSpec, type SigningWorld } from './fixtures.js';
+import {
+  fakeHash,
+  freshDir,
+  listFiles,
+  ociManifest,
+  pushOciEntry,
+  pushOciEntryWithDeps,
+  pushOciRawEntry,
+  specDocument,
+  specTarball,
+  startSigningWorld,
+  type FixtureSpec,
+  type SigningWorld,
+} from './fixtures.js';
 
 // Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
-let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], signingKey!: SigningWorld['signingKey'], trusted!: SigningWorld['trusted'], stop!: SigningWorld['stop'];
+let registry!: SigningWorld['registry'],
+  client!: SigningWorld['client'],
+  work!: SigningWorld['work'],
+  alice!: SigningWorld['alice'],
+  signingKey!: SigningWorld['signingKey'],
+  trusted!: SigningWorld['trusted'],
+  stop!: SigningWorld['stop'];
 test.before(async () => ({ registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld()));
 test.after.always(() => stop?.());
 
@@ -51,7 +70,10 @@ test('[integration] OCI --copy-to writes an unsigned layout-v3 mirror of exactly
 
   const files = await listFiles(dir);
   const spec = (s: FixtureSpec) => `v3/manifests/spec/${s.name}/${idOf(s)}.spec.manifest.json`;
-  t.deepEqual(files.filter((f) => !f.startsWith('blobs/')), ['v3/layout.json', 'v3/manifests/index/index.manifest.json', spec(app), spec(zlib)].sort());
+  t.deepEqual(
+    files.filter((f) => !f.startsWith('blobs/')),
+    ['v3/layout.json', 'v3/manifests/index/index.manifest.json', spec(app), spec(zlib)].sort(),
+  );
   t.is(await readFile(join(dir, 'v3/layout.json'), 'utf8'), '{"signing": "gpg"}');
   // Every blob sits at the path its sha256 names.
   const blobs = files.filter((f) => f.startsWith('blobs/'));
@@ -64,7 +86,10 @@ test('[integration] OCI --copy-to writes an unsigned layout-v3 mirror of exactly
   ] as const) {
     const text = await readFile(join(dir, spec(s)), 'utf8');
     t.false(text.includes('PGP'), 'the copy is unsigned');
-    const manifest = JSON.parse(text) as { version: number; data: { contentLength: number; mediaType: string; compression: string; checksumAlgorithm: string; checksum: string }[] };
+    const manifest = JSON.parse(text) as {
+      version: number;
+      data: { contentLength: number; mediaType: string; compression: string; checksumAlgorithm: string; checksum: string }[];
+    };
     t.is(manifest.version, 3);
     t.deepEqual(Object.keys(manifest.data[0]!), ['contentLength', 'mediaType', 'compression', 'checksumAlgorithm', 'checksum']);
     const [tarballRecord, specRecord] = manifest.data;
@@ -78,7 +103,9 @@ test('[integration] OCI --copy-to writes an unsigned layout-v3 mirror of exactly
     t.deepEqual(JSON.parse(gunzipSync(specBlob).toString('utf8')), specDocument(s));
   }
 
-  const indexManifest = JSON.parse(await readFile(join(dir, 'v3/manifests/index/index.manifest.json'), 'utf8')) as { data: { mediaType: string; compression: string; checksum: string }[] };
+  const indexManifest = JSON.parse(await readFile(join(dir, 'v3/manifests/index/index.manifest.json'), 'utf8')) as {
+    data: { mediaType: string; compression: string; checksum: string }[];
+  };
   t.like(indexManifest.data[0], { mediaType: 'application/vnd.spack.db.v8+json', compression: 'none' });
   const db = JSON.parse(await readFile(join(dir, blobPath(indexManifest.data[0]!.checksum)), 'utf8')) as { database: { version: string; installs: Record<string, unknown> } };
   t.is(db.database.version, '8');
@@ -100,7 +127,19 @@ test('[integration] OCI --copy-to with --spec copies only the named entry; the J
   const dir = join(parent, 'verified');
   // An existing empty directory (a mount point in a build step) is filled in place.
   await mkdir(dir);
-  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spec', idOf(app), '--copy-to', dir, '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `oci+http://${registry.host}/${repo}`,
+    '--public-key',
+    alice.publicFile,
+    '--spec',
+    idOf(app),
+    '--copy-to',
+    dir,
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 0, String(run.stderr));
   const report = JSON.parse(String(run.stdout)) as { ok: boolean; copy: { kind: string; dir: string; layout: string; signed: boolean; entries: number; bytes: number } };
   t.true(report.ok);
@@ -208,7 +247,19 @@ test("[integration] a signed config whose root node is another package (the entr
   await pushOciRawEntry(client, repo, `${idOf(d)}.spack`, Buffer.from(JSON.stringify(specDocument(p))), await specTarball(p));
   await signOciMirror(client, { repository: repo, signingKey });
   const parent = await parentDir('root');
-  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spec', idOf(d), '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `oci+http://${registry.host}/${repo}`,
+    '--public-key',
+    alice.publicFile,
+    '--spec',
+    idOf(d),
+    '--copy-to',
+    join(parent, 'verified'),
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 1, String(run.stderr));
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.regex(report.entries[0]!.detail, /the signed spec is app-2\.0-/);
@@ -228,7 +279,18 @@ test('[integration] a signed config naming the package "x/../…/tmp/NAME" (tag 
   await pushOciRawEntry(client, repo, tag, Buffer.from(JSON.stringify(specDocument(evil))), await specTarball({ ...evil, name: 'x' }));
   await signOciMirror(client, { repository: repo, signingKey });
   const parent = await parentDir('traversal');
-  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `oci+http://${registry.host}/${repo}`,
+    '--public-key',
+    alice.publicFile,
+    '--all',
+    '--copy-to',
+    join(parent, 'verified'),
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 1, `${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(String(run.stdout)) as { entries: { kind: string; detail: string }[]; copy: { kind: string } };
   t.regex(report.entries[0]!.detail, /not a Spack package name/);
@@ -246,7 +308,18 @@ test('[integration] a registry serving a longer tarball than the descriptor size
   });
   t.teardown(front.close);
   const parent = await parentDir('long');
-  const run = await runCli(['buildcache', 'verify', `oci+http://${front.host}/${repo}`, '--public-key', alice.publicFile, '--all', '--copy-to', join(parent, 'verified'), '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `oci+http://${front.host}/${repo}`,
+    '--public-key',
+    alice.publicFile,
+    '--all',
+    '--copy-to',
+    join(parent, 'verified'),
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 1, String(run.stderr));
   const report = JSON.parse(String(run.stdout)) as { entries: { id: string; kind: string; detail: string }[]; copy: { kind: string } };
   const app = report.entries.find((e) => e.id.startsWith('app-'))!;

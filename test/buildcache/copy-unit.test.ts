@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import { parse } from 'yaml';
-import { findEntryNode, formatIndexDatabase, formatSpecDocument, formatV3Manifest, parseOciSpecConfig, V3_LAYOUT_JSON, type SpecNodeRecord } from '../../src/buildcache/copy/copy-format.js';
+import {
+  findEntryNode,
+  formatIndexDatabase,
+  formatSpecDocument,
+  formatV3Manifest,
+  parseOciSpecConfig,
+  V3_LAYOUT_JSON,
+  type SpecNodeRecord,
+} from '../../src/buildcache/copy/copy-format.js';
 import { formatVerifiedMirrorsScope } from '../../src/buildcache/copy/copy-scope.js';
 import { copyTargetPath, UnsafeCopyPathError, writeCopyFile } from '../../src/buildcache/copy/copy-blob.js';
 import { parseV3Manifest, politeFilename, v3SpecManifestPath } from '../../src/buildcache/file-layout.js';
@@ -19,7 +27,10 @@ const ID = 'hello-file-1.0-p6rjdomocw4krnmuwavwdbae56jxt3vo';
 const blob = (hex: string) => readFile(`${FIXTURE}/blobs/sha256/${hex.slice(0, 2)}/${hex}`);
 
 async function fixtureSpec(): Promise<{ spec: unknown; buildcache_layout_version: number }> {
-  return JSON.parse(gunzipSync(await blob('81133f45bf7cec0d4c5030123285b0435cc6f05716d0102c7ccf5354bac7ba73')).toString('utf8')) as { spec: unknown; buildcache_layout_version: number };
+  return JSON.parse(gunzipSync(await blob('81133f45bf7cec0d4c5030123285b0435cc6f05716d0102c7ccf5354bac7ba73')).toString('utf8')) as {
+    spec: unknown;
+    buildcache_layout_version: number;
+  };
 }
 
 test('formatV3Manifest writes the signed text of a Spack v1.1 spec manifest byte for byte', async (t) => {
@@ -46,7 +57,9 @@ test('formatIndexDatabase lists every node by hash, in a stable order', (t) => {
     { name: 'b', version: '2', hash: 'bbbb' },
     { name: 'a', version: '1', hash: 'aaaa' },
   ];
-  const db = JSON.parse(formatIndexDatabase(nodes)) as { database: { version: string; installs: Record<string, { spec: SpecNodeRecord; ref_count: number; in_buildcache: boolean }> } };
+  const db = JSON.parse(formatIndexDatabase(nodes)) as {
+    database: { version: string; installs: Record<string, { spec: SpecNodeRecord; ref_count: number; in_buildcache: boolean }> };
+  };
   t.is(db.database.version, '8');
   t.deepEqual(Object.keys(db.database.installs), ['aaaa', 'bbbb']);
   t.deepEqual(db.database.installs.bbbb, { spec: nodes[0]!, ref_count: 0, in_buildcache: true });
@@ -131,5 +144,8 @@ test('findEntryNode accepts only the root node, and only a Spack package name', 
   t.like(findEntryNode(doc, `app-1-${'a'.repeat(32)}`), { kind: 'ok' });
   t.like(findEntryNode(doc, `zlib-1-${'z'.repeat(32)}`), { kind: 'mismatch', detail: `the signed spec is app-1-${'a'.repeat(32)}, not zlib-1-${'z'.repeat(32)}` });
   const evil = { spec: { nodes: [node('x/../../pwn', 'a'.repeat(32))] } };
-  t.like(findEntryNode(evil, `x_.._.._pwn-1-${'a'.repeat(32)}`, () => true), { kind: 'mismatch' });
+  t.like(
+    findEntryNode(evil, `x_.._.._pwn-1-${'a'.repeat(32)}`, () => true),
+    { kind: 'mismatch' },
+  );
 });

@@ -5,7 +5,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fakeHash, SPACK_FIXTURE, SPACK_FIXTURE_KEY, startKeyWorld, tempDir, v2Prefix, v2TarballRelPath, writeV2Mirror, writeV3Mirror, type FixtureSpec, type KeyWorld } from './fixtures.js';
+import {
+  fakeHash,
+  SPACK_FIXTURE,
+  SPACK_FIXTURE_KEY,
+  startKeyWorld,
+  tempDir,
+  v2Prefix,
+  v2TarballRelPath,
+  writeV2Mirror,
+  writeV3Mirror,
+  type FixtureSpec,
+  type KeyWorld,
+} from './fixtures.js';
 import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
 
 const FIXTURE = SPACK_FIXTURE;
@@ -37,7 +49,16 @@ async function copyFixture(name: string): Promise<string> {
 
 async function verifyJson(args: string[], env: Record<string, string> = {}) {
   const result = await runCli(['buildcache', 'verify', ...args, '--format', 'json'], { env });
-  return { ...result, report: result.exitCode === 2 ? undefined : (JSON.parse(String(result.stdout)) as { entries: { kind: string; id: string; detail: string; manifestDigest?: string; signer?: { fingerprint?: string } }[]; mirrorKeys: { fingerprint: string; trusted: boolean }[] }) };
+  return {
+    ...result,
+    report:
+      result.exitCode === 2
+        ? undefined
+        : (JSON.parse(String(result.stdout)) as {
+            entries: { kind: string; id: string; detail: string; manifestDigest?: string; signer?: { fingerprint?: string } }[];
+            mirrorKeys: { fingerprint: string; trusted: boolean }[];
+          }),
+  };
 }
 
 test('the real Spack v1.1 mirror verifies against its pinned key; JSON names the manifest digest', async (t) => {
@@ -89,7 +110,10 @@ test('[integration] --spec selects entries; an unknown spec is not-found (exit 1
   t.is(bySpec.exitCode, 0);
   const byHash = await verifyJson([FIXTURE, '--public-key', FIXTURE_KEY, '--spec', 'p6rjdomocw4krnmuwavwdbae56jxt3vo', '--spec', 'zlib-1.3-aaaa']);
   t.is(byHash.exitCode, 1);
-  t.deepEqual(byHash.report!.entries.map((e) => e.kind), ['verified', 'not-found']);
+  t.deepEqual(
+    byHash.report!.entries.map((e) => e.kind),
+    ['verified', 'not-found'],
+  );
   const unreadable = await runCli(['buildcache', 'verify', join(work, 'nope'), '--public-key', FIXTURE_KEY]);
   t.is(unreadable.exitCode, 2);
   t.regex(String(unreadable.stderr), /not a Spack buildcache/);
@@ -133,15 +157,24 @@ test('[integration] layout v3 and v2 trees clearsigned by real gpg verify; v2 ta
   await writeV3Mirror(v3, specs, alice);
   const v3Result = await verifyJson([v3, '--public-key', alice.publicFile, '--public-key', FIXTURE_KEY]);
   t.is(v3Result.exitCode, 0);
-  t.deepEqual(v3Result.report!.entries.map((e) => e.kind), ['verified', 'verified']);
+  t.deepEqual(
+    v3Result.report!.entries.map((e) => e.kind),
+    ['verified', 'verified'],
+  );
 
   const v2 = join(work, 'gen-v2');
   await writeV2Mirror(v2, specs, alice);
   const v2Result = await verifyJson([v2, '--public-key', alice.publicFile]);
   t.is(v2Result.exitCode, 0, String(v2Result.stdout));
-  t.deepEqual(v2Result.report!.entries.map((e) => e.kind), ['verified', 'verified']);
+  t.deepEqual(
+    v2Result.report!.entries.map((e) => e.kind),
+    ['verified', 'verified'],
+  );
   const wrong = await verifyJson([v2, '--public-key', mallory.publicFile]);
-  t.deepEqual(wrong.report!.entries.map((e) => e.kind), ['untrusted-signer', 'untrusted-signer']);
+  t.deepEqual(
+    wrong.report!.entries.map((e) => e.kind),
+    ['untrusted-signer', 'untrusted-signer'],
+  );
   t.true(wrong.report!.mirrorKeys.some((k) => k.fingerprint === alice.fingerprint && !k.trusted));
 
   const tarball = join(v2, v2TarballRelPath(specs[0]!));

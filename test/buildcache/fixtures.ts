@@ -45,11 +45,25 @@ export async function makeGpgKey(dir: string, name: string): Promise<GpgKey> {
   requireIntegration('gpg (a signing key)');
   const home = join(dir, `gnupg-${name.replace(/\W/g, '')}`);
   await mkdir(home, { mode: 0o700 });
-  await execa('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `${name} <${name.replace(/\W/g, '')}@example.invalid>`, 'rsa2048', 'sign', 'never']);
+  await execa('gpg', [
+    '--homedir',
+    home,
+    '--batch',
+    '--pinentry-mode',
+    'loopback',
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    `${name} <${name.replace(/\W/g, '')}@example.invalid>`,
+    'rsa2048',
+    'sign',
+    'never',
+  ]);
   const { stdout } = await execa('gpg', ['--homedir', home, '--batch', '--with-colons', '--list-secret-keys']);
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)![1]!;
   const publicArmored = (await execa('gpg', ['--homedir', home, '--batch', '--armor', '--export', fingerprint])).stdout;
-  const secretArmored = (await execa('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--armor', '--export-secret-keys', fingerprint])).stdout;
+  const secretArmored = (await execa('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--armor', '--export-secret-keys', fingerprint]))
+    .stdout;
   const publicFile = join(dir, `${fingerprint}.pub.asc`);
   const secretFile = join(dir, `${fingerprint}.sec.asc`);
   await writeFile(publicFile, `${publicArmored}\n`);
@@ -114,7 +128,10 @@ export async function startSigningWorld(): Promise<SigningWorld> {
 /** Every file below `dir`, as sorted relative paths. */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 /** A fresh directory `name` below `parent`, so "nothing left behind" can be checked by listing it. */
@@ -126,10 +143,14 @@ export async function freshDir(parent: string, name: string): Promise<string> {
 
 /** Clearsign a text with real gpg, as Spack does. */
 export async function gpgClearsign(key: GpgKey, text: string): Promise<string> {
-  const { stdout } = await execa('gpg', ['--homedir', key.home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', key.fingerprint, '--clearsign'], {
-    input: text,
-    stripFinalNewline: false,
-  });
+  const { stdout } = await execa(
+    'gpg',
+    ['--homedir', key.home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', key.fingerprint, '--clearsign'],
+    {
+      input: text,
+      stripFinalNewline: false,
+    },
+  );
   return stdout;
 }
 
@@ -187,7 +208,10 @@ function spackJson(value: unknown): string {
 }
 
 function v3Manifest(blobs: { bytes: Buffer; mediaType: string; compression: string }[]): string {
-  const data = blobs.map((b) => `{\n"contentLength":${b.bytes.length},\n"mediaType":"${b.mediaType}",\n"compression":"${b.compression}",\n"checksumAlgorithm":"sha256",\n"checksum":"${sha256(b.bytes)}"\n}`);
+  const data = blobs.map(
+    (b) =>
+      `{\n"contentLength":${b.bytes.length},\n"mediaType":"${b.mediaType}",\n"compression":"${b.compression}",\n"checksumAlgorithm":"sha256",\n"checksum":"${sha256(b.bytes)}"\n}`,
+  );
   return `{\n"version":3,\n"data":[\n${data.join(',\n')}\n]\n}`;
 }
 

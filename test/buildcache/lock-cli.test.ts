@@ -42,7 +42,10 @@ test('[integration] bad --spack-lock files: exit 2 naming the file, before any r
   for (const [name, text] of Object.entries(files)) await writeFile(join(work, name), text);
   await mkdir(join(work, 'a-directory'));
   const cases: [string, RegExp][] = [
-    [join(work, 'missing', 'spack.lock'), /error: --spack-lock .*missing\/spack\.lock: cannot read the lockfile \(ENOENT\)\nhint: the runtime stage needs the environment's spack\.lock: COPY it from the concretization stage.*--spec.*--all/],
+    [
+      join(work, 'missing', 'spack.lock'),
+      /error: --spack-lock .*missing\/spack\.lock: cannot read the lockfile \(ENOENT\)\nhint: the runtime stage needs the environment's spack\.lock: COPY it from the concretization stage.*--spec.*--all/,
+    ],
     [join(work, 'a-directory'), /error: --spack-lock .*a-directory: cannot read the lockfile \(EISDIR\)/],
     [join(work, 'not-json.lock'), /error: .*not-json\.lock is not JSON/],
     [join(work, 'spack.yaml'), /error: .*spack\.yaml is not JSON/],

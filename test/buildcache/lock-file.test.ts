@@ -70,13 +70,26 @@ test('[integration] HTTP v3 mirror without an index: lock entries are found at t
   const url = `${server.url}/`;
   const lock = await spackLockFile(join(work, 'http.spack.lock'), {
     roots: [hdf5],
-    nodes: [{ spec: hdf5, deps: [{ spec: zlib, types: ['build', 'link'] }, { spec: gone, types: ['run'] }] }, { spec: zlib }, { spec: gone }],
+    nodes: [
+      {
+        spec: hdf5,
+        deps: [
+          { spec: zlib, types: ['build', 'link'] },
+          { spec: gone, types: ['run'] },
+        ],
+      },
+      { spec: zlib },
+      { spec: gone },
+    ],
   });
   const run = await runCli(['buildcache', 'verify', url, '--public-key', alice.publicFile, '--spack-lock', lock, '--format', 'json']);
   t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(String(run.stdout)) as JsonReport;
   t.deepEqual(Object.fromEntries(report.entries.map((e) => [e.id, e.kind])), { [idOf(zlib)]: 'verified', [idOf(hdf5)]: 'verified', [idOf(gone)]: 'absent' });
-  t.deepEqual(seen.filter((p) => p.includes(gone.hash)), [`/v3/manifests/spec/python/${idOf(gone)}.spec.manifest.json`]);
+  t.deepEqual(
+    seen.filter((p) => p.includes(gone.hash)),
+    [`/v3/manifests/spec/python/${idOf(gone)}.spec.manifest.json`],
+  );
 
   // Unsigned mirror: the present entries fail.
   const unsignedRoot = join(work, 'http-unsigned');
@@ -96,5 +109,9 @@ test('[integration] layout v2 directory: the lock selects the signed spec files 
   t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(String(run.stdout)) as JsonReport;
   t.like(report, { layout: 'v2', lock: { selected: 1, present: 1, verified: 1, absent: 0 } });
-  t.deepEqual(report.entries.map((e) => e.id), [idOf(zlib)], 'cmake (build-only) is not selected');
+  t.deepEqual(
+    report.entries.map((e) => e.id),
+    [idOf(zlib)],
+    'cmake (build-only) is not selected',
+  );
 });

@@ -13,7 +13,13 @@ import { startFront } from '../helpers/http-fronts.js';
 import { fakeHash, pushOciEntry, pushOciEntryWithDeps, spackLockFile, specTarball, startSigningWorld, type FixtureSpec, type SigningWorld } from './fixtures.js';
 
 // Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
-let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], signingKey!: SigningWorld['signingKey'], trusted!: SigningWorld['trusted'], stop!: SigningWorld['stop'];
+let registry!: SigningWorld['registry'],
+  client!: SigningWorld['client'],
+  work!: SigningWorld['work'],
+  alice!: SigningWorld['alice'],
+  signingKey!: SigningWorld['signingKey'],
+  trusted!: SigningWorld['trusted'],
+  stop!: SigningWorld['stop'];
 test.before(async () => ({ registry, client, work, alice, signingKey, trusted, stop } = await startSigningWorld()));
 test.after.always(() => stop?.());
 
@@ -43,7 +49,15 @@ async function seed(repo: string, options: { unsigned?: boolean; withCmake?: boo
   const lock = await spackLockFile(join(work, `${repo.replace(/\W/g, '_')}.spack.lock`), {
     roots: [specs.app],
     nodes: [
-      { spec: specs.app, deps: [{ spec: specs.zlib, types: ['build', 'link'] }, { spec: specs.gcc, types: ['build', 'link'] }, { spec: specs.python, types: ['run'] }, { spec: specs.cmake, types: ['build'] }] },
+      {
+        spec: specs.app,
+        deps: [
+          { spec: specs.zlib, types: ['build', 'link'] },
+          { spec: specs.gcc, types: ['build', 'link'] },
+          { spec: specs.python, types: ['run'] },
+          { spec: specs.cmake, types: ['build'] },
+        ],
+      },
       { spec: specs.zlib },
       { spec: specs.gcc, external: true },
       { spec: specs.python },
@@ -55,7 +69,10 @@ async function seed(repo: string, options: { unsigned?: boolean; withCmake?: boo
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 interface JsonReport {
@@ -66,7 +83,7 @@ interface JsonReport {
   copy?: { kind: string; entries: number };
 }
 
-test('[integration] OCI: the lock\'s 2 present entries verify, 1 is absent, the external is not selected: exit 0 (CLI, json)', async (t) => {
+test("[integration] OCI: the lock's 2 present entries verify, 1 is absent, the external is not selected: exit 0 (CLI, json)", async (t) => {
   const repo = 'eic/lock-basic';
   const { specs, lock } = await seed(repo);
   const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spack-lock', lock, '--format', 'json']);
@@ -78,12 +95,24 @@ test('[integration] OCI: the lock\'s 2 present entries verify, 1 is absent, the 
   t.false(idOf(specs.gcc) in kinds, 'the external gcc is in the mirror but not selected');
   t.false(idOf(specs.cmake) in kinds, 'the build-only cmake is not selected');
   t.deepEqual(report.summary, { verified: 2, absent: 1 });
-  t.deepEqual(report.lock, { file: lock, lockfileVersion: 6, includeBuildDeps: false, selected: 3, present: 2, verified: 2, absent: 1, skipped: { external: 1, buildOnly: 1, unreachable: 0 } } as JsonReport['lock']);
+  t.deepEqual(report.lock, {
+    file: lock,
+    lockfileVersion: 6,
+    includeBuildDeps: false,
+    selected: 3,
+    present: 2,
+    verified: 2,
+    absent: 1,
+    skipped: { external: 1, buildOnly: 1, unreachable: 0 },
+  } as JsonReport['lock']);
   t.regex(report.entries.find((e) => e.kind === 'absent')!.detail, /not in this mirror; another mirror must provide it, or spack install fails/);
 
   const text = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spack-lock', lock]);
   t.is(text.exitCode, 0);
-  t.regex(String(text.stdout), new RegExp(`lock: ${lock} \\(lockfile v6\\): 3 entries selected \\(1 external, 1 build-only not selected\\); 2 in this mirror, 2 verified; 1 absent`));
+  t.regex(
+    String(text.stdout),
+    new RegExp(`lock: ${lock} \\(lockfile v6\\): 3 entries selected \\(1 external, 1 build-only not selected\\); 2 in this mirror, 2 verified; 1 absent`),
+  );
   t.regex(String(text.stdout), new RegExp(`^absent\\s+${idOf(specs.python)}\\s+not in this mirror`, 'm'));
 });
 
@@ -91,12 +120,27 @@ test('[integration] OCI --copy-to with a lock: the copy holds exactly the 2 pres
   const repo = 'eic/lock-copy';
   const { specs, lock } = await seed(repo);
   const dir = join(work, 'lock-copy');
-  const run = await runCli(['buildcache', 'verify', `oci+http://${registry.host}/${repo}`, '--public-key', alice.publicFile, '--spack-lock', lock, '--copy-to', dir, '--format', 'json']);
+  const run = await runCli([
+    'buildcache',
+    'verify',
+    `oci+http://${registry.host}/${repo}`,
+    '--public-key',
+    alice.publicFile,
+    '--spack-lock',
+    lock,
+    '--copy-to',
+    dir,
+    '--format',
+    'json',
+  ]);
   t.is(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(String(run.stdout)) as JsonReport;
   t.like(report, { ok: true, copy: { kind: 'written', entries: 2 }, lock: { verified: 2, absent: 1 } });
   const manifests = (await listFiles(dir)).filter((f) => f.startsWith('v3/manifests/spec/'));
-  t.deepEqual(manifests, [specs.app, specs.zlib].map((s) => `v3/manifests/spec/${s.name}/${idOf(s)}.spec.manifest.json`));
+  t.deepEqual(
+    manifests,
+    [specs.app, specs.zlib].map((s) => `v3/manifests/spec/${s.name}/${idOf(s)}.spec.manifest.json`),
+  );
   // The index Spack reads names exactly the two as well.
   const indexManifest = JSON.parse(await readFile(join(dir, 'v3/manifests/index/index.manifest.json'), 'utf8')) as { data: { checksum: string }[] };
   const sum = indexManifest.data[0]!.checksum;
@@ -114,7 +158,10 @@ test('[integration] OCI: a present lock entry that is unsigned fails the run (ex
   t.regex(out, new RegExp(`^unsigned\\s+${idOf(specs.zlib)}`, 'm'));
   t.regex(out, new RegExp(`^absent\\s+${idOf(specs.python)}`, 'm'));
   t.regex(out, /copy: nothing written to .*: 1 of 2 requested entries did not verify/);
-  t.false((await readdir(work)).some((name) => name.includes('lock-unsigned-copy')), 'no DIR and no staging directory');
+  t.false(
+    (await readdir(work)).some((name) => name.includes('lock-unsigned-copy')),
+    'no DIR and no staging directory',
+  );
 });
 
 test('[integration] OCI: absent entries cost no request beyond the one tag listing; --include-build-deps selects cmake', async (t) => {
@@ -128,8 +175,16 @@ test('[integration] OCI: absent entries cost no request beyond the one tag listi
   const report = await verifyOciMirror(proxied, { mirror: repo, repository: repo, trusted, lock: selection });
   t.deepEqual(report.entries.map((e) => e.kind).sort(), ['absent', 'verified', 'verified']);
   t.is(seen.filter((r) => r.includes('/tags/list')).length, 1, 'one tag listing');
-  t.deepEqual(seen.filter((r) => r.includes(specs.python.hash)), [], 'no request for the absent entry');
-  t.deepEqual(seen.filter((r) => r.includes(specs.gcc.hash) || r.includes(specs.cmake.hash)), [], 'none for the external or the build-only entry');
+  t.deepEqual(
+    seen.filter((r) => r.includes(specs.python.hash)),
+    [],
+    'no request for the absent entry',
+  );
+  t.deepEqual(
+    seen.filter((r) => r.includes(specs.gcc.hash) || r.includes(specs.cmake.hash)),
+    [],
+    'none for the external or the build-only entry',
+  );
 
   const withBuild = parseSpackLockSelection(await readFile(lock, 'utf8'), lock, { includeBuildDeps: true });
   const full = await verifyOciMirror(client, { mirror: repo, repository: repo, trusted, lock: withBuild });

@@ -49,7 +49,14 @@ function v6Lock(): Record<string, unknown> {
     roots: [{ hash: H.app, spec: 'app' }],
     concrete_specs: {
       [H.app]: node('app', '2.0', {
-        dependencies: [dep('zlib', ['build', 'link']), dep('cmake', ['build']), dep('python', ['run']), dep('gcc', ['build'], ['c', 'cxx']), dep('runtime', ['link']), dep('wrapper', ['build'])],
+        dependencies: [
+          dep('zlib', ['build', 'link']),
+          dep('cmake', ['build']),
+          dep('python', ['run']),
+          dep('gcc', ['build'], ['c', 'cxx']),
+          dep('runtime', ['link']),
+          dep('wrapper', ['build']),
+        ],
       }),
       [H.zlib]: node('zlib', '1.3.1', { dependencies: [dep('gcc', ['build'], ['c']), dep('runtime', ['link'])] }),
       [H.cmake]: node('cmake', '3.31.2', { dependencies: [dep('zlib', ['build', 'link'])] }),
@@ -78,7 +85,12 @@ test('parseSpackLockSelection: roots and their link/run closure, no externals, n
 
 test('parseSpackLockSelection: includeBuildDeps selects every node but the externals (no test-only edge here)', (t) => {
   const selection = parseSpackLockSelection(JSON.stringify(v6Lock()), 'spack.lock', { includeBuildDeps: true });
-  t.deepEqual(ids(selection.entries), ['app', 'cmake', 'python', 'runtime', 'wrapper', 'zlib'].map((n) => `${n}-${{ app: '2.0', cmake: '3.31.2', python: '3.12.5', runtime: '12.2.0', wrapper: '1.0', zlib: '1.3.1' }[n]}-${H[n as keyof typeof H]}`));
+  t.deepEqual(
+    ids(selection.entries),
+    ['app', 'cmake', 'python', 'runtime', 'wrapper', 'zlib'].map(
+      (n) => `${n}-${{ app: '2.0', cmake: '3.31.2', python: '3.12.5', runtime: '12.2.0', wrapper: '1.0', zlib: '1.3.1' }[n]}-${H[n as keyof typeof H]}`,
+    ),
+  );
   t.deepEqual(selection.skipped, [{ id: `gcc-12.2.0-${H.gcc}`, reason: 'external' }]);
 });
 
@@ -121,7 +133,12 @@ test('parseSpackLockSelection: lockfile v4 edges (`type` instead of parameters.d
     _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': 4, 'specfile-version': 3 },
     roots: [{ hash: H.app, spec: 'app' }],
     concrete_specs: {
-      [H.app]: node('app', '1.0', { dependencies: [{ name: 'zlib', hash: H.zlib, type: ['build', 'link'] }, { name: 'cmake', hash: H.cmake, type: ['build'] }] }),
+      [H.app]: node('app', '1.0', {
+        dependencies: [
+          { name: 'zlib', hash: H.zlib, type: ['build', 'link'] },
+          { name: 'cmake', hash: H.cmake, type: ['build'] },
+        ],
+      }),
       [H.zlib]: node('zlib', '1.2.13'),
       [H.cmake]: node('cmake', '3.20.0'),
     },
@@ -150,7 +167,7 @@ test('parseSpackLockSelection: newer lockfile versions pass; include_concrete en
   t.is(selection.roots, 2);
 });
 
-test('parseSpackLockSelection: a spliced node brings its build spec (whose tarball Spack installs), not the build spec\'s dependencies', (t) => {
+test("parseSpackLockSelection: a spliced node brings its build spec (whose tarball Spack installs), not the build spec's dependencies", (t) => {
   const lock = {
     _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': 6, 'specfile-version': 5 },
     roots: [{ hash: H.app, spec: 'app' }],
@@ -184,8 +201,16 @@ test('parseSpackLockSelection: every kind of bad input is an EicBuildError namin
     ['no concrete_specs', JSON.stringify({ _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': 5 }, roots: [] }), /bad\/spack\.lock has no concrete_specs/],
     ['concrete_specs list', JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [], concrete_specs: [] }), /bad\/spack\.lock has no concrete_specs/],
     ['dangling root', JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [{ hash: H.app, spec: 'app' }], concrete_specs: {} }), /root a{32} is not in concrete_specs/],
-    ['dangling dependency', JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [], concrete_specs: { [H.app]: node('app', '1', { dependencies: [dep('zlib', ['link'])] }) } }), /app-1-a{32} depends on z{32}, which is not in concrete_specs/],
-    ['no version', JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [], concrete_specs: { [H.app]: { name: 'app', hash: H.app } } }), /concrete_specs\["a{32}"\] \(app\) has no single version/],
+    [
+      'dangling dependency',
+      JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [], concrete_specs: { [H.app]: node('app', '1', { dependencies: [dep('zlib', ['link'])] }) } }),
+      /app-1-a{32} depends on z{32}, which is not in concrete_specs/,
+    ],
+    [
+      'no version',
+      JSON.stringify({ _meta: { 'lockfile-version': 5 }, roots: [], concrete_specs: { [H.app]: { name: 'app', hash: H.app } } }),
+      /concrete_specs\["a{32}"\] \(app\) has no single version/,
+    ],
   ];
   for (const [name, text, message] of bad) {
     const error = t.throws(() => parseSpackLockSelection(text, 'bad/spack.lock'), { instanceOf: EicBuildError }, name);
@@ -196,7 +221,10 @@ test('parseSpackLockSelection: every kind of bad input is an EicBuildError namin
 
 test('parseSpackLockSelection: lockfile versions 1 to 3 are refused with re-concretize advice', (t) => {
   for (const version of [1, 2, 3]) {
-    const error = t.throws(() => parseSpackLockSelection(JSON.stringify({ _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': version }, roots: [], concrete_specs: {} }), 'old/spack.lock'), { instanceOf: EicBuildError });
+    const error = t.throws(
+      () => parseSpackLockSelection(JSON.stringify({ _meta: { 'file-type': 'spack-lockfile', 'lockfile-version': version }, roots: [], concrete_specs: {} }), 'old/spack.lock'),
+      { instanceOf: EicBuildError },
+    );
     t.regex(error!.message, new RegExp(`old/spack\\.lock is a lockfile of version ${version}`));
     t.regex(error!.hint ?? '', /re-concretize the environment with a current Spack/);
   }
@@ -218,9 +246,19 @@ test('readSpackLockSelection: a missing file names the path and says where a run
 const lockEntry = (name: string, version: string, hash: string): LockEntry => ({ id: `${name}-${version}-${hash}`, name, version, hash, node: {} });
 
 test('selectLockEntries: by id, else by hash; the rest are absent', (t) => {
-  const listed = [{ id: `zlib-1.3.1-${H.zlib}`, path: 'a' }, { id: `app-2.0.0-${H.app}`, path: 'b' }, { id: `other-1-${H.cmake}`, path: 'c' }];
+  const listed = [
+    { id: `zlib-1.3.1-${H.zlib}`, path: 'a' },
+    { id: `app-2.0.0-${H.app}`, path: 'b' },
+    { id: `other-1-${H.cmake}`, path: 'c' },
+  ];
   const { present, absent } = selectLockEntries(listed, [lockEntry('zlib', '1.3.1', H.zlib), lockEntry('app', '2.0', H.app), lockEntry('python', '3', H.python)]);
-  t.deepEqual(present.map((p) => [p.entry.path, p.lock.name]), [['a', 'zlib'], ['b', 'app']]);
+  t.deepEqual(
+    present.map((p) => [p.entry.path, p.lock.name]),
+    [
+      ['a', 'zlib'],
+      ['b', 'app'],
+    ],
+  );
   t.deepEqual(ids(absent), [`python-3-${H.python}`]);
 });
 

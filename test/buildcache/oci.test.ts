@@ -14,7 +14,12 @@ import { flipLastByte, startFront } from '../helpers/http-fronts.js';
 import { fakeHash, pushOciEntry, pushOciIndex, specTarball, startSigningWorld, tempDir, type FixtureSpec, type GpgKey, type SigningWorld } from './fixtures.js';
 
 // Made in a before hook, not at import: `npm run test:unit` loads this file and must not start gpg.
-let registry!: SigningWorld['registry'], client!: SigningWorld['client'], work!: SigningWorld['work'], alice!: SigningWorld['alice'], mallory!: SigningWorld['mallory'], stop!: SigningWorld['stop'];
+let registry!: SigningWorld['registry'],
+  client!: SigningWorld['client'],
+  work!: SigningWorld['work'],
+  alice!: SigningWorld['alice'],
+  mallory!: SigningWorld['mallory'],
+  stop!: SigningWorld['stop'];
 test.before(async () => ({ registry, client, work, alice, mallory, stop } = await startSigningWorld()));
 test.after.always(() => stop?.());
 
@@ -42,7 +47,10 @@ test('[integration] sign an OCI buildcache, verify it, pin digests; re-sign is a
   const { pushed } = await seed(repo, 3);
   const unsigned = await verify(repo, [alice]);
   t.is(unsigned.exitCode, 1);
-  t.deepEqual(unsigned.report!.entries.map((e) => e.kind), ['unsigned', 'unsigned', 'unsigned']);
+  t.deepEqual(
+    unsigned.report!.entries.map((e) => e.kind),
+    ['unsigned', 'unsigned', 'unsigned'],
+  );
 
   const signed = await runCli(['buildcache', 'sign', `oci+http://${registry.host}/${repo}`, '--all'], { env: { SPACK_SIGNING_KEY: alice.secretArmored } });
   t.is(signed.exitCode, 0, String(signed.stderr));
@@ -63,7 +71,16 @@ test('[integration] sign an OCI buildcache, verify it, pin digests; re-sign is a
 
   const again = await runCli(['buildcache', 'sign', `oci+http://${registry.host}/${repo}`, '--signing-key', alice.secretFile]);
   t.regex(String(again.stdout), /0 signed, 3 skipped/);
-  const forced = await runCli(['buildcache', 'sign', `oci+http://${registry.host}/${repo}`, '--signing-key', alice.secretFile, '--force', '--spec', pushed[0]!.tag.replace(/\.spack$/, '')]);
+  const forced = await runCli([
+    'buildcache',
+    'sign',
+    `oci+http://${registry.host}/${repo}`,
+    '--signing-key',
+    alice.secretFile,
+    '--force',
+    '--spec',
+    pushed[0]!.tag.replace(/\.spack$/, ''),
+  ]);
   t.regex(String(forced.stdout), /1 signed, 0 skipped/);
   const sigManifest = await client.getManifest(repo, signatureTag(pushed[0]!.digest, alice.fingerprint));
   t.is(parseSignatureManifest(sigManifest.bytes).layers.length, 1, '--force replaces, does not pile up');
@@ -100,7 +117,10 @@ test('[integration] skopeo standalone-verify accepts our signatures', async (t) 
   t.is(ok.exitCode, 0, ok.stderr);
   t.regex(ok.stdout, new RegExp(`Signature verified.*${entry.digest}`));
   // and skopeo rejects it for another tag or another key: it really checks what we signed
-  const otherTag = await execa('skopeo', ['standalone-verify', manifestFile, `${registry.host}/${repo}:other.spack`, alice.fingerprint, signatureFile], { env: { GNUPGHOME: home }, reject: false });
+  const otherTag = await execa('skopeo', ['standalone-verify', manifestFile, `${registry.host}/${repo}:other.spack`, alice.fingerprint, signatureFile], {
+    env: { GNUPGHOME: home },
+    reject: false,
+  });
   t.not(otherTag.exitCode, 0);
   const otherKey = await execa('skopeo', ['standalone-verify', manifestFile, reference, mallory.fingerprint, signatureFile], { env: { GNUPGHOME: home }, reject: false });
   t.not(otherKey.exitCode, 0);
@@ -172,10 +192,17 @@ test('[integration] concurrent signers with two keys keep both signatures', asyn
     signOciMirror(new RegistryClient({ registry: registry.host }), { repository: repo, signingKey: m }),
     signOciMirror(new RegistryClient({ registry: registry.host }), { repository: repo, signingKey: a }),
   ]);
-  t.deepEqual(runs.flat().filter((o) => o.kind === 'failed'), []);
+  t.deepEqual(
+    runs.flat().filter((o) => o.kind === 'failed'),
+    [],
+  );
   for (const key of [alice, mallory]) {
     const report = await verifyOciMirror(client, { mirror: repo, repository: repo, trusted: await readTrustedKeys([key.publicFile]) });
-    t.deepEqual(report.entries.map((e) => e.kind), ['verified', 'verified', 'verified', 'verified'], key.fingerprint);
+    t.deepEqual(
+      report.entries.map((e) => e.kind),
+      ['verified', 'verified', 'verified', 'verified'],
+      key.fingerprint,
+    );
   }
 });
 
@@ -214,10 +241,13 @@ test('[integration] named specs skip the tag listing; absent specs are not-found
   const absent = `nothere-1.0-${fakeHash()}`;
   const result = await verify(repo, [alice], ['--spec', id, '--spec', absent]);
   t.is(result.exitCode, 1);
-  t.deepEqual(result.report!.entries.map((e) => [e.id, e.kind]), [
-    [id, 'verified'],
-    [absent, 'not-found'],
-  ]);
+  t.deepEqual(
+    result.report!.entries.map((e) => [e.id, e.kind]),
+    [
+      [id, 'verified'],
+      [absent, 'not-found'],
+    ],
+  );
   const wrongRepo = await verify('eic/no-such-repo', [alice], ['--spec', id]);
   t.is(wrongRepo.exitCode, 2);
 });

@@ -75,7 +75,13 @@ test('layout helpers', (t) => {
   t.is(v3BlobPath({ checksumAlgorithm: 'sha256', checksum: 'ff64ac' }), 'blobs/sha256/ff/ff64ac');
   t.is(idFromManifestPath('v3/manifests/spec/zlib/zlib-1.3-abc.spec.manifest.json'), 'zlib-1.3-abc');
   t.is(
-    v2TarballPath({ name: 'zlib', version: '1.3', hash: 'abc', arch: { platform: 'linux', platform_os: 'debian12', target: { name: 'x86_64' } }, compiler: { name: 'gcc', version: '12.2.0' } }),
+    v2TarballPath({
+      name: 'zlib',
+      version: '1.3',
+      hash: 'abc',
+      arch: { platform: 'linux', platform_os: 'debian12', target: { name: 'x86_64' } },
+      compiler: { name: 'gcc', version: '12.2.0' },
+    }),
     'build_cache/linux-debian12-x86_64/gcc-12.2.0/zlib-1.3/linux-debian12-x86_64-gcc-12.2.0-zlib-1.3-abc.spack',
   );
   t.throws(() => parseV3Manifest('{"version":2}', 'x'), { instanceOf: EicBuildError });

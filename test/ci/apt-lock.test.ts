@@ -30,11 +30,18 @@ test.after.always(() => rm(dir, { recursive: true, force: true }));
 
 // `apt-get update` against an empty source list in a private lists directory: only its lock matters.
 const update = (timeout: string) =>
-  execa('bash', ['-c', `source .ci/apt-lock.sh && apt_update_waiting -o Dir::Etc::sourcelist=${dir}/empty.list -o Dir::Etc::sourceparts=${dir}/none -o Dir::State::Lists=${dir}/lists -o Dir::Cache=${dir}/cache`], {
-    cwd: repoRoot,
-    env: { EIC_BUILD_APT_LOCK_TIMEOUT: timeout },
-    reject: false,
-  });
+  execa(
+    'bash',
+    [
+      '-c',
+      `source .ci/apt-lock.sh && apt_update_waiting -o Dir::Etc::sourcelist=${dir}/empty.list -o Dir::Etc::sourceparts=${dir}/none -o Dir::State::Lists=${dir}/lists -o Dir::Cache=${dir}/cache`,
+    ],
+    {
+      cwd: repoRoot,
+      env: { EIC_BUILD_APT_LOCK_TIMEOUT: timeout },
+      reject: false,
+    },
+  );
 
 test.serial('[integration] apt-get update waits while another apt run holds the lists lock, then runs', async (t) => {
   // Held for 8 s: waiting shows as at least 2.5 s even when this process notices the lock late.
@@ -68,7 +75,12 @@ test.serial("[integration] apt-get install waits for dpkg's frontend lock (held 
   const { holder } = await holdLock('/var/lib/dpkg/lock-frontend', 8);
   const started = Date.now();
   // procps is installed already (setup-system.sh needs it): apt takes the lock, then has nothing to do.
-  const run = await execa('bash', ['-c', 'source .ci/apt-lock.sh && apt_install_waiting procps'], { cwd: repoRoot, env: { EIC_BUILD_APT_LOCK_TIMEOUT: '60' }, reject: false, all: true });
+  const run = await execa('bash', ['-c', 'source .ci/apt-lock.sh && apt_install_waiting procps'], {
+    cwd: repoRoot,
+    env: { EIC_BUILD_APT_LOCK_TIMEOUT: '60' },
+    reject: false,
+    all: true,
+  });
   t.is(run.exitCode, 0, String(run.all));
   t.true(Date.now() - started >= 2500, `it waited for the holder: ${String(run.all)}`);
   await holder;

@@ -40,7 +40,10 @@ test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'eic-build-ci-test-'));
   const key = await generateKey({ name: 'eic-build CI test key' });
   armoredKey = key.armoredSecretKey;
-  keyLines = armoredKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+  keyLines = armoredKey
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 40 && !l.startsWith('-----'));
   // The job's own docker config (logins land there), with this machine's buildx plugin if it lives in a user config.
   const dockerConfig = join(work, 'docker-config');
   await mkdir(join(dockerConfig, 'cli-plugins'), { recursive: true });
@@ -49,7 +52,10 @@ test.before(async () => {
   // The job image has eic-build installed (as the image Dockerfile.frontend builds): this checkout's source.
   const bin = join(work, 'bin');
   await mkdir(bin);
-  await writeFile(join(bin, 'eic-build'), `#!/bin/sh\nexec "${process.execPath}" --import "${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}" "${join(repoRoot, 'src/cli.ts')}" "$@"\n`);
+  await writeFile(
+    join(bin, 'eic-build'),
+    `#!/bin/sh\nexec "${process.execPath}" --import "${join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}" "${join(repoRoot, 'src/cli.ts')}" "$@"\n`,
+  );
   await chmod(join(bin, 'eic-build'), 0o755);
   baseEnv = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: dockerConfig, CI: 'true', LANG: 'C.UTF-8' };
 
@@ -79,16 +85,24 @@ test.after.always(async () => {
 async function checkout(name: string): Promise<string> {
   const dir = join(work, name);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nRUN --mount=type=secret,id=spack-signing-key,required=true grep -c "BEGIN PGP PRIVATE KEY BLOCK" /run/secrets/spack-signing-key > /signed\n`);
+  await writeFile(
+    join(dir, 'Dockerfile'),
+    `FROM ${BUSYBOX_IMAGE}\nRUN --mount=type=secret,id=spack-signing-key,required=true grep -c "BEGIN PGP PRIVATE KEY BLOCK" /run/secrets/spack-signing-key > /signed\n`,
+  );
   return dir;
 }
 
 async function servedDigest(repository: string, tag: string): Promise<string> {
   const response = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
-    headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+      accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    },
   });
   if (response.status !== 200) return `status ${response.status}`;
-  return `sha256:${createHash('sha256').update(Buffer.from(await response.arrayBuffer())).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(Buffer.from(await response.arrayBuffer()))
+    .digest('hex')}`;
 }
 
 function gitlabEnv(project: string): NodeJS.ProcessEnv {
@@ -149,7 +163,15 @@ test.serial('[integration] GitLab template: the scan job fails the pipeline on a
 });
 
 function githubEnv(workspace: string): NodeJS.ProcessEnv {
-  return { ...baseEnv, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace, GITHUB_REPOSITORY: 'org/project', GITHUB_SHA: 'a1b2c3d4e5', GITHUB_REF: 'refs/heads/main', RUNNER_OS: 'Linux' };
+  return {
+    ...baseEnv,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: 'org/project',
+    GITHUB_SHA: 'a1b2c3d4e5',
+    GITHUB_REF: 'refs/heads/main',
+    RUNNER_OS: 'Linux',
+  };
 }
 
 test.serial('[integration] GitHub action, command build: installs from its checkout, builds, pushes, then SARIF of the pushed image for code scanning', async (t) => {

@@ -16,7 +16,21 @@ test('the WebAssembly SIMD kernel is available on this Node', (t) => {
 test('the SIMD kernel finds exactly the positions the JavaScript predicate finds (random data with planted patterns, odd bounds)', (t) => {
   const kernel = getCandidateKernel();
   const reference = createReferenceKernel(CONTENT_TRIGGERS);
-  const patterns = ['\x94\x58\x04', '\x95\x01\x0d\x04', '\x96\x00\x00\x01\x00\x04', '\xc5\x58\x04', '\xc7\xc1\x10\x04', '\xc5\xff\x00\x00\x20\x00\x04', '-----BEGIN', 'private-key', 'LS0tLS1C', 'PuTTY-User-Key-File-3', '-\x00-\x00-\x00-\x00-\x00B\x00E\x00', '\xc5\x4b\x06', '\xc7\xc2\xda\x06'];
+  const patterns = [
+    '\x94\x58\x04',
+    '\x95\x01\x0d\x04',
+    '\x96\x00\x00\x01\x00\x04',
+    '\xc5\x58\x04',
+    '\xc7\xc1\x10\x04',
+    '\xc5\xff\x00\x00\x20\x00\x04',
+    '-----BEGIN',
+    'private-key',
+    'LS0tLS1C',
+    'PuTTY-User-Key-File-3',
+    '-\x00-\x00-\x00-\x00-\x00B\x00E\x00',
+    '\xc5\x4b\x06',
+    '\xc7\xc2\xda\x06',
+  ];
   for (let round = 0; round < 40; round++) {
     const data = randomBytes(1000 + round * 997);
     for (let k = 0; k < 30; k++) {

@@ -27,8 +27,16 @@ const cases: Array<{ name: string; value: () => string; kind: RegExp }> = [
   { name: 'Env entry with base64 of the armored key', value: () => `SPACK_SIGNING_KEY=${Buffer.from(armored).toString('base64')}`, kind: /^base64-armored$/ },
   { name: 'Env entry with base64 of the binary key', value: () => `KEY_B64=${Buffer.from(binary).toString('base64')}`, kind: /^base64-secret-(sub)?key-packet$/ },
   { name: 'label value that is only base64', value: () => Buffer.from(binary).toString('base64'), kind: /^base64-secret-(sub)?key-packet$/ },
-  { name: 'history created_by with echo ... | base64 -d', value: () => `/bin/sh -c echo ${Buffer.from(armored).toString('base64')} | base64 -d > /tmp/k && gpg --import /tmp/k`, kind: /^base64-armored$/ },
-  { name: 'history created_by with a binary key piped through base64', value: () => `RUN |1 KEY=${Buffer.from(binary).toString('base64')} /bin/sh -c echo "$KEY" | base64 -d | gpg --import`, kind: /^base64-secret-(sub)?key-packet$/ },
+  {
+    name: 'history created_by with echo ... | base64 -d',
+    value: () => `/bin/sh -c echo ${Buffer.from(armored).toString('base64')} | base64 -d > /tmp/k && gpg --import /tmp/k`,
+    kind: /^base64-armored$/,
+  },
+  {
+    name: 'history created_by with a binary key piped through base64',
+    value: () => `RUN |1 KEY=${Buffer.from(binary).toString('base64')} /bin/sh -c echo "$KEY" | base64 -d | gpg --import`,
+    kind: /^base64-secret-(sub)?key-packet$/,
+  },
   { name: 'JSON label with an escaped armored key', value: () => JSON.stringify({ key: armored }), kind: /^json-escaped-armored$/ },
 ];
 

@@ -32,7 +32,7 @@ function scan(bytes: Uint8Array, chunking: Chunking, knownKeys: KeyIdentity[], p
   else if (chunking === 'bytes') for (let i = 0; i < bytes.length; i++) scanner.write(bytes.subarray(i, i + 1));
   else {
     const random = prng(seed);
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const size = 1 + Math.floor(random() ** 3 * 70000);
       scanner.write(bytes.subarray(i, i + size));
       i += size;
@@ -107,7 +107,10 @@ test('[integration] the ELF binary with an appended key is also found split into
   scanner.write(positive.bytes.subarray(0, keyStart - 3));
   for (let i = keyStart - 3; i < positive.bytes.length; i++) scanner.write(positive.bytes.subarray(i, i + 1));
   const result = scanner.end();
-  t.deepEqual(result.findings.map((f) => f.offset), positive.expected.map((e) => e.offset));
+  t.deepEqual(
+    result.findings.map((f) => f.offset),
+    positive.expected.map((e) => e.offset),
+  );
   t.true(result.findings.every((f) => f.matchesPublicKey));
 });
 
@@ -124,7 +127,11 @@ test('[integration] negative controls give no findings (a bare marker or a smart
     for (const chunking of ['whole', 'random'] as const) {
       const result = scan(negative.bytes, chunking, fixtures.known);
       t.deepEqual(summary(result.findings), [], `${negative.name} (${chunking})`);
-      if (negative.notes) t.true(result.notes.some((note) => negative.notes!.test(note.message)), `${negative.name}: ${JSON.stringify(result.notes)}`);
+      if (negative.notes)
+        t.true(
+          result.notes.some((note) => negative.notes!.test(note.message)),
+          `${negative.name}: ${JSON.stringify(result.notes)}`,
+        );
       else t.deepEqual(result.notes, [], `${negative.name} notes`);
     }
   }
@@ -159,7 +166,20 @@ test('[integration] fuzz: truncated and mutated real keys never crash and never 
   }
   for (let round = 0; round < 200; round++) {
     // Garbage built from the markers and headers the scanner looks for.
-    const pieces = ['-----BEGIN PGP PRIVATE KEY BLOCK-----\n', '(private-key', '(11:private-key(3:rsa(1:n', 'LS0tLS1CRUdJTi', '\x95\x01\x0d\x04', '\xc5\x58\x04', '\x94\x20\x04', '-----END PGP PRIVATE KEY BLOCK-----', 'Key: (protected-private-key (rsa (n #00', '#)', ')', '\n'];
+    const pieces = [
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\n',
+      '(private-key',
+      '(11:private-key(3:rsa(1:n',
+      'LS0tLS1CRUdJTi',
+      '\x95\x01\x0d\x04',
+      '\xc5\x58\x04',
+      '\x94\x20\x04',
+      '-----END PGP PRIVATE KEY BLOCK-----',
+      'Key: (protected-private-key (rsa (n #00',
+      '#)',
+      ')',
+      '\n',
+    ];
     const parts: Buffer[] = [];
     for (let k = 0; k < 30; k++) parts.push(random() < 0.5 ? Buffer.from(pieces[Math.floor(random() * pieces.length)]!, 'latin1') : randomBytes(Math.floor(random() * 64)));
     const result = scan(Buffer.concat(parts), round % 2 === 0 ? 'whole' : 'random', [], null, round);
@@ -181,7 +201,10 @@ test('pathological input stays bounded: many markers without END lines and an en
   for (let i = 0; i < 40000; i++) scanner.write(line); // 2.6 MB of base64 after the last marker
   const result = scanner.end();
   t.deepEqual(result.findings, []);
-  t.true(result.notes.some((note) => /without an END line|not validated/.test(note.message)), JSON.stringify(result.notes.slice(-3)));
+  t.true(
+    result.notes.some((note) => /without an END line|not validated/.test(note.message)),
+    JSON.stringify(result.notes.slice(-3)),
+  );
   t.true(result.notes.length <= 600);
 });
 

@@ -15,7 +15,11 @@ test('[integration] scanning the Debian bookworm + gnupg image: exit 0, zero fin
   t.deepEqual(report.findings, []);
   const named = (prefix: string, path: RegExp): string[] =>
     WELL_KNOWN_KEYS.filter((key) => key.id.startsWith(prefix))
-      .filter((key) => report.notes.some((note) => note.path !== null && path.test(note.path) && note.message.startsWith(`well-known public test key (${key.origin}, `) && note.message.endsWith(': not a leak')))
+      .filter((key) =>
+        report.notes.some(
+          (note) => note.path !== null && path.test(note.path) && note.message.startsWith(`well-known public test key (${key.origin}, `) && note.message.endsWith(': not a leak'),
+        ),
+      )
       .map((key) => key.id);
   t.deepEqual(named('libgcrypt-', /^usr\/lib\/x86_64-linux-gnu\/libgcrypt\.so\./), ['libgcrypt-selftest-dsa', 'libgcrypt-selftest-rsa', 'libgcrypt-selftest-ecdsa-p256']);
   t.is(named('gnutls-', /^usr\/lib\/x86_64-linux-gnu\/libgnutls\.so\./).length, 10);

@@ -80,7 +80,11 @@ test('the catalogue holds public identities only, each with an origin and a refe
 });
 
 test("this machine's libgcrypt: its three self-test keys are notes, not findings, in any chunking and under any path", (t) => {
-  for (const [path, chunk] of [['usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1', 0], ['opt/app/renamed.bin', 4093], [null, 65536]] as const) {
+  for (const [path, chunk] of [
+    ['usr/lib/x86_64-linux-gnu/libgcrypt.so.20.4.1', 0],
+    ['opt/app/renamed.bin', 4093],
+    [null, 65536],
+  ] as const) {
     const result = scan(gcrypt, path, {}, chunk);
     t.deepEqual(result.findings, [], `${path}`);
     t.deepEqual(catalogueIdsIn(result.notes), GCRYPT_IDS, `${path}`);
@@ -143,7 +147,10 @@ test("a self-test key that is also the user's --public-key stays a finding (the 
   t.is(result.findings.length, 1);
   t.deepEqual(result.findings[0]!.keygrips, [rsa.identity]);
   t.true(result.findings[0]!.matchesPublicKey);
-  t.deepEqual(catalogueIdsIn(result.notes), GCRYPT_IDS.filter((id) => id !== rsa.id));
+  t.deepEqual(
+    catalogueIdsIn(result.notes),
+    GCRYPT_IDS.filter((id) => id !== rsa.id),
+  );
 });
 
 test('[integration] allowKeys turns exactly the named keys into notes; malformed identities are rejected', (t) => {

@@ -16,7 +16,10 @@ test('two base64-wrapped keys in one chunk are both found (YAML values side by s
   const scanner = createContentScanner({ path: null, knownKeys: [] });
   scanner.write(Buffer.from(yaml));
   const { findings } = scanner.end();
-  t.deepEqual(findings.map((f) => f.kind), ['base64-armored', 'base64-armored']);
+  t.deepEqual(
+    findings.map((f) => f.kind),
+    ['base64-armored', 'base64-armored'],
+  );
   t.notDeepEqual(findings[0]!.fingerprints, findings[1]!.fingerprints);
 });
 
@@ -26,12 +29,18 @@ test('a key both UTF-16 and base64-wrapped inside is found once, through both de
   const scanner = createContentScanner({ path: null, knownKeys: [] });
   scanner.write(Buffer.from(inner, 'utf16le'));
   const { findings } = scanner.end();
-  t.deepEqual(findings.map((f) => f.kind), ['utf16-base64-armored']);
+  t.deepEqual(
+    findings.map((f) => f.kind),
+    ['utf16-base64-armored'],
+  );
 });
 
 test('the registry: decoders carry no report identity; every reporting detector is in DETECTORS once', (t) => {
   const decoders = CONTENT_DETECTORS.filter((detector) => detector.info === null).map((detector) => detector.id);
   t.deepEqual(decoders.sort(), ['base64-wrapped', 'utf16-text']);
-  t.deepEqual(DETECTORS.map((info) => info.id), CONTENT_DETECTORS.flatMap((detector) => (detector.info ? [detector.id] : [])));
+  t.deepEqual(
+    DETECTORS.map((info) => info.id),
+    CONTENT_DETECTORS.flatMap((detector) => (detector.info ? [detector.id] : [])),
+  );
   for (const detector of CONTENT_DETECTORS) t.true(detector.triggers.length > 0 && detector.triggers.every((trigger) => trigger.at >= 1 && trigger.at <= 15), detector.id);
 });

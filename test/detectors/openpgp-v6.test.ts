@@ -54,7 +54,14 @@ for (const { type, protection } of cases) {
     const bytes = Buffer.concat([prefix, made.binary, random.bytes(50)]);
     for (const sizes of [null, () => 1, () => 1 + random.int(500)]) {
       const binary = scan(bytes, known, sizes);
-      t.deepEqual(binary.findings.map((f) => [f.kind, f.fingerprints[0]]), [['secret-key-packet', made.fingerprints[0]], ['secret-subkey-packet', made.fingerprints[1]]], `seed ${random.seed}`);
+      t.deepEqual(
+        binary.findings.map((f) => [f.kind, f.fingerprints[0]]),
+        [
+          ['secret-key-packet', made.fingerprints[0]],
+          ['secret-subkey-packet', made.fingerprints[1]],
+        ],
+        `seed ${random.seed}`,
+      );
       t.is(binary.findings[0]!.offset, prefix.length);
       t.true(binary.findings.every((f) => f.matchesPublicKey && /v6/.test(f.excerpt)));
     }

@@ -66,7 +66,10 @@ for (const { type, version, encrypted } of cases) {
       for (const line of privateLines) t.false(JSON.stringify(result).includes(line.slice(0, 16)), 'no private bytes in the report');
     }
     const crlf = Buffer.from(made.ppk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
-    t.deepEqual(scan(crlf).findings.map((f) => f.fingerprints), [[made.sha256]]);
+    t.deepEqual(
+      scan(crlf).findings.map((f) => f.fingerprints),
+      [[made.sha256]],
+    );
     t.deepEqual(scan(made.publicRfc4716).findings, []);
     t.deepEqual(scan(made.publicOpenssh).findings, []);
   });
@@ -84,7 +87,10 @@ test('[integration] a .ppk cut before its MAC, or with a public blob of another 
 test('[integration] a .ppk passed base64-encoded in a config value (a build argument) is found by the config-value scanner', async (t) => {
   const made = await puttygen('config', 'ed25519', 3, false);
   const result = scanConfigValue(`DEPLOY_KEY=${made.ppk.toString('base64')}`, []);
-  t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [['base64-ppk-v3', [made.sha256]]]);
+  t.deepEqual(
+    result.findings.map((f) => [f.kind, f.fingerprints]),
+    [['base64-ppk-v3', [made.sha256]]],
+  );
 });
 
 test('[integration] a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real iconv) is found at any byte offset; its public output is not', async (t) => {
@@ -93,17 +99,27 @@ test('[integration] a .ppk re-saved by PowerShell (UTF-16LE with a BOM, real ico
     Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from((await execa('iconv', ['-f', 'UTF-8', '-t', 'UTF-16LE'], { input: bytes, encoding: 'buffer' })).stdout)]);
   const encoded = await utf16(Buffer.from(made.ppk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1'));
   for (let shift = 0; shift < 3; shift++) {
-    const result = scan(Buffer.concat([Buffer.alloc(shift, 0x20), encoded]), () => 1 + (shift * 37) % 101);
-    t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints, f.offset]), [['utf16-ppk-v3', [made.sha256], shift + 2]]);
+    const result = scan(Buffer.concat([Buffer.alloc(shift, 0x20), encoded]), () => 1 + ((shift * 37) % 101));
+    t.deepEqual(
+      result.findings.map((f) => [f.kind, f.fingerprints, f.offset]),
+      [['utf16-ppk-v3', [made.sha256], shift + 2]],
+    );
   }
   t.deepEqual(scan(await utf16(made.publicRfc4716)).findings, []);
 });
 
 test('[integration] a .ppk pasted indented into a YAML block or escaped in a JSON string (LF and CRLF) is a finding, in any chunking', async (t) => {
-  for (const { type, version, encrypted } of [{ type: 'ed25519', version: 3, encrypted: false }, { type: 'rsa', version: 2, encrypted: true }] as const) {
+  for (const { type, version, encrypted } of [
+    { type: 'ed25519', version: 3, encrypted: false },
+    { type: 'rsa', version: 2, encrypted: true },
+  ] as const) {
     const made = await puttygen(`embedded-${type}-v${version}`, type, version, encrypted);
     const text = made.ppk.toString('latin1');
-    const yaml = `deploy:\n  key: |\n${text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')}\n  user: ci\n`;
+    const yaml = `deploy:\n  key: |\n${text
+      .trimEnd()
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n')}\n  user: ci\n`;
     const forms = {
       yaml,
       json: `{"key": ${JSON.stringify(text)}, "user": "ci"}\n`,
@@ -114,7 +130,11 @@ test('[integration] a .ppk pasted indented into a YAML block or escaped in a JSO
     for (const [form, body] of Object.entries(forms)) {
       for (const sizes of [null, () => 1, () => 1 + random.int(300)]) {
         const result = scan(Buffer.from(body, 'latin1'), sizes);
-        t.deepEqual(result.findings.map((f) => [f.kind, f.fingerprints]), [[`ppk-v${version}`, [made.sha256]]], `${form} seed ${random.seed}: ${JSON.stringify(result.notes)}`);
+        t.deepEqual(
+          result.findings.map((f) => [f.kind, f.fingerprints]),
+          [[`ppk-v${version}`, [made.sha256]]],
+          `${form} seed ${random.seed}: ${JSON.stringify(result.notes)}`,
+        );
       }
     }
   }

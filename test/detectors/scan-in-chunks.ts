@@ -5,7 +5,7 @@ export function scanInChunks(bytes: Uint8Array, options: { path: string | null; 
   const scanner = createContentScanner(options);
   if (sizes === null) scanner.write(bytes);
   else
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const size = sizes();
       scanner.write(bytes.subarray(i, i + size));
       i += size;

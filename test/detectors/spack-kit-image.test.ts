@@ -33,7 +33,7 @@ function spackKeyNotes(report: JsonReport): string[] {
     .map((note) => note.message);
 }
 
-spackKitTest('[integration] scanning the real Spack kit image: exit 0, zero findings, Spack\'s test key is a note naming it', async (t, kit) => {
+spackKitTest("[integration] scanning the real Spack kit image: exit 0, zero findings, Spack's test key is a note naming it", async (t, kit) => {
   t.timeout(40 * 60_000);
   const image = await ensureKitImage(kit);
   const started = Date.now();
@@ -44,10 +44,15 @@ spackKitTest('[integration] scanning the real Spack kit image: exit 0, zero find
   t.deepEqual(report.findings, []);
   const notes = spackKeyNotes(report);
   t.is(notes.length, 1, JSON.stringify(notes));
-  t.regex(notes[0]!, new RegExp(`well-known public test key \\(Spack's test key package-signing-key, RSA-2048 primary key, ${SPACK_PRIMARY}\\) in /?opt/spack/var/spack/gpg\\.mock/keys/package-signing-key: not a leak`));
+  t.regex(
+    notes[0]!,
+    new RegExp(
+      `well-known public test key \\(Spack's test key package-signing-key, RSA-2048 primary key, ${SPACK_PRIMARY}\\) in /?opt/spack/var/spack/gpg\\.mock/keys/package-signing-key: not a leak`,
+    ),
+  );
 });
 
-spackKitTest('[integration] Spack\'s key file in a small image: a note; a fresh key at that path, or Spack\'s key as the --public-key: exit 1', async (t, kit) => {
+spackKitTest("[integration] Spack's key file in a small image: a note; a fresh key at that path, or Spack's key as the --public-key: exit 1", async (t, kit) => {
   t.timeout(10 * 60_000);
   const { dir, cleanup } = await makeTempDir('spack-keys');
   const built: BuiltImage[] = [];
@@ -78,7 +83,10 @@ spackKitTest('[integration] Spack\'s key file in a small image: a note; a fresh 
   t.is(named.exitCode, 1, named.stderr);
   t.is(named.report.findings.length, 1);
   t.like(named.report.findings[0], { matchesPublicKey: true, fingerprints: [SPACK_PRIMARY, SPACK_SUBKEY], visibleInFinalImage: true });
-  t.deepEqual(spackKeyNotes(named.report).filter((message) => message.includes('well-known')), []);
+  t.deepEqual(
+    spackKeyNotes(named.report).filter((message) => message.includes('well-known')),
+    [],
+  );
 
   // A fresh key written at the same path, the way Spack writes its file: the path excuses nothing.
   const fingerprint = await home.generate('Fresh <fresh@example.invalid>', 'ed25519', { usage: 'sign' });

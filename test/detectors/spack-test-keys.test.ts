@@ -65,7 +65,11 @@ spackKitTest("[integration] Spack's test key: the catalogue holds what our code 
 
 spackKitTest("Spack's package-signing-key is a note naming it, at its path, at any other path, in any chunking", async (t, kit) => {
   const file = await readSpackTreeFile(kit, SPACK_TEST_KEY_PATH);
-  for (const [path, chunk] of [[IN_IMAGE, 0], ['home/user/renamed.b64', 97], [null, 4096]] as const) {
+  for (const [path, chunk] of [
+    [IN_IMAGE, 0],
+    ['home/user/renamed.b64', 97],
+    [null, 4096],
+  ] as const) {
     const result = scan(file, path, [], chunk);
     t.deepEqual(result.findings, [], `${path}`);
     t.true(spackNote(result.notes, SPACK_ENTRIES[0]!.origin), `${path}`);

@@ -89,5 +89,8 @@ test('[integration] a UTF-16 key cut inside its first key packet is a note namin
   // 60 base64 characters after the armor header: 45 bytes, less than an Ed25519 secret key packet.
   const result = scanChunked(encoded.subarray(0, 2 * (secret.indexOf('\n\n') + 2 + 60)), () => 333);
   t.deepEqual(result.findings, []);
-  t.true(result.notes.some((note) => note.detector === 'pgp-armored-private-key' && /in UTF-16 text/.test(note.message)), JSON.stringify(result.notes));
+  t.true(
+    result.notes.some((note) => note.detector === 'pgp-armored-private-key' && /in UTF-16 text/.test(note.message)),
+    JSON.stringify(result.notes),
+  );
 });

@@ -8,9 +8,13 @@ import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/images.js';
 import { runCli } from '../helpers/cli.js';
 
 test('context inspect output → endpoint: host, context name, TLS directory only when the context has material', (t) => {
-  const plain = parseContextInspect('{"Name":"default","Endpoints":{"docker":{"Host":"unix:///var/run/docker.sock","SkipTLSVerify":false}},"TLSMaterial":{},"Storage":{"TLSPath":"<IN MEMORY>"}}');
+  const plain = parseContextInspect(
+    '{"Name":"default","Endpoints":{"docker":{"Host":"unix:///var/run/docker.sock","SkipTLSVerify":false}},"TLSMaterial":{},"Storage":{"TLSPath":"<IN MEMORY>"}}',
+  );
   t.deepEqual(plain, { host: 'unix:///var/run/docker.sock', context: 'default', tlsDir: undefined, skipTlsVerify: false });
-  const remote = parseContextInspect('{"Name":"ci","Endpoints":{"docker":{"Host":"tcp://10.0.0.5:2376","SkipTLSVerify":true}},"TLSMaterial":{"docker":["ca.pem","cert.pem","key.pem"]},"Storage":{"TLSPath":"/root/.docker/contexts/tls/abc"}}');
+  const remote = parseContextInspect(
+    '{"Name":"ci","Endpoints":{"docker":{"Host":"tcp://10.0.0.5:2376","SkipTLSVerify":true}},"TLSMaterial":{"docker":["ca.pem","cert.pem","key.pem"]},"Storage":{"TLSPath":"/root/.docker/contexts/tls/abc"}}',
+  );
   t.deepEqual(remote, { host: 'tcp://10.0.0.5:2376', context: 'ci', tlsDir: '/root/.docker/contexts/tls/abc/docker', skipTlsVerify: true });
   // DOCKER_HOST with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, as the CLI reads them
   const env = { DOCKER_HOST: 'tcp://10.0.0.6:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' };

@@ -37,7 +37,14 @@ export async function scratch(prefix: string): Promise<{ dir: string; remove: ()
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'f', GIT_AUTHOR_EMAIL: 'f@example.org', GIT_COMMITTER_NAME: 'f', GIT_COMMITTER_EMAIL: 'f@example.org', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'f',
+  GIT_AUTHOR_EMAIL: 'f@example.org',
+  GIT_COMMITTER_NAME: 'f',
+  GIT_COMMITTER_EMAIL: 'f@example.org',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: '/nonexistent',
+};
 
 /** A small real repository: its loose objects, then its pack after `git gc` (with a delta). */
 export async function gitSpecimens(): Promise<{ loose: Buffer[]; pack: Buffer }> {
@@ -58,7 +65,12 @@ export async function gitSpecimens(): Promise<{ loose: Buffer[]; pack: Buffer }>
     }
     await git('gc', '-q', '--aggressive', '--prune=now');
     const packDir = join(dir, '.git/objects/pack');
-    const pack = await readFile(join(packDir, (await readdir(packDir)).find((name) => name.endsWith('.pack'))!));
+    const pack = await readFile(
+      join(
+        packDir,
+        (await readdir(packDir)).find((name) => name.endsWith('.pack'))!,
+      ),
+    );
     return { loose, pack };
   } finally {
     await remove();

@@ -9,7 +9,8 @@ removeOnExit(dir, 'test');
 const release = runOnExit((signal) => writeFileSync(marker, `${signal ?? 'exit'} dir-exists=${String(existsSync(dir))}`));
 if (mode === 'released') release();
 process.stdout.write('ready\n');
-if (mode === 'throw') setTimeout(() => {
-  throw new Error('boom');
-}, 10);
+if (mode === 'throw')
+  setTimeout(() => {
+    throw new Error('boom');
+  }, 10);
 else setInterval(() => undefined, 1000);

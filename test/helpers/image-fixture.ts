@@ -9,10 +9,7 @@ import { execa } from 'execa';
 import tarStream from 'tar-stream';
 
 /** A file in a layer: its content, or a link, with an optional mode. */
-export type FileSpec =
-  | string
-  | Uint8Array
-  | { content?: string | Uint8Array; link?: string; symlink?: string; mode?: number; dir?: boolean };
+export type FileSpec = string | Uint8Array | { content?: string | Uint8Array; link?: string; symlink?: string; mode?: number; dir?: boolean };
 
 /** One layer: files, deletions of lower files, opaque directories, and its compression. */
 export interface LayerSpec {
@@ -64,7 +61,9 @@ async function collect(pack: tarStream.Pack): Promise<Buffer> {
 }
 
 /** Build an uncompressed tar from `[name, header extras, content]` entries. */
-export async function buildTar(entries: { name: string; type?: 'file' | 'link' | 'symlink' | 'directory'; linkname?: string; mode?: number; content?: Uint8Array }[]): Promise<Buffer> {
+export async function buildTar(
+  entries: { name: string; type?: 'file' | 'link' | 'symlink' | 'directory'; linkname?: string; mode?: number; content?: Uint8Array }[],
+): Promise<Buffer> {
   const pack = tarStream.pack();
   const done = collect(pack);
   for (const entry of entries) {
@@ -181,7 +180,9 @@ export function buildAttestation(
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha256(layer), size: layer.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }],
+      layers: [
+        { mediaType: 'application/vnd.in-toto+json', digest: sha256(layer), size: layer.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } },
+      ],
     }),
   );
   return {

@@ -29,9 +29,7 @@ export async function startRegistry(options: { htpasswd?: string } = {}): Promis
   requireIntegration('a registry (docker-registry)');
   const dir = await mkdtemp(join(tmpdir(), 'eic-build-registry-'));
   const port = await freePort();
-  const auth = options.htpasswd
-    ? `auth:\n  htpasswd:\n    realm: eic-build-test\n    path: ${join(dir, 'htpasswd')}\n`
-    : '';
+  const auth = options.htpasswd ? `auth:\n  htpasswd:\n    realm: eic-build-test\n    path: ${join(dir, 'htpasswd')}\n` : '';
   if (options.htpasswd) await writeFile(join(dir, 'htpasswd'), options.htpasswd);
   await writeFile(
     join(dir, 'config.yml'),

@@ -64,7 +64,12 @@ export function fuzzRounds(defaultRounds: number): number {
  * Runs `body` for `rounds` inputs from one seeded generator. On the first failure it rethrows with the
  * seed and round in the message, so `EIC_BUILD_FUZZ_SEED=<seed>` replays it.
  */
-export async function fuzzLoop(name: string, rounds: number, body: (random: Random, round: number) => void | Promise<void>, seed = fuzzSeed()): Promise<{ seed: number; rounds: number }> {
+export async function fuzzLoop(
+  name: string,
+  rounds: number,
+  body: (random: Random, round: number) => void | Promise<void>,
+  seed = fuzzSeed(),
+): Promise<{ seed: number; rounds: number }> {
   const random = createRandom(seed);
   for (let round = 0; round < rounds; round++) {
     try {

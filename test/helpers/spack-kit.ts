@@ -19,9 +19,7 @@ export function findSpackKit(env: NodeJS.ProcessEnv = process.env, root: string 
   if (existsSync(script)) return { found: true, dir };
   return {
     found: false,
-    reason: configured
-      ? `EIC_BUILD_SPACK_KIT=${configured} has no make-base-image.sh`
-      : `no spack-kit at ${dir} (set EIC_BUILD_SPACK_KIT to the kit's directory)`,
+    reason: configured ? `EIC_BUILD_SPACK_KIT=${configured} has no make-base-image.sh` : `no spack-kit at ${dir} (set EIC_BUILD_SPACK_KIT to the kit's directory)`,
   };
 }
 

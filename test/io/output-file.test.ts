@@ -34,7 +34,10 @@ test('writeOutputFile writes the whole file with its mode and leaves nothing els
   t.is((await stat(path)).mode & 0o777, 0o600);
   await writeOutputFile(path, 'replaced');
   t.is(await readFile(path, 'utf8'), 'replaced');
-  t.deepEqual((await readdir(dir)).filter((name) => name.includes('whole')), ['whole.json']);
+  t.deepEqual(
+    (await readdir(dir)).filter((name) => name.includes('whole')),
+    ['whole.json'],
+  );
 });
 
 test('a failed write is output-unwritable naming the path, and its temp file is removed', async (t) => {
@@ -50,7 +53,10 @@ test('a failed write is output-unwritable naming the path, and its temp file is 
   t.is(renamed!.code, 'output-unwritable');
   t.true(renamed!.message.startsWith(`--report ${target}: cannot write it`), renamed!.message);
   // only this write's siblings: the other tests of this file write into the same directory concurrently
-  t.false((await readdir(dir)).some((name) => name.startsWith('.taken.') && name.endsWith('.tmp')), 'no temp file left');
+  t.false(
+    (await readdir(dir)).some((name) => name.startsWith('.taken.') && name.endsWith('.tmp')),
+    'no temp file left',
+  );
 });
 
 test('checkOutputPath refuses a missing directory, a file as directory and a directory as target', async (t) => {
@@ -74,7 +80,12 @@ test('CLI: eic-build scan --output into a missing directory exits 2 before scann
   t.regex(String(result.stderr), /error: --output \/nonexistent-dir\/x\.json: cannot write it: directory \/nonexistent-dir does not exist/);
   t.regex(String(result.stderr), /hint: .*\/nonexistent-dir exists and is writable/);
   t.is(String(result.stdout), '');
-  t.false(await stat('/nonexistent-dir').then(() => true, () => false));
+  t.false(
+    await stat('/nonexistent-dir').then(
+      () => true,
+      () => false,
+    ),
+  );
   // A report path that is a directory: also refused, and the directory is left as it was.
   const result2 = await runCli(['scan', clean.path, '--output', dir]);
   t.is(result2.exitCode, 2);
@@ -139,5 +150,8 @@ test('writeFileAtomically (the core sign-file shares) keeps the given mode, lets
   const error = await t.throwsAsync(writeFileAtomically(join(dir, 'no-such-dir', 'z'), 'z', 0o644));
   t.is((error as NodeJS.ErrnoException).code, 'ENOENT');
   t.false(error instanceof EicBuildError);
-  t.deepEqual((await readdir(dir)).filter((name) => name.includes('shared')), ['shared.json']);
+  t.deepEqual(
+    (await readdir(dir)).filter((name) => name.includes('shared')),
+    ['shared.json'],
+  );
 });

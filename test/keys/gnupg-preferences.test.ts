@@ -38,7 +38,19 @@ function unexpectedLines(stderr: string): string[] {
 
 // OpenPGP algorithm ids (RFC 4880 9.2-9.4) by the names `gpg --version` lists them under.
 const HASH_NAMES: Record<number, string> = { 1: 'MD5', 2: 'SHA1', 3: 'RIPEMD160', 8: 'SHA256', 9: 'SHA384', 10: 'SHA512', 11: 'SHA224' };
-const CIPHER_NAMES: Record<number, string> = { 1: 'IDEA', 2: '3DES', 3: 'CAST5', 4: 'BLOWFISH', 7: 'AES', 8: 'AES192', 9: 'AES256', 10: 'TWOFISH', 11: 'CAMELLIA128', 12: 'CAMELLIA192', 13: 'CAMELLIA256' };
+const CIPHER_NAMES: Record<number, string> = {
+  1: 'IDEA',
+  2: '3DES',
+  3: 'CAST5',
+  4: 'BLOWFISH',
+  7: 'AES',
+  8: 'AES192',
+  9: 'AES256',
+  10: 'TWOFISH',
+  11: 'CAMELLIA128',
+  12: 'CAMELLIA192',
+  13: 'CAMELLIA256',
+};
 const ZIP_NAMES: Record<number, string> = { 0: 'Uncompressed', 1: 'ZIP', 2: 'ZLIB', 3: 'BZIP2' };
 
 /** Each preference id in the key's packets that this gpg does not list as supported (`gpg --version`). */
@@ -47,7 +59,11 @@ async function unknownPreferences(gpg: Gpg, armoredPublicKey: string): Promise<s
   const supported = (label: string): string[] => (new RegExp(`^${label}: ([^\\n]*(?:\\n +[^\\n]*)*)`, 'm').exec(version)?.[1] ?? '').split(/,\s*/).map((name) => name.trim());
   const packets = (await gpg(['--list-packets'], armoredPublicKey)).stdout;
   const unknown: string[] = [];
-  for (const [subpacket, label, names] of [['pref-hash-algos', 'Hash', HASH_NAMES], ['pref-sym-algos', 'Cipher', CIPHER_NAMES], ['pref-zip-algos', 'Compression', ZIP_NAMES]] as const) {
+  for (const [subpacket, label, names] of [
+    ['pref-hash-algos', 'Hash', HASH_NAMES],
+    ['pref-sym-algos', 'Cipher', CIPHER_NAMES],
+    ['pref-zip-algos', 'Compression', ZIP_NAMES],
+  ] as const) {
     const known = supported(label);
     for (const match of packets.matchAll(new RegExp(`${subpacket}: ([0-9 ]+)`, 'g'))) {
       for (const id of match[1]!.trim().split(/ +/).map(Number)) {
@@ -59,7 +75,10 @@ async function unknownPreferences(gpg: Gpg, armoredPublicKey: string): Promise<s
 }
 
 const KINDS: Array<{ title: string; make: () => Promise<{ armoredSecretKey: string; armoredPublicKey: string; fingerprint: string }> }> = [
-  ...KEY_ALGORITHMS.map((algorithm) => ({ title: `key generate --algorithm ${algorithm}`, make: () => generateKey({ algorithm, name: 'Prefs Test', email: 'prefs@example.org' }) })),
+  ...KEY_ALGORITHMS.map((algorithm) => ({
+    title: `key generate --algorithm ${algorithm}`,
+    make: () => generateKey({ algorithm, name: 'Prefs Test', email: 'prefs@example.org' }),
+  })),
   { title: 'the ephemeral build key', make: () => resolveSigningKey({ ephemeral: true, env: {} }) },
   {
     title: 'an expiring key made in the past (--expires, date)',

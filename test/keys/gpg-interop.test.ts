@@ -50,7 +50,10 @@ test('[integration] a gpg key made with the seed recipe is read, inspected, and 
   t.deepEqual(inspection.findings, []);
   const facts = inspection.facts!;
   t.is(facts.primary.fingerprint, seed.fingerprint);
-  t.deepEqual([facts.primary, ...facts.subkeys].map((part) => part.fingerprint), seed.colons.fingerprints);
+  t.deepEqual(
+    [facts.primary, ...facts.subkeys].map((part) => part.fingerprint),
+    seed.colons.fingerprints,
+  );
   t.is(facts.primary.algorithm, 'rsaEncryptSign');
   t.is(facts.primary.bits, 4096);
   t.is(facts.primary.expires, null);

@@ -26,7 +26,15 @@ function part(overrides: Partial<KeyPartFacts> = {}): KeyPartFacts {
 }
 
 function encSub(overrides: Partial<KeyPartFacts> = {}): KeyPartFacts {
-  return part({ role: 'subkey', fingerprint: '9999888877776666555544443333222211110000', keyId: '3333222211110000', canSign: false, canCertify: false, canEncrypt: true, ...overrides });
+  return part({
+    role: 'subkey',
+    fingerprint: '9999888877776666555544443333222211110000',
+    keyId: '3333222211110000',
+    canSign: false,
+    canCertify: false,
+    canEncrypt: true,
+    ...overrides,
+  });
 }
 
 function facts(primary: Partial<KeyPartFacts> = {}, subkeys: KeyPartFacts[] = [encSub()], passphraseProtected = false): KeyFacts {
@@ -236,10 +244,19 @@ test('messages name the input', (t) => {
 
 test('warnings block only with strict; errors always', (t) => {
   const findings = runKeyChecks(subject({ key: facts({ created: daysAgo(400), expires: daysAgo(1) }) }));
-  t.deepEqual(findings.map((f) => [f.id, f.severity]), [
-    ['expired', 'error'],
-    ['rotation-due', 'warning'],
-  ]);
-  t.deepEqual(blockingFindings(findings).map((f) => f.id), ['expired']);
-  t.deepEqual(blockingFindings(findings, true).map((f) => f.id), ['expired', 'rotation-due']);
+  t.deepEqual(
+    findings.map((f) => [f.id, f.severity]),
+    [
+      ['expired', 'error'],
+      ['rotation-due', 'warning'],
+    ],
+  );
+  t.deepEqual(
+    blockingFindings(findings).map((f) => f.id),
+    ['expired'],
+  );
+  t.deepEqual(
+    blockingFindings(findings, true).map((f) => f.id),
+    ['expired', 'rotation-due'],
+  );
 });

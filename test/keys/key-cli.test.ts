@@ -100,7 +100,12 @@ test('key inspect reads SPACK_SIGNING_KEY (armored or base64) and --env VAR; tex
   t.regex(String(runs[0]!.stdout), /user ID: +CLI Test <cli@example.org>/);
   t.regex(String(runs[0]!.stdout), /checks: all passed/);
   t.regex(String(runs[1]!.stdout), /key from environment variable MY_KEY/);
-  const json = JSON.parse(String(runs[2]!.stdout)) as { key: { primary: { fingerprint: string; secret: string }; signingKeys: string[] }; identity: { keygrips: string[] }; findings: unknown[]; ok: boolean };
+  const json = JSON.parse(String(runs[2]!.stdout)) as {
+    key: { primary: { fingerprint: string; secret: string }; signingKeys: string[] };
+    identity: { keygrips: string[] };
+    findings: unknown[];
+    ok: boolean;
+  };
   t.is(json.key.primary.fingerprint, key.fingerprint);
   t.deepEqual(json.key.signingKeys, [key.fingerprint]);
   t.is(json.identity.keygrips.length, 2);
@@ -182,7 +187,12 @@ test('key export-public --output writes the file; a protected key needs no passp
 });
 
 test('key --help and each subcommand --help; unknown subcommand is a usage error', async (t) => {
-  for (const args of [['key', '--help'], ['key', 'generate', '--help'], ['key', 'inspect', '--help'], ['key', 'export-public', '--help']]) {
+  for (const args of [
+    ['key', '--help'],
+    ['key', 'generate', '--help'],
+    ['key', 'inspect', '--help'],
+    ['key', 'export-public', '--help'],
+  ]) {
     const result = await runCli(args);
     t.is(result.exitCode, 0);
     t.regex(String(result.stdout), /usage: eic-build key/);

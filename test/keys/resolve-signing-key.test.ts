@@ -111,11 +111,26 @@ test('--ephemeral-key and --signing-key together are a usage error', async (t) =
 
 test('not a key / not armored / public key: each error names the input and the fix', async (t) => {
   const key = await fresh;
-  await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: 'just some text' } }), 'key-invalid', /environment variable SPACK_SIGNING_KEY is not an OpenPGP key/, /--export-secret-keys --armor/);
+  await expectError(
+    t,
+    resolveSigningKey({ env: { SPACK_SIGNING_KEY: 'just some text' } }),
+    'key-invalid',
+    /environment variable SPACK_SIGNING_KEY is not an OpenPGP key/,
+    /--export-secret-keys --armor/,
+  );
   const binary = (await openpgp.readPrivateKey({ armoredKey: key.armoredSecretKey })).write();
-  await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: Buffer.from(binary).toString('base64') } }), 'key-invalid', /binary \(unarmored\) OpenPGP secret key encoded in base64/, /--armor/);
+  await expectError(
+    t,
+    resolveSigningKey({ env: { SPACK_SIGNING_KEY: Buffer.from(binary).toString('base64') } }),
+    'key-invalid',
+    /binary \(unarmored\) OpenPGP secret key encoded in base64/,
+    /--armor/,
+  );
   await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredPublicKey } }), 'key-public-only', /holds only the public key/, /--export-secret-keys/);
-  const truncated = key.armoredSecretKey.split('\n').filter((_, i) => i !== 4).join('\n');
+  const truncated = key.armoredSecretKey
+    .split('\n')
+    .filter((_, i) => i !== 4)
+    .join('\n');
   await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: truncated } }), 'key-invalid', /cannot be read/, /-----BEGIN line to the -----END line/);
 });
 
@@ -147,7 +162,10 @@ test('an expired key is an error; one expiring soon only warns (fails with stric
   const soon = await generateKey({ expiresInSeconds: 10 * DAY });
   const warned: string[] = [];
   const resolved = await resolveSigningKey({ env: { SPACK_SIGNING_KEY: soon.armoredSecretKey }, warn: (line) => warned.push(line) });
-  t.deepEqual(resolved.warnings.map((warning) => warning.id), ['expiring-soon']);
+  t.deepEqual(
+    resolved.warnings.map((warning) => warning.id),
+    ['expiring-soon'],
+  );
   t.regex(warned.join('\n'), /^warning: .*expires on .*\(in 10 days\)/);
   await expectError(t, resolveSigningKey({ strict: true, env: { SPACK_SIGNING_KEY: soon.armoredSecretKey } }), 'key-unusable', /\[expiring-soon\]/);
 });
@@ -156,8 +174,14 @@ test('rotation period: default 180 days, configurable, judged against an injecte
   const key = await fresh;
   const later = (days: number) => new Date(Date.now() + days * DAY * 1000);
   t.deepEqual((await resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(170) })).warnings, []);
-  t.deepEqual((await resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(190) })).warnings.map((w) => w.id), ['rotation-due']);
-  t.deepEqual((await resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(40), rotationDays: 30 })).warnings.map((w) => w.id), ['rotation-due']);
+  t.deepEqual(
+    (await resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(190) })).warnings.map((w) => w.id),
+    ['rotation-due'],
+  );
+  t.deepEqual(
+    (await resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(40), rotationDays: 30 })).warnings.map((w) => w.id),
+    ['rotation-due'],
+  );
   await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, now: later(190), strict: true }), 'key-unusable', /with --strict.*rotation period/);
   await expectError(t, resolveSigningKey({ env: { SPACK_SIGNING_KEY: key.armoredSecretKey }, rotationDays: 0 }), 'usage', /rotation period 0/);
 });
@@ -165,6 +189,9 @@ test('rotation period: default 180 days, configurable, judged against an injecte
 test('RSA under 3072 bits warns', async (t) => {
   const { privateKey } = await openpgp.generateKey({ type: 'rsa', rsaBits: 2048, userIDs: [{ name: 'Short RSA' }], format: 'armored' });
   const resolved = await resolveSigningKey({ env: { SPACK_SIGNING_KEY: privateKey } });
-  t.deepEqual(resolved.warnings.map((warning) => warning.id), ['rsa-too-short']);
+  t.deepEqual(
+    resolved.warnings.map((warning) => warning.id),
+    ['rsa-too-short'],
+  );
   t.regex(resolved.warnings[0]?.message ?? '', /RSA 2048/);
 });

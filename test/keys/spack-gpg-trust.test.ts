@@ -47,7 +47,10 @@ spackKitTest('[integration] spack gpg trust of generated keys prints no GnuPG wa
   t.timeout(10 * 60_000);
   for (const algorithm of ['rsa4096', 'ed25519'] as const) {
     const key = await generateKey({ algorithm, name: 'Spack Trust Test' });
-    for (const [half, armored] of [['public', key.armoredPublicKey], ['secret', key.armoredSecretKey]] as const) {
+    for (const [half, armored] of [
+      ['public', key.armoredPublicKey],
+      ['secret', key.armoredSecretKey],
+    ] as const) {
       const { unexpected, stderr } = await spackGpgTrust(kit, armored);
       t.deepEqual(unexpected, [], `${algorithm} ${half}:\n${stderr}`);
       t.regex(stderr, /gpg: key [0-9A-F]{16}: public key "Spack Trust Test" imported/);
@@ -56,5 +59,8 @@ spackKitTest('[integration] spack gpg trust of generated keys prints no GnuPG wa
   }
   const { privateKey } = await openpgp.generateKey({ type: 'ecc', userIDs: [{ name: 'Control' }], format: 'armored' });
   const control = await spackGpgTrust(kit, privateKey);
-  t.true(control.unexpected.some((line) => /preferences for unavailable/.test(line)), control.stderr);
+  t.true(
+    control.unexpected.some((line) => /preferences for unavailable/.test(line)),
+    control.stderr,
+  );
 });

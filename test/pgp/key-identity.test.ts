@@ -39,8 +39,16 @@ test.serial('[integration] fingerprints and keygrips equal gpg --with-keygrip -K
     for (const form of forms) {
       const identity = deriveKeyIdentity(form);
       t.is(identity.primaryFingerprint, fingerprint, algorithm);
-      t.deepEqual(identity.fingerprints, expected.map((entry) => entry.fingerprint), algorithm);
-      t.deepEqual(identity.keygrips, expected.map((entry) => entry.keygrip), algorithm);
+      t.deepEqual(
+        identity.fingerprints,
+        expected.map((entry) => entry.fingerprint),
+        algorithm,
+      );
+      t.deepEqual(
+        identity.keygrips,
+        expected.map((entry) => entry.keygrip),
+        algorithm,
+      );
       t.deepEqual(identity.userIds, [`Test ${algorithm} <${algorithm}@example.invalid>`]);
     }
   }
@@ -82,13 +90,22 @@ test.serial('[integration] a passphrase-protected gpg key: protected-private-key
 });
 
 test.serial('[integration] keys made by openpgp.js (ecc and rsa) get the identity gpg gives them after import', async (t) => {
-  for (const options of [{ type: 'ecc' as const, curve: 'curve25519Legacy' as const }, { type: 'rsa' as const, rsaBits: 2048 }]) {
+  for (const options of [
+    { type: 'ecc' as const, curve: 'curve25519Legacy' as const },
+    { type: 'rsa' as const, rsaBits: 2048 },
+  ]) {
     const { privateKey } = await openpgp.generateKey({ ...options, userIDs: [{ name: 'OpenPGP.js', email: 'js@example.invalid' }], format: 'armored' });
     await home.gpg(['--import'], privateKey);
     const ours = deriveKeyIdentity(privateKey);
     const listing = (await home.listSecret()).filter((entry) => entry.primary === ours.primaryFingerprint);
-    t.deepEqual(ours.fingerprints, listing.map((entry) => entry.fingerprint));
-    t.deepEqual(ours.keygrips, listing.map((entry) => entry.keygrip));
+    t.deepEqual(
+      ours.fingerprints,
+      listing.map((entry) => entry.fingerprint),
+    );
+    t.deepEqual(
+      ours.keygrips,
+      listing.map((entry) => entry.keygrip),
+    );
     const key = await openpgp.readKey({ armoredKey: privateKey });
     t.is(ours.primaryFingerprint, key.getFingerprint().toUpperCase());
   }

@@ -35,7 +35,18 @@ test('a file that is the blob is delivered whole, reads counted', async (t) => {
   await writeFile(path, bytes);
   let reads = 0;
   let ends = 0;
-  t.deepEqual(await drain(openVerifiedFileStream(path, digest, bytes.length, () => reads++, () => ends++)), { delivered: bytes.length });
+  t.deepEqual(
+    await drain(
+      openVerifiedFileStream(
+        path,
+        digest,
+        bytes.length,
+        () => reads++,
+        () => ends++,
+      ),
+    ),
+    { delivered: bytes.length },
+  );
   t.is(reads, 4);
   t.is(ends, 1);
 });

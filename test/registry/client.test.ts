@@ -144,9 +144,7 @@ test('[integration] Bearer challenge: token fetched with basic creds, then used'
       return;
     }
     if (req.headers.authorization !== 'Bearer bearer-token-xyz') {
-      res
-        .writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="test",scope="repository:eic/bearer:pull"` })
-        .end();
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="test",scope="repository:eic/bearer:pull"` }).end();
       return;
     }
     const upstream = httpRequest(`${registry.url}${req.url}`, { method: req.method, headers: { ...req.headers, authorization: '' } }, (up) => {
@@ -510,7 +508,7 @@ test('a reset connection is retried for GET, never for POST', async (t) => {
   t.is(seen.filter((line) => line.startsWith('POST ')).length, 1, seen.join(', '));
 });
 
-test('[integration] a registry failure is a typed RegistryError: status, retryable and the registry\'s own diagnostics', async (t) => {
+test("[integration] a registry failure is a typed RegistryError: status, retryable and the registry's own diagnostics", async (t) => {
   const client = new RegistryClient({ registry: registry.host });
   // The real registry refuses a manifest that names blobs it does not have: 400 MANIFEST_BLOB_UNKNOWN.
   const missing = ociManifest({ digest: sha256Digest('no config'), size: 9 }, [{ digest: sha256Digest('no layer'), size: 8 }]);
@@ -518,7 +516,10 @@ test('[integration] a registry failure is a typed RegistryError: status, retryab
   t.is(refused!.code, 'registry');
   t.is(refused!.status, 400);
   t.false(refused!.retryable);
-  t.true(refused!.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN'), JSON.stringify(refused!.diagnostics));
+  t.true(
+    refused!.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN'),
+    JSON.stringify(refused!.diagnostics),
+  );
   // Nothing listens: no status, retryable (a reset or refused connection may pass on another try).
   const closed = await listenLoopback(() => undefined);
   closed.close();
@@ -529,14 +530,18 @@ test('[integration] a registry failure is a typed RegistryError: status, retryab
 });
 
 test('parseRegistryDiagnostics reads the distribution error body and nothing else', (t) => {
-  t.deepEqual(parseRegistryDiagnostics('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'), [{ code: 'DENIED', message: 'requested access to the resource is denied' }]);
+  t.deepEqual(parseRegistryDiagnostics('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'), [
+    { code: 'DENIED', message: 'requested access to the resource is denied' },
+  ]);
   t.deepEqual(parseRegistryDiagnostics('<html>502 Bad Gateway</html>'), []);
   t.deepEqual(parseRegistryDiagnostics('{"errors":"no"}'), []);
 });
 
 /** A loopback server on 127.0.0.2, a second origin standing in for another host (a hostile or storage
  *  server cannot be run here): it records the Authorization header of every request it gets. */
-async function otherHost(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: { request: string; authorization: string | undefined }[]; close: () => void }> {
+async function otherHost(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; seen: { request: string; authorization: string | undefined }[]; close: () => void }> {
   const seen: { request: string; authorization: string | undefined }[] = [];
   const server = createServer((req, res) => {
     seen.push({ request: `${req.method} ${req.url}`, authorization: req.headers.authorization });
@@ -552,15 +557,18 @@ async function otherHost(handler: (req: IncomingMessage, res: ServerResponse) =>
 async function basicAuthRegistry(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
   return listenLoopback((req, res) => {
     req.resume();
-    if (req.headers.authorization !== `Basic ${Buffer.from('robot:link-pass-42').toString('base64')}`) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+    if (req.headers.authorization !== `Basic ${Buffer.from('robot:link-pass-42').toString('base64')}`)
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
     answer(req, res);
   });
 }
 
-test('listTags refuses a Link to another origin, and that origin never sees the registry\'s credentials', async (t) => {
+test("listTags refuses a Link to another origin, and that origin never sees the registry's credentials", async (t) => {
   const other = await otherHost((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags":["stolen"]}'));
   t.teardown(other.close);
-  const hostile = await basicAuthRegistry((_req, res) => void res.writeHead(200, { 'content-type': 'application/json', link: `<${other.url}/steal>; rel="next"` }).end('{"tags":["a"]}'));
+  const hostile = await basicAuthRegistry(
+    (_req, res) => void res.writeHead(200, { 'content-type': 'application/json', link: `<${other.url}/steal>; rel="next"` }).end('{"tags":["a"]}'),
+  );
   t.teardown(hostile.close);
   const client = new RegistryClient({ registry: hostile.host, credentials: { username: 'robot', password: 'link-pass-42' } });
   const error = await t.throwsAsync(client.listTags('eic/x'), { instanceOf: RegistryError });
@@ -570,7 +578,7 @@ test('listTags refuses a Link to another origin, and that origin never sees the 
   t.deepEqual(other.seen, [], 'the other origin got no request at all');
 });
 
-test('an upload Location on another origin is sent there without the registry\'s Authorization', async (t) => {
+test("an upload Location on another origin is sent there without the registry's Authorization", async (t) => {
   const storage = await otherHost((_req, res) => void res.writeHead(201).end());
   t.teardown(storage.close);
   const front = await basicAuthRegistry((req, res) => {
@@ -591,9 +599,15 @@ test('an upload Location on another origin is sent there without the registry\'s
     res.writeHead(204).end();
   });
   t.teardown(front2.close);
-  const refused = await t.throwsAsync(new RegistryClient({ registry: front2.host, credentials: { username: 'robot', password: 'link-pass-42' } }).putBlob('eic/x', Buffer.from('more')), { instanceOf: RegistryError });
+  const refused = await t.throwsAsync(
+    new RegistryClient({ registry: front2.host, credentials: { username: 'robot', password: 'link-pass-42' } }).putBlob('eic/x', Buffer.from('more')),
+    { instanceOf: RegistryError },
+  );
   t.regex(refused!.message, /asks for credentials/);
-  t.true(asking.seen.every((seen) => seen.authorization === undefined), JSON.stringify(asking.seen));
+  t.true(
+    asking.seen.every((seen) => seen.authorization === undefined),
+    JSON.stringify(asking.seen),
+  );
 });
 
 test('listTags stops on a Link back to the same page, and bounds pages and tags', async (t) => {
@@ -623,6 +637,8 @@ test('listTags stops on a Link back to the same page, and bounds pages and tags'
 test('sameOriginPage resolves a relative Link against its page and refuses another origin', (t) => {
   t.is(sameOriginPage('/v2/a/tags/list?last=x&n=2', 'http://127.0.0.1:5000/v2/a/tags/list?n=2', 'r', 'http://127.0.0.1:5000'), 'http://127.0.0.1:5000/v2/a/tags/list?last=x&n=2');
   t.is(sameOriginPage('list?last=y', 'http://127.0.0.1:5000/v2/a/tags/list?n=2', 'r', 'http://127.0.0.1:5000'), 'http://127.0.0.1:5000/v2/a/tags/list?last=y');
-  t.throws(() => sameOriginPage('https://127.0.0.1:5000/v2/a/tags/list', 'http://127.0.0.1:5000/v2/a/tags/list', 'r', 'http://127.0.0.1:5000'), { message: /another origin, https:\/\/127\.0\.0\.1:5000/ });
+  t.throws(() => sameOriginPage('https://127.0.0.1:5000/v2/a/tags/list', 'http://127.0.0.1:5000/v2/a/tags/list', 'r', 'http://127.0.0.1:5000'), {
+    message: /another origin, https:\/\/127\.0\.0\.1:5000/,
+  });
   t.throws(() => sameOriginPage('//evil.example/x', 'http://127.0.0.1:5000/v2/a/tags/list', 'r', 'http://127.0.0.1:5000'), { message: /evil\.example/ });
 });

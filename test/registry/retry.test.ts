@@ -10,10 +10,22 @@ test('transient statuses are retried until the last try; others never', (t) => {
 });
 
 test('delays back off exponentially with jitter up to 5 s, and honour Retry-After up to 60 s', (t) => {
-  t.is(retryDelayMs(1, null, () => 0), 50);
-  t.is(retryDelayMs(1, null, () => 1), 100);
-  t.is(retryDelayMs(3, null, () => 1), 400);
-  t.is(retryDelayMs(20, null, () => 1), 5000);
+  t.is(
+    retryDelayMs(1, null, () => 0),
+    50,
+  );
+  t.is(
+    retryDelayMs(1, null, () => 1),
+    100,
+  );
+  t.is(
+    retryDelayMs(3, null, () => 1),
+    400,
+  );
+  t.is(
+    retryDelayMs(20, null, () => 1),
+    5000,
+  );
   t.is(retryDelayMs(1, '2'), 2000);
   t.is(retryDelayMs(1, '0'), 0);
   // A throttling registry that asks for 30 s gets 30 s; more than a minute is capped.
@@ -21,7 +33,10 @@ test('delays back off exponentially with jitter up to 5 s, and honour Retry-Afte
   t.is(retryDelayMs(1, '60'), 60_000);
   t.is(retryDelayMs(1, '3600'), 60_000);
   // An HTTP-date Retry-After is not seconds: fall back to the backoff.
-  t.is(retryDelayMs(2, 'Wed, 21 Oct 2026 07:28:00 GMT', () => 1), 200);
+  t.is(
+    retryDelayMs(2, 'Wed, 21 Oct 2026 07:28:00 GMT', () => 1),
+    200,
+  );
 });
 
 test('a failed connection is retried until the last try', (t) => {

@@ -80,7 +80,10 @@ async function readLayers(image: string): Promise<{ names: string[]; contents: B
     });
   outer.on('entry', (header, stream, next) => {
     if (header.name.endsWith('layer.tar') || header.name.startsWith('blobs/')) {
-      readInner(stream as unknown as Readable).then(() => next(), (error: Error) => outer.destroy(error));
+      readInner(stream as unknown as Readable).then(
+        () => next(),
+        (error: Error) => outer.destroy(error),
+      );
     } else {
       stream.resume();
       stream.on('end', next);
@@ -138,7 +141,10 @@ test.before(async () => {
     join(standins, 'Dockerfile'),
     `FROM ${base} AS spack\nCOPY spack /usr/local/bin/spack\nRUN chmod 0755 /usr/local/bin/spack\nFROM ${base} AS tool\nCOPY eic-build /usr/local/bin/eic-build\nRUN chmod 0755 /usr/local/bin/eic-build\n`,
   );
-  for (const [target, tag] of [['spack', SPACK_IMAGE], ['tool', TOOL_IMAGE]] as const) {
+  for (const [target, tag] of [
+    ['spack', SPACK_IMAGE],
+    ['tool', TOOL_IMAGE],
+  ] as const) {
     const built = await dockerBuild(standins, ['--target', target, '-t', tag]);
     if (built.exitCode !== 0) throw new Error(`stand-in image ${tag} failed:\n${built.all}`);
   }
@@ -211,8 +217,16 @@ test.serial('[integration] rendered Dockerfile builds: builder signs in a tmpfs 
   const baseLayers = (await execa(DOCKER, ['image', 'inspect', '--format', '{{len .RootFS.Layers}}', SPACK_IMAGE])).stdout.trim();
   for (const image of [builderTag, runtimeTag]) {
     const findings = await scanFindings(image);
-    t.deepEqual(findings.filter((finding) => finding.matchesPublicKey), [], `eic-build scan found the signing key in ${image}`);
-    t.deepEqual(findings.filter((finding) => (finding.layer?.index ?? 0) >= Number(baseLayers)).map((f) => `${f.path}: ${f.message}`), [], `${image}: key material in a layer of this build`);
+    t.deepEqual(
+      findings.filter((finding) => finding.matchesPublicKey),
+      [],
+      `eic-build scan found the signing key in ${image}`,
+    );
+    t.deepEqual(
+      findings.filter((finding) => (finding.layer?.index ?? 0) >= Number(baseLayers)).map((f) => `${f.path}: ${f.message}`),
+      [],
+      `${image}: key material in a layer of this build`,
+    );
   }
 });
 
@@ -239,7 +253,10 @@ test.serial('[integration] control: the layer check finds a key that was copied 
   const built = await dockerBuild(dir, ['--no-cache', '-t', tag, '--secret', `id=k,src=${key.secretFile}`]);
   t.is(built.exitCode, 0, built.all);
   t.true((await keyTraces(tag, key)).length > 0);
-  t.true((await scanFindings(tag)).some((finding) => finding.matchesPublicKey), 'eic-build scan must see the copied key');
+  t.true(
+    (await scanFindings(tag)).some((finding) => finding.matchesPublicKey),
+    'eic-build scan must see the copied key',
+  );
 });
 
 test.serial('[integration] the signing step fails with two secret keys, and with a fingerprint that is not the key', async (t) => {

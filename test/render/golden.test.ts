@@ -73,7 +73,10 @@ test('a file-only mirror without credentials: Spack signs, no registry secrets, 
     env: {},
     publicKey: PLACEHOLDER_KEY,
   });
-  t.deepEqual(project.secrets.map((secret) => secret.id), ['spack-signing-key', 'mirrors']);
+  t.deepEqual(
+    project.secrets.map((secret) => secret.id),
+    ['spack-signing-key', 'mirrors'],
+  );
   t.is(parse(project.files.mirrorsYaml).mirrors.local.signed, true);
   t.regex(project.files.dockerfile, /: no OCI autopush mirror to sign/);
   t.notRegex(project.files.dockerfile, /buildcache sign/);

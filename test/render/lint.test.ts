@@ -33,44 +33,150 @@ function withoutLine(text: string, containing: string): string {
 const breaking: { rule: LintRuleId; why: string; mutate: (text: string) => string }[] = [
   { rule: 'signing-secret-required', why: 'secret mount without required=true', mutate: (d) => replaceFirst(d, 'id=spack-signing-key,required=true', 'id=spack-signing-key') },
   { rule: 'signing-secret-only-mount', why: 'ENV pointing at the key', mutate: (d) => afterFrom(d, 'builder', 'ENV SIGNER_FILE=/run/secrets/spack-signing-key') },
-  { rule: 'signing-secret-only-mount', why: 'step reads the key without mounting it', mutate: (d) => afterFrom(d, 'runtime', 'RUN set -eu -o pipefail; gpg --import /run/secrets/spack-signing-key') },
-  { rule: 'signing-secret-only-where-signing', why: 'runtime step mounts the key', mutate: (d) => replaceLast(d, '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n', '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key,required=true \\\n') },
-  { rule: 'signing-secret-only-where-signing', why: 'a step that holds the key without signing', mutate: (d) => afterFrom(d, 'builder', 'RUN --mount=type=secret,id=spack-signing-key,required=true set -eu; wc -c /run/secrets/spack-signing-key') },
-  { rule: 'signing-gnupghome-tmpfs', why: 'GnuPG home on a cache mount', mutate: (d) => replaceFirst(d, '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key', '--mount=type=cache,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key') },
-  { rule: 'signing-gnupghome-tmpfs', why: 'SPACK_GNUPGHOME in the image', mutate: (d) => replaceFirst(d, 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack', 'export SPACK_GNUPGHOME=/opt/spack/opt/spack/gpg') },
+  {
+    rule: 'signing-secret-only-mount',
+    why: 'step reads the key without mounting it',
+    mutate: (d) => afterFrom(d, 'runtime', 'RUN set -eu -o pipefail; gpg --import /run/secrets/spack-signing-key'),
+  },
+  {
+    rule: 'signing-secret-only-where-signing',
+    why: 'runtime step mounts the key',
+    mutate: (d) =>
+      replaceLast(
+        d,
+        '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n',
+        '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key,required=true \\\n',
+      ),
+  },
+  {
+    rule: 'signing-secret-only-where-signing',
+    why: 'a step that holds the key without signing',
+    mutate: (d) => afterFrom(d, 'builder', 'RUN --mount=type=secret,id=spack-signing-key,required=true set -eu; wc -c /run/secrets/spack-signing-key'),
+  },
+  {
+    rule: 'signing-gnupghome-tmpfs',
+    why: 'GnuPG home on a cache mount',
+    mutate: (d) =>
+      replaceFirst(
+        d,
+        '--mount=type=tmpfs,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key',
+        '--mount=type=cache,target=/run/eic-build-gnupg \\\n    --mount=type=secret,id=spack-signing-key',
+      ),
+  },
+  {
+    rule: 'signing-gnupghome-tmpfs',
+    why: 'SPACK_GNUPGHOME in the image',
+    mutate: (d) => replaceFirst(d, 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack', 'export SPACK_GNUPGHOME=/opt/spack/opt/spack/gpg'),
+  },
   { rule: 'spack-gnupghome-only', why: 'ENV SPACK_GNUPGHOME', mutate: (d) => afterFrom(d, 'builder', 'ENV SPACK_GNUPGHOME=/opt/gpg') },
-  { rule: 'spack-gnupghome-only', why: 'plain GNUPGHOME (Spack ignores it)', mutate: (d) => replaceFirst(d, 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack; \\', 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack; export GNUPGHOME=/run/eic-build-gnupg/g; \\') },
+  {
+    rule: 'spack-gnupghome-only',
+    why: 'plain GNUPGHOME (Spack ignores it)',
+    mutate: (d) =>
+      replaceFirst(d, 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack; \\', 'export SPACK_GNUPGHOME=/run/eic-build-gnupg/spack; export GNUPGHOME=/run/eic-build-gnupg/g; \\'),
+  },
   { rule: 'signing-single-secret-key', why: 'no secret key count', mutate: (d) => d.replaceAll('--list-secret-keys', '--list-keys') },
   { rule: 'signing-kills-agent', why: 'no trap', mutate: (d) => withoutLine(d, "trap 'gpgconf") },
-  { rule: 'signing-kills-agent', why: 'agent killed only on success', mutate: (d) => replaceFirst(withoutLine(d, "trap 'gpgconf"), "--unsigned-only", '--unsigned-only; gpgconf --homedir "$SPACK_GNUPGHOME" --kill gpg-agent') },
-  { rule: 'trust-public-only', why: 'trusting the secret key file', mutate: (d) => replaceFirst(d, 'spack gpg trust /run/eic-build/spack-signer-public.asc', 'spack gpg trust /run/secrets/spack-signing-key') },
+  {
+    rule: 'signing-kills-agent',
+    why: 'agent killed only on success',
+    mutate: (d) => replaceFirst(withoutLine(d, "trap 'gpgconf"), '--unsigned-only', '--unsigned-only; gpgconf --homedir "$SPACK_GNUPGHOME" --kill gpg-agent'),
+  },
+  {
+    rule: 'trust-public-only',
+    why: 'trusting the secret key file',
+    mutate: (d) => replaceFirst(d, 'spack gpg trust /run/eic-build/spack-signer-public.asc', 'spack gpg trust /run/secrets/spack-signing-key'),
+  },
   { rule: 'no-secret-words-in-arg-env', why: 'ARG named like a key', mutate: (d) => afterFrom(d, 'builder', 'ARG SIGNING_KEY_ID=none') },
   { rule: 'no-secret-words-in-arg-env', why: 'ENV named like a token', mutate: (d) => afterFrom(d, 'runtime', 'ENV MIRROR_TOKEN=none') },
-  { rule: 'runtime-no-check-signature', why: '--no-check-signature in runtime', mutate: (d) => replaceLast(d, 'install --use-buildcache only', 'install --use-buildcache only --no-check-signature') },
+  {
+    rule: 'runtime-no-check-signature',
+    why: '--no-check-signature in runtime',
+    mutate: (d) => replaceLast(d, 'install --use-buildcache only', 'install --use-buildcache only --no-check-signature'),
+  },
   { rule: 'runtime-verify-before-install', why: 'no verification', mutate: (d) => withoutLine(d, 'buildcache verify') },
   { rule: 'runtime-verify-before-install', why: 'fallback to unsigned', mutate: (d) => replaceFirst(d, '/mirrors/eic-build-cache;', '/mirrors/eic-build-cache || true;') },
-  { rule: 'runtime-installs-verified-copy', why: 'verify without --copy-to', mutate: (d) => replaceFirst(d, ' --copy-to /var/tmp/eic-build-verified/mirrors/eic-build-cache;', ';') },
-  { rule: 'runtime-installs-verified-copy', why: 'install without the verified scope', mutate: (d) => replaceFirst(d, 'spack -C /var/tmp/eic-build-verified/scope --env /opt/spack-environment install', 'spack --env /opt/spack-environment install') },
-  { rule: 'runtime-installs-verified-copy', why: 'a second install without the scope', mutate: (d) => replaceFirst(d, 'install --use-buildcache only ; \\\n', 'install --use-buildcache only ; \\\n    spack --env /opt/spack-environment install zlib; \\\n') },
-  { rule: 'runtime-installs-verified-copy', why: 'another -C scope that could add mirrors', mutate: (d) => replaceFirst(d, 'spack -C /var/tmp/eic-build-verified/scope --env /opt/spack-environment install', 'spack -C /var/tmp/eic-build-verified/scope -C /opt/extra --env /opt/spack-environment install') },
-  { rule: 'runtime-installs-verified-copy', why: 'a copy outside the verified root', mutate: (d) => replaceFirst(d, '--copy-to /var/tmp/eic-build-verified/mirrors/eic-build-cache;', '--copy-to /tmp/eic-build-cache;') },
+  {
+    rule: 'runtime-installs-verified-copy',
+    why: 'verify without --copy-to',
+    mutate: (d) => replaceFirst(d, ' --copy-to /var/tmp/eic-build-verified/mirrors/eic-build-cache;', ';'),
+  },
+  {
+    rule: 'runtime-installs-verified-copy',
+    why: 'install without the verified scope',
+    mutate: (d) => replaceFirst(d, 'spack -C /var/tmp/eic-build-verified/scope --env /opt/spack-environment install', 'spack --env /opt/spack-environment install'),
+  },
+  {
+    rule: 'runtime-installs-verified-copy',
+    why: 'a second install without the scope',
+    mutate: (d) => replaceFirst(d, 'install --use-buildcache only ; \\\n', 'install --use-buildcache only ; \\\n    spack --env /opt/spack-environment install zlib; \\\n'),
+  },
+  {
+    rule: 'runtime-installs-verified-copy',
+    why: 'another -C scope that could add mirrors',
+    mutate: (d) =>
+      replaceFirst(
+        d,
+        'spack -C /var/tmp/eic-build-verified/scope --env /opt/spack-environment install',
+        'spack -C /var/tmp/eic-build-verified/scope -C /opt/extra --env /opt/spack-environment install',
+      ),
+  },
+  {
+    rule: 'runtime-installs-verified-copy',
+    why: 'a copy outside the verified root',
+    mutate: (d) => replaceFirst(d, '--copy-to /var/tmp/eic-build-verified/mirrors/eic-build-cache;', '--copy-to /tmp/eic-build-cache;'),
+  },
   { rule: 'runtime-installs-verified-copy', why: 'scope with mirrors: (merges) instead of mirrors:: (replaces)', mutate: (d) => replaceFirst(d, "'mirrors::'", "'mirrors:'") },
   { rule: 'runtime-installs-verified-copy', why: 'no check of the mirrors Spack would read', mutate: (d) => withoutLine(d, 'config get mirrors') },
   { rule: 'runtime-installs-verified-copy', why: 'copies left for the layer', mutate: (d) => replaceLast(d, '; \\\n    rm -rf /var/tmp/eic-build-verified\n', '\n') },
-  { rule: 'runtime-after-builder', why: 'runtime step without the builder stamp (BuildKit would prune the builder)', mutate: (d) => replaceFirst(d, '    --mount=type=bind,from=builder-done,source=/var/lib/eic-build/builder-done,target=/run/eic-build/builder-done \\\n', '') },
+  {
+    rule: 'runtime-after-builder',
+    why: 'runtime step without the builder stamp (BuildKit would prune the builder)',
+    mutate: (d) => replaceFirst(d, '    --mount=type=bind,from=builder-done,source=/var/lib/eic-build/builder-done,target=/run/eic-build/builder-done \\\n', ''),
+  },
   { rule: 'runtime-after-builder', why: 'builder step that never writes the stamp', mutate: (d) => replaceFirst(d, '} > /var/lib/eic-build/builder-done;', '} > /dev/null;') },
-  { rule: 'runtime-after-builder', why: 'builder-done made from another stage than the builder', mutate: (d) => replaceFirst(d, 'ARG EIC_BUILD_BUILDER_STAGE=builder\n', 'ARG EIC_BUILD_BUILDER_STAGE=builder-skipped\n') },
+  {
+    rule: 'runtime-after-builder',
+    why: 'builder-done made from another stage than the builder',
+    mutate: (d) => replaceFirst(d, 'ARG EIC_BUILD_BUILDER_STAGE=builder\n', 'ARG EIC_BUILD_BUILDER_STAGE=builder-skipped\n'),
+  },
   { rule: 'runtime-after-builder', why: 'no builder-done stage at all', mutate: (d) => replaceFirst(d, 'FROM ${EIC_BUILD_BUILDER_STAGE} AS builder-done\n', '') },
   { rule: 'public-key-input', why: 'no fingerprint ARG in runtime', mutate: (d) => replaceLast(d, 'ARG SPACK_SIGNER_FINGERPRINT\n', '') },
-  { rule: 'public-key-input', why: 'public key not from the public stage', mutate: (d) => replaceLast(d, '--mount=type=bind,from=spack-signer-public,source=/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc', '--mount=type=bind,source=.eic-build/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc') },
+  {
+    rule: 'public-key-input',
+    why: 'public key not from the public stage',
+    mutate: (d) =>
+      replaceLast(
+        d,
+        '--mount=type=bind,from=spack-signer-public,source=/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc',
+        '--mount=type=bind,source=.eic-build/spack-signer-public.asc,target=/run/eic-build/spack-signer-public.asc',
+      ),
+  },
   { rule: 'strict-shell', why: 'bash step without pipefail', mutate: (d) => replaceLast(d, 'set -eu -o pipefail;', 'set -eu;') },
   { rule: 'strict-shell', why: 'step without set -e', mutate: (d) => afterFrom(d, 'runtime', 'RUN echo hello') },
   { rule: 'registry-credentials-secret', why: 'ARG with a credential', mutate: (d) => afterFrom(d, 'builder', 'ARG CI_REGISTRY_PASSWORD') },
   { rule: 'registry-credentials-secret', why: 'credential used without its secret mount', mutate: (d) => replaceLast(d, '--mount=type=secret,id=CI_REGISTRY_PASSWORD \\\n', '') },
   { rule: 'mirrors-secret-mount', why: 'COPY mirrors.yaml', mutate: (d) => afterFrom(d, 'runtime', 'COPY mirrors.yaml /opt/spack/etc/spack/mirrors.yaml') },
-  { rule: 'mirrors-secret-mount', why: 'install without the mirrors secret', mutate: (d) => replaceLast(d, '--mount=type=secret,id=mirrors,target=/opt/spack/etc/spack/mirrors.yaml,required=true \\\n', '') },
-  { rule: 'oci-autopush-signed-by-eic-build', why: 'autopush without eic-build sign', mutate: (d) => replaceFirst(d, "; \\\n    /opt/eic-build/usr/local/bin/eic-build buildcache sign 'oci://127.0.0.1:5000/eic/containers/spack-v2025.06.1' --id-variable CI_REGISTRY_USER --secret-variable CI_REGISTRY_PASSWORD --signing-key /run/secrets/spack-signing-key --unsigned-only", '') },
-  { rule: 'no-key-material-copy', why: 'COPY of a GnuPG private key directory', mutate: (d) => afterFrom(d, 'runtime', 'COPY gnupg/private-keys-v1.d /root/.gnupg/private-keys-v1.d') },
+  {
+    rule: 'mirrors-secret-mount',
+    why: 'install without the mirrors secret',
+    mutate: (d) => replaceLast(d, '--mount=type=secret,id=mirrors,target=/opt/spack/etc/spack/mirrors.yaml,required=true \\\n', ''),
+  },
+  {
+    rule: 'oci-autopush-signed-by-eic-build',
+    why: 'autopush without eic-build sign',
+    mutate: (d) =>
+      replaceFirst(
+        d,
+        "; \\\n    /opt/eic-build/usr/local/bin/eic-build buildcache sign 'oci://127.0.0.1:5000/eic/containers/spack-v2025.06.1' --id-variable CI_REGISTRY_USER --secret-variable CI_REGISTRY_PASSWORD --signing-key /run/secrets/spack-signing-key --unsigned-only",
+        '',
+      ),
+  },
+  {
+    rule: 'no-key-material-copy',
+    why: 'COPY of a GnuPG private key directory',
+    mutate: (d) => afterFrom(d, 'runtime', 'COPY gnupg/private-keys-v1.d /root/.gnupg/private-keys-v1.d'),
+  },
 ];
 
 test('the bundled rendered Dockerfile passes every rule', (t) => {
@@ -79,7 +185,10 @@ test('the bundled rendered Dockerfile passes every rule', (t) => {
 
 test('every lint rule has a breaking template below', (t) => {
   const covered = new Set(breaking.map((entry) => entry.rule));
-  t.deepEqual(LINT_RULES.map((rule) => rule.id).filter((id) => !covered.has(id)), []);
+  t.deepEqual(
+    LINT_RULES.map((rule) => rule.id).filter((id) => !covered.has(id)),
+    [],
+  );
 });
 
 for (const entry of breaking) {
@@ -113,10 +222,16 @@ test('transition mode allows the explicit verify fallback, and only then', (t) =
 
 test('builder stages may keep --no-check-signature; POSIX stages accept set -eu', (t) => {
   t.true(good.includes('install --no-check-signature'));
-  t.deepEqual(lintDockerfile(good, context).filter((f) => f.rule === 'runtime-no-check-signature'), []);
+  t.deepEqual(
+    lintDockerfile(good, context).filter((f) => f.rule === 'runtime-no-check-signature'),
+    [],
+  );
   // Without SHELL the stage runs /bin/sh: `set -eu` is enough there, but not in the bash runtime stage.
   const posixBuilder = replaceFirst(replaceFirst(good, 'SHELL ["/bin/bash", "-c"]\n', ''), 'set -eu -o pipefail;', 'set -eu;');
-  t.deepEqual(lintDockerfile(posixBuilder, context).filter((f) => f.rule === 'strict-shell'), []);
+  t.deepEqual(
+    lintDockerfile(posixBuilder, context).filter((f) => f.rule === 'strict-shell'),
+    [],
+  );
   const bashRuntime = replaceLast(good, 'set -eu -o pipefail;', 'set -eu;');
   t.is(lintDockerfile(bashRuntime, context).filter((f) => f.rule === 'strict-shell').length, 1);
 });

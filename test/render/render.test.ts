@@ -112,7 +112,12 @@ test('a user template that breaks lint rules fails rendering with every finding'
   const runtime = join(dir, 'stages/runtime.Dockerfile.in');
   const text = await readFile(runtime, 'utf8');
   // The mistakes EIC made by hand: skip signature checks, keep a fallback, a key-named ARG.
-  await writeFile(runtime, text.replace('install --use-buildcache only', 'install --use-buildcache only --no-check-signature').replace('ARG ${EIC_BUILD_FINGERPRINT_ARG}', 'ARG ${EIC_BUILD_FINGERPRINT_ARG}\nARG SPACK_PUBKEY_TOKEN=none'));
+  await writeFile(
+    runtime,
+    text
+      .replace('install --use-buildcache only', 'install --use-buildcache only --no-check-signature')
+      .replace('ARG ${EIC_BUILD_FINGERPRINT_ARG}', 'ARG ${EIC_BUILD_FINGERPRINT_ARG}\nARG SPACK_PUBKEY_TOKEN=none'),
+  );
   const error = await t.throwsAsync(renderProject({ configFile: join(dir, 'eic-build.yaml'), vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
   t.is(error!.code, 'lint');
   t.regex(error!.message, /Dockerfile \(rendered\):\d+:1: \[runtime-no-check-signature\]/);
@@ -148,9 +153,13 @@ test('syntax line is configurable and transition mode is explicit and warns', as
 test('BUILDCACHE_VERIFY_SELECTION narrows what runtime steps verify; anything but --all/--spec is refused', async (t) => {
   const narrowed = await renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spec zlib-1.3-abc --spec hello-1.0-def' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
   t.regex(narrowed.files.dockerfile, /--public-key \/run\/eic-build\/spack-signer-public\.asc --spec zlib-1\.3-abc --spec hello-1\.0-def --copy-to /);
-  const error = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all; curl x' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  const error = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--all; curl x' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), {
+    instanceOf: EicBuildError,
+  });
   t.regex(error!.message, /BUILDCACHE_VERIFY_SELECTION:1:1: '--all; curl x' is not '--spack-lock \/ABSOLUTE\/spack.lock \[--include-build-deps\]', '--all' or '--spec/);
-  const relative = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spack-lock spack.lock' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), { instanceOf: EicBuildError });
+  const relative = await t.throwsAsync(renderProject({ vars: { BUILDCACHE_VERIFY_SELECTION: '--spack-lock spack.lock' }, env: EIC_ENV, publicKey: PLACEHOLDER_KEY }), {
+    instanceOf: EicBuildError,
+  });
   t.regex(relative!.message, /'--spack-lock spack.lock' is not/);
   // Default: the lockfile of the environment the step installs, never the whole buildcache.
   const byDefault = await renderProject({ vars: {}, env: EIC_ENV, publicKey: PLACEHOLDER_KEY });
@@ -189,7 +198,9 @@ test('render --config takes the eic-build.yaml that eic-build build reads (its b
   // A typo next to build: is still the renderer's to report.
   await writeFile(join(dir, 'typo.yaml'), 'build:\n  dockerfile: Dockerfile\ntemplate: {}\n');
   const typo = memoryIo(EIC_ENV);
-  await t.throwsAsync(renderCommand(['--config', join(dir, 'typo.yaml'), '--context', join(dir, 'project'), '--public-key', join(dir, 'public.asc')], typo), { message: /typo\.yaml:3:1: unknown key 'template'/ });
+  await t.throwsAsync(renderCommand(['--config', join(dir, 'typo.yaml'), '--context', join(dir, 'project'), '--public-key', join(dir, 'public.asc')], typo), {
+    message: /typo\.yaml:3:1: unknown key 'template'/,
+  });
 });
 
 test('CLI: eic-build render --help, and an error exits 2 with file:line:column', async (t) => {
@@ -209,8 +220,14 @@ test('examples/spack-environment renders with the bundled stages: the runtime wa
   const { PLACEHOLDER_KEY } = await import('./inputs.js');
   const config = fileURLToPath(new URL('../../examples/spack-environment/eic-build.yaml', import.meta.url));
   const project = await renderProject({ configFile: config, vars: {}, env: { CI_REGISTRY: '127.0.0.1:5000', CI_PROJECT_PATH: 'demo' }, publicKey: PLACEHOLDER_KEY });
-  t.deepEqual(project.mirrors.map((mirror) => [mirror.name, mirror.url, mirror.autopush]), [['buildcache', 'oci+http://127.0.0.1:5000/demo/spack-cache', true]]);
-  t.deepEqual(project.stages.map((stage) => `${stage.name}:${stage.kind}`), ['spack-signer-public:other', 'eic-build:other', 'builder:builder', 'builder-skipped:other', 'builder-done:other', 'runtime:runtime']);
+  t.deepEqual(
+    project.mirrors.map((mirror) => [mirror.name, mirror.url, mirror.autopush]),
+    [['buildcache', 'oci+http://127.0.0.1:5000/demo/spack-cache', true]],
+  );
+  t.deepEqual(
+    project.stages.map((stage) => `${stage.name}:${stage.kind}`),
+    ['spack-signer-public:other', 'eic-build:other', 'builder:builder', 'builder-skipped:other', 'builder-done:other', 'runtime:runtime'],
+  );
   t.deepEqual(project.runtimeAloneBuildArgs, { EIC_BUILD_BUILDER_STAGE: 'builder-skipped' });
   t.regex(project.files.dockerfile, /^ARG EIC_BUILD_BUILDER_STAGE=builder$/m);
   t.regex(project.files.dockerfile, /^FROM \$\{EIC_BUILD_BUILDER_STAGE\} AS builder-done$/m);

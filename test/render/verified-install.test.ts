@@ -18,7 +18,19 @@ import { signOciMirror } from '../../src/buildcache/sign/sign-oci.js';
 import { loadSigningKey } from '../../src/buildcache/sign/signing-key.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { parsePublicKey, renderProject, writeRenderedProject, type RenderedProject } from '../../src/render/index.js';
-import { fakeHash, formatSpackLock, killAgent, makeGpgKey, pushOciEntry, pushOciEntryWithDeps, pushOciIndex, specTarball, tempDir, type FixtureSpec, type GpgKey } from '../buildcache/fixtures.js';
+import {
+  fakeHash,
+  formatSpackLock,
+  killAgent,
+  makeGpgKey,
+  pushOciEntry,
+  pushOciEntryWithDeps,
+  pushOciIndex,
+  specTarball,
+  tempDir,
+  type FixtureSpec,
+  type GpgKey,
+} from '../buildcache/fixtures.js';
 import { ensureFrontendImage } from '../helpers/frontend-image.js';
 import { ensureDebianGnupgImage } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -89,7 +101,13 @@ test.before(async () => {
   const lock = formatSpackLock({
     roots: [specs.app],
     nodes: [
-      { spec: specs.app, deps: [{ spec: specs.hdf5, types: ['build', 'link'] }, { spec: specs.zlib, types: ['build', 'link'] }] },
+      {
+        spec: specs.app,
+        deps: [
+          { spec: specs.hdf5, types: ['build', 'link'] },
+          { spec: specs.zlib, types: ['build', 'link'] },
+        ],
+      },
       { spec: specs.hdf5, deps: [{ spec: specs.zlib, types: ['build', 'link'] }] },
       { spec: specs.zlib },
     ],

@@ -94,11 +94,7 @@ export function parseColons(text: string): { fingerprints: string[]; keygrips: s
  * older signing keys are. The user ID is kept under 16 bytes so that "no 16-byte run of the key" checks
  * on reports test key material, not a name a report may legitimately print.
  */
-export async function generateGpgKey(
-  dir: string,
-  name: string,
-  options: { algo?: 'ed25519' | 'rsa3072'; passphrase?: string } = {},
-): Promise<GpgKey> {
+export async function generateGpgKey(dir: string, name: string, options: { algo?: 'ed25519' | 'rsa3072'; passphrase?: string } = {}): Promise<GpgKey> {
   const homedir = join(dir, `${name}-home`);
   await mkdir(homedir, { mode: 0o700 });
   const algo = options.algo ?? 'ed25519';

@@ -10,17 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBusyboxImage, ensureDebianGnupgImage } from '../helpers/images.js';
 import { randomBytes } from 'node:crypto';
-import {
-  DOCKER,
-  buildImage,
-  generateGpgKey,
-  makeTempDir,
-  removeImages,
-  scanJson,
-  stopAgent,
-  type BuiltImage,
-  type GpgKey,
-} from './harness.js';
+import { DOCKER, buildImage, generateGpgKey, makeTempDir, removeImages, scanJson, stopAgent, type BuiltImage, type GpgKey } from './harness.js';
 
 let dir = '';
 let cleanup: () => Promise<void> = async () => undefined;
@@ -97,10 +87,11 @@ test('[integration] b. the plain Debian + gnupg base image scans clean', async (
 });
 
 test('[integration] c. an image with only PUBLIC keys imported (pubring.kbx, trustdb.gpg, keyrings, a signature) scans clean', async (t) => {
-  const signed = await execa('gpg', [
-    '--homedir', key.homedir, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '',
-    '--detach-sign', '--armor', '-o', '-', '--local-user', key.fingerprints[0]!,
-  ], { input: PAYLOAD, stripFinalNewline: false });
+  const signed = await execa(
+    'gpg',
+    ['--homedir', key.homedir, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--detach-sign', '--armor', '-o', '-', '--local-user', key.fingerprints[0]!],
+    { input: PAYLOAD, stripFinalNewline: false },
+  );
   const img = await track(
     buildImage(dir, {
       name: 'public-only',
@@ -129,10 +120,11 @@ test('[integration] c. an image with only PUBLIC keys imported (pubring.kbx, tru
 test('[integration] d. look-alikes are not leaks: bare markers in a script, random bytes, public exports, a signature', async (t) => {
   const busybox = await ensureBusyboxImage();
   const publicBinary = await execa('gpg', ['--homedir', key.homedir, '--batch', '--export', key.fingerprints[0]!], { encoding: 'buffer' });
-  const signature = await execa('gpg', [
-    '--homedir', key.homedir, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '',
-    '--detach-sign', '-o', '-', '--local-user', key.fingerprints[0]!,
-  ], { input: PAYLOAD, encoding: 'buffer' });
+  const signature = await execa(
+    'gpg',
+    ['--homedir', key.homedir, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--detach-sign', '-o', '-', '--local-user', key.fingerprints[0]!],
+    { input: PAYLOAD, encoding: 'buffer' },
+  );
   const img = await track(
     buildImage(dir, {
       name: 'look-alikes',

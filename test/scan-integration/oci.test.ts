@@ -69,10 +69,22 @@ test.after.always(async () => {
 
 test('[integration] the docker-archive baseline finds every planted form', async (t) => {
   const f = (await baseline()).findings;
-  t.true(f.some((x) => x.path === 'etc/signing.asc' && x.visibleInFinalImage), 'etc/signing.asc');
-  t.true(f.some((x) => x.path === 'tmp/gone.asc' && !x.visibleInFinalImage), 'tmp/gone.asc (hidden)');
-  t.true(f.some((x) => x.path === 'var/backups/keys.tgz' && (x.nestedPath ?? '').includes('keys/signing.asc')), 'nested');
-  t.true(f.some((x) => x.source === 'config' && /Labels/.test(x.field ?? '')), 'label');
+  t.true(
+    f.some((x) => x.path === 'etc/signing.asc' && x.visibleInFinalImage),
+    'etc/signing.asc',
+  );
+  t.true(
+    f.some((x) => x.path === 'tmp/gone.asc' && !x.visibleInFinalImage),
+    'tmp/gone.asc (hidden)',
+  );
+  t.true(
+    f.some((x) => x.path === 'var/backups/keys.tgz' && (x.nestedPath ?? '').includes('keys/signing.asc')),
+    'nested',
+  );
+  t.true(
+    f.some((x) => x.source === 'config' && /Labels/.test(x.field ?? '')),
+    'label',
+  );
 });
 
 const forms: { name: string; target: (d: string) => string; skopeo: (d: string) => string[] }[] = [
@@ -185,7 +197,10 @@ for (const variant of ['platform', 'attestation'] as const) {
     );
     const { exitCode, report, stderr } = await scanJson(`oci:${layout}`, ['--public-key', key.files.publicAsc]);
     t.is(exitCode, 1, stderr);
-    t.true(report.findings.some((f) => f.path === 'etc/signing.asc' && f.matchesPublicKey), JSON.stringify(report.findings.map((f) => f.path)));
+    t.true(
+      report.findings.some((f) => f.path === 'etc/signing.asc' && f.matchesPublicKey),
+      JSON.stringify(report.findings.map((f) => f.path)),
+    );
     // Both images were read (scan-core's report counts them in stats.images, beyond the issue's minimum).
     t.is((report.stats as { images?: number }).images, 2);
   });

@@ -73,10 +73,7 @@ function image(name: string, make: () => Promise<Omit<ImageSpec, 'name'>>): Prom
 
 /** Scan the `docker save` archive and the engine's copy; both must leak (exit 1) with the same findings. */
 async function scanBoth(t: ExecutionContext, img: BuiltImage, extra: string[]): Promise<JsonReport> {
-  const [fromArchive, fromDaemon] = await Promise.all([
-    scanJson(`docker-archive:${img.archive}`, extra),
-    scanJson(`docker-daemon:${img.tag}`, extra),
-  ]);
+  const [fromArchive, fromDaemon] = await Promise.all([scanJson(`docker-archive:${img.archive}`, extra), scanJson(`docker-daemon:${img.tag}`, extra)]);
   t.is(fromArchive.exitCode, 1, `docker-archive exit code; stderr: ${fromArchive.stderr}`);
   t.is(fromDaemon.exitCode, 1, `docker-daemon exit code; stderr: ${fromDaemon.stderr}`);
   t.true(fromArchive.report.leaked);
@@ -115,35 +112,39 @@ test('[integration] 1. an armored secret key COPYed into a layer is found, with 
   t.true(finding.visibleInFinalImage);
   t.true(finding.matchesPublicKey);
   t.is(finding.nestedPath, null);
-  covers(t, hits.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints');
+  covers(
+    t,
+    hits.flatMap((f) => f.fingerprints),
+    key.fingerprints,
+    'fingerprints',
+  );
   t.regex(finding.createdBy ?? '', /COPY/);
 });
 
-test('[integration] 1b. matchesPublicKey is false for somebody else\'s public key, and there is no match without --public-key', async (t) => {
+test("[integration] 1b. matchesPublicKey is false for somebody else's public key, and there is no match without --public-key", async (t) => {
   const img = await armoredImage();
-  const [withOther, without] = await Promise.all([
-    scanJson(`docker-archive:${img.archive}`, ['--public-key', other.files.publicAsc]),
-    scanJson(`docker-archive:${img.archive}`),
-  ]);
+  const [withOther, without] = await Promise.all([scanJson(`docker-archive:${img.archive}`, ['--public-key', other.files.publicAsc]), scanJson(`docker-archive:${img.archive}`)]);
   for (const { exitCode, report } of [withOther, without]) {
     t.is(exitCode, 1);
     t.true(report.findings.length >= 1);
-    t.true(report.findings.every((f) => !f.matchesPublicKey), describe(report.findings));
+    t.true(
+      report.findings.every((f) => !f.matchesPublicKey),
+      describe(report.findings),
+    );
   }
   // Which key leaked is known without any public key: the fingerprints come from the secret packets.
-  covers(t, without.report.findings.flatMap((f) => f.fingerprints), [key.fingerprints[0]!], 'fingerprints');
+  covers(
+    t,
+    without.report.findings.flatMap((f) => f.fingerprints),
+    [key.fingerprints[0]!],
+    'fingerprints',
+  );
 });
 
 test('[integration] 1c. armored keys in other shapes: a path longer than 100 bytes (PAX), CRLF line ends, JSON-escaped in a config file', async (t) => {
   const longDir = `opt/${'very-long-directory-name-'.repeat(6)}keys`;
   const img = await image('armored-shapes', async () => ({
-    dockerfile: [
-      `FROM ${busybox}`,
-      `COPY key.asc /${longDir}/signing.asc`,
-      'COPY key-crlf.asc /etc/key-crlf.asc',
-      'COPY settings.json /etc/app/settings.json',
-      '',
-    ].join('\n'),
+    dockerfile: [`FROM ${busybox}`, `COPY key.asc /${longDir}/signing.asc`, 'COPY key-crlf.asc /etc/key-crlf.asc', 'COPY settings.json /etc/app/settings.json', ''].join('\n'),
     context: {
       'key.asc': { from: key.files.secretAsc },
       'key-crlf.asc': key.armoredSecret.replace(/\r?\n/g, '\r\n'),
@@ -197,7 +198,7 @@ test('[integration] 2. `gpg --import` in a RUN leaves private-keys-v1.d/<keygrip
   t.deepEqual(elsewhere, [], describe(elsewhere));
 });
 
-test('[integration] 3. the seed\'s mistake: the key comes in by secret mount but is imported into Spack\'s GnuPG home ($SPACK_ROOT/opt/spack/gpg); a protected RSA key is found there', async (t) => {
+test("[integration] 3. the seed's mistake: the key comes in by secret mount but is imported into Spack's GnuPG home ($SPACK_ROOT/opt/spack/gpg); a protected RSA key is found there", async (t) => {
   const protectedKey = await getProtectedKey();
   const img = await image('spack-home', async () => {
     await writeFile(join(dir, 'passphrase'), PASSPHRASE, { mode: 0o600 });
@@ -254,12 +255,7 @@ test('[integration] 4. a key added and deleted in a later RUN (whiteout) is foun
 
 test('[integration] 4b. a key directory removed and re-created (opaque directory) is found and not visible', async (t) => {
   const img = await image('opaque', async () => ({
-    dockerfile: [
-      `FROM ${busybox}`,
-      'COPY keys/ /srv/keys/',
-      'RUN rm -rf /srv/keys && mkdir /srv/keys && echo public only > /srv/keys/README',
-      '',
-    ].join('\n'),
+    dockerfile: [`FROM ${busybox}`, 'COPY keys/ /srv/keys/', 'RUN rm -rf /srv/keys && mkdir /srv/keys && echo public only > /srv/keys/README', ''].join('\n'),
     context: { 'keys/signing.asc': { from: key.files.secretAsc } },
   }));
   const report = await scanBoth(t, img, []);
@@ -299,7 +295,10 @@ test('[integration] 4c. a key whose file is deleted but still hard-linked elsewh
   t.is(kept.stdout.trim(), key.armoredSecret.trim());
   const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
   t.true(report.findings.length >= 1, 'findings');
-  t.true(report.findings.some((f) => f.visibleInFinalImage), `the key is in the final image (srv/b.asc), but every finding says hidden: ${describe(report.findings)}`);
+  t.true(
+    report.findings.some((f) => f.visibleInFinalImage),
+    `the key is in the final image (srv/b.asc), but every finding says hidden: ${describe(report.findings)}`,
+  );
   t.true(JSON.stringify(report.findings).includes('srv/b.asc'), 'a finding names the hard link srv/b.asc that keeps the key');
 });
 
@@ -315,7 +314,12 @@ test('[integration] 5a. a key passed as --build-arg is found in history created_
     t.regex(finding.field ?? '', /^history\[\d+\]\.created_by$/);
     t.true(finding.matchesPublicKey);
   }
-  covers(t, report.findings.flatMap((f) => f.fingerprints), [key.fingerprints[0]!], 'fingerprints');
+  covers(
+    t,
+    report.findings.flatMap((f) => f.fingerprints),
+    [key.fingerprints[0]!],
+    'fingerprints',
+  );
 });
 
 test('[integration] 5b. a key in ENV is found in the config Env (source config, field set)', async (t) => {
@@ -324,24 +328,23 @@ test('[integration] 5b. a key in ENV is found in the config Env (source config, 
     buildArgsFromEnv: { SIGNING_KEY: key.armoredSecret },
   }));
   const inspected = JSON.parse((await execa(DOCKER, ['image', 'inspect', img.tag])).stdout)[0].Config.Env as string[];
-  t.true(inspected.some((e) => e.startsWith('GPG_PRIVATE_KEY=-----BEGIN PGP PRIVATE KEY BLOCK-----')), 'the control really has the key in Env');
+  t.true(
+    inspected.some((e) => e.startsWith('GPG_PRIVATE_KEY=-----BEGIN PGP PRIVATE KEY BLOCK-----')),
+    'the control really has the key in Env',
+  );
   const report = await scanBoth(t, img, ['--public-key', key.files.publicAsc]);
   const env = report.findings.filter((f) => f.source === 'config' && /Env/.test(f.field ?? ''));
   t.true(env.length >= 1, `no Env finding: ${describe(report.findings)}`);
   t.true(env.every((f) => f.matchesPublicKey));
-  t.true(report.findings.every((f) => f.source === 'config' && (f.field ?? '') !== ''), describe(report.findings));
+  t.true(
+    report.findings.every((f) => f.source === 'config' && (f.field ?? '') !== ''),
+    describe(report.findings),
+  );
 });
 
 test('[integration] 5c. base64-encoded keys in ENV (armored) and in a LABEL (binary export) are decoded and found', async (t) => {
   const img = await image('base64', async () => ({
-    dockerfile: [
-      `FROM ${busybox}`,
-      'ARG KEY_B64',
-      'ARG KEY_BIN_B64',
-      'ENV SIGNING_KEY_B64=$KEY_B64',
-      'LABEL org.example.signing-key=$KEY_BIN_B64',
-      '',
-    ].join('\n'),
+    dockerfile: [`FROM ${busybox}`, 'ARG KEY_B64', 'ARG KEY_BIN_B64', 'ENV SIGNING_KEY_B64=$KEY_B64', 'LABEL org.example.signing-key=$KEY_BIN_B64', ''].join('\n'),
     buildArgsFromEnv: {
       KEY_B64: Buffer.from(key.armoredSecret).toString('base64'),
       KEY_BIN_B64: key.binarySecret.toString('base64'),
@@ -354,8 +357,18 @@ test('[integration] 5c. base64-encoded keys in ENV (armored) and in a LABEL (bin
   t.true(label.length >= 1, `no Labels finding: ${describe(report.findings)}`);
   t.true([...env, ...label].every((f) => f.matchesPublicKey));
   // One finding per secret packet (primary, subkey) or one per armored block: together they name the whole key.
-  covers(t, env.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints of the Env findings');
-  covers(t, label.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints of the Labels findings');
+  covers(
+    t,
+    env.flatMap((f) => f.fingerprints),
+    key.fingerprints,
+    'fingerprints of the Env findings',
+  );
+  covers(
+    t,
+    label.flatMap((f) => f.fingerprints),
+    key.fingerprints,
+    'fingerprints of the Labels findings',
+  );
 });
 
 test('[integration] 6. a binary (unarmored) secret-key export appended to an executable is found', async (t) => {
@@ -372,7 +385,12 @@ test('[integration] 6. a binary (unarmored) secret-key export appended to an exe
   t.true(hits.length >= 1, `no finding for usr/local/bin/tool; findings: ${describe(report.findings)}`);
   t.is(hits.length, report.findings.length, `unexpected findings (bin/busybox is in the base layer): ${describe(report.findings)}`);
   t.true(hits.every((f) => f.matchesPublicKey && f.visibleInFinalImage && f.layer?.index === 1));
-  covers(t, hits.flatMap((f) => f.fingerprints), key.fingerprints, 'fingerprints');
+  covers(
+    t,
+    hits.flatMap((f) => f.fingerprints),
+    key.fingerprints,
+    'fingerprints',
+  );
 });
 
 test('[integration] 7. keys inside a tar.gz inside a layer (and a tar inside that) are found with their nested path', async (t) => {
@@ -447,5 +465,8 @@ test('[integration] 8. OpenSSH and PEM private keys are found as other private k
     [],
     'public halves are not findings',
   );
-  t.true(report.findings.every((f) => !f.matchesPublicKey), 'an SSH/PEM key is not the OpenPGP signing key');
+  t.true(
+    report.findings.every((f) => !f.matchesPublicKey),
+    'an SSH/PEM key is not the OpenPGP signing key',
+  );
 });

@@ -146,7 +146,11 @@ test('[integration] exit 0 on a clean image, 1 on a leaking one, from archive an
     scan(`docker-archive:${leak.archive}`),
     scan(`docker-daemon:${leak.tag}`),
   ]);
-  t.deepEqual(results.map((r) => r.exitCode), [0, 0, 1, 1], results.map((r) => r.stderr).join('\n'));
+  t.deepEqual(
+    results.map((r) => r.exitCode),
+    [0, 0, 1, 1],
+    results.map((r) => r.stderr).join('\n'),
+  );
 });
 
 test('[integration] exit 2 on a target that cannot be read: missing file, missing image', async (t) => {

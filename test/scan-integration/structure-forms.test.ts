@@ -52,27 +52,38 @@ async function paxLayer(name: string, armored: string, binary: Buffer): Promise<
   await writeFile(join(root, 'etc', 'app.conf'), 'listen 8080\n');
   await writeFile(join(root, 'etc', 'b64.conf'), 'mode quiet\n');
   // Values come from files, never argv. ext4 takes an xattr of a few KiB: an ed25519 key fits.
-  await execa('python3', ['-c', [
-    'import base64, os, sys',
-    'd, n = sys.argv[1], sys.argv[2]',
-    'armored = open(f"{d}/{n}-armored", "rb").read()',
-    'os.setxattr(f"{d}/{n}-root/etc/app.conf", "user.key", armored)',
-    'os.setxattr(f"{d}/{n}-root/etc/b64.conf", "user.b64", base64.b64encode(armored))',
-  ].join('\n'), dir, name]);
+  await execa('python3', [
+    '-c',
+    [
+      'import base64, os, sys',
+      'd, n = sys.argv[1], sys.argv[2]',
+      'armored = open(f"{d}/{n}-armored", "rb").read()',
+      'os.setxattr(f"{d}/{n}-root/etc/app.conf", "user.key", armored)',
+      'os.setxattr(f"{d}/{n}-root/etc/b64.conf", "user.b64", base64.b64encode(armored))',
+    ].join('\n'),
+    dir,
+    name,
+  ]);
   const gnuTar = join(dir, `${name}-gnu.tar`);
   await execa('tar', ['--xattrs', '--xattrs-include=user.*', '--format=pax', '--owner=0', '--group=0', '-cf', gnuTar, '-C', root, 'etc/app.conf', 'etc/b64.conf']);
   const pyTar = join(dir, `${name}-py.tar`);
-  await execa('python3', ['-c', [
-    'import base64, io, sys, tarfile',
-    'd, n, out = sys.argv[1], sys.argv[2], sys.argv[3]',
-    'binary = open(f"{d}/{n}-binary", "rb").read()',
-    'with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:',
-    '    info = tarfile.TarInfo("opt/tool.bin")',
-    '    data = b"\\x7fELF" + bytes(60)',
-    '    info.size = len(data)',
-    '    info.pax_headers = {"EICBUILD.padding": "x" * 300000, "LIBARCHIVE.xattr.user.gpg": base64.b64encode(binary).decode()}',
-    '    t.addfile(info, io.BytesIO(data))',
-  ].join('\n'), dir, name, pyTar]);
+  await execa('python3', [
+    '-c',
+    [
+      'import base64, io, sys, tarfile',
+      'd, n, out = sys.argv[1], sys.argv[2], sys.argv[3]',
+      'binary = open(f"{d}/{n}-binary", "rb").read()',
+      'with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:',
+      '    info = tarfile.TarInfo("opt/tool.bin")',
+      '    data = b"\\x7fELF" + bytes(60)',
+      '    info.size = len(data)',
+      '    info.pax_headers = {"EICBUILD.padding": "x" * 300000, "LIBARCHIVE.xattr.user.gpg": base64.b64encode(binary).decode()}',
+      '    t.addfile(info, io.BytesIO(data))',
+    ].join('\n'),
+    dir,
+    name,
+    pyTar,
+  ]);
   // One layer: GNU tar's members, then Python's (each without its end-of-archive blocks but the last).
   const gnu = await readFile(gnuTar);
   const py = await readFile(pyTar);
@@ -98,7 +109,10 @@ test('[integration] keys in PAX extended-header values (GNU tar xattrs, Python t
   const where = report.findings.map((f) => `${f.path} | ${f.nestedPath} | ${f.kind}`).sort();
   t.true(where.includes('etc/app.conf | PAX header record SCHILY.xattr.user.key | armored'), where.join('\n'));
   t.true(where.includes('etc/b64.conf | PAX header record SCHILY.xattr.user.b64 | base64-armored'), where.join('\n'));
-  t.true(where.some((w) => w.startsWith('opt/tool.bin | PAX header record LIBARCHIVE.xattr.user.gpg | base64-secret')), where.join('\n'));
+  t.true(
+    where.some((w) => w.startsWith('opt/tool.bin | PAX header record LIBARCHIVE.xattr.user.gpg | base64-secret')),
+    where.join('\n'),
+  );
   for (const finding of report.findings) {
     t.true(finding.matchesPublicKey, `${finding.path} ${finding.kind}`);
     t.true(finding.fingerprints.every((f) => key.fingerprints.includes(f.toUpperCase())));
@@ -209,11 +223,17 @@ test('[integration] UTF-16 (PowerShell), .ppk and OpenPGP v6 keys in a layer: ex
   const byPath = new Map(report.findings.map((f) => [`${f.path} ${f.kind}`, f]));
   const utf16 = byPath.get('home/user/signing.asc utf16-armored-crlf');
   t.truthy(utf16, [...byPath.keys()].join('\n'));
-  t.deepEqual(utf16?.fingerprints.map((f) => f.toUpperCase()), key.fingerprints);
+  t.deepEqual(
+    utf16?.fingerprints.map((f) => f.toUpperCase()),
+    key.fingerprints,
+  );
   t.true(utf16?.matchesPublicKey);
   t.deepEqual(byPath.get('home/user/deploy.ppk ppk-v3')?.fingerprints, [layer.ppkSha256]);
   const v6 = report.findings.filter((f) => f.path === 'home/user/v6.gpg');
-  t.deepEqual(v6.map((f) => f.fingerprints[0]!.toUpperCase()), layer.v6Fingerprints);
+  t.deepEqual(
+    v6.map((f) => f.fingerprints[0]!.toUpperCase()),
+    layer.v6Fingerprints,
+  );
   t.true(v6.every((f) => f.matchesPublicKey));
   noKeyBytes(t, report, stderr);
 });

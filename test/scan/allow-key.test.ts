@@ -64,13 +64,25 @@ function assertAllowed(t: import('ava').ExecutionContext, report: ScanReport, id
   t.is(report.findings.length, 0);
   const allowed = report.notes.filter((note) => ALLOWED_NOTE.test(note.message));
   t.deepEqual([...new Set(allowed.map((note) => ALLOWED_NOTE.exec(note.message)![1]))], [identity]);
-  t.true(allowed.some((note) => note.source === 'layer' && note.path === 'usr/share/test-keys/signing.asc'), JSON.stringify(allowed));
-  t.true(allowed.some((note) => note.source === 'layer' && note.path === 'opt/fixtures.tar.gz' && note.nestedPath !== null), JSON.stringify(allowed));
-  t.true(allowed.some((note) => note.source === 'config' && note.field === 'config.Env[1]'), JSON.stringify(allowed));
+  t.true(
+    allowed.some((note) => note.source === 'layer' && note.path === 'usr/share/test-keys/signing.asc'),
+    JSON.stringify(allowed),
+  );
+  t.true(
+    allowed.some((note) => note.source === 'layer' && note.path === 'opt/fixtures.tar.gz' && note.nestedPath !== null),
+    JSON.stringify(allowed),
+  );
+  t.true(
+    allowed.some((note) => note.source === 'config' && note.field === 'config.Env[1]'),
+    JSON.stringify(allowed),
+  );
 }
 
 test('[integration] scanTarget: the key is a leak; allowed by fingerprint or keygrip (any case, spaced) it is a note everywhere, on the main thread and in workers', async (t) => {
-  const spaced = fingerprint.toLowerCase().replace(/(.{4})/g, '$1 ').trim();
+  const spaced = fingerprint
+    .toLowerCase()
+    .replace(/(.{4})/g, '$1 ')
+    .trim();
   const [leak, main, workers, byKeygrip] = await Promise.all([
     scanTarget(archive, { env: { EIC_BUILD_SCAN_WORKERS: '0' } }),
     scanTarget(archive, { allowKeys: [spaced], env: { EIC_BUILD_SCAN_WORKERS: '0' } }),

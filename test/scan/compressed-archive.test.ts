@@ -42,19 +42,25 @@ async function archiveTempDirs(): Promise<string[]> {
 
 for (const command of ['gzip', 'zstd', 'xz', 'bzip2']) {
   for (const format of ['docker-legacy', 'oci-archive'] as const) {
-    test.serial(`${command === 'gzip' ? '' : '[integration] '}${format} | ${command}: sniffed, decompressed, the key found; public-only twin clean; no temp copy left`, async (t) => {
-      const before = await archiveTempDirs();
-      const leak = await scanTarget(await compressedImage(secret, format, command));
-      t.true(leak.leaked);
-      t.deepEqual(
-        leak.findings.map((f) => f.path),
-        ['root/key.asc'],
-      );
-      const control = await scanTarget(await compressedImage(publicOnly, format, command));
-      t.false(control.leaked);
-      t.is(liveDirCount('decompressed-archive'), 0);
-      t.deepEqual((await archiveTempDirs()).filter((name) => !before.includes(name)), []);
-    });
+    test.serial(
+      `${command === 'gzip' ? '' : '[integration] '}${format} | ${command}: sniffed, decompressed, the key found; public-only twin clean; no temp copy left`,
+      async (t) => {
+        const before = await archiveTempDirs();
+        const leak = await scanTarget(await compressedImage(secret, format, command));
+        t.true(leak.leaked);
+        t.deepEqual(
+          leak.findings.map((f) => f.path),
+          ['root/key.asc'],
+        );
+        const control = await scanTarget(await compressedImage(publicOnly, format, command));
+        t.false(control.leaked);
+        t.is(liveDirCount('decompressed-archive'), 0);
+        t.deepEqual(
+          (await archiveTempDirs()).filter((name) => !before.includes(name)),
+          [],
+        );
+      },
+    );
   }
 }
 
@@ -70,7 +76,7 @@ test.serial('a truncated compressed archive is input-corrupt naming the target, 
   t.is(liveDirCount('decompressed-archive'), 0);
 });
 
-test.serial('a whole gzip of a truncated image archive is input-corrupt naming the user\'s file, not the temp copy', async (t) => {
+test.serial("a whole gzip of a truncated image archive is input-corrupt naming the user's file, not the temp copy", async (t) => {
   const plain = join(dir, `img-${counter++}.tar`);
   await writeFixture({ layers: [{ files: { 'root/key.asc': secret } }] }, 'docker-legacy', plain);
   const bytes = await readFile(plain);
@@ -90,37 +96,44 @@ test.serial('a compressed archive past the bounds is refused before it fills the
   t.is(liveDirCount('decompressed-archive'), 0);
 });
 
-test.serial('[integration] real `docker save | gzip`, `| zstd`, `| xz` of an image in the engine: the key is found through the CLI (exit 1); the public-only image exits 0', async (t) => {
-  const DOCKER = '/usr/bin/docker';
-  const tags = [`eic-build-test/forms-nested-save-leak:${process.pid}`, `eic-build-test/forms-nested-save-clean:${process.pid}`];
-  t.teardown(async () => {
-    for (const tag of tags) await execa(DOCKER, ['rmi', '-f', tag], { reject: false });
-  });
-  const { runCli } = await import('../helpers/cli.js');
-  for (const [tag, content] of [
-    [tags[0]!, secret],
-    [tags[1]!, publicOnly],
-  ] as const) {
-    const archive = join(dir, `load-${counter++}.tar`);
-    await writeFixture({ layers: [{ files: { 'root/key.asc': content }, compression: 'none' }] }, 'docker-legacy', archive);
-    const loaded = await execa(DOCKER, ['load', '-i', archive]);
-    const id = /Loaded image(?: ID)?: (\S+)/.exec(loaded.stdout)?.[1];
-    t.truthy(id, loaded.stdout);
-    await execa(DOCKER, ['tag', id!, tag]);
-  }
-  for (const command of ['gzip', 'zstd', 'xz']) {
-    for (const [tag, expected] of [
-      [tags[0]!, 1],
-      [tags[1]!, 0],
+test.serial(
+  '[integration] real `docker save | gzip`, `| zstd`, `| xz` of an image in the engine: the key is found through the CLI (exit 1); the public-only image exits 0',
+  async (t) => {
+    const DOCKER = '/usr/bin/docker';
+    const tags = [`eic-build-test/forms-nested-save-leak:${process.pid}`, `eic-build-test/forms-nested-save-clean:${process.pid}`];
+    t.teardown(async () => {
+      for (const tag of tags) await execa(DOCKER, ['rmi', '-f', tag], { reject: false });
+    });
+    const { runCli } = await import('../helpers/cli.js');
+    for (const [tag, content] of [
+      [tags[0]!, secret],
+      [tags[1]!, publicOnly],
     ] as const) {
-      const path = join(dir, `saved-${counter++}.tar.${command}`);
-      await execa('sh', ['-c', `"$0" save "$1" | ${command} -c > "$2"`, DOCKER, tag, path]);
-      const result = await runCli(['scan', path, '--format', 'json']);
-      t.is(result.exitCode, expected, `${command} ${tag}: ${String(result.stderr)}`);
-      if (expected === 1) t.deepEqual((JSON.parse(String(result.stdout)) as { findings: { path: string }[] }).findings.map((f) => f.path), ['root/key.asc']);
+      const archive = join(dir, `load-${counter++}.tar`);
+      await writeFixture({ layers: [{ files: { 'root/key.asc': content }, compression: 'none' }] }, 'docker-legacy', archive);
+      const loaded = await execa(DOCKER, ['load', '-i', archive]);
+      const id = /Loaded image(?: ID)?: (\S+)/.exec(loaded.stdout)?.[1];
+      t.truthy(id, loaded.stdout);
+      await execa(DOCKER, ['tag', id!, tag]);
     }
-  }
-});
+    for (const command of ['gzip', 'zstd', 'xz']) {
+      for (const [tag, expected] of [
+        [tags[0]!, 1],
+        [tags[1]!, 0],
+      ] as const) {
+        const path = join(dir, `saved-${counter++}.tar.${command}`);
+        await execa('sh', ['-c', `"$0" save "$1" | ${command} -c > "$2"`, DOCKER, tag, path]);
+        const result = await runCli(['scan', path, '--format', 'json']);
+        t.is(result.exitCode, expected, `${command} ${tag}: ${String(result.stderr)}`);
+        if (expected === 1)
+          t.deepEqual(
+            (JSON.parse(String(result.stdout)) as { findings: { path: string }[] }).findings.map((f) => f.path),
+            ['root/key.asc'],
+          );
+      }
+    }
+  },
+);
 
 test.serial('[integration] whole-archive xz decodes under a memory limit: an archive needing more is refused naming the bound (real xz, 1 MiB limit)', async (t) => {
   const path = await compressedImage(secret, 'docker-legacy', 'xz');
@@ -133,7 +146,10 @@ test.serial('[integration] whole-archive xz decodes under a memory limit: an arc
 test.serial('[integration] a missing xz or bzip2 names the tool and the package to install, not a damaged archive', async (t) => {
   const emptyPath = join(dir, 'no-tools');
   await execa('mkdir', ['-p', emptyPath]);
-  for (const [command, compression, packageName] of [['xz', 'xz', 'xz-utils'], ['bzip2', 'bz2', 'bzip2']] as const) {
+  for (const [command, compression, packageName] of [
+    ['xz', 'xz', 'xz-utils'],
+    ['bzip2', 'bz2', 'bzip2'],
+  ] as const) {
     const path = await compressedImage(secret, 'docker-legacy', command);
     const saved = process.env.PATH;
     process.env.PATH = emptyPath;

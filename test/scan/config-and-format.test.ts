@@ -9,7 +9,10 @@ test('listConfigValues names every scannable field', (t) => {
   const values = listConfigValues({
     config: { Env: ['A=1', 'B=2'], Labels: { 'org.x': 'y' }, Cmd: ['sh'], Entrypoint: ['/e'], OnBuild: ['RUN x'], Healthcheck: { Test: ['CMD', 'true'] } },
     container_config: { Cmd: ['/bin/sh', '-c', '#(nop) ENV A=1'] },
-    history: [{ created_by: 'RUN a', comment: 'buildkit.dockerfile.v0' }, { created_by: 'ENV A=1', empty_layer: true }],
+    history: [
+      { created_by: 'RUN a', comment: 'buildkit.dockerfile.v0' },
+      { created_by: 'ENV A=1', empty_layer: true },
+    ],
   });
   t.deepEqual(
     values.map((v) => v.field),
@@ -31,7 +34,10 @@ test('listConfigValues names every scannable field', (t) => {
     ],
   );
   t.deepEqual(listConfigValues(null), []);
-  t.deepEqual(listConfigValues({ config: { Env: 'not-a-list-but-string' } }).map((v) => v.field), ['config.Env[0]']);
+  t.deepEqual(
+    listConfigValues({ config: { Env: 'not-a-list-but-string' } }).map((v) => v.field),
+    ['config.Env[0]'],
+  );
 });
 
 test('layers map to history entries that are not empty_layer; mismatches give null', (t) => {
@@ -58,7 +64,19 @@ const report: ScanReport = {
   target: 'x.tar',
   leaked: false,
   findings: [],
-  notes: [{ kind: 'secret-mount-stub', detector: null, source: 'layer', layer: { index: 0, digest: 'sha256:00' }, path: 'run/secrets/k', nestedPath: null, field: null, message: 'empty', provenance: null }],
+  notes: [
+    {
+      kind: 'secret-mount-stub',
+      detector: null,
+      source: 'layer',
+      layer: { index: 0, digest: 'sha256:00' },
+      path: 'run/secrets/k',
+      nestedPath: null,
+      field: null,
+      message: 'empty',
+      provenance: null,
+    },
+  ],
   stats: { layers: 1, bytesScanned: 10, seconds: 0.1, images: 1 },
   images: [],
 };

@@ -96,7 +96,14 @@ async function blobFile(bytes: Uint8Array): Promise<string> {
 }
 
 function job(bytes: Uint8Array, extra: Partial<LayerScanJob>): LayerScanJob {
-  return { label: 'layer 3 sha256:test (blobs/sha256/test)', format: 'tar', check: { kind: 'blob', digest: sha(bytes) }, expectedSize: bytes.length, keys: NO_DETECTOR_KEYS, ...extra };
+  return {
+    label: 'layer 3 sha256:test (blobs/sha256/test)',
+    format: 'tar',
+    check: { kind: 'blob', digest: sha(bytes) },
+    expectedSize: bytes.length,
+    keys: NO_DETECTOR_KEYS,
+    ...extra,
+  };
 }
 
 async function scanFile(file: string, bytes: Uint8Array, extra: Partial<LayerScanJob>): Promise<LayerScanResult> {
@@ -128,7 +135,10 @@ for (const name of BLOBS) {
     t.deepEqual(toolFacts, nodeFacts);
     t.deepEqual(threadFacts, nodeFacts);
     t.is(node.bytesScanned, layerTar.length);
-    t.deepEqual(node.findings.map((f) => `${f.path}${f.nestedPath ? `//${f.nestedPath}` : ''}`).sort(), ['home/dev/.ssh/id_ed25519', 'srv/backup.tar.gz//backup.tar/etc/ssl/server.key']);
+    t.deepEqual(node.findings.map((f) => `${f.path}${f.nestedPath ? `//${f.nestedPath}` : ''}`).sort(), [
+      'home/dev/.ssh/id_ed25519',
+      'srv/backup.tar.gz//backup.tar/etc/ssl/server.key',
+    ]);
   });
 }
 
@@ -167,7 +177,11 @@ test('[integration] zstd with a byte changed: exit 2 either way (zstd checks the
   const file = await blobFile(bytes);
   // The manifest's digest is that of the intact blob.
   const intact = { kind: 'blob' as const, digest: sha(zstd) };
-  const run = (tools: boolean) => scanFile(file, bytes, { decodeTools: tools, check: intact, expectedSize: bytes.length }).then(() => null, (e: unknown) => e);
+  const run = (tools: boolean) =>
+    scanFile(file, bytes, { decodeTools: tools, check: intact, expectedSize: bytes.length }).then(
+      () => null,
+      (e: unknown) => e,
+    );
   const viaTool = await run(true);
   const node = await run(false);
   t.true(viaTool instanceof EicBuildError && viaTool.code === 'input-corrupt', String(viaTool));
@@ -286,26 +300,29 @@ async function childrenOf(pid: number): Promise<{ pid: number; comm: string }[]>
 }
 
 for (const offThread of [false, true]) {
-  test.serial(`[integration] a reader that stops early ends the decoder and dd processes and waits for them (no zombie; decoding ${offThread ? 'in a helper thread' : 'in this thread'})`, async (t) => {
-    const { layerTar } = await fixtures;
-    const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
-    const bytes = await tool(['gzip', '-1', '-c'], big);
-    const file = await blobFile(bytes);
-    const decoded = decodeBlobLocation({ file, offset: 0, size: bytes.length }, { tools: true, offThread });
-    const iterator = decoded.chunks[Symbol.asyncIterator]();
-    try {
-      await iterator.next();
-      t.is(decoded.decoder(), 'igzip');
-      // Counted per thread: a decode thread's children are seen in the process table only.
-      if (!offThread) t.true(liveToolCount() >= 1);
-      t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
-    } finally {
-      await iterator.return!();
-    }
-    t.is(liveToolCount(), 0);
-    const left = (await childrenOf(process.pid)).map((c) => c.comm);
-    t.false(left.includes('igzip') || left.includes('dd'), `igzip and dd ended and were waited for (left: ${left.join(' ')})`);
-  });
+  test.serial(
+    `[integration] a reader that stops early ends the decoder and dd processes and waits for them (no zombie; decoding ${offThread ? 'in a helper thread' : 'in this thread'})`,
+    async (t) => {
+      const { layerTar } = await fixtures;
+      const big = Buffer.concat(Array.from({ length: 8 }, () => layerTar));
+      const bytes = await tool(['gzip', '-1', '-c'], big);
+      const file = await blobFile(bytes);
+      const decoded = decodeBlobLocation({ file, offset: 0, size: bytes.length }, { tools: true, offThread });
+      const iterator = decoded.chunks[Symbol.asyncIterator]();
+      try {
+        await iterator.next();
+        t.is(decoded.decoder(), 'igzip');
+        // Counted per thread: a decode thread's children are seen in the process table only.
+        if (!offThread) t.true(liveToolCount() >= 1);
+        t.true((await childrenOf(process.pid)).some((c) => c.comm === 'igzip'));
+      } finally {
+        await iterator.return!();
+      }
+      t.is(liveToolCount(), 0);
+      const left = (await childrenOf(process.pid)).map((c) => c.comm);
+      t.false(left.includes('igzip') || left.includes('dd'), `igzip and dd ended and were waited for (left: ${left.join(' ')})`);
+    },
+  );
 }
 
 test.serial('[integration] SIGINT to a running scan leaves no igzip behind', async (t) => {
@@ -336,7 +353,10 @@ console.log('finished');
   t.not(result.stdout, 'finished');
   let running = true;
   for (let i = 0; i < 600 && running; i++) {
-    const state = await readFile(`/proc/${igzip}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3), () => 'gone');
+    const state = await readFile(`/proc/${igzip}/stat`, 'utf8').then(
+      (s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
     running = state !== 'gone' && state !== 'Z';
     if (running) await new Promise((resolve) => setTimeout(resolve, 50));
   }

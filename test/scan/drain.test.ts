@@ -34,7 +34,10 @@ test('thousands of waits on one stream leave no drain/close listener and raise n
   await tick();
   t.true(waits > 1000, `waits: ${waits}`);
   t.is(consumed, 3000 * 64);
-  t.deepEqual(warnings.map((w) => w.name), []);
+  t.deepEqual(
+    warnings.map((w) => w.name),
+    [],
+  );
 });
 
 test('a wait ends when the consumer stops (settles or closes the stream), and its listeners go too', async (t) => {

@@ -34,14 +34,10 @@ test('expandHardLinkFindings: copies the target findings to the link path, follo
     { path: 'srv/d', target: 'srv/clean' },
     { path: 'srv/a.asc', target: 'srv/a.asc' },
   ]);
-  t.deepEqual(out.map((f) => `${f.path} :: ${f.nestedPath}`), [
-    'srv/a.asc :: null',
-    'opt/k.tar :: in/k',
-    'null :: null',
-    'srv/b.asc :: null',
-    'srv/c.asc :: null',
-    'opt/l.tar :: in/k',
-  ]);
+  t.deepEqual(
+    out.map((f) => `${f.path} :: ${f.nestedPath}`),
+    ['srv/a.asc :: null', 'opt/k.tar :: in/k', 'null :: null', 'srv/b.asc :: null', 'srv/c.asc :: null', 'opt/l.tar :: in/k'],
+  );
   t.regex(out[3]!.message, /^a key \(hard link to srv\/a\.asc/);
   t.regex(out[4]!.message, /hard link to srv\/b\.asc/);
   t.is(out[5]!.offset, 7);
@@ -73,10 +69,7 @@ test('end to end: a key deleted under its first name but hard-linked in the same
   const archive = `${dir}/image.tar`;
   await writeFixture(
     {
-      layers: [
-        { files: { 'srv/a.asc': key.privateKey, 'srv/b.asc': { link: 'srv/a.asc' }, 'opt/backup.tar': inner } },
-        { whiteouts: ['srv/a.asc'] },
-      ],
+      layers: [{ files: { 'srv/a.asc': key.privateKey, 'srv/b.asc': { link: 'srv/a.asc' }, 'opt/backup.tar': inner } }, { whiteouts: ['srv/a.asc'] }],
       history: [{ created_by: 'RUN cp key /srv/a.asc && ln /srv/a.asc /srv/b.asc' }, { created_by: 'RUN rm /srv/a.asc' }],
     },
     'docker-oci',

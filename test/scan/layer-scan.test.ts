@@ -34,7 +34,7 @@ async function scan(bytes: Uint8Array, extra: Partial<LayerScanJob> = {}, chunk 
 
 for (const compression of ['gzip', 'zstd', 'none'] as const) {
   test(`${compression === 'zstd' ? '[integration] ' : ''}a ${compression} layer: compression sniffed, every file scanned, blob digest checked`, async (t) => {
-    const tar = await layerTar({ files: { 'etc/secret.txt': `before ${MARKER} after`, 'usr/bin/tool': randomBytes(70_000), 'empty': '' } });
+    const tar = await layerTar({ files: { 'etc/secret.txt': `before ${MARKER} after`, 'usr/bin/tool': randomBytes(70_000), empty: '' } });
     const blob = await compress(tar, compression);
     const { result, opened } = await scan(blob, { check: { kind: 'blob', digest: sha(blob) }, expectedSize: blob.length });
     t.is(result.compression, compression);
@@ -55,7 +55,10 @@ test('results do not depend on how the stream is chunked (1-byte chunks)', async
   t.deepEqual(bytewise.result.findings, whole.result.findings);
   t.deepEqual(plainBytewise.result.findings, whole.result.findings);
   t.is(whole.result.findings.length, 2);
-  t.true(whole.result.findings.some((f) => f.path === `${'d'.repeat(150)}/${'n'.repeat(120)}.txt`), 'long PAX name kept whole');
+  t.true(
+    whole.result.findings.some((f) => f.path === `${'d'.repeat(150)}/${'n'.repeat(120)}.txt`),
+    'long PAX name kept whole',
+  );
 });
 
 test('GNU long names and links written by real GNU tar are read', async (t) => {
@@ -84,7 +87,10 @@ test('whiteouts, opaque directories, links and secret-mount stubs are recorded, 
   t.deepEqual(result.opaqueDirs, ['home/user']);
   t.true(result.files.includes('a/hard') && result.files.includes('a/sym') && result.files.includes('a/file'));
   t.false(result.files.includes('a/dir'));
-  t.deepEqual(opened.filter((p) => p !== null), ['a/file']);
+  t.deepEqual(
+    opened.filter((p) => p !== null),
+    ['a/file'],
+  );
   t.true(result.notes.some((n) => n.kind === 'secret-mount-stub' && n.path === 'run/secrets/signing_key'));
 });
 
@@ -147,7 +153,10 @@ test('[integration] zip: a stored member is reported once (at the member); a def
   await execa('zip', ['-q', '-0', join(dir, 'stored.zip'), 'small.txt'], { cwd: join(dir, 'src') });
   const { readFile } = await import('node:fs/promises');
   const { result } = await scan(await layerTar({ files: { 'opt/stored.zip': await readFile(join(dir, 'stored.zip')) } }));
-  t.deepEqual(result.findings.map((f) => `${f.path} :: ${f.nestedPath}`), ['opt/stored.zip :: small.txt']);
+  t.deepEqual(
+    result.findings.map((f) => `${f.path} :: ${f.nestedPath}`),
+    ['opt/stored.zip :: small.txt'],
+  );
 });
 
 test('hard links: a link to a file with a key carries the key at its own path (it outlives the first name)', async (t) => {
@@ -193,14 +202,20 @@ test('[integration] zip members (stored, deflated, also from the real zip CLI) a
   t.true(where.includes('opt/stored.zip :: small.txt'), where.join('\n'));
   t.true(where.includes('opt/piped.zip :: META-INF/key.txt'), where.join('\n'));
   t.true(where.includes('opt/piped.zip :: small.txt'), where.join('\n'));
-  t.false(result.notes.some((n) => n.path === 'opt/piped.zip'), JSON.stringify(result.notes));
+  t.false(
+    result.notes.some((n) => n.path === 'opt/piped.zip'),
+    JSON.stringify(result.notes),
+  );
 });
 
 test('a decompression bomb inside a layer ends in a bounded, reported skip', async (t) => {
   const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
   const tar = await layerTar({ files: { 'opt/bomb.gz': bomb, 'opt/after.txt': MARKER } });
   const { result } = await scan(tar, { limits: { maxDepth: 3, maxInflatedBytes: 8 * 1024 * 1024, maxRatio: 1000 } });
-  t.true(result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/bomb.gz'), JSON.stringify(result.notes));
+  t.true(
+    result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/bomb.gz'),
+    JSON.stringify(result.notes),
+  );
   t.is(result.findings.length, 1, 'the files after the bomb are still scanned');
   t.is(result.findings[0]!.path, 'opt/after.txt');
 });

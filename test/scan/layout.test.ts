@@ -26,8 +26,14 @@ for (const format of ['docker-legacy', 'docker-oci', 'oci-dir', 'oci-archive'] a
     t.is(images.length, 1);
     const image = images[0]!;
     t.is(image.platform, 'linux/amd64');
-    t.deepEqual(image.layers.map((l) => l.digest), written.layerDigests);
-    t.deepEqual(image.layers.map((l) => l.check?.kind), format === 'docker-legacy' ? ['diff', 'diff', 'diff'] : ['blob', 'blob', 'blob']);
+    t.deepEqual(
+      image.layers.map((l) => l.digest),
+      written.layerDigests,
+    );
+    t.deepEqual(
+      image.layers.map((l) => l.check?.kind),
+      format === 'docker-legacy' ? ['diff', 'diff', 'diff'] : ['blob', 'blob', 'blob'],
+    );
     t.is(image.manifestDigest, format === 'docker-legacy' ? null : written.manifestDigests[0]!);
   });
 }
@@ -46,13 +52,19 @@ test('[integration] an index with two platforms and attestation manifests (neste
     { index: true, attestations: true },
   );
   const images = await readImages(await openDirStore(path, path));
-  t.deepEqual(images.map((i) => [i.kind, i.platform]), [
-    ['image', 'linux/amd64'],
-    ['attestation', null],
-    ['image', 'linux/arm64/v8'],
-    ['attestation', null],
-  ]);
-  t.deepEqual(images[1]!.layers.map((l) => l.format), ['raw']);
+  t.deepEqual(
+    images.map((i) => [i.kind, i.platform]),
+    [
+      ['image', 'linux/amd64'],
+      ['attestation', null],
+      ['image', 'linux/arm64/v8'],
+      ['attestation', null],
+    ],
+  );
+  t.deepEqual(
+    images[1]!.layers.map((l) => l.format),
+    ['raw'],
+  );
 });
 
 async function expectError(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: string, pattern: RegExp) {

@@ -50,7 +50,10 @@ for (const [name, command, suffix] of [
     t.is(leak.findings[0]!.detector, 'pgp-armored-private-key');
     const control = await scanSpec({ layers: [{ files: { [`root/key.asc.${suffix}`]: await tool(command, ['-c'], publicOnly) } }] });
     t.false(control.leaked, JSON.stringify(control.findings));
-    t.false(control.notes.some((n) => n.kind.startsWith('nested-')), `${name}: ${JSON.stringify(control.notes)}`);
+    t.false(
+      control.notes.some((n) => n.kind.startsWith('nested-')),
+      `${name}: ${JSON.stringify(control.notes)}`,
+    );
   });
 
   test(`[integration] a key in a .tar.${suffix} (real ${command}) is found with the inner tar path`, async (t) => {
@@ -62,7 +65,10 @@ for (const [name, command, suffix] of [
   test(`[integration] a truncated .${suffix} is a note naming the member, and the layer still scans`, async (t) => {
     const whole = await tool(command, ['-c'], `${'padding '.repeat(5000)}${secret}`);
     const report = await scanSpec({ layers: [{ files: { [`a.${suffix}`]: whole.subarray(0, whole.length >> 1), 'b.asc': secret } }] });
-    t.true(report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === `a.${suffix}` && n.message.includes(command)), JSON.stringify(report.notes));
+    t.true(
+      report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === `a.${suffix}` && n.message.includes(command)),
+      JSON.stringify(report.notes),
+    );
     t.true(where(report).includes('b.asc :: null'));
   });
 }
@@ -103,21 +109,30 @@ test('[integration] a zstd frame declaring 16 GiB is refused from its header, be
   // Header by hand (hostile input); the blocks are a real frame's (zstd of zeros).
   const real = await tool('zstd', ['-q', '-c', '--no-check'], Buffer.alloc(1 << 20));
   const header = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 4, 0, 0, 0]); // single segment, 8-byte size = 16 GiB
-  const realHeaderLength = 4 + 1 + ((real[4]! & 0x20) ? 0 : 1) + [0, 1, 2, 4][real[4]! & 3]! + [(real[4]! & 0x20) ? 1 : 0, 2, 4, 8][real[4]! >> 6]!;
+  const realHeaderLength = 4 + 1 + (real[4]! & 0x20 ? 0 : 1) + [0, 1, 2, 4][real[4]! & 3]! + [real[4]! & 0x20 ? 1 : 0, 2, 4, 8][real[4]! >> 6]!;
   const bomb = Buffer.concat([header, real.subarray(realHeaderLength)]);
   const result = await scanLayer({ 'opt/bomb.zst': bomb, 'opt/z-after.asc': secret });
   const note = result.notes.find((n) => n.kind === 'nested-bounded' && n.path === 'opt/bomb.zst');
   t.truthy(note, JSON.stringify(result.notes));
   t.regex(note!.message, /declares 17179869184 bytes/);
   t.false(result.notes.some((n) => /out of range/.test(n.message)));
-  t.deepEqual(result.findings.map((f) => f.path), ['opt/z-after.asc']);
+  t.deepEqual(
+    result.findings.map((f) => f.path),
+    ['opt/z-after.asc'],
+  );
 });
 
 test('[integration] a zstd frame needing a window over maxHeldBytes is refused from its header', async (t) => {
   const stream = await tool('zstd', ['-q', '-c', '--long=27'], Buffer.alloc(1 << 20, 7));
   const result = await scanLayer({ 'opt/wide.zst': stream, 'opt/z-after.asc': secret }, { maxHeldBytes: 64 * 1024 });
-  t.true(result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/wide.zst' && /maxHeldBytes/.test(n.message)), JSON.stringify(result.notes));
-  t.deepEqual(result.findings.map((f) => f.path), ['opt/z-after.asc']);
+  t.true(
+    result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/wide.zst' && /maxHeldBytes/.test(n.message)),
+    JSON.stringify(result.notes),
+  );
+  t.deepEqual(
+    result.findings.map((f) => f.path),
+    ['opt/z-after.asc'],
+  );
 });
 
 for (const [command, suffix] of [
@@ -131,13 +146,19 @@ for (const [command, suffix] of [
     const note = result.notes.find((n) => n.kind === 'nested-bounded' && n.path === `opt/bomb.${suffix}`);
     t.truthy(note, JSON.stringify(result.notes));
     t.regex(note!.message, /maxRatio/);
-    t.deepEqual(result.findings.map((f) => f.path), ['opt/z-after.asc']);
+    t.deepEqual(
+      result.findings.map((f) => f.path),
+      ['opt/z-after.asc'],
+    );
   });
 }
 
 test('the time bound is a note naming maxSeconds; what was unpacked before it is still scanned', async (t) => {
   const result = await scanLayer({ 'opt/slow.gz': await tool('gzip', ['-c'], secret), 'opt/z-after.txt': 'x' }, { maxSeconds: 0 });
-  t.true(result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/slow.gz' && /maxSeconds/.test(n.message)), JSON.stringify(result.notes));
+  t.true(
+    result.notes.some((n) => n.kind === 'nested-bounded' && n.path === 'opt/slow.gz' && /maxSeconds/.test(n.message)),
+    JSON.stringify(result.notes),
+  );
   // The raw .gz bytes are scanned anyway; the key inside is not claimed as found.
   t.false(result.findings.some((f) => f.nestedPath === 'slow'));
 });
@@ -147,13 +168,20 @@ test('a tar in a tar in a tar in a tar (depth 4) is a nested-bounded note naming
   for (const name of ['d.tar', 'c.tar', 'b.tar']) bytes = await layerTar({ files: { [name]: bytes } });
   const report = await scanSpec({ layers: [{ files: { 'opt/a.tar': bytes } }] });
   const bounded = report.notes.filter((n) => n.kind === 'nested-bounded');
-  t.deepEqual(bounded.map((n) => `${n.path} :: ${n.nestedPath}`), ['opt/a.tar :: b.tar/c.tar/d.tar'], JSON.stringify(report.notes));
+  t.deepEqual(
+    bounded.map((n) => `${n.path} :: ${n.nestedPath}`),
+    ['opt/a.tar :: b.tar/c.tar/d.tar'],
+    JSON.stringify(report.notes),
+  );
   t.regex(bounded[0]!.message, /^tar data not unpacked: the nesting depth bound \(maxDepth 3 containers\)/);
   t.deepEqual(where(report), ['opt/a.tar :: b.tar/c.tar/d.tar']);
 });
 
 test('a gzip nested seven times (real gzip) is a nested-bounded note naming the decompression bound; four times is unpacked without one', async (t) => {
-  for (const [times, bounded] of [[7, true], [4, false]] as const) {
+  for (const [times, bounded] of [
+    [7, true],
+    [4, false],
+  ] as const) {
     let bytes: Buffer = Buffer.from(secret);
     for (let i = 0; i < times; i++) bytes = await tool('gzip', ['-c', '-n'], bytes);
     const report = await scanSpec({ layers: [{ files: { 'opt/key.asc.gz': bytes } }] });

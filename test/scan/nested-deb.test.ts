@@ -47,12 +47,18 @@ for (const compression of ['xz', 'gzip', 'zstd'] as const) {
     );
     const control = await scanDeb(await buildDeb(publicOnly, compression));
     t.false(control.leaked);
-    t.false(control.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(control.notes));
+    t.false(
+      control.notes.some((n) => n.kind.startsWith('nested-')),
+      JSON.stringify(control.notes),
+    );
   });
 }
 
 test('[integration] a truncated .deb is a note naming it', async (t) => {
   const deb = await buildDeb(secret, 'xz');
   const report = await scanDeb(deb.subarray(0, deb.length - 100));
-  t.true(report.notes.some((n) => n.kind.startsWith('nested-') && n.path === 'var/cache/apt/archives/eic-test_1.0_all.deb'), JSON.stringify(report.notes));
+  t.true(
+    report.notes.some((n) => n.kind.startsWith('nested-') && n.path === 'var/cache/apt/archives/eic-test_1.0_all.deb'),
+    JSON.stringify(report.notes),
+  );
 });

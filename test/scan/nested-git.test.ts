@@ -24,7 +24,14 @@ test.before(async () => {
 test.after.always(() => cleanup());
 
 let counter = 0;
-const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.org',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.org',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: '/nonexistent',
+};
 
 /** A repository whose history holds `content` twice (two similar versions), deleted from the tree. */
 async function makeRepo(content: string, gc: boolean): Promise<string> {
@@ -64,10 +71,16 @@ test('[integration] a key committed then deleted is found in the loose objects; 
   t.true(report.leaked);
   const paths = report.findings.map((f) => `${f.path} :: ${f.nestedPath}`);
   t.is(paths.length, 2, paths.join('\n'));
-  t.true(paths.every((p) => /^src\/app\/\.git\/objects\/[0-9a-f]{2}\/[0-9a-f]{38} :: [0-9a-f]{40}:blob$/.test(p)), paths.join('\n'));
+  t.true(
+    paths.every((p) => /^src\/app\/\.git\/objects\/[0-9a-f]{2}\/[0-9a-f]{38} :: [0-9a-f]{40}:blob$/.test(p)),
+    paths.join('\n'),
+  );
   const control = await scanRepo(await makeRepo(publicOnly, false));
   t.false(control.leaked, JSON.stringify(control.findings));
-  t.false(control.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(control.notes));
+  t.false(
+    control.notes.some((n) => n.kind.startsWith('nested-')),
+    JSON.stringify(control.notes),
+  );
 });
 
 test('[integration] after git gc the key is found inside the packfile, including the delta-compressed version', async (t) => {
@@ -76,16 +89,25 @@ test('[integration] after git gc the key is found inside the packfile, including
   t.is(packs.length, 1);
   const verify = await execa('git', ['verify-pack', '-v', join(repo, '.git/objects/pack', packs[0]!)], { env: GIT_ENV, extendEnv: false });
   // `oid type size size-in-pack offset depth base` lines are deltas.
-  const deltas = verify.stdout.split('\n').filter((line) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(line)).map((line) => line.split(/\s+/)[0]!);
+  const deltas = verify.stdout
+    .split('\n')
+    .filter((line) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(line))
+    .map((line) => line.split(/\s+/)[0]!);
   t.true(deltas.length >= 1, verify.stdout);
   const report = await scanRepo(repo);
   const nested = report.findings.map((f) => f.nestedPath ?? '');
-  t.true(report.findings.every((f) => /\.git\/objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path ?? '')), JSON.stringify(report.findings.map((f) => f.path)));
+  t.true(
+    report.findings.every((f) => /\.git\/objects\/pack\/pack-[0-9a-f]+\.pack$/.test(f.path ?? '')),
+    JSON.stringify(report.findings.map((f) => f.path)),
+  );
   t.is(nested.length, 2, nested.join('\n'));
   t.true(nested.includes(`${deltas[0]}:blob`), `the delta object ${deltas[0]} is resolved and scanned: ${nested.join(', ')}`);
   const control = await scanRepo(await makeRepo(publicOnly, true));
   t.false(control.leaked);
-  t.false(control.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(control.notes));
+  t.false(
+    control.notes.some((n) => n.kind.startsWith('nested-')),
+    JSON.stringify(control.notes),
+  );
 });
 
 test('[integration] a damaged pack is a note naming it; hostile deltas and sizes are refused, never allocated', async (t) => {
@@ -104,5 +126,8 @@ test('[integration] a damaged pack is a note naming it; hostile deltas and sizes
   files[key] = pack.subarray(0, pack.length >> 1);
   const written = await writeFixture({ layers: [{ files }] }, 'docker-oci', join(dir, `img-${counter++}.tar`));
   const report = await scanTarget(written.path);
-  t.true(report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === key && /git pack/.test(n.message)), JSON.stringify(report.notes));
+  t.true(
+    report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === key && /git pack/.test(n.message)),
+    JSON.stringify(report.notes),
+  );
 });

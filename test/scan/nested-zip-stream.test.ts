@@ -28,7 +28,7 @@ async function sourceTree(content: string): Promise<string> {
   const src = join(dir, `src-${counter++}`);
   await mkdir(join(src, 'META-INF'), { recursive: true });
   await writeFile(join(src, 'META-INF', 'MANIFEST.MF'), 'Manifest-Version: 1.0\n');
-  await writeFile(join(src, 'config', ), 'x=1\n');
+  await writeFile(join(src, 'config'), 'x=1\n');
   await writeFile(join(src, 'signing.asc'), content);
   return src;
 }
@@ -69,7 +69,10 @@ for (const [writer, write] of Object.entries(WRITERS)) {
       report.findings.map((f) => `${f.path} :: ${f.nestedPath}`),
       ['opt/app/lib/app.jar :: signing.asc'],
     );
-    t.false(report.notes.some((n) => n.kind.startsWith('nested-')), JSON.stringify(report.notes));
+    t.false(
+      report.notes.some((n) => n.kind.startsWith('nested-')),
+      JSON.stringify(report.notes),
+    );
     const control = await scanZip(await write(await sourceTree(publicOnly)));
     t.false(control.leaked);
   });
@@ -80,7 +83,10 @@ test('[integration] a streamed zip cut before its central directory: members are
   const deflated = await WRITERS['zip to a pipe']!(src);
   const cut = deflated.subarray(0, deflated.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])));
   const report = await scanZip(cut);
-  t.deepEqual(report.findings.map((f) => f.nestedPath), ['signing.asc']);
+  t.deepEqual(
+    report.findings.map((f) => f.nestedPath),
+    ['signing.asc'],
+  );
   t.throws(() => locateHeldZipMembers(Buffer.from('PK\x03\x04'), 0, 1000), { instanceOf: ZipFormatError });
 });
 
@@ -90,7 +96,10 @@ test('[integration] a streamed zip whose member is damaged is a note naming the 
   zip.fill(0xff, at, at + 64);
   const written = await writeFixture({ layers: [{ files: { 'opt/a.jar': zip, 'opt/z.asc': secret } }] }, 'docker-oci', join(dir, `img-${counter++}.tar`));
   const report = await scanTarget(written.path);
-  t.true(report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === 'opt/a.jar'), JSON.stringify(report.notes));
+  t.true(
+    report.notes.some((n) => n.kind === 'nested-unreadable' && n.path === 'opt/a.jar'),
+    JSON.stringify(report.notes),
+  );
   t.true(report.findings.some((f) => f.path === 'opt/z.asc'));
 });
 
@@ -104,6 +113,10 @@ test('[integration] data descriptors split across any chunk boundary are skipped
     const tar = await layerTar({ files: { 'opt/a.zip': zip } });
     const pieces = Array.from(tar, (byte) => Buffer.from([byte]));
     const result = await scanLayerBlob(Readable.from(pieces), { label: 'l', format: 'tar', check: null, expectedSize: null, keys: NO_DETECTOR_KEYS }, createContentScanner);
-    t.deepEqual(result.findings.map((f) => f.nestedPath), ['signing.asc'], writer);
+    t.deepEqual(
+      result.findings.map((f) => f.nestedPath),
+      ['signing.asc'],
+      writer,
+    );
   }
 });

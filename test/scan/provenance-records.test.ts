@@ -88,9 +88,10 @@ test('words: test key, example key, or key; the manager named for Python', (t) =
 async function collect(collector: LayerProvenanceCollector, findings: KeyFinding[], path: string, bytes: Buffer, finding: boolean, size = bytes.length) {
   const sink = collector.tap(path, size, {
     write: () => undefined,
-    end: () => Promise.resolve().then(() => {
-      if (finding) findings.push({ fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null });
-    }),
+    end: () =>
+      Promise.resolve().then(() => {
+        if (finding) findings.push({ fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null });
+      }),
   });
   for (let at = 0; at < bytes.length; at += 7000) await sink.write(bytes.subarray(at, at + 7000));
   await sink.end();

@@ -132,10 +132,7 @@ test('[integration] records are read as the layer of the key and the final image
   t.is(hidden.findings[0]!.path, EXAMPLE);
   // An upgrade in a later layer: the old copy matched the record of its day, the new one the new record.
   const upgraded = await scan({
-    layers: [
-      dpkgLayer({ [EXAMPLE]: pem }),
-      { files: { [EXAMPLE]: otherPem, 'var/lib/dpkg/info/libdemo-dev.md5sums': `${md5(otherPem)}  ${EXAMPLE}\n` } },
-    ],
+    layers: [dpkgLayer({ [EXAMPLE]: pem }), { files: { [EXAMPLE]: otherPem, 'var/lib/dpkg/info/libdemo-dev.md5sums': `${md5(otherPem)}  ${EXAMPLE}\n` } }],
   });
   t.false(upgraded.leaked);
   t.deepEqual(
@@ -156,7 +153,9 @@ test('[integration] the secret half of a --public-key is a leak even in a record
 test('[integration] Python RECORD (sha256, urlsafe base64) vouches for files relative to its site directory', async (t) => {
   const site = 'usr/local/lib/python3.11/dist-packages';
   const record = `demo/tests/server.pem,sha256=${b64sha256(pem)},${pem.length}\n"demo/a,b.py",sha256=${b64sha256('x')},1\ndemo-1.0.dist-info/RECORD,,\n`;
-  const report = await scan({ layers: [{ files: { [`${site}/demo/tests/server.pem`]: pem, [`${site}/demo-1.0.dist-info/RECORD`]: record, [`${site}/demo/other.pem`]: otherPem } }] });
+  const report = await scan({
+    layers: [{ files: { [`${site}/demo/tests/server.pem`]: pem, [`${site}/demo-1.0.dist-info/RECORD`]: record, [`${site}/demo/other.pem`]: otherPem } }],
+  });
   t.is(report.findings.length, 1);
   t.is(report.findings[0]!.path, `${site}/demo/other.pem`);
   const note = report.notes.find((x) => x.kind === 'published-key');
@@ -187,7 +186,9 @@ test('[integration] JSON carries provenance on findings and notes; SARIF marks p
   t.is(json.findings.length, 1);
   t.is(json.findings[0]!.provenance, null);
   t.like(json.notes.find((x) => x.kind === 'published-key')?.provenance, { manager: 'dpkg', package: 'libdemo-dev' });
-  const sarif = JSON.parse(formatReport(report, 'sarif')) as { runs: { results: { suppressions?: { kind: string; justification: string }[]; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+  const sarif = JSON.parse(formatReport(report, 'sarif')) as {
+    runs: { results: { suppressions?: { kind: string; justification: string }[]; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+  };
   const results = sarif.runs[0]!.results;
   t.is(results.length, 2);
   const suppressed = results.filter((r) => r.suppressions);
@@ -220,7 +221,10 @@ test('[integration] a key without a public identity (encrypted) is published els
   const layer = dpkgLayer({ [EXAMPLE]: enc1, 'opt/compiled.pyc': `\x00\xe3marshal${enc1}\x00`, 'opt/other.pyc': `\x00${enc2}\x00` });
   (layer.files as Record<string, string>)['var/lib/dpkg/info/libdemo-dev.md5sums'] = `${md5(enc1)}  ${EXAMPLE}\n`;
   const report = await scan({ layers: [layer] });
-  t.deepEqual(report.findings.map((f) => f.path), ['opt/other.pyc']);
+  t.deepEqual(
+    report.findings.map((f) => f.path),
+    ['opt/other.pyc'],
+  );
   t.deepEqual(report.findings[0]!.fingerprints, []);
   t.regex(report.notes.find((x) => x.path === 'opt/compiled.pyc')!.message, /the same key as \/usr\/share\/doc\/libdemo-dev\/examples\/key\.pem/);
 });

@@ -26,7 +26,11 @@ test.before(async () => {
   await client.putManifest(REPO, 'in-manifest', annotated, MediaTypes.ociManifest);
   await client.putManifest(REPO, built.manifestDigest, built.manifest, MediaTypes.ociManifest);
   const index = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [{ mediaType: MediaTypes.ociManifest, digest: built.manifestDigest, size: built.manifest.length, annotations: { 'org.example.note': privateKey } }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociIndex,
+      manifests: [{ mediaType: MediaTypes.ociManifest, digest: built.manifestDigest, size: built.manifest.length, annotations: { 'org.example.note': privateKey } }],
+    }),
   );
   await client.putManifest(REPO, 'in-index', index, MediaTypes.ociIndex);
 });
@@ -46,10 +50,16 @@ test('[integration] scan docker://: a key in a manifest or index-entry annotatio
   t.is(plain.exit, 0);
   const inManifest = await scan('in-manifest');
   t.is(inManifest.exit, 1);
-  t.deepEqual(inManifest.report.findings.map((finding) => finding.field), ['manifest.annotations["org.example.signing-key"]']);
+  t.deepEqual(
+    inManifest.report.findings.map((finding) => finding.field),
+    ['manifest.annotations["org.example.signing-key"]'],
+  );
   const inIndex = await scan('in-index');
   t.is(inIndex.exit, 1);
-  t.deepEqual(inIndex.report.findings.map((finding) => finding.field), ['index.manifests[0].annotations["org.example.note"]']);
+  t.deepEqual(
+    inIndex.report.findings.map((finding) => finding.field),
+    ['index.manifests[0].annotations["org.example.note"]'],
+  );
 });
 
 test('[integration] audit: the annotated tags are leaked (the annotation field named), the plain one clean', async (t) => {
@@ -59,7 +69,13 @@ test('[integration] audit: the annotated tags are leaked (the annotation field n
   const byTag = Object.fromEntries(report.tags.map((tag) => [tag.tag, tag]));
   t.is(byTag.plain!.status, 'clean');
   t.is(byTag['in-manifest']!.status, 'leaked');
-  t.deepEqual(byTag['in-manifest']!.findings.map((finding) => finding.field), ['manifest.annotations["org.example.signing-key"]']);
+  t.deepEqual(
+    byTag['in-manifest']!.findings.map((finding) => finding.field),
+    ['manifest.annotations["org.example.signing-key"]'],
+  );
   t.is(byTag['in-index']!.status, 'leaked');
-  t.deepEqual(byTag['in-index']!.findings.map((finding) => finding.field), ['index.manifests[0].annotations["org.example.note"]']);
+  t.deepEqual(
+    byTag['in-index']!.findings.map((finding) => finding.field),
+    ['index.manifests[0].annotations["org.example.note"]'],
+  );
 });

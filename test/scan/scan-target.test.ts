@@ -39,10 +39,7 @@ async function image(spec: ImageSpec | ImageSpec[], format: FixtureFormat, optio
 }
 
 const leakSpec = (): ImageSpec => ({
-  layers: [
-    { files: { 'etc/os-release': 'ID=test', 'root/signing.asc': armoredSecret } },
-    { files: { 'usr/share/doc/readme': 'nothing here' }, compression: 'zstd' },
-  ],
+  layers: [{ files: { 'etc/os-release': 'ID=test', 'root/signing.asc': armoredSecret } }, { files: { 'usr/share/doc/readme': 'nothing here' }, compression: 'zstd' }],
   history: [{ created_by: 'COPY signing.asc /root/ # buildkit' }, { created_by: 'RUN echo hi' }],
 });
 
@@ -122,7 +119,10 @@ test('a key inside a tar.gz inside a layer is reported with its nested path', as
   const inner = await buildTar([{ name: 'gnupg/key.asc', content: Buffer.from(armoredSecret) }]);
   const written = await image({ layers: [{ files: { 'opt/backup.tgz': gzipSync(inner) } }] }, 'docker-oci');
   const report = await scanTarget(written.path);
-  t.true(report.findings.some((f) => f.path === 'opt/backup.tgz' && f.nestedPath === 'backup.tar/gnupg/key.asc'), JSON.stringify(report.findings.map((f) => [f.path, f.nestedPath])));
+  t.true(
+    report.findings.some((f) => f.path === 'opt/backup.tgz' && f.nestedPath === 'backup.tar/gnupg/key.asc'),
+    JSON.stringify(report.findings.map((f) => [f.path, f.nestedPath])),
+  );
 });
 
 test('keys in the config (Env base64, build-arg in history) are found; the instruction is not echoed', async (t) => {
@@ -222,7 +222,10 @@ test('[integration] CLI: exit 0 clean, 1 leak, 2 unreadable; every format free o
   t.is(log.version, '2.1.0');
   t.is(log.runs[0]!.results[0]!.ruleId, 'pgp-armored-private-key');
   t.true(log.runs[0]!.tool.driver.rules.length >= 5);
-  t.false((await readdir(dir)).some((name) => name.endsWith('.tmp')), 'no temp file left');
+  t.false(
+    (await readdir(dir)).some((name) => name.endsWith('.tmp')),
+    'no temp file left',
+  );
   for (const output of [String(json.stdout), String(text.stdout), sarifText, String(json.stderr), String(text.stderr)]) assertNoKeyBytes(t, output);
   t.is(ok.exitCode, 0, String(ok.stderr));
   t.regex(String(ok.stdout), /no private key material found/);

@@ -47,13 +47,23 @@ test.before(async (t) => {
   const t0 = Date.now();
   ({ dir: work, cleanup } = await tempDir('eic-build-spack-e2e-'));
   await chmod(work, 0o700);
-  const [kitImage, , reg, gpgKey] = await Promise.all([ensureSpackKitImage(kit.dir), ensureFrontendImage(TOOL_IMAGE), startRegistry(), makeGpgKey(work, 'Spack E2E Signer'), ensureDebianGnupgImage()]);
+  const [kitImage, , reg, gpgKey] = await Promise.all([
+    ensureSpackKitImage(kit.dir),
+    ensureFrontendImage(TOOL_IMAGE),
+    startRegistry(),
+    makeGpgKey(work, 'Spack E2E Signer'),
+    ensureDebianGnupgImage(),
+  ]);
   registry = reg;
   key = gpgKey;
   client = new RegistryClient({ registry: registry.host, insecure: true });
   // The example's base image: the kit with the example's environment concretized (README.md there).
   const example = join(repoRoot, 'examples/spack-environment');
-  const base = await execa(DOCKER, ['build', '-q', '-f', join(example, 'base.Dockerfile'), '--build-arg', `SPACK_IMAGE=${kitImage}`, '-t', BASE_IMAGE, example], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
+  const base = await execa(DOCKER, ['build', '-q', '-f', join(example, 'base.Dockerfile'), '--build-arg', `SPACK_IMAGE=${kitImage}`, '-t', BASE_IMAGE, example], {
+    env: { DOCKER_BUILDKIT: '1' },
+    reject: false,
+    all: true,
+  });
   if (base.exitCode !== 0) throw new Error(`building ${BASE_IMAGE} failed:\n${String(base.all)}`);
   context = join(work, 'spack-environment');
   await cp(example, context, { recursive: true, filter: (src) => !src.includes('.eic-build') });
@@ -87,8 +97,20 @@ async function build(args: string[], options: { registryHost?: string; env?: Rec
   const t0 = Date.now();
   const result = await runCli(
     [
-      'build', context, '--docker', DOCKER, '--progress', 'plain', '--signing-key', key.secretFile,
-      '--build-arg', `BUILDER_IMAGE=${BASE_IMAGE}`, '--build-arg', `RUNTIME_IMAGE=${BASE_IMAGE}`, '--var', `EIC_BUILD_IMAGE=${TOOL_IMAGE}`,
+      'build',
+      context,
+      '--docker',
+      DOCKER,
+      '--progress',
+      'plain',
+      '--signing-key',
+      key.secretFile,
+      '--build-arg',
+      `BUILDER_IMAGE=${BASE_IMAGE}`,
+      '--build-arg',
+      `RUNTIME_IMAGE=${BASE_IMAGE}`,
+      '--var',
+      `EIC_BUILD_IMAGE=${TOOL_IMAGE}`,
       ...args,
     ],
     { env: { CI_REGISTRY: options.registryHost ?? registry.host, CI_PROJECT_PATH: PROJECT_PATH, ...options.env } },
@@ -137,11 +159,28 @@ kitTest('[integration] one eic-build build runs the builder (real spack install,
   t.regex(result.log, SPACK_INSTALLED);
 
   // The image: the root package installed and runnable; no copy, no eic-build, no private key.
-  const installed = await execa(DOCKER, ['run', '--rm', tag, 'bash', '-c', 'spack find --format "{name}-{version}-{hash}"; "$(spack location -i kitapp)/bin/kitapp"'], { reject: false, all: true });
+  const installed = await execa(DOCKER, ['run', '--rm', tag, 'bash', '-c', 'spack find --format "{name}-{version}-{hash}"; "$(spack location -i kitapp)/bin/kitapp"'], {
+    reject: false,
+    all: true,
+  });
   t.is(installed.exitCode, 0, String(installed.all));
   for (const spec of lockSpecs.filter((s) => !s.buildOnly)) t.true(String(installed.stdout).includes(spec.id), `${spec.id} installed`);
-  t.false(lockSpecs.filter((s) => s.buildOnly).some((spec) => String(installed.stdout).includes(spec.id)), 'build-only dependencies are not installed');
-  const leftovers = await execa(DOCKER, ['run', '--rm', tag, 'bash', '-c', 'ls -d /var/tmp/eic-build-verified /opt/eic-build/usr/local/bin/eic-build /var/lib/eic-build 2>/dev/null; find /run/eic-build -type f -size +0c; command -v eic-build; gpg --homedir /opt/spack/opt/spack/gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep ^sec; true'], { all: true });
+  t.false(
+    lockSpecs.filter((s) => s.buildOnly).some((spec) => String(installed.stdout).includes(spec.id)),
+    'build-only dependencies are not installed',
+  );
+  const leftovers = await execa(
+    DOCKER,
+    [
+      'run',
+      '--rm',
+      tag,
+      'bash',
+      '-c',
+      'ls -d /var/tmp/eic-build-verified /opt/eic-build/usr/local/bin/eic-build /var/lib/eic-build 2>/dev/null; find /run/eic-build -type f -size +0c; command -v eic-build; gpg --homedir /opt/spack/opt/spack/gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep ^sec; true',
+    ],
+    { all: true },
+  );
   t.is(String(leftovers.stdout).trim(), '', 'no verified copy, no eic-build, no stamp (only empty mount points), no secret key in the runtime image');
 
   // Both images scan clean with the Spack tree in them: eic-build build scanned the runtime (the
@@ -212,22 +251,29 @@ kitTest('[integration] a leaky variant (spack gpg trust of the secret in a plain
   t.deepEqual(await tagsOf(`${PROJECT_PATH}/leaky`), [], 'nothing was pushed');
 });
 
-kitTest('[integration] file-mirror route: Spack signs a file:// buildcache with the key from the secret (tmpfs SPACK_GNUPGHOME); the runtime verifies and installs from it', async (t) => {
-  t.timeout(8 * 60_000);
-  const tag = `eic-build-test/spack-e2e-file-route:${run}`;
-  images.push(tag);
-  // The registry is not used: --network stays default (and no loopback mirror is refused).
-  const result = await build(['--config', join(repoRoot, 'test/spack/fixtures/file-mirror/eic-build.yaml'), '--tag', tag]);
-  t.log(`file-mirror route (builder + runtime + scan): ${result.seconds.toFixed(1)} s`);
-  t.is(result.exitCode, 0, result.log.slice(-6000));
-  t.regex(result.log, /builder stamp: no OCI autopush mirror to sign \(Spack signs what it pushes to file mirrors\)/);
-  // eic-build checked Spack's own clearsigned manifests against the pinned key.
-  for (const spec of lockSpecs.filter((s) => !s.buildOnly)) t.regex(result.log, new RegExp(`verified\\s+${spec.id}\\s`), `${spec.id} verified`);
-  t.regex(result.log, new RegExp(`trusted keys: ${key.fingerprint}`));
-  t.regex(result.log, SPACK_INSTALLED);
-  const installed = await execa(DOCKER, ['run', '--rm', tag, 'bash', '-c', '"$(spack location -i kitapp)/bin/kitapp" && ! ls -d /var/tmp/eic-build-verified /var/cache/eic-build-mirror 2>/dev/null'], { reject: false, all: true });
-  t.is(installed.exitCode, 0, String(installed.all));
-});
+kitTest(
+  '[integration] file-mirror route: Spack signs a file:// buildcache with the key from the secret (tmpfs SPACK_GNUPGHOME); the runtime verifies and installs from it',
+  async (t) => {
+    t.timeout(8 * 60_000);
+    const tag = `eic-build-test/spack-e2e-file-route:${run}`;
+    images.push(tag);
+    // The registry is not used: --network stays default (and no loopback mirror is refused).
+    const result = await build(['--config', join(repoRoot, 'test/spack/fixtures/file-mirror/eic-build.yaml'), '--tag', tag]);
+    t.log(`file-mirror route (builder + runtime + scan): ${result.seconds.toFixed(1)} s`);
+    t.is(result.exitCode, 0, result.log.slice(-6000));
+    t.regex(result.log, /builder stamp: no OCI autopush mirror to sign \(Spack signs what it pushes to file mirrors\)/);
+    // eic-build checked Spack's own clearsigned manifests against the pinned key.
+    for (const spec of lockSpecs.filter((s) => !s.buildOnly)) t.regex(result.log, new RegExp(`verified\\s+${spec.id}\\s`), `${spec.id} verified`);
+    t.regex(result.log, new RegExp(`trusted keys: ${key.fingerprint}`));
+    t.regex(result.log, SPACK_INSTALLED);
+    const installed = await execa(
+      DOCKER,
+      ['run', '--rm', tag, 'bash', '-c', '"$(spack location -i kitapp)/bin/kitapp" && ! ls -d /var/tmp/eic-build-verified /var/cache/eic-build-mirror 2>/dev/null'],
+      { reject: false, all: true },
+    );
+    t.is(installed.exitCode, 0, String(installed.all));
+  },
+);
 
 // Bad input: each a clear error naming the fix, exit 2 or 3, nothing pushed.
 const badInputs = [

@@ -30,5 +30,7 @@ test('without the kit, real-Spack tests are skipped with the reason; with CI=tru
   t.is(spackKitTest(fake, { found: true, dir: '/kit' }), 'serial');
   t.is(spackKitTest(fake, { found: false, reason: 'no spack-kit at /x' }), 'skip');
   process.env.CI = 'true';
-  t.throws(() => spackKitTest(fake, { found: false, reason: 'no spack-kit at /x' }), { message: /real-Spack tests cannot run: no spack-kit at \/x\. CI must provide the spack-kit/ });
+  t.throws(() => spackKitTest(fake, { found: false, reason: 'no spack-kit at /x' }), {
+    message: /real-Spack tests cannot run: no spack-kit at \/x\. CI must provide the spack-kit/,
+  });
 });

@@ -21,7 +21,9 @@ export const dockerArchiveRoute: ScanRouteDriver<ArchiveImage> = {
 
   async publish(run, final, configDigest) {
     if (!configDigest) {
-      throw new EicBuildError('build-failed', `the scanned archive ${final.archive} holds no single image to load`, { hint: '--load takes one platform: drop the extra --platform values, or use --push.' });
+      throw new EicBuildError('build-failed', `the scanned archive ${final.archive} holds no single image to load`, {
+        hint: '--load takes one platform: drop the extra --platform values, or use --push.',
+      });
     }
     await runDocker(run, ['load', '-i', final.archive], 'build-failed');
     for (const tag of run.options.tags) await runDocker(run, ['tag', configDigest, tag], 'build-failed');

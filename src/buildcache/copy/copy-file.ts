@@ -58,7 +58,11 @@ export async function placeV3Entry(files: RecordingMirrorFiles, entry: EntryResu
       try {
         const raw = await readFile(received.file);
         // Ids from file names are as Spack's format_path wrote them (a version's `=` or `/` became `_`).
-        const found = findEntryNode(JSON.parse((blob.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')), entry.id, (nodeId, id) => politeFilename(nodeId) === politeFilename(id));
+        const found = findEntryNode(
+          JSON.parse((blob.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')),
+          entry.id,
+          (nodeId, id) => politeFilename(nodeId) === politeFilename(id),
+        );
         if (found.kind !== 'ok') return { result: { ...entry, kind: 'bad-signature', detail: `not copied: ${found.detail}` } };
         node = found.node;
       } catch (error) {

@@ -60,7 +60,11 @@ const SPACK_PACKAGE_NAME = /^[a-z0-9_-]+$/;
  * (`nodes[0]`: Spack writes it first) names the entry: the other nodes are its dependencies, and a signed
  * spec of P lists its dependency D too, so accepting any node would let P's bytes be filed as D.
  */
-export function findEntryNode(document: unknown, id: string, sameId: (nodeId: string, id: string) => boolean = (a, b) => a === b): { kind: 'ok'; node: SpecNodeRecord } | { kind: 'mismatch'; detail: string } {
+export function findEntryNode(
+  document: unknown,
+  id: string,
+  sameId: (nodeId: string, id: string) => boolean = (a, b) => a === b,
+): { kind: 'ok'; node: SpecNodeRecord } | { kind: 'mismatch'; detail: string } {
   const nodes = (document as { spec?: { nodes?: unknown } } | null)?.spec?.nodes;
   if (!Array.isArray(nodes) || nodes.length === 0) return { kind: 'mismatch', detail: 'the spec has no nodes[]' };
   const node = nodes[0] as Partial<SpecNodeRecord> | null;
@@ -70,7 +74,8 @@ export function findEntryNode(document: unknown, id: string, sameId: (nodeId: st
   const nodeId = `${node.name}-${String(node.version)}-${node.hash}`;
   if (node.hash !== hashOfId(id) || !sameId(nodeId, id)) return { kind: 'mismatch', detail: `the signed spec is ${nodeId}, not ${id}` };
   // The name becomes a directory of the copy: only what Spack allows in a package name.
-  if (!SPACK_PACKAGE_NAME.test(node.name)) return { kind: 'mismatch', detail: `the signed spec names the package ${JSON.stringify(node.name)}, which is not a Spack package name ([a-z0-9_-])` };
+  if (!SPACK_PACKAGE_NAME.test(node.name))
+    return { kind: 'mismatch', detail: `the signed spec names the package ${JSON.stringify(node.name)}, which is not a Spack package name ([a-z0-9_-])` };
   return { kind: 'ok', node: node as SpecNodeRecord };
 }
 

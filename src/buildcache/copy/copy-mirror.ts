@@ -50,7 +50,11 @@ async function finish(report: VerifyReport, copied: readonly CopiedEntry[], targ
     const reason = final.entries.length === 0 ? 'no entry was selected' : `${bad} of ${present.length} requested entries did not verify`;
     return { report: final, copy: { kind: 'not-written', dir: target.dir, reason } };
   }
-  if (layout === 'v3') await writeV3Index(target.staging, copied.flatMap((c) => (c.node ? [c.node] : [])));
+  if (layout === 'v3')
+    await writeV3Index(
+      target.staging,
+      copied.flatMap((c) => (c.node ? [c.node] : [])),
+    );
   const { files, bytes } = await measureCopy(target.staging);
   await target.commit();
   // Lock entries this mirror does not hold ('absent') are in the report, not in the copy.
@@ -67,8 +71,19 @@ async function finish(report: VerifyReport, copied: readonly CopiedEntry[], targ
 export async function verifyOciMirrorToCopy(client: RegistryClient, options: VerifyOciOptions, target: CopyTarget, onCopyProgress?: EntryProgress): Promise<VerifyCopyOutcome> {
   const report = await verifyOciMirror(client, options);
   // Nothing is downloaded when something failed already: the copy would be thrown away.
-  if (verifyExitCode(report) !== 0) return finish(report, report.entries.map((result) => ({ result })), target, 'v3', false);
-  const copied = await mapLimit(report.entries, options.concurrency ?? 32, countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => copyOciEntry(client, options.repository, entry, target))));
+  if (verifyExitCode(report) !== 0)
+    return finish(
+      report,
+      report.entries.map((result) => ({ result })),
+      target,
+      'v3',
+      false,
+    );
+  const copied = await mapLimit(
+    report.entries,
+    options.concurrency ?? 32,
+    countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => copyOciEntry(client, options.repository, entry, target))),
+  );
   return finish(report, copied, target, 'v3', false);
 }
 
@@ -88,6 +103,10 @@ export async function verifyFileMirrorToCopy(
   const report = await verifyFileMirror(recording, options);
   const layout = report.layout === 'v2' ? 'v2' : 'v3';
   const place = layout === 'v3' ? placeV3Entry : placeV2Entry;
-  const copied = await mapLimit(report.entries, 8, countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => place(recording, entry, target.staging))));
+  const copied = await mapLimit(
+    report.entries,
+    8,
+    countingEntries(report.entries.length, onCopyProgress, (entry: EntryResult) => placeSafely(entry, () => place(recording, entry, target.staging))),
+  );
   return finish(report, copied, target, layout, true);
 }

@@ -64,12 +64,15 @@ export async function copyOciEntry(client: RegistryClient, repository: string, e
 
   const configBytes = await fetchBlob(client, repository, config, () => client.getBlobBytes(repository, config.digest, MAX_CONFIG_BYTES));
   if (configBytes.kind !== 'ok') return fail(configBytes.kind, configBytes.detail);
-  if (configBytes.value.length !== config.size) return fail('checksum-mismatch', `config blob ${config.digest} is ${configBytes.value.length} bytes, the manifest says ${config.size}`);
+  if (configBytes.value.length !== config.size)
+    return fail('checksum-mismatch', `config blob ${config.digest} is ${configBytes.value.length} bytes, the manifest says ${config.size}`);
   // Tags may be cut to 128 characters: compare as tags.
   const parsed = parseOciSpecConfig(configBytes.value, entry.id, (nodeId, id) => spackTag(nodeId) === spackTag(id));
   if (parsed.kind !== 'ok') return fail('bad-signature', `the signed entry's config blob: ${parsed.detail}`);
 
-  const tarball = await fetchBlob(client, repository, own, async () => receiveStream(await client.getBlob(repository, own.digest), paths.incoming, own.size >= 0 ? own.size : undefined));
+  const tarball = await fetchBlob(client, repository, own, async () =>
+    receiveStream(await client.getBlob(repository, own.digest), paths.incoming, own.size >= 0 ? own.size : undefined),
+  );
   if (tarball.kind !== 'ok') return fail(tarball.kind, tarball.detail);
   const received: ReceivedFile = tarball.value;
   if (own.size >= 0 && received.size !== own.size) return fail('checksum-mismatch', `tarball ${own.digest} is ${received.size} bytes, the manifest says ${own.size}`);

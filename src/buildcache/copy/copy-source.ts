@@ -20,7 +20,9 @@ export function mirrorFileOpener(location: Exclude<MirrorLocation, { kind: 'oci'
         await stat(full);
       } catch (error) {
         if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
-        throw new EicBuildError('input-unreadable', `cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the mirror path and its permissions' });
+        throw new EicBuildError('input-unreadable', `cannot read ${full}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+          hint: 'check the mirror path and its permissions',
+        });
       }
       return createReadStream(full);
     };
@@ -32,9 +34,13 @@ export function mirrorFileOpener(location: Exclude<MirrorLocation, { kind: 'oci'
       // No overall timeout: a tarball may take long; a stalled connection fails in the socket.
       response = await fetch(url);
     } catch (error) {
-      throw new EicBuildError('input-unreadable', `cannot reach ${url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`, {
-        hint: 'check the mirror URL and that the server is up',
-      });
+      throw new EicBuildError(
+        'input-unreadable',
+        `cannot reach ${url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`,
+        {
+          hint: 'check the mirror URL and that the server is up',
+        },
+      );
     }
     if (response.status === 404 || response.status === 403) {
       await response.body?.cancel();
@@ -85,10 +91,14 @@ export function recordingMirrorFiles(inner: MirrorFiles, open: OpenMirrorFile, i
       } catch (error) {
         if (error instanceof OversizedBlobError) return { sha256: '', size: error.limit + 1, oversized: true };
         if (error instanceof EicBuildError) throw error;
-        throw new EicBuildError('input-unreadable', `cannot copy ${inner.describe(path)}: ${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))}`, {
-          hint: 'check the mirror and that the --copy-to file system has room',
-          cause: error,
-        });
+        throw new EicBuildError(
+          'input-unreadable',
+          `cannot copy ${inner.describe(path)}: ${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))}`,
+          {
+            hint: 'check the mirror and that the --copy-to file system has room',
+            cause: error,
+          },
+        );
       }
       received.set(path, [...(received.get(path) ?? []), file]);
       return { sha256: file.sha256, size: file.size };

@@ -31,11 +31,14 @@ export async function checkCopyTarget(dir: string): Promise<'absent' | 'empty-di
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotUse(full, error);
     const parent = await stat(dirname(full)).catch(() => null);
     if (!parent?.isDirectory()) {
-      throw new EicBuildError('usage', `--copy-to ${full}: the parent directory ${dirname(full)} does not exist`, { hint: `create ${dirname(full)} first, or pick another --copy-to directory` });
+      throw new EicBuildError('usage', `--copy-to ${full}: the parent directory ${dirname(full)} does not exist`, {
+        hint: `create ${dirname(full)} first, or pick another --copy-to directory`,
+      });
     }
     return 'absent';
   }
-  if (!info.isDirectory()) throw new EicBuildError('usage', `--copy-to ${full} exists and is not a directory`, { hint: 'pass a directory that does not exist yet (or an empty one)' });
+  if (!info.isDirectory())
+    throw new EicBuildError('usage', `--copy-to ${full} exists and is not a directory`, { hint: 'pass a directory that does not exist yet (or an empty one)' });
   const entries = await readdir(full);
   if (entries.length > 0) {
     throw new EicBuildError('usage', `--copy-to ${full} is not empty (${entries.length} entries)`, {

@@ -77,7 +77,11 @@ export async function signFileMirror(files: MirrorFiles, options: SignFileOption
     });
   }
   const { picked, missing } = selectEntries(await listFileEntries(files, layout), options.specs);
-  const outcomes = await mapLimit(picked, 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => signOne(files, entry, options)));
+  const outcomes = await mapLimit(
+    picked,
+    8,
+    countingEntries(picked.length, options.onProgress, (entry: FileEntry) => signOne(files, entry, options)),
+  );
   for (const selector of missing) outcomes.push({ kind: 'failed', id: selector, detail: 'no such entry in the mirror' });
   return outcomes;
 }

@@ -122,14 +122,18 @@ export async function signOciMirror(client: RegistryClient, options: SignOciOpti
     const first = await client.findManifest(options.repository, picked[0].tag);
     if (first) await client.getReferrers(options.repository, first.digest);
   }
-  const outcomes = await mapLimit(picked, options.concurrency ?? 16, countingEntries(picked.length, options.onProgress, async (entry: OciEntry) => {
-    try {
-      return await signOciEntry(client, entry, tags, options);
-    } catch (error) {
-      if (!isEicBuildError(error)) throw error;
-      return { kind: 'failed' as const, id: entry.id, detail: error.message };
-    }
-  }));
+  const outcomes = await mapLimit(
+    picked,
+    options.concurrency ?? 16,
+    countingEntries(picked.length, options.onProgress, async (entry: OciEntry) => {
+      try {
+        return await signOciEntry(client, entry, tags, options);
+      } catch (error) {
+        if (!isEicBuildError(error)) throw error;
+        return { kind: 'failed' as const, id: entry.id, detail: error.message };
+      }
+    }),
+  );
   for (const selector of missing) outcomes.push({ kind: 'failed', id: selector, detail: 'no such entry in the mirror' });
   return outcomes;
 }

@@ -2,14 +2,7 @@ import * as openpgp from 'openpgp';
 import { EicBuildError } from '../../errors.js';
 import { sha256Digest } from '../../registry/digest.js';
 import { mapLimit } from '../../registry/pool.js';
-import {
-  idFromManifestPath,
-  parseSpecIdentity,
-  parseV3Manifest,
-  v2TarballPath,
-  v3BlobPath,
-  v3SpecManifestPath,
-} from '../file-layout.js';
+import { idFromManifestPath, parseSpecIdentity, parseV3Manifest, v2TarballPath, v3BlobPath, v3SpecManifestPath } from '../file-layout.js';
 import type { MirrorFiles } from '../mirror-files.js';
 import { isClearsigned, verifyClearsigned, type SignatureCheck } from '../pgp-verify.js';
 import { absentEntry, describeTrusted, lockSelectionInfo, selectEntries, untrustedDetail, type EntryResult, type MirrorKey, type VerifyReport } from '../report.js';
@@ -170,7 +163,9 @@ async function readSignedEntry(
   trusted: readonly TrustedKey[],
   mirrorKeys: readonly TrustedKey[],
   mirrorKeyInfo: readonly MirrorKey[],
-): Promise<{ kind: 'failed'; result: EntryResult } | { kind: 'signed'; base: Pick<EntryResult, 'id' | 'location' | 'manifestDigest'>; check: Extract<SignatureCheck, { kind: 'verified' }> }> {
+): Promise<
+  { kind: 'failed'; result: EntryResult } | { kind: 'signed'; base: Pick<EntryResult, 'id' | 'location' | 'manifestDigest'>; check: Extract<SignatureCheck, { kind: 'verified' }> }
+> {
   const location = files.describe(entry.path);
   const bytes = await files.read(entry.path);
   if (!bytes) return { kind: 'failed', result: { kind: 'missing-blob', id: entry.id, location, detail: `${what} ${entry.path} is missing` } };
@@ -178,12 +173,22 @@ async function readSignedEntry(
   const check = await verifyClearsigned(bytes.toString('utf8'), trusted, mirrorKeys);
   if (check.kind === 'verified') return { kind: 'signed', base, check };
   if (check.kind === 'unsigned') return { kind: 'failed', result: { ...base, kind: 'unsigned', detail: `${what} is not signed (${unsignedWhy ?? check.detail})` } };
-  if (check.kind === 'untrusted-signer') return { kind: 'failed', result: { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) } };
-  return { kind: 'failed', result: { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the ${what}: ${check.detail}` } };
+  if (check.kind === 'untrusted-signer')
+    return { kind: 'failed', result: { ...base, kind: 'untrusted-signer', signers: check.signers, detail: untrustedDetail(check.signers, trusted, mirrorKeyInfo) } };
+  return {
+    kind: 'failed',
+    result: { ...base, kind: 'bad-signature', ...(check.signer ? { signer: check.signer } : {}), detail: `signature does not match the ${what}: ${check.detail}` },
+  };
 }
 
 /** Verify one layout-v3 spec manifest: clearsigned by a pinned key, and every blob it lists intact. */
-export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+export async function verifyV3Entry(
+  files: MirrorFiles,
+  entry: FileEntry,
+  trusted: readonly TrustedKey[],
+  mirrorKeys: readonly TrustedKey[],
+  mirrorKeyInfo: readonly MirrorKey[],
+): Promise<EntryResult> {
   const signed = await readSignedEntry(files, entry, 'spec manifest', undefined, trusted, mirrorKeys, mirrorKeyInfo);
   if (signed.kind === 'failed') return signed.result;
   const { base, check } = signed;
@@ -208,13 +213,20 @@ export async function verifyV3Entry(files: MirrorFiles, entry: FileEntry, truste
     if (!actual) return { ...result, kind: 'missing-blob', detail: `${blob.mediaType} blob ${path} is missing` };
     if (actual.oversized) return { ...result, kind: 'checksum-mismatch', detail: `${path} is larger than the ${blob.contentLength} bytes the manifest says (download stopped)` };
     if (actual.sha256 !== blob.checksum) return { ...result, kind: 'checksum-mismatch', detail: `${blob.mediaType} blob ${path} hashes to sha256:${actual.sha256}` };
-    if (blob.contentLength >= 0 && actual.size !== blob.contentLength) return { ...result, kind: 'checksum-mismatch', detail: `${path} is ${actual.size} bytes, the manifest says ${blob.contentLength}` };
+    if (blob.contentLength >= 0 && actual.size !== blob.contentLength)
+      return { ...result, kind: 'checksum-mismatch', detail: `${path} is ${actual.size} bytes, the manifest says ${blob.contentLength}` };
   }
   return result;
 }
 
 /** Verify one layout-v2 `.spec.json.sig` and the `.spack` tarball its `binary_cache_checksum` names. */
-export async function verifyV2Entry(files: MirrorFiles, entry: FileEntry, trusted: readonly TrustedKey[], mirrorKeys: readonly TrustedKey[], mirrorKeyInfo: readonly MirrorKey[]): Promise<EntryResult> {
+export async function verifyV2Entry(
+  files: MirrorFiles,
+  entry: FileEntry,
+  trusted: readonly TrustedKey[],
+  mirrorKeys: readonly TrustedKey[],
+  mirrorKeyInfo: readonly MirrorKey[],
+): Promise<EntryResult> {
   const signed = await readSignedEntry(files, entry, 'spec file', entry.path.endsWith('.sig') ? undefined : 'no .spec.json.sig', trusted, mirrorKeys, mirrorKeyInfo);
   if (signed.kind === 'failed') return signed.result;
   const { base, check } = signed;
@@ -230,10 +242,17 @@ export async function verifyV2Entry(files: MirrorFiles, entry: FileEntry, truste
   if (!tarball || !sum?.hash || (sum.hash_algorithm ?? 'sha256') !== 'sha256') {
     return { ...base, kind: 'checksum-mismatch', signer: check.signer, detail: 'the signed spec has no sha256 binary_cache_checksum or no arch/compiler to locate the tarball' };
   }
-  const result: EntryResult = { ...base, kind: 'verified', signer: check.signer, detail: `signed by ${check.signer.fingerprint}; tarball matches binary_cache_checksum`, blobs: [{ digest: `sha256:${sum.hash}` }] };
+  const result: EntryResult = {
+    ...base,
+    kind: 'verified',
+    signer: check.signer,
+    detail: `signed by ${check.signer.fingerprint}; tarball matches binary_cache_checksum`,
+    blobs: [{ digest: `sha256:${sum.hash}` }],
+  };
   const actual = await files.hash(tarball);
   if (!actual) return { ...result, kind: 'missing-blob', detail: `tarball ${tarball} is missing` };
-  if (actual.sha256 !== sum.hash) return { ...result, kind: 'checksum-mismatch', detail: `tarball ${tarball} hashes to sha256:${actual.sha256}, the signed spec says sha256:${sum.hash}` };
+  if (actual.sha256 !== sum.hash)
+    return { ...result, kind: 'checksum-mismatch', detail: `tarball ${tarball} hashes to sha256:${actual.sha256}, the signed spec says sha256:${sum.hash}` };
   return { ...result, blobs: [{ digest: `sha256:${sum.hash}`, size: actual.size }] };
 }
 
@@ -275,12 +294,20 @@ export interface VerifyFileOptions {
 export async function verifyFileMirror(files: MirrorFiles, options: VerifyFileOptions): Promise<VerifyReport> {
   const layout = await detectFileLayout(files);
   const mirrorKeys = await readMirrorKeys(files, layout);
-  const mirrorKeyInfo: MirrorKey[] = mirrorKeys.map((k) => ({ fingerprint: k.fingerprint, userIds: k.userIds, trusted: options.trusted.some((t) => t.fingerprint === k.fingerprint) }));
+  const mirrorKeyInfo: MirrorKey[] = mirrorKeys.map((k) => ({
+    fingerprint: k.fingerprint,
+    userIds: k.userIds,
+    trusted: options.trusted.some((t) => t.fingerprint === k.fingerprint),
+  }));
   const found = await findFileEntries(files, layout);
   if (options.lock) {
     const { picked, absent } = await selectFileLockEntries(files, layout, found, options.lock.entries);
     const verifyLockEntry = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
-    const entries = await mapLimit(picked, options.concurrency ?? 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyLockEntry(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)));
+    const entries = await mapLimit(
+      picked,
+      options.concurrency ?? 8,
+      countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyLockEntry(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)),
+    );
     for (const entry of absent) entries.push(absentEntry(entry, files.describe(lockEntryPath(entry, layout) ?? '')));
     return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries, lock: lockSelectionInfo(options.lock) };
   }
@@ -293,7 +320,11 @@ export async function verifyFileMirror(files: MirrorFiles, options: VerifyFileOp
     else missing.push(selector);
   }
   const verifyOne = layout === 'v3' ? verifyV3Entry : verifyV2Entry;
-  const entries = await mapLimit(picked, options.concurrency ?? 8, countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)));
+  const entries = await mapLimit(
+    picked,
+    options.concurrency ?? 8,
+    countingEntries(picked.length, options.onProgress, (entry: FileEntry) => verifyOne(files, entry, options.trusted, mirrorKeys, mirrorKeyInfo)),
+  );
   for (const selector of missing) entries.push({ kind: 'not-found', id: selector, location: files.describe(''), detail: `no entry ${selector} in the mirror` });
   return { mirror: options.mirror, layout, trusted: describeTrusted(options.trusted), mirrorKeys: mirrorKeyInfo, entries };
 }

@@ -85,10 +85,7 @@ export async function findSignatureLayers(
   return layers;
 }
 
-type LayerVerdict =
-  | { kind: 'verified'; signer: Signer }
-  | { kind: 'bad-signature'; detail: string; signer?: Signer }
-  | { kind: 'untrusted-signer'; signers: Signer[] };
+type LayerVerdict = { kind: 'verified'; signer: Signer } | { kind: 'bad-signature'; detail: string; signer?: Signer } | { kind: 'untrusted-signer'; signers: Signer[] };
 
 /** Check one signature layer: a pinned key signed it, and it names this digest and this repository:tag. */
 export async function checkSignatureLayer(
@@ -155,7 +152,8 @@ export async function verifyOciEntry(
   if (!manifest) return { kind: 'not-found', id: entry.id, location, detail: `no tag ${entry.tag} in the mirror` };
   const base = { id: entry.id, location, manifestDigest: manifest.digest, reference: `${client.registry}/${repository}@${manifest.digest}` };
   const layers = await findSignatureLayers(client, repository, manifest.digest, tags, trusted);
-  if (layers.length === 0) return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (no tag ${manifest.digest.replace(':', '-')}.<KEYID>.sig, no referrer)` };
+  if (layers.length === 0)
+    return { ...base, kind: 'unsigned', detail: `no eic-build signature for ${manifest.digest} (no tag ${manifest.digest.replace(':', '-')}.<KEYID>.sig, no referrer)` };
   const verdicts = await Promise.all(layers.map((layer) => checkSignatureLayer(client, repository, layer, { digest: manifest.digest, repository, tag: entry.tag }, trusted)));
   const good = verdicts.find((v) => v.kind === 'verified');
   if (!good) {
@@ -181,7 +179,8 @@ export async function verifyOciEntry(
     if (!options.deep) {
       const head = await client.headBlob(repository, blob.digest);
       if (!head) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
-      if (head.size >= 0 && head.size !== blob.size) return { kind: 'checksum-mismatch' as const, detail: `blob ${blob.digest} is ${head.size} bytes, the manifest says ${blob.size}` };
+      if (head.size >= 0 && head.size !== blob.size)
+        return { kind: 'checksum-mismatch' as const, detail: `blob ${blob.digest} is ${head.size} bytes, the manifest says ${blob.size}` };
       return undefined;
     }
     if (!(await client.hasBlob(repository, blob.digest))) return { kind: 'missing-blob' as const, detail: `${blob.mediaType} blob ${blob.digest} is missing` };
@@ -232,7 +231,10 @@ export function selectOciLockEntries(tags: readonly string[], lock: readonly Loc
   // Spack's tag for the lock's id first: a sanitised or cut tag's id is not the spec's id.
   const byTag = new Map(listed.map((entry) => [entry.tag, entry]));
   const exact = lock.filter((entry) => byTag.has(spackTag(entry.id)));
-  const rest = selectLockEntries(listed, lock.filter((entry) => !byTag.has(spackTag(entry.id))));
+  const rest = selectLockEntries(
+    listed,
+    lock.filter((entry) => !byTag.has(spackTag(entry.id))),
+  );
   return {
     picked: [...exact.map((entry) => ({ id: entry.id, tag: spackTag(entry.id) })), ...rest.present.map(({ entry, lock: wanted }) => ({ id: wanted.id, tag: entry.tag }))],
     absent: rest.absent,
@@ -266,7 +268,11 @@ export async function verifyOciMirror(client: RegistryClient, options: VerifyOci
     tags = lazyTagList(client, options.repository, listed);
   }
   const blobChecks = new Map<string, Promise<{ kind: 'missing-blob' | 'checksum-mismatch'; detail: string } | undefined>>();
-  const entries = await mapLimit(picked, options.concurrency ?? 32, countingEntries(picked.length, options.onProgress, (entry: OciEntry) => verifyOciEntry(client, entry, tags, options, blobChecks)));
+  const entries = await mapLimit(
+    picked,
+    options.concurrency ?? 32,
+    countingEntries(picked.length, options.onProgress, (entry: OciEntry) => verifyOciEntry(client, entry, tags, options, blobChecks)),
+  );
   if (entries.length > 0 && entries.every((e) => e.kind === 'not-found')) {
     // Nothing answered: tell a wrong repository (exit 2) from entries that are really absent.
     const listed = await tags();

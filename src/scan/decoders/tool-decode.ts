@@ -122,7 +122,12 @@ function collectStderr(child: ChildProcess): () => string {
 }
 
 function lastLine(text: string, prefix: string): string | undefined {
-  return text.trim().split('\n').filter(Boolean).pop()?.replace(new RegExp(`^${prefix}: `), '');
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .pop()
+    ?.replace(new RegExp(`^${prefix}: `), '');
 }
 
 /**
@@ -143,7 +148,12 @@ export async function* decodeRangeWithTool(tool: DecodeTool, input: ToolInput): 
   let reader: Started;
   try {
     // dd's stdin is the caller's descriptor (skip_bytes seeks it), its stdout the tool's stdin pipe.
-    reader = await start('dd', input.rangeReader, ['iflag=skip_bytes,count_bytes', `skip=${input.offset}`, `count=${input.size}`, 'bs=1M', 'status=none'], [input.fd, stdin, 'pipe']);
+    reader = await start(
+      'dd',
+      input.rangeReader,
+      ['iflag=skip_bytes,count_bytes', `skip=${input.offset}`, `count=${input.size}`, 'bs=1M', 'status=none'],
+      [input.fd, stdin, 'pipe'],
+    );
   } catch (error) {
     decoder.child.kill('SIGKILL');
     stdout.destroy();

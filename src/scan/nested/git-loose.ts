@@ -14,7 +14,7 @@ const MAX_HEADER = 32;
 
 /** True for a zlib stream header (deflate, a valid check value, no preset dictionary). */
 export function looksLikeZlib(head: Uint8Array): boolean {
-  return head.length >= 2 && (head[0]! & 0x0f) === 8 && (head[0]! >> 4) <= 7 && (head[1]! & 0x20) === 0 && ((head[0]! << 8) | head[1]!) % 31 === 0;
+  return head.length >= 2 && (head[0]! & 0x0f) === 8 && head[0]! >> 4 <= 7 && (head[1]! & 0x20) === 0 && ((head[0]! << 8) | head[1]!) % 31 === 0;
 }
 
 /** Strips `<type> <size>\0` and hands the rest to the sink opened for the object. */

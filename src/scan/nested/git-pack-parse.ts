@@ -39,7 +39,17 @@ interface RawEntry {
 
 /** True for `PACK`, version 2 or 3. */
 export function looksLikeGitPack(head: Uint8Array): boolean {
-  return head.length >= 12 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x43 && head[3] === 0x4b && head[4] === 0 && head[5] === 0 && head[6] === 0 && (head[7] === 2 || head[7] === 3);
+  return (
+    head.length >= 12 &&
+    head[0] === 0x50 &&
+    head[1] === 0x41 &&
+    head[2] === 0x43 &&
+    head[3] === 0x4b &&
+    head[4] === 0 &&
+    head[5] === 0 &&
+    head[6] === 0 &&
+    (head[7] === 2 || head[7] === 3)
+  );
 }
 
 function objectId(type: string, data: Buffer): string {

@@ -23,7 +23,10 @@ class GitPackSink implements EntrySink {
     if (this.length > this.origin.ctx.limits.maxHeldBytes) {
       this.overBound = true;
       this.chunks = [];
-      this.note('nested-bounded', `bound reached: git pack larger than maxHeldBytes (${this.origin.ctx.limits.maxHeldBytes}); its objects were not unpacked (its raw bytes were scanned)`);
+      this.note(
+        'nested-bounded',
+        `bound reached: git pack larger than maxHeldBytes (${this.origin.ctx.limits.maxHeldBytes}); its objects were not unpacked (its raw bytes were scanned)`,
+      );
       return;
     }
     this.chunks.push(Buffer.from(chunk));
@@ -51,7 +54,10 @@ class GitPackSink implements EntrySink {
     for (const object of objects) {
       ctx.inflated += object.data.length;
       if (ctx.inflated > ctx.limits.maxInflatedBytes) {
-        this.note('nested-bounded', `bound reached: nested archives in this layer inflate past maxInflatedBytes (${ctx.limits.maxInflatedBytes}); the rest of this pack was not scanned`);
+        this.note(
+          'nested-bounded',
+          `bound reached: nested archives in this layer inflate past maxInflatedBytes (${ctx.limits.maxInflatedBytes}); the rest of this pack was not scanned`,
+        );
         return;
       }
       const sink = openInner(joinNested(nestedPath, `${object.oid}:${object.type}`), depth + 1, decodes);

@@ -16,14 +16,18 @@ class NestedTarSink implements NestedReader {
   constructor(private readonly origin: NestedOrigin) {
     const { nestedPath, depth, decodes, openInner } = origin;
     this.ctx = origin.ctx;
-    this.parser = new TarStreamParser((entry: TarEntry) => {
-      if (entry.type !== 'file' || entry.size === 0) return null;
-      const memberPath = joinNested(nestedPath, entry.name);
-      // onEntry runs right after the header: the parser's offset is where the body starts.
-      const start = this.parser.offset;
-      this.memberRanges.push({ start, end: start + entry.size, nestedPath: memberPath });
-      return openInner(memberPath, depth + 1, decodes);
-    }, null, (header) => this.scanPaxHeader(header));
+    this.parser = new TarStreamParser(
+      (entry: TarEntry) => {
+        if (entry.type !== 'file' || entry.size === 0) return null;
+        const memberPath = joinNested(nestedPath, entry.name);
+        // onEntry runs right after the header: the parser's offset is where the body starts.
+        const start = this.parser.offset;
+        this.memberRanges.push({ start, end: start + entry.size, nestedPath: memberPath });
+        return openInner(memberPath, depth + 1, decodes);
+      },
+      null,
+      (header) => this.scanPaxHeader(header),
+    );
   }
 
   /** A PAX header of the inner tar (xattrs and other records) is published bytes too, as in a layer. */

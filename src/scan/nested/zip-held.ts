@@ -94,7 +94,7 @@ export function locateHeldZipMembers(held: Buffer, base: number, maxInflate: num
       const commentLength = u16(held, at + 32);
       let local = u32(held, at + 42);
       // zip64: the 0x0001 extra field holds, in order, the fields that are 0xffffffff.
-      for (let e = at + 46 + nameLength; e + 4 <= at + 46 + nameLength + extraLength; ) {
+      for (let e = at + 46 + nameLength; e + 4 <= at + 46 + nameLength + extraLength;) {
         const id = u16(held, e);
         const size = u16(held, e + 2);
         if (id === 1) {
@@ -142,18 +142,21 @@ export function locateHeldZipMembers(held: Buffer, base: number, maxInflate: num
           break;
         }
       }
-      if (length < 0) throw new ZipFormatError(`member '${header.name}' is stored with its size only in a data descriptor that cannot be found, and the central directory is missing`);
+      if (length < 0)
+        throw new ZipFormatError(`member '${header.name}' is stored with its size only in a data descriptor that cannot be found, and the central directory is missing`);
       members.push({ ...header, data: held.subarray(header.dataStart, header.dataStart + length), dataStart: header.dataStart });
       at = header.dataStart + length + 16;
       continue;
     }
-    if (header.method !== 8) throw new ZipFormatError(`member '${header.name}' uses method ${header.method} with its size only in a data descriptor, and the central directory is missing`);
+    if (header.method !== 8)
+      throw new ZipFormatError(`member '${header.name}' uses method ${header.method} with its size only in a data descriptor, and the central directory is missing`);
     let consumed: number;
     try {
       const result = inflateRawSync(held.subarray(header.dataStart), { info: true, maxOutputLength: Math.max(1, maxInflate) }) as unknown as { engine: { bytesWritten: number } };
       consumed = result.engine.bytesWritten;
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `inflates past ${maxInflate} bytes` : `deflate data is corrupt (${(error as Error).message})`;
+      const reason =
+        (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `inflates past ${maxInflate} bytes` : `deflate data is corrupt (${(error as Error).message})`;
       throw new ZipFormatError(`member '${header.name}' ${reason}, and without the central directory its end cannot be found otherwise`);
     }
     members.push({ ...header, data: held.subarray(header.dataStart, header.dataStart + consumed), dataStart: header.dataStart });

@@ -70,7 +70,7 @@ class ZipStreamSink implements NestedReader {
     if (compressed === 0xffffffff) {
       // zip64: sizes in extra field 0x0001 (uncompressed, then compressed).
       const extra = new DataView(h.buffer, h.byteOffset + 30 + nameLength, extraLength);
-      for (let at = 0; at + 4 <= extraLength; ) {
+      for (let at = 0; at + 4 <= extraLength;) {
         const id = extra.getUint16(at, true);
         const size = extra.getUint16(at + 2, true);
         if (id === 1 && size >= 16) compressed = Number(extra.getBigUint64(at + 12, true));
@@ -212,7 +212,13 @@ class ZipStreamSink implements NestedReader {
         (input, maxOutputLength) => inflateRawSync(input, { maxOutputLength, chunkSize: wholeChunkSize(declared, input.length) }),
       );
     }
-    this.ctx.notes.push({ kind: 'nested-unreadable', detector: null, path: this.path, nestedPath: memberPath, message: `zip compression method ${method} is not supported: not unpacked` });
+    this.ctx.notes.push({
+      kind: 'nested-unreadable',
+      detector: null,
+      path: this.path,
+      nestedPath: memberPath,
+      message: `zip compression method ${method} is not supported: not unpacked`,
+    });
     return null;
   }
 
@@ -221,7 +227,10 @@ class ZipStreamSink implements NestedReader {
     this.position += bytes.length;
     if (this.heldLength > this.ctx.limits.maxHeldBytes) {
       this.held = [];
-      this.stop('nested-bounded', `bound reached: zip members with sizes only in data descriptors are read from memory, and this zip holds more than maxHeldBytes (${this.ctx.limits.maxHeldBytes}) from there; members from there on were not unpacked (the raw bytes were scanned)`);
+      this.stop(
+        'nested-bounded',
+        `bound reached: zip members with sizes only in data descriptors are read from memory, and this zip holds more than maxHeldBytes (${this.ctx.limits.maxHeldBytes}) from there; members from there on were not unpacked (the raw bytes were scanned)`,
+      );
       return;
     }
     this.held.push(Buffer.from(bytes));

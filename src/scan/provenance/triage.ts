@@ -15,7 +15,6 @@ export interface TriageImage {
   layers: (LayerRecords & { digest: string; digests: FileDigests[]; skippedRecords: string[] })[];
 }
 
-
 const SSH_HOST_KEY = /(^|\/)etc\/ssh\/ssh_host_[^/]*_key$/;
 
 /** True for OpenSSH host keys, which openssh-server generates when it is installed. */
@@ -63,9 +62,7 @@ function allKeysKnown(finding: ReportFinding, known: Map<string, unknown>, anony
   return fingerprints.every((fp, i) => known.has(fp) || (paired && known.has(keygrips[i]!)));
 }
 
-type Verdict =
-  | { kind: 'published'; provenance: Provenance; how: string }
-  | { kind: 'finding'; reason: string | null };
+type Verdict = { kind: 'published'; provenance: Provenance; how: string } | { kind: 'finding'; reason: string | null };
 
 /**
  * Triage a report: published keys move from findings to notes (kind `published-key`, with
@@ -111,9 +108,16 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
       const anonymous = finding.fingerprints.length === 0 && finding.keygrips.length === 0 ? ids[0] : undefined;
       if (allKeysKnown(finding, publishedIdentities, anonymous)) {
         const origin = ids.map((id) => publishedIdentities.get(id)).find((o) => o !== undefined)!;
-        verdicts.set(finding, { kind: 'published', provenance: origin.provenance, how: `the same key as /${origin.path}, which ${origin.provenance.manager} records byte for byte` });
+        verdicts.set(finding, {
+          kind: 'published',
+          provenance: origin.provenance,
+          how: `the same key as /${origin.path}, which ${origin.provenance.manager} records byte for byte`,
+        });
       } else if (isSshHostKeyPath(finding.path)) {
-        verdicts.set(finding, { kind: 'finding', reason: 'an SSH host key generated when openssh-server was installed; no package records it, and every container of this image would share it' });
+        verdicts.set(finding, {
+          kind: 'finding',
+          reason: 'an SSH host key generated when openssh-server was installed; no package records it, and every container of this image would share it',
+        });
       }
     }
   }
@@ -126,7 +130,17 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
         if (said.has(`${layer.digest}/${path}`)) continue;
         said.add(`${layer.digest}/${path}`);
         const message = `package record larger than ${RECORD_LIMIT} bytes was not read; files it names are triaged as if unrecorded (they stay findings)`;
-        notes.push({ kind: 'provenance-record-skipped', detector: null, source: 'layer', layer: { index, digest: layer.digest }, path, nestedPath: null, field: null, message, provenance: null });
+        notes.push({
+          kind: 'provenance-record-skipped',
+          detector: null,
+          source: 'layer',
+          layer: { index, digest: layer.digest },
+          path,
+          nestedPath: null,
+          field: null,
+          message,
+          provenance: null,
+        });
       }
     });
   }

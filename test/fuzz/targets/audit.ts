@@ -26,8 +26,41 @@ function makeManifests(random: Random): Buffer {
   const odd = [null, 7, 'x', [], {}, true];
   const swap = (value: unknown): unknown => (random.int(6) === 0 ? odd[random.int(odd.length)] : value);
   const blob = (c: string) => `sha256:${c.repeat(64)}`;
-  const image = maybe(Buffer.from(JSON.stringify(swap({ schemaVersion: 2, mediaType: swap('application/vnd.oci.image.manifest.v1+json'), config: swap({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: swap(blob('c')), size: swap(9) }), layers: swap([swap({ mediaType: swap('application/vnd.oci.image.layer.v1.tar+gzip'), digest: blob('1'), size: swap(10), annotations: swap({ a: 'b' }) }), { digest: blob('2'), size: 0 }]), annotations: { m: 'n' } }))));
-  const index = maybe(Buffer.from(JSON.stringify(swap({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: swap([swap({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(image), size: image.length, platform: swap({ os: swap('linux'), architecture: 'arm64', variant: swap('v8') }) }), { digest: sha(image), size: 1, annotations: swap({ 'vnd.docker.reference.type': 'attestation-manifest' }) }]) }))));
+  const image = maybe(
+    Buffer.from(
+      JSON.stringify(
+        swap({
+          schemaVersion: 2,
+          mediaType: swap('application/vnd.oci.image.manifest.v1+json'),
+          config: swap({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: swap(blob('c')), size: swap(9) }),
+          layers: swap([
+            swap({ mediaType: swap('application/vnd.oci.image.layer.v1.tar+gzip'), digest: blob('1'), size: swap(10), annotations: swap({ a: 'b' }) }),
+            { digest: blob('2'), size: 0 },
+          ]),
+          annotations: { m: 'n' },
+        }),
+      ),
+    ),
+  );
+  const index = maybe(
+    Buffer.from(
+      JSON.stringify(
+        swap({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: swap([
+            swap({
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              digest: sha(image),
+              size: image.length,
+              platform: swap({ os: swap('linux'), architecture: 'arm64', variant: swap('v8') }),
+            }),
+            { digest: sha(image), size: 1, annotations: swap({ 'vnd.docker.reference.type': 'attestation-manifest' }) },
+          ]),
+        }),
+      ),
+    ),
+  );
   const top = random.int(3) === 0 ? image : index;
   return Buffer.from(JSON.stringify([top, image].map((bytes) => bytes.toString('base64'))));
 }

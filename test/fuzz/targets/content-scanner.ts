@@ -34,7 +34,7 @@ const target: FuzzTarget = {
     // The same bytes in chunks chosen from the input itself (replayable without another generator).
     const random = createRandom(input.length * 2654435761);
     const scanner = createContentScanner({ path: null, knownKeys: [] });
-    for (let i = 0; i < input.length; ) {
+    for (let i = 0; i < input.length;) {
       const size = 1 + random.int(64);
       scanner.write(input.subarray(i, i + size));
       i += size;

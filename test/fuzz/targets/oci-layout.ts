@@ -21,10 +21,47 @@ function makeLayout(random: Random): Buffer {
   };
   const maybe = (bytes: Buffer): Buffer => (random.int(6) === 0 ? random.mutate(bytes, 1 + random.int(4)) : bytes);
   const layer = put(Buffer.alloc(1024));
-  const config = put(maybe(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: { Env: ['A=1'], Labels: { k: 'v' } }, history: [{ created_by: 'x' }] }))));
-  const manifest = put(maybe(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer, annotations: { a: 'b' } }], annotations: { 'org.example': 'LS0tLS1CRUdJTg==' } }))));
-  const nested = put(maybe(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { os: 'linux', architecture: 'amd64' }, annotations: { n: 'm' } }], annotations: { i: 'j' } }))));
-  const index = maybe(Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...nested }], annotations: { top: 'x' } })));
+  const config = put(
+    maybe(
+      Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: [layer.digest] },
+          config: { Env: ['A=1'], Labels: { k: 'v' } },
+          history: [{ created_by: 'x' }],
+        }),
+      ),
+    ),
+  );
+  const manifest = put(
+    maybe(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer, annotations: { a: 'b' } }],
+          annotations: { 'org.example': 'LS0tLS1CRUdJTg==' },
+        }),
+      ),
+    ),
+  );
+  const nested = put(
+    maybe(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { os: 'linux', architecture: 'amd64' }, annotations: { n: 'm' } }],
+          annotations: { i: 'j' },
+        }),
+      ),
+    ),
+  );
+  const index = maybe(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...nested }], annotations: { top: 'x' } })),
+  );
   blobs.set(random.int(8) === 0 ? 'manifest.json' : 'index.json', index);
   return Buffer.from(JSON.stringify([...blobs].map(([name, bytes]) => [name, bytes.toString('base64')])));
 }
