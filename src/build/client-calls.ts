@@ -19,7 +19,11 @@ export function buildFailureError(result: ClientRun, what: string, context: { mi
 
 /** One build invocation (`docker build` / `docker buildx build`) of `target` into `output`, streamed as --progress asks. */
 export async function runBuild(run: Run, target: string | undefined, output: InvocationOutput, what: string, cacheTo: InvocationInput['cacheTo'] = []): Promise<void> {
-  const invocation = buildInvocation({ ...run.base, target, output, cacheTo });
+  // A second build after the scan (--output, the cache export) must reuse the scanned steps from the
+  // cache the first build filled: with --no-cache it would run them again, and a step that downloads
+  // or stamps a date would publish bytes that were never scanned.
+  const afterScan = output.kind === 'user' || output.kind === 'cache-only';
+  const invocation = buildInvocation({ ...run.base, noCache: run.base.noCache && !afterScan, target, output, cacheTo });
   const result = await run.runProcess(invocation.command, invocation.args, { env: invocation.env, baseEnv: run.io.env, mode: run.streamMode, err: run.io.err });
   if (result.exitCode !== 0) throw buildFailureError(result, what, { mirrors: run.mirrors, network: run.options.network });
 }

@@ -117,3 +117,11 @@ test('oci-layout route (--output type=local): written by a second build only aft
   const leak = await build(t, true, (dir) => ['--output', `type=local,dest=${join(dir, 'out')}`]);
   t.is(leak.calls.length, 1);
 });
+
+test('--no-cache applies to the scanned build only: the second build that writes --output reuses the scanned steps from the cache', async (t) => {
+  const clean = await build(t, false, (dir) => ['--no-cache', '--output', `type=local,dest=${join(dir, 'out')}`]);
+  t.is(clean.result.kind, 'published');
+  t.is(clean.calls.length, 2);
+  t.true(clean.calls[0]!.includes('--no-cache'), clean.calls[0]!.join(' '));
+  t.false(clean.calls[1]!.includes('--no-cache'), clean.calls[1]!.join(' '));
+});
