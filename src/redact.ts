@@ -17,7 +17,12 @@ export function registerSecret(secret: string | undefined | null): void {
   if (trimmed.length < MIN_SECRET_LENGTH) return;
   registered.add(trimmed);
   // The same secret is often seen re-wrapped: base64 of it, or one line of a multi-line value.
-  registered.add(Buffer.from(trimmed, 'utf8').toString('base64'));
+  const base64 = Buffer.from(trimmed, 'utf8').toString('base64');
+  registered.add(base64);
+  // … and base64 wrapped as tools print it (64 columns: PEM, OpenPGP armor; 76: MIME, `base64`).
+  for (const width of [64, 76]) {
+    for (let at = 0; at + 16 <= base64.length; at += width) registered.add(base64.slice(at, at + width));
+  }
   for (const line of trimmed.split(/\r?\n/)) {
     if (line.trim().length >= 16) registered.add(line.trim());
   }
@@ -30,9 +35,15 @@ export function clearRegisteredSecrets(): void {
 
 const PRIVATE_BLOCK = /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)[\s\S]*?(?:(-----END \2-----)|$)/g;
 const JSON_ESCAPED_PRIVATE_BLOCK = /(-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----)(?:\\r)?\\n[^"]*?(?:(-----END \2-----)|(?="))/g;
-// The opening of a GnuPG key S-expression: `(private-key (` or canonical `(11:private-key(`; a
-// path such as `private-keys-v1.d` does not open one.
-const GNUPG_KEY_SEXP_START = /\((?:\d+:)?(protected-private-key|private-key)(?=\s*\()/g;
+/** The first line of an armored or PEM private key block (group 1: its label). */
+export const PRIVATE_BLOCK_BEGIN = /-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----/g;
+/**
+ * The opening of a GnuPG key S-expression: `(private-key (` or canonical `(11:private-key(`; a
+ * path such as `private-keys-v1.d` does not open one.
+ */
+export const GNUPG_KEY_SEXP_START = /\((?:\d+:)?(protected-private-key|private-key)(?=\s*\()/g;
+/** A PuTTY .ppk header that says how many base64 lines of private key follow (group 1). */
+export const PUTTY_PRIVATE_LINES = /Private-Lines:[ \t]*(\d+)[ \t]*(?:\r?\n|$)/g;
 
 /** Replace secrets and anything shaped like private key material with a censor mark. */
 export function redact(text: string): string {
@@ -42,7 +53,26 @@ export function redact(text: string): string {
   }
   out = out.replace(JSON_ESCAPED_PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\\n[REDACTED]${end ?? ''}`);
   out = out.replace(PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\n[REDACTED]\n${end ?? ''}`);
-  return censorKeySexps(out);
+  return censorPuttyPrivateLines(censorKeySexps(out));
+}
+
+/** Replace the N lines after a PuTTY `Private-Lines: N` header (the private key's base64) with a mark. */
+function censorPuttyPrivateLines(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const match of text.matchAll(PUTTY_PRIVATE_LINES)) {
+    const start = match.index + match[0].length;
+    if (start <= from) continue;
+    let end = start;
+    for (let left = Number(match[1]); left > 0 && end < text.length; left--) {
+      const newline = text.indexOf('\n', end);
+      end = newline < 0 ? text.length : newline + 1;
+    }
+    if (end === start) continue;
+    out += `${text.slice(from, start)}[REDACTED]${text[end - 1] === '\n' ? '\n' : ''}`;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /** Replace each GnuPG key S-expression, up to its balancing parenthesis (or the end), with a mark. */

@@ -43,3 +43,35 @@ test('a canonical S-expression key is censored up to its balancing parenthesis o
   const out = redact('before (21:protected-private-key(3:rsa(1:n3:abc))) after (x)');
   t.is(out, 'before (protected-private-key [REDACTED]) after (x)');
 });
+
+test('a PuTTY .ppk in one text: the lines after Private-Lines: N are censored, the rest stays', (t) => {
+  const ppk = [
+    'PuTTY-User-Key-File-2: ssh-rsa',
+    'Public-Lines: 1',
+    'AAAAB3NzaC1yc2EPublic',
+    'Private-Lines: 2',
+    'AAAAgQPrivateLineOne',
+    'AAAAQQPrivateLineTwo',
+    'Private-MAC: 0123',
+    '',
+  ].join('\n');
+  const shown = redact(ppk);
+  t.false(shown.includes('PrivateLineOne'));
+  t.false(shown.includes('PrivateLineTwo'));
+  t.true(shown.includes('AAAAB3NzaC1yc2EPublic'));
+  t.true(shown.includes('Private-Lines: 2\n[REDACTED]\nPrivate-MAC: 0123'));
+});
+
+test('a registered secret is censored in base64 wrapped at 64 or 76 columns too', (t) => {
+  clearRegisteredSecrets();
+  const secret = 'a registered secret long enough that its base64 wraps over more than one line of output, twice over';
+  registerSecret(secret);
+  const base64 = Buffer.from(secret, 'utf8').toString('base64');
+  for (const width of [64, 76]) {
+    const wrapped = base64.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+    const shown = redact(wrapped);
+    t.false(shown.includes(base64.slice(0, width)), `width ${width}`);
+    t.false(shown.includes(base64.slice(width, 2 * width)), `width ${width}`);
+  }
+  clearRegisteredSecrets();
+});

@@ -1,15 +1,18 @@
-import { redact } from '../redact.js';
+import { GNUPG_KEY_SEXP_START, PRIVATE_BLOCK_BEGIN, PUTTY_PRIVATE_LINES, redact } from '../redact.js';
 
 /**
  * Redact output one line at a time (as execa splits a client's output). redact() sees one line, so
  * private key material printed over many lines (`RUN cat key.asc` or a GnuPG key file in a build
  * log) is followed here: after a line that opens an armored/PEM private key block, every line is
  * censored up to its END line; after one that opens a GnuPG key S-expression, up to its balancing
- * parenthesis. Unterminated, the rest of the output stays censored (fail closed).
+ * parenthesis; after a PuTTY `Private-Lines: N` header, the N lines that follow. Unterminated, the rest of the output stays censored (fail closed).
  */
+/** What is being censored: up to an END line, the depth of an open S-expression, or a count of lines. */
+type Open = { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | { kind: 'lines'; left: number };
+
 export function createLineRedactor(): (line: string) => string {
   // What closes the material being censored: an END line, or the depth of an open S-expression.
-  let open: { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | undefined;
+  let open: Open | undefined;
   return (line) => {
     const censored = line.endsWith('\n') ? '[REDACTED]\n' : '[REDACTED]';
     if (open?.kind === 'block') {
@@ -17,6 +20,10 @@ export function createLineRedactor(): (line: string) => string {
       if (at < 0) return censored;
       open = undefined;
       return redactLine(line.slice(at));
+    }
+    if (open?.kind === 'lines') {
+      if (--open.left === 0) open = undefined;
+      return censored;
     }
     if (open?.kind === 'sexp') {
       const close = balanceAt(line, 0, open.depth);
@@ -38,18 +45,17 @@ export function createLineRedactor(): (line: string) => string {
   }
 }
 
-const PRIVATE_BLOCK_BEGIN = /-----BEGIN ((?:PGP PRIVATE KEY BLOCK)|(?:[A-Z0-9 ]*PRIVATE KEY))-----/g;
-// As redact.ts: `(private-key (` or canonical `(11:private-key(`, not a path such as private-keys-v1.d.
-const KEY_SEXP_START = /\((?:\d+:)?(?:protected-private-key|private-key)(?=\s*\()/g;
-
 /** Private key material that starts on this line and does not end on it (undefined: none). */
-function openedBy(line: string): { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | undefined {
+function openedBy(line: string): Open | undefined {
   for (const begin of line.matchAll(PRIVATE_BLOCK_BEGIN)) {
     const end = `-----END ${begin[1]}-----`;
     if (!line.includes(end, begin.index)) return { kind: 'block', end };
   }
+  // A PuTTY key's private part: the base64 lines after its `Private-Lines: N` header.
+  const putty = [...line.matchAll(PUTTY_PRIVATE_LINES)].pop();
+  if (putty && Number(putty[1]) > 0) return { kind: 'lines', left: Number(putty[1]) };
   let from = 0;
-  for (const start of line.matchAll(KEY_SEXP_START)) {
+  for (const start of line.matchAll(GNUPG_KEY_SEXP_START)) {
     if (start.index < from) continue;
     const close = balanceAt(line, start.index, 0);
     if (close.depth > 0) return { kind: 'sexp', depth: close.depth };

@@ -50,8 +50,9 @@ export async function runClient(
       // eslint-disable-next-line require-yield
       *transform(line: unknown) {
         const text = String(line);
-        if (keepStdout) stdout = (stdout + text).slice(-TAIL_BYTES * 4);
         const shown = redactLine(text);
+        // The redacted line, not the raw one: a tail cut after a BEGIN line must not show the body.
+        if (keepStdout) stdout = (stdout + shown).slice(-TAIL_BYTES * 4);
         tail = (tail + shown).slice(-TAIL_BYTES);
         if (options.mode === 'stream') options.err?.(shown.endsWith('\n') ? shown : `${shown}\n`);
       },

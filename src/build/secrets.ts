@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CliIo } from '../cli-io.js';
 import { EicBuildError } from '../errors.js';
@@ -77,6 +77,9 @@ export interface ProvidedSecrets {
   dispose(): Promise<void>;
 }
 
+/** A `--secret src=` file up to this size is registered with the redactor (larger ones are not text secrets). */
+const MAX_REGISTERED_FILE_BYTES = 1 << 20;
+
 /**
  * Hand each needed secret over: values by the client's environment when `byEnv`, else each as a
  * 0600 temp file. A `--secret src=` file is checked first, before any build step (and before any
@@ -85,10 +88,15 @@ export interface ProvidedSecrets {
 export async function provideSecrets(needs: readonly SecretNeed[], byEnv: boolean): Promise<ProvidedSecrets> {
   for (const need of needs) {
     if (need.kind === 'value') registerSecret(need.value);
-    else if (need.spec && !(await stat(need.path).catch(() => undefined))?.isFile()) {
-      throw new EicBuildError('input-not-found', `--secret id=${need.spec.id},src=${need.spec.src}: ${need.path} is not a file`, {
-        hint: 'check the path, or pass the secret from the environment with --secret id=ID,env=VAR.',
-      });
+    else if (need.spec) {
+      const info = await stat(need.path).catch(() => undefined);
+      if (!info?.isFile()) {
+        throw new EicBuildError('input-not-found', `--secret id=${need.spec.id},src=${need.spec.src}: ${need.path} is not a file`, {
+          hint: 'check the path, or pass the secret from the environment with --secret id=ID,env=VAR.',
+        });
+      }
+      // A step that prints the mounted file must not show it in the log: its text is a secret too.
+      if (info.size <= MAX_REGISTERED_FILE_BYTES) registerSecret(await readFile(need.path, 'utf8'));
     }
   }
   const files: TempSecretFile[] = [];

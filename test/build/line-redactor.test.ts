@@ -48,3 +48,14 @@ test('property: however a private key prints over lines (BuildKit prefixes, othe
     t.true(shown.endsWith(`${prefix}DONE\n`) || shown.endsWith('DONE\n'), shown);
   }
 });
+
+test('a PuTTY .ppk printed line by line: the N lines after Private-Lines: N are censored, the public part and what follows are shown', (t) => {
+  const redactLine = createLineRedactor();
+  t.is(redactLine('#7 0.3 PuTTY-User-Key-File-3: ssh-ed25519\n'), '#7 0.3 PuTTY-User-Key-File-3: ssh-ed25519\n');
+  t.is(redactLine('#7 0.3 Public-Lines: 2\n'), '#7 0.3 Public-Lines: 2\n');
+  t.is(redactLine('#7 0.3 AAAAC3NzaC1lZDI1NTE5AAAAIPublicPartShown\n'), '#7 0.3 AAAAC3NzaC1lZDI1NTE5AAAAIPublicPartShown\n');
+  t.is(redactLine('#7 0.3 Private-Lines: 2\n'), '#7 0.3 Private-Lines: 2\n');
+  t.is(redactLine('#7 0.3 AAAAIHByaXZhdGVQYXJ0TGluZU9uZQ\n'), '[REDACTED]\n');
+  t.is(redactLine('#7 0.3 AAAAIHByaXZhdGVQYXJ0TGluZVR3bw\n'), '[REDACTED]\n');
+  t.is(redactLine('#7 0.3 Private-MAC: 0123abcd\n'), '#7 0.3 Private-MAC: 0123abcd\n');
+});

@@ -89,3 +89,14 @@ test('provideSecrets: a --secret src= file that is missing is refused naming it,
     t.false(file.includes('value-before-the-missing-file'), name);
   }
 });
+
+test("provideSecrets: a --secret src= file's contents are redacted from then on (a step that prints the mounted file shows no secret)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-build-secrets-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'netrc'), 'machine example.invalid login ci password a-file-secret-password-value\n');
+  t.is(redact('cat: a-file-secret-password-value'), 'cat: a-file-secret-password-value');
+  const provided = await provideSecrets([{ kind: 'file', id: 'netrc', path: join(dir, 'netrc'), spec: { kind: 'file', id: 'netrc', src: 'netrc' } }], false);
+  t.deepEqual(provided.secrets, [{ kind: 'file', id: 'netrc', path: join(dir, 'netrc') }]);
+  t.false(redact('#5 machine example.invalid login ci password a-file-secret-password-value').includes('a-file-secret-password-value'));
+  await provided.dispose();
+});
