@@ -259,7 +259,7 @@ interface Hashing {
   stop(): Promise<void>;
 }
 
-function hashInThread(fd: number, location: BlobLocation): Hashing {
+function hashRangeHere(fd: number, location: BlobLocation): Hashing {
   let stopped = false;
   const result = hashRange(fd, location.offset, location.size, () => stopped);
   result.catch(() => undefined);
@@ -370,7 +370,7 @@ function decodeOffThreadHashedHere(location: BlobLocation): DecodedBlob {
       yield* decoding.chunks;
       return;
     }
-    const hashing = hashInThread(handle.fd, location);
+    const hashing = hashRangeHere(handle.fd, location);
     let hashed = false;
     try {
       const decoding = decodeOffThread(location, { hash: false });
@@ -429,7 +429,7 @@ export function decodeBlobLocation(location: BlobLocation, options: DecodeOption
       const rangeReader = tool ? await findRangeReader() : null;
       if (tool && rangeReader) {
         // Hashed here (a thread that mostly waits for the tool's output); decoded off this thread when asked.
-        const hashing = hashInThread(handle.fd, location);
+        const hashing = hashRangeHere(handle.fd, location);
         let hashed = false;
         try {
           const input: ToolInput = { fd: handle.fd, offset: location.offset, size: location.size, rangeReader };

@@ -57,7 +57,7 @@ export function mainThreadConcurrency(tasks: number, env: NodeJS.ProcessEnv = pr
  * Young-generation size of a layer worker's heap (V8's default is up to 48 MiB). Nearly every chunk
  * and nested member dies young; a smaller nursery is swept more often, which also frees the
  * buffers that died with it sooner: measured on four layers of the EIC image (bench scan-eic with
- * EIC_BUILD_BENCH_EIC_LAYERS=3,5,6,8), peak RSS 490-504 → 424-429 MiB at the same CPU seconds.
+ * EIC_BUILD_BENCH_EIC_LAYERS=3,5,6,8), peak RSS 490-504 → 424-441 MiB at the same CPU seconds.
  */
 const WORKER_YOUNG_GENERATION_MB = 12;
 

@@ -135,7 +135,7 @@ function lastLine(text: string, prefix: string): string | undefined {
  * (no blob byte passes through this process on the way in), then this process appends the gzip
  * sentinel; the tool's stdout is yielded as it comes (pipe-sized chunks, no copy). Throws
  * ToolStartError before yielding anything when the tool or dd cannot start, ToolDecodeError when the
- * tool rejects the data, ToolStoppedEarly (gzip only) when it ignored a tail of the input, and
+ * tool rejects the data, ToolStoppedEarly when it ignored a tail of the input (gzip: the sentinel; any tool: dd's unread range), and
  * RangeReadError when dd could not read the file. The caller hashes the same range itself.
  */
 export async function* decodeRangeWithTool(tool: DecodeTool, input: ToolInput): AsyncGenerator<Uint8Array> {
@@ -214,6 +214,9 @@ export async function* decodeRangeWithTool(tool: DecodeTool, input: ToolInput): 
       throw new RangeReadError(`reading the blob failed (dd: ${lastLine(readerStderr(), 'dd') ?? (read.signal ? `killed by ${read.signal}` : `exit status ${read.code}`)})`);
     }
     if (code !== 0) throw new ToolDecodeError(lastLine(toolStderr(), tool.name) ?? (signal ? `killed by ${signal}` : `exit status ${code}`));
+    // The tool ended well but left part of the range unread (dd hit a closed pipe): whatever it
+    // ignored was never scanned, so the blob is read again with Node's decoder, whose verdict counts.
+    if (read.signal === 'SIGPIPE') throw new ToolStoppedEarly(`${tool.name} stopped reading before the end of the blob`);
     const rest = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     if (sentinel) {
       if (!feeding.ok || rest.length < hold || !rest.subarray(rest.length - hold).equals(sentinel.marker)) {
