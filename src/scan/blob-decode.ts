@@ -199,11 +199,27 @@ type DecodeMessage =
 
 const IN_FLIGHT = 4;
 
+/** A helper thread's messages, taken one at a time in arrival order (next() waits for the next one). */
+function messageQueue<T>(): { push(message: T): void; next(): Promise<T> } {
+  const queue: T[] = [];
+  let wake: (() => void) | null = null;
+  return {
+    push(message) {
+      queue.push(message);
+      wake?.();
+      wake = null;
+    },
+    async next() {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return queue.shift()!;
+    },
+  };
+}
+
 /** Decode with Node's decoders in a helper thread; chunks arrive transferred (no copy here), a few in flight. */
 export function decodeOffThread(location: BlobLocation, options: { hash?: boolean } = {}): DecodedBlob {
   const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'decode', location, hash: options.hash ?? true } });
-  const queue: DecodeMessage[] = [];
-  let wake: (() => void) | null = null;
+  const inbox = messageQueue<Exclude<DecodeMessage, { type: 'compression' }>>();
   let info: DecodeInfo | null = null;
   const { promise: compression, resolve: sniffed, reject: failed } = compressionPromise();
   let decoder: DecoderName = 'none';
@@ -211,10 +227,10 @@ export function decodeOffThread(location: BlobLocation, options: { hash?: boolea
     if (message.type === 'compression') {
       sniffed(message.compression);
       decoder = message.decoder;
-    } else queue.push(message);
+      return;
+    }
     if (message.type === 'error') failed(new DecodeError(message.stage, message.message, message.code));
-    wake?.();
-    wake = null;
+    inbox.push(message);
   };
   worker.on('message', push);
   worker.on('error', (error) => push({ type: 'error', stage: 'read', message: `decode thread failed: ${error.message}` }));
@@ -225,15 +241,14 @@ export function decodeOffThread(location: BlobLocation, options: { hash?: boolea
   async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
       for (;;) {
-        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        const message = queue.shift()!;
+        const message = await inbox.next();
         if (message.type === 'chunk') {
           yield message.data;
           worker.postMessage('ack');
         } else if (message.type === 'end') {
           info = message.info;
           return;
-        } else if (message.type === 'error') {
+        } else {
           throw new DecodeError(message.stage, message.message, message.code);
         }
       }
@@ -287,13 +302,8 @@ function toolErrorFrom(message: { name: string; message: string }): Error {
  */
 async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncGenerator<Uint8Array> {
   const worker = startScanWorker('blob-decode-worker', { workerData: { mode: 'tool', tool, input } });
-  const queue: ToolMessage[] = [];
-  let wake: (() => void) | null = null;
-  const push = (message: ToolMessage) => {
-    queue.push(message);
-    wake?.();
-    wake = null;
-  };
+  const inbox = messageQueue<ToolMessage>();
+  const push = (message: ToolMessage) => inbox.push(message);
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     worker.once('exit', () => {
@@ -307,8 +317,7 @@ async function* decodeRangeOffThread(tool: DecodeTool, input: ToolInput): AsyncG
   let done = false;
   try {
     for (;;) {
-      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const message = queue.shift()!;
+      const message = await inbox.next();
       if (message.type === 'chunk') {
         yield message.data;
         worker.postMessage('ack');
