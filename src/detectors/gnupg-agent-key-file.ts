@@ -13,6 +13,25 @@ export const gnupgAgentKeyFile: DetectorInfo = {
   docs: 'docs/detectors/gnupg-agent-key-file.md',
 };
 
+const KEY_FILE_NAME = /^[0-9A-Fa-f]{40}\.key$/;
+
+/**
+ * A file named like gpg-agent's `<keygrip>.key` that opens as a private key but does not parse: fail
+ * closed. A form this parser does not know yet must not pass as clean.
+ */
+function unreadableKeyFile(fileName: string, reason: string, withheld: number): Detection {
+  return {
+    type: 'finding',
+    detector: gnupgAgentKeyFile.id,
+    kind: 'unreadable-private-key',
+    severity: 'critical',
+    fingerprints: [],
+    keygrips: [fileName.slice(0, 40).toUpperCase()],
+    excerpt: redactedExcerpt('(private-key ...)', withheld),
+    message: `GnuPG agent key file ${fileName} opens as a private key but does not parse (${reason}): treated as a leak`,
+  };
+}
+
 /** The outcome of validating a key-file S-expression that may still be cut off. */
 export type KeyFileVerdict = { status: 'incomplete' } | { status: 'done'; detections: Detection[]; length: number };
 
@@ -20,14 +39,15 @@ export type KeyFileVerdict = { status: 'incomplete' } | { status: 'done'; detect
 export function validateKeyFileSexp(bytes: Uint8Array, start: number, fileName: string | null): KeyFileVerdict {
   const parsed = parseGnupgKeyFile(bytes, start);
   if (parsed.kind === 'incomplete') return { status: 'incomplete' };
-  if (parsed.kind === 'invalid') return { status: 'done', detections: [], length: 0 };
+  if (parsed.kind === 'invalid')
+    return { status: 'done', detections: fileName && KEY_FILE_NAME.test(fileName) ? [unreadableKeyFile(fileName, parsed.reason, bytes.length - start)] : [], length: 0 };
   const file = parsed.file;
   const canonical = bytes[start + 1]! >= 0x30 && bytes[start + 1]! <= 0x39;
   const form = canonical ? 'S-expression' : 'extended (Key:)';
   const keygrips = file.keygrip ? [file.keygrip] : [];
   const algorithm = file.curve ? `${file.algorithm} ${file.curve}` : file.algorithm;
   const detections: Detection[] = [];
-  if (fileName && /^[0-9A-Fa-f]{40}\.key$/.test(fileName) && file.keygrip && fileName.slice(0, 40).toUpperCase() !== file.keygrip) {
+  if (fileName && KEY_FILE_NAME.test(fileName) && file.keygrip && fileName.slice(0, 40).toUpperCase() !== file.keygrip) {
     detections.push({ type: 'note', detector: gnupgAgentKeyFile.id, message: `key file name ${fileName} does not match the keygrip ${file.keygrip} of its public parameters` });
   }
   if (file.kind === 'shadowed') {

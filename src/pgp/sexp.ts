@@ -13,6 +13,13 @@ for (let i = 0; i < 16; i++) {
   HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
 }
 
+/** The one-letter escapes of a quoted string (`\b \t \v \n \f \r \" \' \\`) and the byte each stands for. */
+const SIMPLE_ESCAPES: Record<number, number> = { 0x62: 8, 0x74: 9, 0x76: 11, 0x6e: 10, 0x66: 12, 0x72: 13, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c };
+
+function isOctal(c: number): boolean {
+  return c >= 0x30 && c <= 0x37;
+}
+
 class Incomplete extends Error {}
 class Invalid extends Error {}
 
@@ -101,6 +108,36 @@ export function parseSexp(bytes: Uint8Array, start = 0): SexpParse {
     for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i]! << 4) | digits[2 * i + 1]!;
     return out;
   };
+  // The escapes libgcrypt reads in a quoted string (and gpg-agent writes: a salt byte below 0x20 comes
+  // out as \xHH), plus the backslash-newline line continuation in either order of CR and LF.
+  const readEscape = (): number[] => {
+    need(1);
+    const e = bytes[pos++]!;
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) return [simple];
+    if (e === 0x0a || e === 0x0d) {
+      const pair = e === 0x0a ? 0x0d : 0x0a;
+      if (pos < bytes.length && bytes[pos] === pair) pos++;
+      return [];
+    }
+    if (e === 0x78) {
+      need(2);
+      const high = HEX[bytes[pos]!]!;
+      const low = HEX[bytes[pos + 1]!]!;
+      if (high < 0 || low < 0) throw new Invalid('bad \\x escape');
+      pos += 2;
+      return [(high << 4) | low];
+    }
+    if (isOctal(e)) {
+      need(2);
+      if (!isOctal(bytes[pos]!) || !isOctal(bytes[pos + 1]!)) throw new Invalid('bad octal escape');
+      const value = ((e - 0x30) << 6) | ((bytes[pos]! - 0x30) << 3) | (bytes[pos + 1]! - 0x30);
+      pos += 2;
+      if (value > 0xff) throw new Invalid('bad octal escape');
+      return [value];
+    }
+    throw new Invalid('unsupported escape');
+  };
   const readQuoted = (): Uint8Array => {
     pos++;
     const out: number[] = [];
@@ -108,16 +145,8 @@ export function parseSexp(bytes: Uint8Array, start = 0): SexpParse {
       need(1);
       const c = bytes[pos++]!;
       if (c === 0x22) break;
-      if (c === 0x5c) {
-        need(1);
-        const e = bytes[pos++]!;
-        const map: Record<number, number> = { 0x6e: 10, 0x72: 13, 0x74: 9, 0x22: 0x22, 0x5c: 0x5c, 0x27: 0x27 };
-        if (map[e] !== undefined) out.push(map[e]!);
-        else if (e === 0x0a || e === 0x0d) continue;
-        else throw new Invalid('unsupported escape');
-      } else {
-        out.push(c);
-      }
+      if (c === 0x5c) out.push(...readEscape());
+      else out.push(c);
       if (out.length > 65536) throw new Invalid('string too long');
     }
     return new Uint8Array(out);

@@ -214,3 +214,22 @@ test('[integration] a key file whose name is not its keygrip gets a note besides
   t.is(result.findings.length, 1);
   t.true(result.notes.some((note) => /does not match the keygrip/.test(note.message)));
 });
+
+test('a file named <keygrip>.key that opens as a private key but does not parse is a finding (fail closed); under another name it is not', (t) => {
+  // A form the parser does not read (here an escape libgcrypt does not know either) must not pass as clean.
+  const bytes = Buffer.from(
+    `Created: 20261202T222324\nKey: (protected-private-key (ecc (curve Ed25519)(flags eddsa)(q #40${'AB'.repeat(32)}#)\n (protected openpgp-s2k3-ocb-aes ((sha1 "\\q" "65536")#00#)#00#)))\n`,
+    'latin1',
+  );
+  const grip = 'C0FFEE'.padEnd(40, '0');
+  for (const chunking of ['whole', 'bytes'] as const) {
+    const named = scan(bytes, chunking, [], `root/.gnupg/private-keys-v1.d/${grip}.key`);
+    t.deepEqual(
+      named.findings.map((finding) => [finding.detector, finding.kind, finding.keygrips]),
+      [['gnupg-agent-key-file', 'unreadable-private-key', [grip]]],
+      chunking,
+    );
+    t.regex(named.findings[0]!.message, /does not parse \(unsupported escape\): treated as a leak/);
+    t.deepEqual(scan(bytes, chunking, [], 'usr/share/doc/example.txt').findings, [], chunking);
+  }
+});
