@@ -82,17 +82,56 @@ function censorKeySexps(text: string): string {
   for (const match of text.matchAll(GNUPG_KEY_SEXP_START)) {
     const start = match.index;
     if (start < from) continue;
-    let depth = 0;
-    let end = text.length;
-    for (let i = start; i < text.length; i++) {
-      if (text[i] === '(') depth++;
-      else if (text[i] === ')' && --depth === 0) {
-        end = i + 1;
-        break;
-      }
-    }
+    const end = balanceSexp(text, start, openSexp());
     out += `${text.slice(from, start)}(${match[1]} [REDACTED])`;
-    from = end;
+    from = end < 0 ? text.length : end;
   }
   return out + text.slice(from);
+}
+
+/** How far an S-expression read in pieces (lines) has got: open lists, and whether inside an atom. */
+export type SexpBalance = { depth: number; quoted: boolean; escaped: boolean; skip: number };
+
+export function openSexp(): SexpBalance {
+  return { depth: 0, quoted: false, escaped: false, skip: 0 };
+}
+
+/**
+ * Follow the parentheses of an S-expression from `at`: the index just after the one that balances
+ * them, or -1 with `state` kept for the next piece. A parenthesis inside a quoted string (gpg-agent
+ * writes an S2K salt as one) or inside a canonical `N:` atom does not count. A canonical length counts
+ * bytes and the text has at most as many characters, so a wrong guess skips too far: the censoring
+ * then runs on (fail closed), never stops early.
+ */
+export function balanceSexp(text: string, at: number, state: SexpBalance): number {
+  // Canonical atoms follow each other with nothing between: `(1:q2:@A)`.
+  let afterAtom = false;
+  for (let i = at; i < text.length; i++) {
+    const c = text[i]!;
+    const atomStart = afterAtom || '( )\t\r\n'.includes(text[i - 1] ?? ' ');
+    afterAtom = false;
+    if (state.skip > 0) {
+      const take = Math.min(state.skip, text.length - i);
+      state.skip -= take;
+      i += take - 1;
+      afterAtom = state.skip === 0;
+    } else if (state.quoted) {
+      if (state.escaped) state.escaped = false;
+      else if (c === '\\') state.escaped = true;
+      else if (c === '"') state.quoted = false;
+    } else if (c === '"') {
+      state.quoted = true;
+    } else if (c === '(') {
+      state.depth++;
+    } else if (c === ')') {
+      if (--state.depth === 0) return i + 1;
+    } else if (c >= '0' && c <= '9' && atomStart) {
+      const length = /^(\d+):/.exec(text.slice(i, i + 12));
+      if (length) {
+        state.skip = Number(length[1]);
+        i += length[0].length - 1;
+      }
+    }
+  }
+  return -1;
 }

@@ -42,6 +42,9 @@ test('a path naming private-keys-v1.d is not mistaken for a key body', (t) => {
 test('a canonical S-expression key is censored up to its balancing parenthesis only', (t) => {
   const out = redact('before (21:protected-private-key(3:rsa(1:n3:abc))) after (x)');
   t.is(out, 'before (protected-private-key [REDACTED]) after (x)');
+  // a parenthesis inside a quoted string or a canonical atom is data, not the end of the key
+  t.is(redact('Key: (protected-private-key (ecc (q #40#)(protected x ((sha1 "a)b\\")") #01#)))) after (y)'), 'Key: (protected-private-key [REDACTED]) after (y)');
+  t.is(redact('(11:private-key(3:ecc(1:q1:))(1:d2:))))) after'), '(private-key [REDACTED]) after');
 });
 
 test('a PuTTY .ppk in one text: the lines after Private-Lines: N are censored, the rest stays', (t) => {

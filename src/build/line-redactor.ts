@@ -1,4 +1,4 @@
-import { GNUPG_KEY_SEXP_START, PRIVATE_BLOCK_BEGIN, PUTTY_PRIVATE_LINES, redact } from '../redact.js';
+import { balanceSexp, GNUPG_KEY_SEXP_START, openSexp, PRIVATE_BLOCK_BEGIN, PUTTY_PRIVATE_LINES, redact, type SexpBalance } from '../redact.js';
 
 /**
  * Redact output one line at a time (as execa splits a client's output). redact() sees one line, so
@@ -7,11 +7,10 @@ import { GNUPG_KEY_SEXP_START, PRIVATE_BLOCK_BEGIN, PUTTY_PRIVATE_LINES, redact 
  * censored up to its END line; after one that opens a GnuPG key S-expression, up to its balancing
  * parenthesis; after a PuTTY `Private-Lines: N` header, the N lines that follow. Unterminated, the rest of the output stays censored (fail closed).
  */
-/** What is being censored: up to an END line, the depth of an open S-expression, or a count of lines. */
-type Open = { kind: 'block'; end: string } | { kind: 'sexp'; depth: number } | { kind: 'lines'; left: number };
+/** What is being censored: up to an END line, the end of an open S-expression, or a count of lines. */
+type Open = { kind: 'block'; end: string } | { kind: 'sexp'; balance: SexpBalance } | { kind: 'lines'; left: number };
 
 export function createLineRedactor(): (line: string) => string {
-  // What closes the material being censored: an END line, or the depth of an open S-expression.
   let open: Open | undefined;
   return (line) => {
     const censored = line.endsWith('\n') ? '[REDACTED]\n' : '[REDACTED]';
@@ -26,13 +25,10 @@ export function createLineRedactor(): (line: string) => string {
       return censored;
     }
     if (open?.kind === 'sexp') {
-      const close = balanceAt(line, 0, open.depth);
-      if (close.depth > 0) {
-        open.depth = close.depth;
-        return censored;
-      }
+      const end = balanceSexp(line, 0, open.balance);
+      if (end < 0) return censored;
       open = undefined;
-      return redactLine(line.slice(close.end));
+      return redactLine(line.slice(end));
     }
     return redactLine(line);
   };
@@ -57,18 +53,10 @@ function openedBy(line: string): Open | undefined {
   let from = 0;
   for (const start of line.matchAll(GNUPG_KEY_SEXP_START)) {
     if (start.index < from) continue;
-    const close = balanceAt(line, start.index, 0);
-    if (close.depth > 0) return { kind: 'sexp', depth: close.depth };
-    from = close.end;
+    const balance = openSexp();
+    const end = balanceSexp(line, start.index, balance);
+    if (end < 0) return { kind: 'sexp', balance };
+    from = end;
   }
   return undefined;
-}
-
-/** Scan parentheses from `at` with `depth` already open: where the depth returns to 0, or the depth at the end. */
-function balanceAt(line: string, at: number, depth: number): { end: number; depth: number } {
-  for (let i = at; i < line.length; i++) {
-    if (line[i] === '(') depth++;
-    else if (line[i] === ')' && --depth === 0) return { end: i + 1, depth: 0 };
-  }
-  return { end: line.length, depth };
 }

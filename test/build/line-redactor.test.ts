@@ -30,6 +30,21 @@ test('a GnuPG key S-expression over several lines (an extended-format key file):
   t.is(other('next line\n'), 'next line\n');
 });
 
+test('parentheses inside a quoted string (an S2K salt) or a canonical atom do not end the censoring early', (t) => {
+  // gpg-agent writes the salt as a quoted string: a ")" in it is a byte of the salt, not the end of the key.
+  const redactLine = createLineRedactor();
+  t.is(redactLine('Key: (protected-private-key (ecc (curve Ed25519)(q #40AB#)\n'), 'Key: (protected-private-key [REDACTED])\n');
+  t.is(redactLine(' (protected openpgp-s2k3-ocb-aes ((sha1 "7)\\x00\\")))"\n'), '[REDACTED]\n');
+  t.is(redactLine('  "65536")#2B64#)#5CF1C9957B355C676B56F57AFBE0C57\n'), '[REDACTED]\n');
+  t.is(redactLine(' 55D35D72034588994#)(protected-at "20261202T222324"))) tail\n'), ' tail\n');
+  t.is(redactLine('next\n'), 'next\n');
+  // the canonical form: the 4 bytes after "4:" are data, whatever they are
+  const canonical = createLineRedactor();
+  t.is(canonical('(11:private-key(3:ecc(1:q2:@A)(1:d4:))))\n'), '(private-key [REDACTED])\n');
+  t.is(canonical('more\n'), '[REDACTED]\n');
+  t.is(canonical('))) after\n'), ' after\n');
+});
+
 test('property: however a private key prints over lines (BuildKit prefixes, other output around it), no line of its body is shown', (t) => {
   const random = createRandom(Number(process.env.EIC_BUILD_FUZZ_SEED ?? 0x5eed));
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
