@@ -9,6 +9,7 @@ import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
 import { LayerProvenanceCollector } from './provenance/layer-collector.js';
+import { digestLayerFiles } from './range-digests.js';
 import type { LayerProvenance } from './provenance/types.js';
 import { decodeToolsEnabled } from './scan-tuning.js';
 import { isUnsafeEntryName } from './tar-header.js';
@@ -115,7 +116,9 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const opaqueDirs: string[] = [];
   const hardLinks: HardLink[] = [];
   let compression: Compression = 'none';
-  const provenance = job.provenance === false ? null : new LayerProvenanceCollector(ctx.findings);
+  const isLocation = !('pipe' in source);
+  // A blob in a file can be read again: large files are hashed only if they hold a finding.
+  const provenance = job.provenance === false ? null : new LayerProvenanceCollector(ctx.findings, isLocation);
 
   const onEntry = (entry: TarEntry) => {
     const name = entry.name;
@@ -155,7 +158,8 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
       return null;
     }
     const sink = createFileSink(ctx, name, null, 0);
-    return provenance ? provenance.tap(name, entry.size, sink) : sink;
+    // The file's data follows its 512-byte header block.
+    return provenance ? provenance.tap(name, entry.size, sink, entry.headerOffset + 512) : sink;
   };
 
   const trailingSink = createFileSink(ctx, null, null, 0);
@@ -170,7 +174,6 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   let stage = 'read';
   let decoded: DecodedBlob | undefined;
   let iterator: AsyncIterator<Uint8Array> | null = null;
-  const isLocation = !('pipe' in source);
   try {
     decoded = isLocation ? decodeLocation(source, job) : decodeInThread(source);
     iterator = decoded.chunks[Symbol.asyncIterator]();
@@ -241,6 +244,11 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   }
   if (!parser) {
     ctx.notes.push({ kind: 'raw-blob', detector: null, path: null, nestedPath: null, message: `${job.label}: not a filesystem layer; scanned as one document` });
+  }
+  const pending = provenance?.pendingDigests() ?? [];
+  if (pending.length > 0 && isLocation) {
+    const tools = job.decodeTools ?? decodeToolsEnabled();
+    provenance!.addDigests(await digestLayerFiles(source, pending, { label: job.label, tools, offThread: job.decodeOffThread ?? false, blobDigest }));
   }
   provenance?.addHardLinks(hardLinks);
   return {

@@ -7,8 +7,11 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { EicBuildError } from '../../src/errors.js';
+import { createContentScanner } from '../../src/detectors/index.js';
 import { NO_DETECTOR_KEYS } from '../../src/scan/detector-api.js';
 import { scanLayerBlob, type LayerScanJob } from '../../src/scan/layer-scan.js';
+import { RETAIN_LIMIT } from '../../src/scan/provenance/layer-collector.js';
+import { digestLayerFiles } from '../../src/scan/range-digests.js';
 import { buildTar, compress, layerTar } from '../helpers/image-fixture.js';
 import { createRandom, fuzzSeed } from '../helpers/seeded-random.js';
 import { MARKER, markerScanner } from './marker-scanner.js';
@@ -338,4 +341,78 @@ test('[integration] fuzz: garbage, truncations and bit flips never crash and nev
       t.true(error instanceof EicBuildError, `not an EicBuildError: ${String(error)}`);
     }
   }
+});
+
+test('files too large to keep that hold findings get their digests and block ids from a second read of a layer in a file, equal to those taken as they stream', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-reread-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // A block of seeded bytes repeated: over RETAIN_LIMIT (64 MiB, streamed past it), and 2 MiB (kept
+  // on a stream, left to the second read from a file). Each holds a legacy encrypted PEM key (a
+  // finding with no public identity: it gets a block id) near its end.
+  const random = createRandom(fuzzSeed());
+  const block = Buffer.from(Array.from({ length: 4096 }, () => random.int(256)));
+  const body = Buffer.from(Array.from({ length: 600 }, () => random.int(256)))
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n');
+  const pem = `-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\n${body}\n-----END RSA PRIVATE KEY-----\n`;
+  const filled = (size: number, withKey: boolean) => {
+    const bytes = Buffer.alloc(size);
+    for (let at = 0; at < bytes.length; at += block.length) block.copy(bytes, at);
+    if (withKey) bytes.write(`\n${pem}`, bytes.length - 4000, 'latin1');
+    return bytes;
+  };
+  const large = filled(RETAIN_LIMIT + 3 * 4096 + 17, true);
+  const mid = filled(2 * 1024 * 1024 + 5, true);
+  const files = {
+    'a/small.pem': pem,
+    'b/large-clean.bin': filled(RETAIN_LIMIT + 100, false),
+    'c/large-key.bin': large,
+    'd/mid-key.bin': mid,
+    'e/mid-clean.bin': filled(3 << 20, false),
+  };
+  const tar = await layerTar({ files });
+  const blob = gzipSync(tar, { level: 1 });
+  const file = join(dir, 'layer.tar.gz');
+  await writeFile(file, blob);
+  const fromFile = await scanLayerBlob({ file, offset: 0, size: blob.length }, job({ decodeTools: false }), createContentScanner);
+  const fromStream = await scanLayerBlob(chunked(blob, 1 << 20), job(), createContentScanner);
+  const byPath = <T extends { path: string }>(digests: T[]) => [...digests].sort((a, b) => a.path.localeCompare(b.path));
+  t.deepEqual(byPath(fromFile.provenance!.digests), byPath(fromStream.provenance!.digests));
+  const digests = byPath(fromFile.provenance!.digests);
+  t.deepEqual(
+    digests.map((d) => d.path),
+    ['a/small.pem', 'c/large-key.bin', 'd/mid-key.bin'],
+  );
+  const hex = (name: string, bytes: Buffer) => createHash(name).update(bytes).digest('hex');
+  t.like(digests[1], { size: large.length, md5: hex('md5', large), sha256: hex('sha256', large) });
+  t.like(digests[2], { size: mid.length, md5: hex('md5', mid), sha256: hex('sha256', mid) });
+  // Block ids: the same key in all three files has the same id; the file over RETAIN_LIMIT gets none (as on a stream).
+  t.is(digests[2]!.blockIds?.length, 1);
+  t.is(digests[2]!.blockIds![0]!.id, digests[0]!.blockIds![0]!.id);
+  t.is(digests[1]!.blockIds, undefined);
+});
+
+test('the second read refuses a blob that changed since the scan (its digest differs)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-reread-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tar = await layerTar({ files: { 'a.bin': randomBytes(10_000) } });
+  const blob = gzipSync(tar);
+  const file = join(dir, 'layer.tar.gz');
+  await writeFile(file, blob);
+  const files = [{ path: 'a.bin', size: 10_000, offset: 512, blockOffsets: [] }];
+  const options = { label: 'layer 3 (test)', tools: false, offThread: false };
+  const digests = await digestLayerFiles({ file, offset: 0, size: blob.length }, files, { ...options, blobDigest: sha(blob) });
+  t.is(digests[0]!.sha256, createHash('sha256').update(tar.subarray(512, 10_512)).digest('hex'));
+  await rejectsWith(
+    t,
+    digestLayerFiles({ file, offset: 0, size: blob.length }, files, { ...options, blobDigest: `sha256:${'0'.repeat(64)}` }),
+    'digest-mismatch',
+    /layer 3 \(test\): the blob hashed to .* when read again/,
+  );
+  await rejectsWith(
+    t,
+    digestLayerFiles({ file: join(dir, 'gone'), offset: 0, size: blob.length }, files, { ...options, blobDigest: sha(blob) }),
+    'input-unreadable',
+    /cannot read the blob again/,
+  );
 });

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { parseDpkgMd5sums, parseDpkgStatus, parseMd5sumsName } from '../../src/scan/provenance/dpkg.js';
-import { LayerProvenanceCollector, RECORD_LIMIT, RETAIN_LIMIT, type KeyFinding } from '../../src/scan/provenance/layer-collector.js';
+import { LayerProvenanceCollector, RECORD_LIMIT, REREADABLE_RETAIN_LIMIT, RETAIN_LIMIT, type KeyFinding } from '../../src/scan/provenance/layer-collector.js';
 import { parseDistInfoName, parsePythonRecord, splitCsvLine } from '../../src/scan/provenance/python-record.js';
 import { recordFileKind } from '../../src/scan/provenance/record-paths.js';
 import { parseSpackVersion, spackTestKeyAt } from '../../src/scan/provenance/spack-tree.js';
@@ -85,14 +85,27 @@ test('words: test key, example key, or key; the manager named for Python', (t) =
 });
 
 /** Feed `bytes` through a tapped sink in pieces; `finding` says whether the inner sink "found" something. */
-async function collect(collector: LayerProvenanceCollector, findings: KeyFinding[], path: string, bytes: Buffer, finding: boolean, size = bytes.length) {
-  const sink = collector.tap(path, size, {
-    write: () => undefined,
-    end: () =>
-      Promise.resolve().then(() => {
-        if (finding) findings.push({ fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null });
-      }),
-  });
+async function collect(
+  collector: LayerProvenanceCollector,
+  findings: KeyFinding[],
+  path: string,
+  bytes: Buffer,
+  finding: boolean | KeyFinding,
+  size = bytes.length,
+  dataOffset: number | null = null,
+) {
+  const sink = collector.tap(
+    path,
+    size,
+    {
+      write: () => undefined,
+      end: () =>
+        Promise.resolve().then(() => {
+          if (finding) findings.push(finding === true ? { fingerprints: ['SHA256:x'], keygrips: [], offset: 0, nestedPath: null } : finding);
+        }),
+    },
+    dataOffset,
+  );
   for (let at = 0; at < bytes.length; at += 7000) await sink.write(bytes.subarray(at, at + 7000));
   await sink.end();
 }
@@ -117,4 +130,27 @@ test('the collector hashes exactly the files with findings (kept chunks, or stre
   ]);
   t.deepEqual(result.records, [{ path: 'var/lib/dpkg/status', kind: 'dpkg-status', text: 'Package: a\n' }]);
   t.deepEqual(result.skippedRecords, ['var/lib/dpkg/info/huge.md5sums']);
+});
+
+test('with a layer that can be read again, a file over 1 MiB with a finding is left for the second read (with its the offsets of its anonymous findings); smaller and clean ones are not', async (t) => {
+  const counter: KeyFinding[] = [];
+  const collector = new LayerProvenanceCollector(counter, true);
+  const big = Buffer.alloc(RETAIN_LIMIT + 12345, 7);
+  const mid = Buffer.alloc(REREADABLE_RETAIN_LIMIT + 1, 7);
+  await collect(collector, counter, 'a/big', big, true, undefined, 4096);
+  await collect(collector, counter, 'a/big-clean', big, false, undefined, 9000);
+  await collect(collector, counter, 'a/mid', mid, { fingerprints: [], keygrips: [], offset: 5, nestedPath: null }, undefined, 20000);
+  await collect(collector, counter, 'a/small', Buffer.alloc(REREADABLE_RETAIN_LIMIT, 1), true, undefined, 512);
+  t.deepEqual(collector.pendingDigests(), [
+    { path: 'a/big', size: big.length, offset: 4096, blockOffsets: [] },
+    { path: 'a/mid', size: mid.length, offset: 20000, blockOffsets: [5] },
+  ]);
+  t.deepEqual(
+    collector.result().digests.map((d) => d.path),
+    ['a/small'],
+  );
+  const filled = { path: 'a/big', size: big.length, md5: 'm', sha256: 's' };
+  collector.addDigests([filled]);
+  t.deepEqual(collector.pendingDigests(), []);
+  t.deepEqual(collector.result().digests.at(-1), filled);
 });

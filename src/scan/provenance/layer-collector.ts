@@ -4,15 +4,29 @@
 // Cost: which files hold keys is known only after their last byte (the detectors decide at the
 // end), so a file's chunks are kept, without copying, until it ends; they are hashed only when the
 // file produced a finding, and dropped otherwise. A file larger than RETAIN_LIMIT (its size is in
-// the tar header) is hashed as it streams instead, so no more than RETAIN_LIMIT plus one chunk is
-// held per layer. This relies on the walker never reusing a chunk's memory after handing it to a
-// sink (decoders and the tar parser hand out fresh buffers and views of them); were that to change,
-// digests would mismatch and keys would stay findings (fails safe). Measured: npm run bench -- triage.
+// the tar header) cannot be kept: when the layer can be read again (a file, `deferLarge`), its
+// digests are taken by a second read only if it held a finding (scanLayerBlob does that read);
+// else (a stream) it is hashed as it streams. Either way no more than RETAIN_LIMIT plus one chunk
+// is held per layer. Hashing every large file as it streamed cost the scanning thread about a third
+// of its time on real /usr content (md5 and sha256 of every library over 64 MiB, findings or not).
+// This relies on the walker never reusing a chunk's memory after handing it to a sink (decoders and
+// the tar parser hand out fresh buffers and views of them); were that to change, digests would
+// mismatch and keys would stay findings (fails safe). Measured: npm run bench -- triage.
 import { createHash, type Hash } from 'node:crypto';
 import type { EntrySink } from '../tar-parser.js';
 import { armoredBlockIdentity } from './block-identity.js';
 import { recordFileKind } from './record-paths.js';
 import type { CapturedRecord, FileDigests, LayerProvenance } from './types.js';
+
+/** A file too large to keep that held a finding: its digests come from a second read of the layer. */
+export interface DeferredDigest {
+  path: string;
+  size: number;
+  /** Where its bytes start in the uncompressed layer tar. */
+  offset: number;
+  /** Offsets of its findings without a public identity, for their block ids (files up to RETAIN_LIMIT). */
+  blockOffsets: number[];
+}
 
 /**
  * Files up to this size are kept until their end (only hashed when they hold a finding). Measured on
@@ -20,6 +34,13 @@ import type { CapturedRecord, FileDigests, LayerProvenance } from './types.js';
  * streamed and triage cost ~9% CPU; with 64 MiB only one 112 MiB library is (npm run bench -- triage).
  */
 export const RETAIN_LIMIT = 64 * 1024 * 1024;
+/**
+ * When the layer can be read again, files up to this size are kept, larger ones left to the second
+ * read. Keeping every file up to 64 MiB until its end holds their 1 MiB chunks across young-generation
+ * collections, so they are promoted and the old generation is marked and compacted every ~40 MB
+ * of the layer: about 0.8 s of the scanning thread per 1.7 GB of real /usr content.
+ */
+export const REREADABLE_RETAIN_LIMIT = 1024 * 1024;
 /** Package database files larger than this are not kept (a note says so). */
 export const RECORD_LIMIT = 64 * 1024 * 1024;
 
@@ -29,23 +50,33 @@ export class LayerProvenanceCollector {
   private readonly digests: FileDigests[] = [];
   private readonly skippedRecords: string[] = [];
 
-  /** `findings` is the layer's finding list so far (files are walked one at a time, so a file's own are its tail). */
-  constructor(private readonly findings: readonly KeyFinding[]) {}
+  private readonly deferred: DeferredDigest[] = [];
 
-  /** Wrap the sink of the layer file `path` (`size` bytes, from its tar header). */
-  tap(path: string, size: number, sink: EntrySink): EntrySink {
+  /**
+   * `findings` is the layer's finding list so far (files are walked one at a time, so a file's own
+   * are its tail). `deferLarge`: the layer can be read again, so large files are not hashed as they stream.
+   */
+  constructor(
+    private readonly findings: readonly KeyFinding[],
+    private readonly deferLarge = false,
+  ) {}
+
+  /** Wrap the sink of the layer file `path` (`size` bytes, from its tar header; its bytes start at `dataOffset` of the tar). */
+  tap(path: string, size: number, sink: EntrySink, dataOffset: number | null = null): EntrySink {
     const kind = recordFileKind(path);
     if (kind && size > RECORD_LIMIT) this.skippedRecords.push(path);
     const keepRecord = kind !== null && size <= RECORD_LIMIT;
-    const streaming = size > RETAIN_LIMIT;
-    const md5: Hash | null = streaming ? createHash('md5') : null;
-    const sha256: Hash | null = streaming ? createHash('sha256') : null;
+    const deferred = this.deferLarge && dataOffset !== null && size > REREADABLE_RETAIN_LIMIT;
+    const streaming = deferred || size > RETAIN_LIMIT;
+    const md5: Hash | null = streaming && !deferred ? createHash('md5') : null;
+    const sha256: Hash | null = streaming && !deferred ? createHash('sha256') : null;
     let kept: Uint8Array[] = [];
     const before = this.findings.length;
     const finish = (): void => {
       if (keepRecord) this.records.push({ path, kind, text: Buffer.concat(kept).toString('utf8') });
       if (this.findings.length > before) {
-        if (md5 && sha256) this.digests.push({ path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex') });
+        if (deferred) this.deferred.push({ path, size, offset: dataOffset, blockOffsets: size <= RETAIN_LIMIT ? anonymousOffsets(this.findings.slice(before)) : [] });
+        else if (md5 && sha256) this.digests.push({ path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex') });
         else this.digests.push({ path, size, ...digestsOf(kept), ...blockIdsOf(this.findings.slice(before), kept) });
       }
       kept = [];
@@ -55,8 +86,8 @@ export class LayerProvenanceCollector {
         if (md5 && sha256) {
           md5.update(chunk);
           sha256.update(chunk);
-          if (keepRecord) kept.push(chunk);
-        } else kept.push(chunk);
+        }
+        if (!streaming || keepRecord) kept.push(chunk);
         return sink.write(chunk);
       },
       end() {
@@ -65,6 +96,17 @@ export class LayerProvenanceCollector {
         finish();
       },
     };
+  }
+
+  /** Large files with findings still waiting for their digests (a second read of the layer). */
+  pendingDigests(): readonly DeferredDigest[] {
+    return this.deferred;
+  }
+
+  /** The digests of the pending files, from the second read. */
+  addDigests(digests: readonly FileDigests[]): void {
+    this.digests.push(...digests);
+    this.deferred.length = 0;
   }
 
   /** Add digests under hard-link names (a link shares its target's bytes). */
@@ -88,13 +130,21 @@ export interface KeyFinding {
   nestedPath: string | null;
 }
 
+/** Offsets of the findings that name no key (an armored block without a parsable key): they get a block id. */
+function anonymousOffsets(findings: readonly KeyFinding[]): number[] {
+  return findings.filter((f) => f.fingerprints.length === 0 && f.keygrips.length === 0 && f.nestedPath === null && f.offset !== null).map((f) => f.offset!);
+}
+
 function blockIdsOf(findings: readonly KeyFinding[], chunks: Uint8Array[]): { blockIds?: { offset: number; id: string }[] } {
-  const anonymous = findings.filter((f) => f.fingerprints.length === 0 && f.keygrips.length === 0 && f.nestedPath === null && f.offset !== null);
-  if (anonymous.length === 0) return {};
-  const bytes = Buffer.concat(chunks);
-  const blockIds = anonymous.flatMap((f) => {
-    const id = armoredBlockIdentity(bytes, f.offset!);
-    return id ? [{ offset: f.offset!, id }] : [];
+  const offsets = anonymousOffsets(findings);
+  return offsets.length === 0 ? {} : blockIdsAt(Buffer.concat(chunks), offsets);
+}
+
+/** BODY-SHA256 ids of the armored blocks at `offsets` of a file's bytes (none: no field). */
+export function blockIdsAt(bytes: Uint8Array, offsets: readonly number[]): { blockIds?: { offset: number; id: string }[] } {
+  const blockIds = offsets.flatMap((offset) => {
+    const id = armoredBlockIdentity(bytes, offset);
+    return id ? [{ offset, id }] : [];
   });
   return blockIds.length > 0 ? { blockIds } : {};
 }
