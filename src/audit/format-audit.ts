@@ -90,7 +90,7 @@ function formatSarif(report: AuditReport): object {
     leaked: report.leaked,
     findings,
     notes: report.tags.flatMap((verdict) => verdict.notes),
-    stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images },
+    stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images, layersReadTwice: 0 },
     images: [],
   }) as {
     runs: {

@@ -41,7 +41,8 @@ export function formatTextReport(report: ScanReport): string {
   const lines: string[] = [];
   const { stats } = report;
   const mib = (stats.bytesScanned / 1024 / 1024).toFixed(1);
-  lines.push(`scan of ${report.target}: ${stats.images} image manifest(s), ${stats.layers} layer(s), ${mib} MiB scanned in ${stats.seconds.toFixed(2)} s`);
+  const twice = stats.layersReadTwice > 0 ? ` (${stats.layersReadTwice} layer(s) read twice: large files with findings, hashed for triage)` : '';
+  lines.push(`scan of ${report.target}: ${stats.images} image manifest(s), ${stats.layers} layer(s), ${mib} MiB scanned in ${stats.seconds.toFixed(2)} s${twice}`);
   const published = report.notes.filter((note) => note.provenance !== null).length;
   if (!report.leaked) {
     lines.push(`result: no private key material found${published > 0 ? ` (${published} published package key(s) listed as notes)` : ''}.`);

@@ -66,6 +66,8 @@ export interface LayerScanResult {
   opaqueDirs: string[];
   /** Package records and digests for provenance triage; null when not collected. */
   provenance: LayerProvenance | null;
+  /** Decoded a second time: files over 1 MiB held findings and triage needs their digests. */
+  readTwice: boolean;
 }
 
 const SECRET_MOUNT_STUB = /(^|\/)run\/secrets\/[^/]+$/;
@@ -246,7 +248,8 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     ctx.notes.push({ kind: 'raw-blob', detector: null, path: null, nestedPath: null, message: `${job.label}: not a filesystem layer; scanned as one document` });
   }
   const pending = provenance?.pendingDigests() ?? [];
-  if (pending.length > 0 && isLocation) {
+  const readTwice = pending.length > 0 && isLocation;
+  if (readTwice) {
     const tools = job.decodeTools ?? decodeToolsEnabled();
     provenance!.addDigests(await digestLayerFiles(source, pending, { label: job.label, tools, offThread: job.decodeOffThread ?? false, blobDigest }));
   }
@@ -266,5 +269,6 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     whiteouts,
     opaqueDirs,
     provenance: provenance?.result() ?? null,
+    readTwice,
   };
 }

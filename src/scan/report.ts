@@ -67,7 +67,8 @@ export interface ScanReport {
   leaked: boolean;
   findings: ReportFinding[];
   notes: ReportNote[];
-  stats: { layers: number; bytesScanned: number; seconds: number; images: number };
+  /** layersReadTwice: layers decoded a second time for the digests of large files that held findings (triage). */
+  stats: { layers: number; bytesScanned: number; seconds: number; images: number; layersReadTwice: number };
   images: ImagePointer[];
 }
 
@@ -131,7 +132,7 @@ export function assembleReport(
     leaked: findings.length > 0,
     findings,
     notes,
-    stats: { layers: results.size, bytesScanned, seconds, images: images.length },
+    stats: { layers: results.size, bytesScanned, seconds, images: images.length, layersReadTwice: [...results.values()].filter((result) => result.readTwice).length },
     images: images.map((image) => ({ manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind })),
   });
 }

@@ -19,7 +19,7 @@ function scanned(findings: ReportFinding[], allowInheritedKeys: boolean): Scanne
     leaked: findings.length > 0,
     findings,
     notes: [],
-    stats: { layers: 3, bytesScanned: 1e6, seconds: 0.5, images: 1 },
+    stats: { layers: 3, bytesScanned: 1e6, seconds: 0.5, images: 1, layersReadTwice: 0 },
     images: [],
   } as ScanReport;
   return {

@@ -77,7 +77,7 @@ const report: ScanReport = {
       provenance: null,
     },
   ],
-  stats: { layers: 1, bytesScanned: 10, seconds: 0.1, images: 1 },
+  stats: { layers: 1, bytesScanned: 10, seconds: 0.1, images: 1, layersReadTwice: 0 },
   images: [],
 };
 
