@@ -96,7 +96,7 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     const bound = decodeWall / cores;
     const scan: ChildResult = await runChild('scan', `oci:${image.dir}`);
     log(
-      `round ${round + 1}: sum of the layers' fastest decompression ${decodeWall.toFixed(1)} s (CPU ${decodeCpu.toFixed(1)} s), ÷ ${cores} cores = ${bound.toFixed(1)} s; scan ${scan.seconds.toFixed(1)} s (CPU ${(scan.cpuSeconds + scan.childCpuSeconds).toFixed(1)} s with its decoder processes, peak RSS ${(scan.maxRssKiB / 1024).toFixed(0)} MiB, ${scan.findings} findings); ratio ${(scan.seconds / bound).toFixed(2)}x (target <= 1.1x); load ${load()}`,
+      `round ${round + 1}: sum of the layers' fastest decompression ${decodeWall.toFixed(1)} s (CPU ${decodeCpu.toFixed(1)} s), ÷ ${cores} cores = ${bound.toFixed(1)} s; scan ${scan.seconds.toFixed(1)} s (CPU ${(scan.cpuSeconds + scan.childCpuSeconds).toFixed(1)} s with its decoder processes, peak RSS ${(scan.maxRssKiB / 1024).toFixed(0)} MiB, ${scan.findings} findings, ${scan.layersReadTwice} of ${scan.layers} layers read twice for triage); ratio ${(scan.seconds / bound).toFixed(2)}x (target <= 1.1x); load ${load()}`,
     );
   }
 }

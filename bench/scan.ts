@@ -30,6 +30,7 @@ export interface ChildResult {
   findings?: number;
   code?: string;
   layers?: number;
+  layersReadTwice?: number;
 }
 
 export async function runChild(mode: 'scan' | 'gunzip' | 'kernel', target: string, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
