@@ -48,7 +48,14 @@ if (mode === 'gunzip') {
   detail = { code: built ? 'dist' : 'src', findings: result.findings.length, bytes: result.bytesScanned };
 } else {
   const report = await lib.scanTarget(target!);
-  detail = { code: built ? 'dist' : 'src', leaked: report.leaked, findings: report.findings.length, layers: report.stats.layers, layersReadTwice: report.stats.layersReadTwice, bytes: report.stats.bytesScanned };
+  detail = {
+    code: built ? 'dist' : 'src',
+    leaked: report.leaked,
+    findings: report.findings.length,
+    layers: report.stats.layers,
+    layersReadTwice: report.stats.layersReadTwice,
+    bytes: report.stats.bytesScanned,
+  };
 }
 const seconds = (performance.now() - started) / 1000;
 // CPU seconds of all threads (main, zlib pool, workers; not child processes such as igzip), from

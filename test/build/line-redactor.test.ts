@@ -45,6 +45,30 @@ test('parentheses inside a quoted string (an S2K salt) or a canonical atom do no
   t.is(canonical('))) after\n'), ' after\n');
 });
 
+test('BuildKit steps running at once: the lines of another step neither end nor count towards the censoring of a key', (t) => {
+  const redactLine = createLineRedactor();
+  t.is(redactLine('#5 0.101 Key: (private-key (rsa (n #00C3A1B2#)\n'), '#5 0.101 Key: (private-key [REDACTED])\n');
+  // step 6 prints a closing parenthesis while step 5's key is still open: step 6 is shown, step 5 stays censored
+  t.is(redactLine('#6 0.102 (done))\n'), '#6 0.102 (done))\n');
+  t.is(redactLine('#5 0.103  (d #5F3E2D1C0B0A0908#)\n'), '[REDACTED]\n');
+  t.is(redactLine('#5 0.104  (u #77#)))\n'), '\n');
+  t.is(redactLine('#5 0.105 after\n'), '#5 0.105 after\n');
+  // a PuTTY key's private lines: step 6's lines in between do not use up the count
+  const putty = createLineRedactor();
+  t.is(putty('#7 0.2 Private-Lines: 2\n'), '#7 0.2 Private-Lines: 2\n');
+  t.is(putty('#8 0.2 unrelated\n'), '#8 0.2 unrelated\n');
+  t.is(putty('#8 0.2 unrelated\n'), '#8 0.2 unrelated\n');
+  t.is(putty('#7 0.2 AAAAB3NzaC1yc2EAAAADAQABAAABAQ\n'), '[REDACTED]\n');
+  t.is(putty('#7 0.2 AAAAgQC8ZxQm1lAAAAB3NzaC1yc2EAAAADAQ\n'), '[REDACTED]\n');
+  t.is(putty('#7 0.2 Private-MAC: 0a1b\n'), '#7 0.2 Private-MAC: 0a1b\n');
+  // an armored block: step 6 is shown while step 5's block is open, step 5 up to its END line is not
+  const block = createLineRedactor();
+  block('#5 0.3 -----BEGIN PGP PRIVATE KEY BLOCK-----\n');
+  t.is(block('#6 0.3 compiling\n'), '#6 0.3 compiling\n');
+  t.is(block('#5 0.3 lQOYBGV0ZXN0AQgAxyz\n'), '[REDACTED]\n');
+  t.is(block('#5 0.3 -----END PGP PRIVATE KEY BLOCK-----\n'), '-----END PGP PRIVATE KEY BLOCK-----\n');
+});
+
 test('property: however a private key prints over lines (BuildKit prefixes, other output around it), no line of its body is shown', (t) => {
   const random = createRandom(Number(process.env.EIC_BUILD_FUZZ_SEED ?? 0x5eed));
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
