@@ -83,6 +83,11 @@ const report: ScanReport = {
 
 test('every format renders a clean report; JSON and SARIF parse', (t) => {
   t.regex(formatReport(report, 'text'), /no private key material found[\s\S]*run\/secrets\/k/);
+  t.notRegex(formatReport(report, 'text'), /read twice/);
+  t.regex(
+    formatReport({ ...report, stats: { ...report.stats, layersReadTwice: 2 } }, 'text'),
+    /^scan of .*, 1 layer\(s\), .* \(2 layer\(s\) read twice: large files with findings, hashed for triage\)\n/,
+  );
   t.deepEqual(JSON.parse(formatReport(report, 'json')), report);
   const sarif = JSON.parse(formatReport(report, 'sarif')) as { version: string; runs: { results: unknown[] }[] };
   t.is(sarif.version, '2.1.0');
