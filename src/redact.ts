@@ -89,21 +89,32 @@ function censorKeySexps(text: string): string {
   return out + text.slice(from);
 }
 
-/** How far an S-expression read in pieces (lines) has got: open lists, and whether inside an atom. */
-export type SexpBalance = { depth: number; quoted: boolean; escaped: boolean; skip: number };
+/**
+ * How far an S-expression read in pieces (lines) has got: open lists, and whether inside an atom.
+ * `lost`: where the expression ends can no longer be known (it is censored to the end of the output).
+ */
+export type SexpBalance = { depth: number; quoted: boolean; escaped: boolean; skip: number; lost: boolean };
 
 export function openSexp(): SexpBalance {
-  return { depth: 0, quoted: false, escaped: false, skip: 0 };
+  return { depth: 0, quoted: false, escaped: false, skip: 0, lost: false };
+}
+
+function isAscii(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**
  * Follow the parentheses of an S-expression from `at`: the index just after the one that balances
  * them, or -1 with `state` kept for the next piece. A parenthesis inside a quoted string (gpg-agent
  * writes an S2K salt as one) or inside a canonical `N:` atom does not count. A canonical length counts
- * bytes and the text has at most as many characters, so a wrong guess skips too far: the censoring
- * then runs on (fail closed), never stops early.
+ * bytes, and only an ASCII character is surely one byte of the text's source: decoded as UTF-8, a
+ * binary atom is shorter in characters, and skipping N characters would pass over the parentheses
+ * after it and end the censoring early (a key's later atoms shown). So a canonical atom with any
+ * other character loses the balance: -1 from then on, the rest is censored (fail closed).
  */
 export function balanceSexp(text: string, at: number, state: SexpBalance): number {
+  if (state.lost) return -1;
   // Canonical atoms follow each other with nothing between: `(1:q2:@A)`.
   let afterAtom = false;
   for (let i = at; i < text.length; i++) {
@@ -112,6 +123,10 @@ export function balanceSexp(text: string, at: number, state: SexpBalance): numbe
     afterAtom = false;
     if (state.skip > 0) {
       const take = Math.min(state.skip, text.length - i);
+      if (!isAscii(text, i, i + take)) {
+        state.lost = true;
+        return -1;
+      }
       state.skip -= take;
       i += take - 1;
       afterAtom = state.skip === 0;

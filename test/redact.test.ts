@@ -47,6 +47,15 @@ test('a canonical S-expression key is censored up to its balancing parenthesis o
   t.is(redact('(11:private-key(3:ecc(1:q1:))(1:d2:))))) after'), '(private-key [REDACTED]) after');
 });
 
+test('a canonical key decoded as UTF-8 (a binary atom is fewer characters than its length says) is censored to the end, never ended early', (t) => {
+  // The 2-byte atom C3 A9 reads as one character "é": skipping 2 characters would pass over the "(" after it,
+  // the balance would close one list early and show the next atom. Where the key ends cannot be known: all of it goes.
+  const text = Buffer.from([...Buffer.from('(11:private-key(1:a2:'), 0xc3, 0xa9, ...Buffer.from('(1:b1:x))(1:d6:SECRET)) after')]).toString('utf8');
+  t.is(redact(`before ${text}`), 'before (private-key [REDACTED])');
+  // ASCII atoms are bytes one for one: those are still followed exactly.
+  t.is(redact('(11:private-key(1:a2:(((1:b1:x))(1:d6:SECRET)) after'), '(private-key [REDACTED]) after');
+});
+
 test('a PuTTY .ppk in one text: the lines after Private-Lines: N are censored, the rest stays', (t) => {
   const ppk = [
     'PuTTY-User-Key-File-2: ssh-rsa',
