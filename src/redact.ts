@@ -53,7 +53,34 @@ export function redact(text: string): string {
   }
   out = out.replace(JSON_ESCAPED_PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\\n[REDACTED]${end ?? ''}`);
   out = out.replace(PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\n[REDACTED]\n${end ?? ''}`);
-  return censorPuttyPrivateLines(censorKeySexps(out));
+  return censorJsonPuttyPrivateLines(censorPuttyPrivateLines(censorKeySexps(out)));
+}
+
+/** A PuTTY `Private-Lines: N` header inside a JSON string, its line break the `\n` escape (group 1: N). */
+const JSON_PUTTY_PRIVATE_LINES = /Private-Lines:[ \t]*(\d+)[ \t]*(?:\\r)?\\n/g;
+
+/** The same for a .ppk escaped in a JSON string: N pieces ending in a `\n` escape, or at the string's end. */
+function censorJsonPuttyPrivateLines(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const match of text.matchAll(JSON_PUTTY_PRIVATE_LINES)) {
+    const start = match.index + match[0].length;
+    if (start < from) continue;
+    let end = start;
+    for (let left = Number(match[1]); left > 0 && end < text.length; left--) {
+      const escape = text.indexOf('\\n', end);
+      const quote = text.indexOf('"', end);
+      if (quote >= 0 && (escape < 0 || quote < escape)) {
+        end = quote;
+        break;
+      }
+      end = escape < 0 ? text.length : escape + 2;
+    }
+    if (end === start) continue;
+    out += `${text.slice(from, start)}[REDACTED]${text.endsWith('\\n', end) ? '\\n' : ''}`;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /** Replace the N lines after a PuTTY `Private-Lines: N` header (the private key's base64) with a mark. */

@@ -87,3 +87,27 @@ test('a registered secret is censored in base64 wrapped at 64 or 76 columns too'
   }
   clearRegisteredSecrets();
 });
+
+test('a PuTTY .ppk escaped in a JSON string (LF and CRLF): the pieces after Private-Lines: N are censored, the rest stays', (t) => {
+  const ppk = [
+    'PuTTY-User-Key-File-3: ssh-ed25519',
+    'Encryption: none',
+    'Comment: ci',
+    'Public-Lines: 1',
+    'AAAAC3NzaC1lZDI1NTE5Public',
+    'Private-Lines: 2',
+    'AAAAIPrivateLineOne',
+    'AAAAIPrivateLineTwo',
+    'Private-MAC: 0123',
+    '',
+  ];
+  for (const eol of ['\n', '\r\n']) {
+    const json = JSON.stringify({ key: ppk.join(eol), user: 'ci' });
+    const shown = redact(json);
+    t.false(shown.includes('PrivateLineOne'), JSON.stringify(eol));
+    t.false(shown.includes('PrivateLineTwo'), JSON.stringify(eol));
+    t.true(shown.includes('AAAAC3NzaC1lZDI1NTE5Public') && shown.includes('Private-MAC: 0123') && shown.endsWith('"user":"ci"}'), shown);
+  }
+  // a string that ends before N pieces: censored to the end of the string, not past it
+  t.is(redact('{"k":"Private-Lines: 3\\nAAAAIPrivateLineOne","v":"shown"}'), '{"k":"Private-Lines: 3\\n[REDACTED]","v":"shown"}');
+});
