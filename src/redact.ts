@@ -53,7 +53,34 @@ export function redact(text: string): string {
   }
   out = out.replace(JSON_ESCAPED_PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\\n[REDACTED]${end ?? ''}`);
   out = out.replace(PRIVATE_BLOCK, (_m, begin: string, _l, end?: string) => `${begin}\n[REDACTED]\n${end ?? ''}`);
-  return censorPuttyPrivateLines(censorKeySexps(out));
+  return censorJsonPuttyPrivateLines(censorPuttyPrivateLines(censorKeySexps(out)));
+}
+
+/** A PuTTY `Private-Lines: N` header inside a JSON string, its line break the `\n` escape (group 1: N). */
+const JSON_PUTTY_PRIVATE_LINES = /Private-Lines:[ \t]*(\d+)[ \t]*(?:\\r)?\\n/g;
+
+/** The same for a .ppk escaped in a JSON string: N pieces ending in a `\n` escape, or at the string's end. */
+function censorJsonPuttyPrivateLines(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const match of text.matchAll(JSON_PUTTY_PRIVATE_LINES)) {
+    const start = match.index + match[0].length;
+    if (start < from) continue;
+    let end = start;
+    for (let left = Number(match[1]); left > 0 && end < text.length; left--) {
+      const escape = text.indexOf('\\n', end);
+      const quote = text.indexOf('"', end);
+      if (quote >= 0 && (escape < 0 || quote < escape)) {
+        end = quote;
+        break;
+      }
+      end = escape < 0 ? text.length : escape + 2;
+    }
+    if (end === start) continue;
+    out += `${text.slice(from, start)}[REDACTED]${text.endsWith('\\n', end) ? '\\n' : ''}`;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /** Replace the N lines after a PuTTY `Private-Lines: N` header (the private key's base64) with a mark. */
@@ -89,21 +116,32 @@ function censorKeySexps(text: string): string {
   return out + text.slice(from);
 }
 
-/** How far an S-expression read in pieces (lines) has got: open lists, and whether inside an atom. */
-export type SexpBalance = { depth: number; quoted: boolean; escaped: boolean; skip: number };
+/**
+ * How far an S-expression read in pieces (lines) has got: open lists, and whether inside an atom.
+ * `lost`: where the expression ends can no longer be known (it is censored to the end of the output).
+ */
+export type SexpBalance = { depth: number; quoted: boolean; escaped: boolean; skip: number; lost: boolean };
 
 export function openSexp(): SexpBalance {
-  return { depth: 0, quoted: false, escaped: false, skip: 0 };
+  return { depth: 0, quoted: false, escaped: false, skip: 0, lost: false };
+}
+
+function isAscii(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**
  * Follow the parentheses of an S-expression from `at`: the index just after the one that balances
  * them, or -1 with `state` kept for the next piece. A parenthesis inside a quoted string (gpg-agent
  * writes an S2K salt as one) or inside a canonical `N:` atom does not count. A canonical length counts
- * bytes and the text has at most as many characters, so a wrong guess skips too far: the censoring
- * then runs on (fail closed), never stops early.
+ * bytes, and only an ASCII character is surely one byte of the text's source: decoded as UTF-8, a
+ * binary atom is shorter in characters, and skipping N characters would pass over the parentheses
+ * after it and end the censoring early (a key's later atoms shown). So a canonical atom with any
+ * other character loses the balance: -1 from then on, the rest is censored (fail closed).
  */
 export function balanceSexp(text: string, at: number, state: SexpBalance): number {
+  if (state.lost) return -1;
   // Canonical atoms follow each other with nothing between: `(1:q2:@A)`.
   let afterAtom = false;
   for (let i = at; i < text.length; i++) {
@@ -112,6 +150,10 @@ export function balanceSexp(text: string, at: number, state: SexpBalance): numbe
     afterAtom = false;
     if (state.skip > 0) {
       const take = Math.min(state.skip, text.length - i);
+      if (!isAscii(text, i, i + take)) {
+        state.lost = true;
+        return -1;
+      }
       state.skip -= take;
       i += take - 1;
       afterAtom = state.skip === 0;

@@ -47,6 +47,15 @@ test('a canonical S-expression key is censored up to its balancing parenthesis o
   t.is(redact('(11:private-key(3:ecc(1:q1:))(1:d2:))))) after'), '(private-key [REDACTED]) after');
 });
 
+test('a canonical key decoded as UTF-8 (a binary atom is fewer characters than its length says) is censored to the end, never ended early', (t) => {
+  // The 2-byte atom C3 A9 reads as one character "é": skipping 2 characters would pass over the "(" after it,
+  // the balance would close one list early and show the next atom. Where the key ends cannot be known: all of it goes.
+  const text = Buffer.from([...Buffer.from('(11:private-key(1:a2:'), 0xc3, 0xa9, ...Buffer.from('(1:b1:x))(1:d6:SECRET)) after')]).toString('utf8');
+  t.is(redact(`before ${text}`), 'before (private-key [REDACTED])');
+  // ASCII atoms are bytes one for one: those are still followed exactly.
+  t.is(redact('(11:private-key(1:a2:(((1:b1:x))(1:d6:SECRET)) after'), '(private-key [REDACTED]) after');
+});
+
 test('a PuTTY .ppk in one text: the lines after Private-Lines: N are censored, the rest stays', (t) => {
   const ppk = [
     'PuTTY-User-Key-File-2: ssh-rsa',
@@ -77,4 +86,28 @@ test('a registered secret is censored in base64 wrapped at 64 or 76 columns too'
     t.false(shown.includes(base64.slice(width, 2 * width)), `width ${width}`);
   }
   clearRegisteredSecrets();
+});
+
+test('a PuTTY .ppk escaped in a JSON string (LF and CRLF): the pieces after Private-Lines: N are censored, the rest stays', (t) => {
+  const ppk = [
+    'PuTTY-User-Key-File-3: ssh-ed25519',
+    'Encryption: none',
+    'Comment: ci',
+    'Public-Lines: 1',
+    'AAAAC3NzaC1lZDI1NTE5Public',
+    'Private-Lines: 2',
+    'AAAAIPrivateLineOne',
+    'AAAAIPrivateLineTwo',
+    'Private-MAC: 0123',
+    '',
+  ];
+  for (const eol of ['\n', '\r\n']) {
+    const json = JSON.stringify({ key: ppk.join(eol), user: 'ci' });
+    const shown = redact(json);
+    t.false(shown.includes('PrivateLineOne'), JSON.stringify(eol));
+    t.false(shown.includes('PrivateLineTwo'), JSON.stringify(eol));
+    t.true(shown.includes('AAAAC3NzaC1lZDI1NTE5Public') && shown.includes('Private-MAC: 0123') && shown.endsWith('"user":"ci"}'), shown);
+  }
+  // a string that ends before N pieces: censored to the end of the string, not past it
+  t.is(redact('{"k":"Private-Lines: 3\\nAAAAIPrivateLineOne","v":"shown"}'), '{"k":"Private-Lines: 3\\n[REDACTED]","v":"shown"}');
 });

@@ -40,16 +40,19 @@ class Base64Handler implements CaptureHandler {
   }
 
   private decodeOne(text: string): Detection[] {
-    // The run may start mid-group: the aligned decoding is the one that starts with dashes.
+    // The run may start mid-group: the aligned decoding is the one whose text has a BEGIN line. The
+    // capture starts at the run's first `LS0t`, which need not be the block's: a `---` before it (a
+    // YAML document start, a rule in a text) or a chance `LS0t` mid-group. So the line may be anywhere.
     for (let shift = 0; shift < 4; shift++) {
       const part = text.slice(shift);
       const decoded = Buffer.from(part.slice(0, part.length - (part.length % 4)), 'base64');
-      if (!startsWith(decoded, 0, '---')) continue;
       let dashes = 0;
       while (dashes < decoded.length && decoded[dashes] === 0x2d) dashes++;
-      if (!startsWith(decoded, dashes, 'BEGIN ')) continue;
-      const repaired = dashes >= 5 ? decoded : Buffer.concat([Buffer.from('-'.repeat(5 - dashes)), decoded]);
-      return nestedDetections(this.context.rescan(repaired), BASE64_LABEL);
+      // The first dashes of the block's own line may have been cut with the group before the capture.
+      if (dashes >= 3 && dashes < 5 && startsWith(decoded, dashes, 'BEGIN ')) {
+        return nestedDetections(this.context.rescan(Buffer.concat([Buffer.from('-'.repeat(5 - dashes)), decoded])), BASE64_LABEL);
+      }
+      if (decoded.includes('-----BEGIN ')) return nestedDetections(this.context.rescan(decoded), BASE64_LABEL);
     }
     return [];
   }

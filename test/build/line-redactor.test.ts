@@ -98,3 +98,12 @@ test('a PuTTY .ppk printed line by line: the N lines after Private-Lines: N are 
   t.is(redactLine('#7 0.3 AAAAIHByaXZhdGVQYXJ0TGluZVR3bw\n'), '[REDACTED]\n');
   t.is(redactLine('#7 0.3 Private-MAC: 0123abcd\n'), '#7 0.3 Private-MAC: 0123abcd\n');
 });
+
+test('a canonical key decoded as UTF-8 (a binary atom shorter in characters than its length) stays censored to the end of the output', (t) => {
+  // "é" is the 2 bytes of a 2-byte atom: counted as characters, the "(" after it would be skipped and the key end early.
+  const redactLine = createLineRedactor();
+  const line = Buffer.from([...Buffer.from('(11:private-key(1:a2:'), 0xc3, 0xa9, ...Buffer.from('(1:b1:x))(1:d6:SECRET)) after\n')]).toString('utf8');
+  t.is(redactLine(line), '(private-key [REDACTED])\n');
+  t.is(redactLine('(1:d6:SECRET))\n'), '[REDACTED]\n');
+  t.is(redactLine('later output\n'), '[REDACTED]\n');
+});

@@ -27,3 +27,21 @@ test('two base64-encoded keys one after the other in one file are both findings 
     t.true(found.includes(a.fingerprint) && found.includes(b.fingerprint), `separator ${JSON.stringify(separator)}: ${JSON.stringify(found)}`);
   }
 });
+
+test('a base64 text with "LS0t" before the key (a YAML "---" line, or by chance mid-group) still decodes to the key', async (t) => {
+  const { armored, fingerprint } = await freshArmoredKey('c');
+  // "---\n" encodes to "LS0tCg": the run's first LS0t is not the key's. "abKKKx" encodes to "YWJLS0t4": an LS0t
+  // across two groups, so the run's first candidate is not even aligned with its groups.
+  for (const before of ['---\nkind: Secret\n', 'notes\n---\n', 'abKKKx\n', '']) {
+    const encoded = Buffer.from(`${before}${armored}`).toString('base64');
+    t.true(encoded.includes('LS0t'));
+    const scanner = createContentScanner({ path: 'etc/config.yaml', knownKeys: [] });
+    scanner.write(Buffer.from(`data:\n  key: ${encoded}\n`));
+    const result = scanner.end();
+    t.deepEqual(
+      result.findings.map((f) => [f.kind, f.fingerprints[0]]),
+      [['base64-armored', fingerprint]],
+      JSON.stringify(before),
+    );
+  }
+});
