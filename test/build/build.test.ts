@@ -24,6 +24,9 @@ let registry: TestRegistry;
 let work: string;
 let keyFile: string;
 let keyLines: string[];
+// The CLI runs of this file get their own TMPDIR: other test files build and scan at the same
+// time, and their eic-build-run-/secret- directories in the shared one are not this file's leftovers.
+let childTmp: string;
 
 test.before(async () => {
   // Only the [integration] tests of this file use what follows; a unit-only run selects none of them.
@@ -37,6 +40,8 @@ test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'eic-build-build-test-'));
   const key = await generateKey({ name: 'eic-build build test key' });
   keyFile = join(work, 'signing-key.asc');
+  childTmp = join(work, 'tmp');
+  await mkdir(childTmp);
   await writeFile(keyFile, key.armoredSecretKey, { mode: 0o600 });
   // Any of these in a log, argv or file means the key escaped.
   keyLines = key.armoredSecretKey
@@ -49,6 +54,11 @@ test.after.always(async () => {
   await registry?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
+
+/** What the CLI runs left in their TMPDIR, less tsx's compile cache (the test loader's, not eic-build's). */
+async function leftInChildTmp(): Promise<string[]> {
+  return (await readdir(childTmp)).filter((name) => !/^tsx-\d+$/.test(name));
+}
 
 function containsKey(text: string): boolean {
   return keyLines.some((line) => text.includes(line));
@@ -75,7 +85,7 @@ async function sampleProcessList<T>(run: Promise<T>): Promise<{ result: T; sampl
  * Files in temp entries that appeared during the build (bounded), to check none holds the key.
  * Other test files run at the same time; their big trees (root file systems, registries) are skipped.
  */
-async function newTempFiles(before: Set<string>): Promise<string[]> {
+async function newTempFiles(root: string, before: Set<string>): Promise<string[]> {
   const out: string[] = [];
   let visited = 0;
   const walk = async (path: string, depth: number): Promise<void> => {
@@ -89,9 +99,9 @@ async function newTempFiles(before: Set<string>): Promise<string[]> {
     if (!info.isDirectory()) return;
     for (const name of await readdir(path).catch(() => [] as string[])) await walk(join(path, name), depth + 1);
   };
-  for (const name of await readdir(tmpdir())) {
+  for (const name of await readdir(root)) {
     if (before.has(name) || /^eic-build-(rootfs|registry|base)-/.test(name)) continue;
-    await walk(join(tmpdir(), name), 0);
+    await walk(join(root, name), 0);
   }
   return out;
 }
@@ -110,7 +120,7 @@ test.serial('[integration] the example builds clean, is pushed, and the registry
   const tempBefore = new Set(await readdir(tmpdir()));
   const { result, samples } = await sampleProcessList(
     runCli(['build', project, '--signing-key', keyFile, '--push', '--tag', tag, '--metadata-file', metadataFile, '--progress', 'plain'], {
-      env: { CI: 'true' },
+      env: { CI: 'true', TMPDIR: childTmp },
     }),
   );
   const log = `${String(result.stdout)}\n${String(result.stderr)}`;
@@ -143,9 +153,8 @@ test.serial('[integration] the example builds clean, is pushed, and the registry
   t.true(samples.length > 3, 'the process list was sampled during the build');
   t.false(samples.some(containsKey), 'key text in the process list');
   t.false(containsKey(log), 'key text in the build log');
-  const leftovers = [...(await readdir(tmpdir()))].filter((name) => !tempBefore.has(name) && /^eic-build-(secret|run)-/.test(name));
-  t.deepEqual(leftovers, []);
-  for (const file of await newTempFiles(tempBefore)) {
+  t.deepEqual(await leftInChildTmp(), [], 'the build left nothing in its TMPDIR');
+  for (const file of [...(await newTempFiles(childTmp, new Set())), ...(await newTempFiles(tmpdir(), tempBefore))]) {
     if (file.startsWith(work)) continue; // the test's own key file
     const text = await readFile(file, 'latin1').catch(() => '');
     t.false(containsKey(text), `key text in ${file}`);
@@ -244,15 +253,14 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
     join(project, 'Dockerfile'),
     `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true test -s /run/secrets/spack-signing-key && sleep 1 && echo secret-mounted\n`,
   );
-  const before = new Set(await readdir(tmpdir()));
   const seen = new Map<string, { dirMode: number; fileMode: number }>();
   let done = false;
   const watcher = (async () => {
     while (!done) {
-      for (const name of await readdir(tmpdir())) {
-        if (!name.startsWith('eic-build-secret-') || before.has(name) || seen.has(name)) continue;
-        const dir = await stat(join(tmpdir(), name)).catch(() => undefined);
-        const file = await stat(join(tmpdir(), name, 'spack-signing-key')).catch(() => undefined);
+      for (const name of await readdir(childTmp)) {
+        if (!name.startsWith('eic-build-secret-') || seen.has(name)) continue;
+        const dir = await stat(join(childTmp, name)).catch(() => undefined);
+        const file = await stat(join(childTmp, name, 'spack-signing-key')).catch(() => undefined);
         if (dir && file) seen.set(name, { dirMode: dir.mode & 0o777, fileMode: file.mode & 0o777 });
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -260,7 +268,7 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
   })();
   const { result, samples } = await sampleProcessList(
     runCli(['build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/file-secret:it', '--progress', 'plain'], {
-      env: { CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
+      env: { CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file', TMPDIR: childTmp },
     }),
   );
   done = true;
@@ -273,10 +281,7 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
     'the client got a file path',
   );
   t.false(samples.some(containsKey));
-  t.deepEqual(
-    (await readdir(tmpdir())).filter((name) => name.startsWith('eic-build-secret-') && !before.has(name)),
-    [],
-  );
+  t.deepEqual(await leftInChildTmp(), []);
   await execa(DOCKER, ['rmi', 'eic-build-test/file-secret:it'], { reject: false });
 });
 
@@ -288,14 +293,13 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
     `FROM ${BUSYBOX_IMAGE}\nARG SPACK_SIGNER_FINGERPRINT\nRUN --mount=type=secret,id=spack-signing-key,required=true echo step-started && sleep 600\n`,
   );
   await execa(DOCKER, ['rmi', 'eic-build-test/interrupted:it'], { reject: false });
-  const before = new Set(await readdir(tmpdir()));
   // A plain spawn (not execa) so stderr can be watched while the build runs.
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'build', project, '--signing-key', keyFile, '--no-cache', '--tag', 'eic-build-test/interrupted:it', '--progress', 'plain'],
     {
       cwd: repoRoot,
-      env: { ...process.env, CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file' },
+      env: { ...process.env, CI: 'true', EIC_BUILD_SECRET_TRANSPORT: 'file', TMPDIR: childTmp },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -311,10 +315,7 @@ test.serial('[integration] SIGTERM during the build stops it and leaves no secre
   // A 600 s step against a 120 s bound: stopping is told from running on, however loaded the machine.
   t.true(Date.now() - started < 120_000, 'the build stopped instead of running its 600 s step');
   t.is(result.signal, 'SIGTERM');
-  t.deepEqual(
-    (await readdir(tmpdir())).filter((name) => /^eic-build-(secret|run)-/.test(name) && !before.has(name)),
-    [],
-  );
+  t.deepEqual(await leftInChildTmp(), []);
   const images = (await execa(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;
   t.false(images.includes('eic-build-test/interrupted'));
   t.false(images.includes('eic-build-scan/'));

@@ -2,7 +2,7 @@
 // real gzip, zstd, xz and bzip2 are sniffed, decompressed to a temp copy that is removed again,
 // and scanned like the plain archive. Keys generated now.
 import test from 'ava';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -20,6 +20,10 @@ let publicOnly = '';
 
 test.before(async () => {
   ({ dir, cleanup } = await makeFixtureDir('eic-scan-compressed-archive'));
+  // A TMPDIR of this file's own (os.tmpdir() reads it at each call): other test files scan
+  // compressed archives at the same time, and their temp copies are not this file's leftovers.
+  process.env.TMPDIR = join(dir, 'tmp');
+  await mkdir(process.env.TMPDIR);
   const key = await openpgp.generateKey({ userIDs: [{ name: 'Archive', email: 'archive@example.org' }], format: 'armored' });
   secret = key.privateKey;
   publicOnly = key.publicKey;
