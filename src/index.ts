@@ -91,10 +91,11 @@ export {
 export { createContentScanner, scanConfigValue, DETECTORS, type ContentScanner, type ContentFinding, type ContentNote, type DetectorInfo } from './detectors/index.js';
 export { WELL_KNOWN_KEYS, parseAllowKeys, AllowKeyError, type WellKnownKey } from './detectors/index.js';
 export { deriveKeyIdentity, computeKeygrip, identifyGnupgKeyFile, type KeyIdentity, type GnupgKeyFile } from './pgp/index.js';
+// The build command's argv parser lives with the command, like every command's.
+export { parseBuildOptions } from './commands/build.js';
 export {
   runBuildPipeline,
   defaultPipelineDeps,
-  parseBuildOptions,
   probeBuildClient,
   capabilitiesOf,
   missingCapabilities,

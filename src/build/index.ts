@@ -1,7 +1,5 @@
 // eic-build build: re-exports only.
 export { type BuildOptions, type Destination } from './build-options.js';
-// The argv parser and help live with the command (src/commands/build.ts); re-exported for the library API.
-export { parseBuildOptions, parseAllowKeyFlags, BUILD_FLAGS, BUILD_HELP } from '../commands/build.js';
 export {
   parseSecretSpec,
   formatSecretSpec,
