@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey } from '../../src/keys/generate-key.js';
 import { runCli, repoRoot } from '../helpers/cli.js';
+import { ensureFrontendBaseImage } from '../helpers/frontend-image.js';
 import { ensureBusyboxImage, ensureDebianGnupgImage, BUSYBOX_IMAGE } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { UNIT_ONLY_RUN } from '../helpers/unit-only.js';
@@ -290,8 +291,9 @@ test.serial('[integration] where env= is not used the key travels as a 0600 file
   t.is(result.exitCode, 0, String(result.stderr));
   t.regex(String(result.stderr), /secret-mounted/);
   t.deepEqual([...seen.values()], [{ dirMode: 0o700, fileMode: 0o600 }]);
+  // Under this run's own TMPDIR: another test file's build may pass a secret file at the same time.
   t.true(
-    samples.some((s) => s.includes('src=') && s.includes('eic-build-secret-')),
+    samples.some((s) => s.includes(`src=${join(childTmp, 'eic-build-secret-')}`)),
     'the client got a file path',
   );
   t.false(samples.some(containsKey));
@@ -375,14 +377,9 @@ test.serial('[integration] Dockerfile.frontend (the eic-build image) builds with
     t.fail('dist/ is missing: run npm ci (its prepare script builds dist/) before the integration tests');
     return;
   }
-  // A base with node and a docker client, derived from the shared Debian image (no debootstrap here).
-  const baseContext = join(work, 'frontend-base');
-  await mkdir(baseContext, { recursive: true });
-  await cp(process.execPath, join(baseContext, 'node'));
-  await cp(DOCKER, join(baseContext, 'docker'));
-  await writeFile(join(baseContext, 'Dockerfile'), `FROM eic-build-test/bookworm-gnupg:1\nCOPY node docker /usr/local/bin/\n`);
-  const base = 'eic-build-test/frontend-base:1';
-  await execa(DOCKER, ['build', '-q', '-t', base, baseContext], { env: { DOCKER_BUILDKIT: '1' } });
+  // A base with node and a docker client, derived from the shared Debian image (no debootstrap here);
+  // made by the helper the other files use, so this file does not re-tag it under their builds.
+  const base = await ensureFrontendBaseImage();
 
   const tag = 'eic-build-test/frontend:it';
   const result = await runCli(

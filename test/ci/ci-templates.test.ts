@@ -8,7 +8,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey } from '../../src/keys/generate-key.js';
@@ -19,7 +19,6 @@ import { runCompositeAction } from './github-action-runner.js';
 import { runGitlabJob } from './gitlab-job-runner.js';
 
 const TEMPLATE = join(repoRoot, 'ci/gitlab/eic-build.gitlab-ci.yml');
-const ACTION = join(repoRoot, 'action.yml');
 const USER = 'gitlab-ci-token';
 const PASSWORD = randomBytes(12).toString('hex');
 
@@ -80,6 +79,25 @@ test.after.always(async () => {
   await registry?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
+
+/**
+ * The action's own checkout ($GITHUB_ACTION_PATH), as a runner has it: this repository's action.yml,
+ * package.json, bin/ and templates/, its node_modules, and a dist/ compiled now from the current src/.
+ * Compiled into this copy, never into the repository's dist/: other test files build images from that
+ * dist/ at the same time (Dockerfile.frontend), and tsc rewriting it under them can hand them half a file.
+ */
+let actionCheckout: Promise<string> | undefined;
+function actionFile(): Promise<string> {
+  actionCheckout ??= (async () => {
+    const dir = join(work, 'action-checkout');
+    await mkdir(dir);
+    for (const part of ['action.yml', 'package.json', 'bin', 'templates']) await cp(join(repoRoot, part), join(dir, part), { recursive: true });
+    await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+    await execa('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: repoRoot });
+    return join(dir, 'action.yml');
+  })();
+  return actionCheckout;
+}
 
 /** A project as a CI checkout holds it: a Dockerfile whose build uses the key as a secret. */
 async function checkout(name: string): Promise<string> {
@@ -176,11 +194,9 @@ function githubEnv(workspace: string): NodeJS.ProcessEnv {
 
 test.serial('[integration] GitHub action, command build: installs from its checkout, builds, pushes, then SARIF of the pushed image for code scanning', async (t) => {
   t.timeout(6 * 60_000);
-  if (!existsSync(join(repoRoot, 'dist/cli.js'))) t.fail('dist/ is missing: run npm ci (its prepare script builds dist/)');
-  await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot });
   const workspace = await checkout('github-workspace');
   const tag = `${registry.host}/org/project:gh`;
-  const steps = await runCompositeAction(ACTION, { inputs: { command: 'build', tags: tag, 'signing-key': armoredKey }, env: githubEnv(workspace), workdir: workspace });
+  const steps = await runCompositeAction(await actionFile(), { inputs: { command: 'build', tags: tag, 'signing-key': armoredKey }, env: githubEnv(workspace), workdir: workspace });
   const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
   const install = byName['Install eic-build']!;
   t.is(install.exitCode, 0, install.stderr);
@@ -201,7 +217,11 @@ test.serial('[integration] GitHub action, command build: installs from its check
 test.serial('[integration] GitHub action, command scan: a leaking image fails the step, the SARIF with the finding is still uploaded', async (t) => {
   t.timeout(4 * 60_000);
   const workspace = await checkout('github-scan');
-  const steps = await runCompositeAction(ACTION, { inputs: { command: 'scan', image: leakyTag, 'signing-key': armoredKey }, env: githubEnv(workspace), workdir: workspace });
+  const steps = await runCompositeAction(await actionFile(), {
+    inputs: { command: 'scan', image: leakyTag, 'signing-key': armoredKey },
+    env: githubEnv(workspace),
+    workdir: workspace,
+  });
   const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
   t.false(byName['Build, scan, push']!.ran);
   const scan = byName['Scan']!;

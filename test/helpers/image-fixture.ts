@@ -251,14 +251,20 @@ async function writeDir(path: string, files: Files): Promise<void> {
   }
 }
 
-/** Write one or more images (several = a multi-platform index) in the given format to `path`. */
+/**
+ * Write one or more images (several = a multi-platform index) in the given format to `path`.
+ * `repoTags` (one per image) name the images in a docker archive's manifest.json, which `docker load`
+ * tags them with; the default `fixture/image-N:latest` is shared by every test file, so a test that
+ * loads a fixture into the engine passes a tag of its own (another file may load one at the same time).
+ */
 export async function writeFixture(
   specs: ImageSpec | ImageSpec[],
   format: FixtureFormat,
   path: string,
-  options: { index?: boolean; attestations?: boolean } = {},
+  options: { index?: boolean; attestations?: boolean; repoTags?: string[] } = {},
 ): Promise<WrittenImage> {
   const images = await Promise.all((Array.isArray(specs) ? specs : [specs]).map(buildImage));
+  const repoTag = (i: number) => options.repoTags?.[i] ?? `fixture/image-${i}:latest`;
   const blobNames = new Map<string, string>();
   let files: Files;
   if (format === 'docker-legacy') {
@@ -273,7 +279,7 @@ export async function writeFixture(
         blobNames.set(layer.digest, name);
         return name;
       });
-      return { Config: configName, RepoTags: [`fixture/image-${i}:latest`], Layers: layers };
+      return { Config: configName, RepoTags: [repoTag(i)], Layers: layers };
     });
     files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
     files.set('repositories', Buffer.from('{}'));
@@ -287,7 +293,7 @@ export async function writeFixture(
           JSON.stringify(
             images.map((image, i) => ({
               Config: `blobs/sha256/${image.configDigest.slice(7)}`,
-              RepoTags: [`fixture/image-${i}:latest`],
+              RepoTags: [repoTag(i)],
               Layers: image.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
             })),
           ),
