@@ -95,19 +95,33 @@ export function parseMountPoints(text: string): string[] {
     .map((point) => point.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 
-async function acquireLock(lock: string, onWait: () => void): Promise<void> {
-  const deadline = Date.now() + 15 * 60_000;
+/**
+ * Take the lock directory `lock`, waiting up to `waitMs` while another process holds it. Only an
+ * existing directory means "held": any other failure (a TMPDIR that is missing or read-only) is
+ * said at once instead of being waited on.
+ */
+export async function acquireLock(lock: string, onWait: () => void, waitMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
     try {
       await mkdir(lock);
       return;
-    } catch {
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        throw new EicBuildError('output-unwritable', `cannot create the lock ${lock}: ${code ?? String(error)}`, {
+          hint: 'set TMPDIR to an existing directory this user can write to.',
+        });
+      }
       if (!told) onWait();
       told = true;
-      if (Date.now() > deadline)
-        throw new EicBuildError('internal', `timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no other eic-build is making that base image.` });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (Date.now() > deadline) {
+        throw new EicBuildError('build-failed', `timed out after ${formatDuration(waitMs)} waiting for the lock ${lock}`, {
+          hint: `another eic-build is making that base image, or one that stopped left its lock: if none is running, remove ${lock}.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, waitMs)));
     }
   }
 }
