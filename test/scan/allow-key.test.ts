@@ -12,6 +12,7 @@ import { deriveKeyIdentity } from '../../src/pgp/key-identity.js';
 import { scanTarget, type ScanReport } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { buildTar, makeFixtureDir, writeFixture, type ImageSpec } from '../helpers/image-fixture.js';
+import { loadFixtureArchive } from '../helpers/images.js';
 
 const DOCKER = '/usr/bin/docker';
 
@@ -156,8 +157,7 @@ test('[integration] docker-daemon: an allowed key streamed from the engine is a 
   t.teardown(async () => {
     await execa(DOCKER, ['rmi', '-f', tag], { reject: false });
   });
-  const loaded = await execa(DOCKER, ['load', '-i', loadableArchive]);
-  t.true(loaded.stdout.includes(`Loaded image: ${tag}`), loaded.stdout);
+  await loadFixtureArchive(loadableArchive, tag);
   const [leak, allowed] = await Promise.all([scanTarget(`docker-daemon:${tag}`), scanTarget(`docker-daemon:${tag}`, { allowKeys: [fingerprint] })]);
   t.true(leak.leaked);
   assertAllowed(t, allowed);

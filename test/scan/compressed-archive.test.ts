@@ -12,6 +12,7 @@ import { liveDirCount } from '../../src/exit-cleanup.js';
 import { decompressArchive } from '../../src/scan/compressed-archive.js';
 import { scanTarget } from '../../src/scan/index.js';
 import { makeFixtureDir, writeFixture, type FixtureFormat } from '../helpers/image-fixture.js';
+import { loadFixtureArchive } from '../helpers/images.js';
 
 let dir = '';
 let cleanup = async () => {};
@@ -116,8 +117,7 @@ test.serial(
       const archive = join(dir, `load-${counter++}.tar`);
       // Loaded straight under this test's tag: a shared name could be moved by another file's load in between.
       await writeFixture({ layers: [{ files: { 'root/key.asc': content }, compression: 'none' }] }, 'docker-legacy', archive, { repoTags: [tag] });
-      const loaded = await execa(DOCKER, ['load', '-i', archive]);
-      t.true(loaded.stdout.includes(`Loaded image: ${tag}`), loaded.stdout);
+      await loadFixtureArchive(archive, tag);
     }
     for (const command of ['gzip', 'zstd', 'xz']) {
       for (const [tag, expected] of [

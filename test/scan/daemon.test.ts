@@ -8,7 +8,7 @@ import { EicBuildError } from '../../src/errors.js';
 import { scanTarget } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { makeFixtureDir, writeFixture } from '../helpers/image-fixture.js';
-import { ensureDebianGnupgImage } from '../helpers/images.js';
+import { ensureDebianGnupgImage, loadFixtureArchive } from '../helpers/images.js';
 
 const DOCKER = '/usr/bin/docker';
 
@@ -34,8 +34,7 @@ test('[integration] docker-daemon: a loaded image streams through the engine and
     // Loaded straight under this test's tag: a shared name could be moved by another file's load in between.
     { repoTags: [tag] },
   );
-  const loaded = await execa(DOCKER, ['load', '-i', archive]);
-  t.true(loaded.stdout.includes(`Loaded image: ${tag}`), loaded.stdout);
+  await loadFixtureArchive(archive, tag);
 
   const [fromDaemon, fromArchive] = await Promise.all([scanTarget(`docker-daemon:${tag}`), scanTarget(archive)]);
   t.true(fromDaemon.leaked);
