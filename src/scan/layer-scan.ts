@@ -9,7 +9,6 @@ import type { Compression } from './compression.js';
 import { createFileSink, DEFAULT_NESTED_LIMITS, type LayerFinding, type LayerNote, type NestedLimits, type ScanContext, type ScannerFactory } from './entry-sink.js';
 import { expandHardLinkFindings, normalizeLinkTarget, type HardLink } from './hard-links.js';
 import { LayerProvenanceCollector } from './provenance/layer-collector.js';
-import { digestLayerFiles } from './range-digests.js';
 import type { LayerProvenance } from './provenance/types.js';
 import { decodeToolsEnabled } from './scan-tuning.js';
 import { isUnsafeEntryName } from './tar-header.js';
@@ -66,7 +65,7 @@ export interface LayerScanResult {
   opaqueDirs: string[];
   /** Package records and digests for provenance triage; null when not collected. */
   provenance: LayerProvenance | null;
-  /** Decoded a second time: files over 1 MiB held findings and triage needs their digests. */
+  /** Decoded a second time: files over 1 MiB held findings and triage needs their digests (set by deferred-digests.ts). */
   readTwice: boolean;
 }
 
@@ -119,7 +118,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   const hardLinks: HardLink[] = [];
   let compression: Compression = 'none';
   const isLocation = !('pipe' in source);
-  // A blob in a file can be read again: large files are hashed only if they hold a finding.
+  // A blob in a file can be read again: large files are hashed only if they hold a finding that triage can use.
   const provenance = job.provenance === false ? null : new LayerProvenanceCollector(ctx.findings, isLocation);
 
   const onEntry = (entry: TarEntry) => {
@@ -247,12 +246,6 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   if (!parser) {
     ctx.notes.push({ kind: 'raw-blob', detector: null, path: null, nestedPath: null, message: `${job.label}: not a filesystem layer; scanned as one document` });
   }
-  const pending = provenance?.pendingDigests() ?? [];
-  const readTwice = pending.length > 0 && isLocation;
-  if (readTwice) {
-    const tools = job.decodeTools ?? decodeToolsEnabled();
-    provenance!.addDigests(await digestLayerFiles(source, pending, { label: job.label, tools, offThread: job.decodeOffThread ?? false, blobDigest }));
-  }
   provenance?.addHardLinks(hardLinks);
   return {
     blobDigest,
@@ -269,6 +262,6 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
     whiteouts,
     opaqueDirs,
     provenance: provenance?.result() ?? null,
-    readTwice,
+    readTwice: false,
   };
 }

@@ -1,11 +1,14 @@
 // The md5 and sha256 of some files of a layer, by decoding the layer blob again: triage needs the
 // digests of a file that held a finding, and a file too large to keep is known to need them only
-// after its last byte has gone by. A second read is paid only by a layer with such a file.
+// after its last byte has gone by. A second read is paid only by a layer with such a file, and it
+// decodes the blob only as far as the last such file's end (the rest is hashed, not decoded).
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { EicBuildError } from '../errors.js';
 import { decodeBlobLocation, ToolStoppedEarly, type BlobLocation } from './blob-decode.js';
-import { blockIdsAt, type DeferredDigest } from './provenance/layer-collector.js';
-import type { FileDigests } from './provenance/types.js';
+import { hashRange } from './blob-hash.js';
+import { blockIdsAt } from './provenance/layer-collector.js';
+import type { DeferredDigest, FileDigests } from './provenance/types.js';
 
 /** How the blob is decoded, and what the first read found it hashes to. */
 export interface RereadOptions {
@@ -38,13 +41,26 @@ export async function digestLayerFiles(location: BlobLocation, files: readonly D
   }
 }
 
+/** The digest of the blob's raw bytes, read on their own. */
+async function hashBlob(location: BlobLocation): Promise<string> {
+  const handle = await open(location.file, 'r');
+  try {
+    const { blobDigest, blobBytes } = await hashRange(handle.fd, location.offset, location.size);
+    return blobBytes === location.size ? blobDigest : `${blobDigest} (${blobBytes} of ${location.size} bytes)`;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function digestOnce(location: BlobLocation, files: readonly DeferredDigest[], options: RereadOptions): Promise<FileDigests[]> {
   const wanted = [...files].sort((a, b) => a.offset - b.offset);
+  const lastEnd = Math.max(0, ...wanted.map((file) => file.offset + file.size));
   // Files whose findings need block ids keep their bytes (views of the decoded chunks) until the end.
   const hashes = wanted.map((file) => ({ md5: createHash('md5'), sha256: createHash('sha256'), parts: file.blockOffsets.length > 0 ? ([] as Uint8Array[]) : null }));
   const decoded = decodeBlobLocation(location, { tools: options.tools, offThread: options.offThread });
   let at = 0;
   let first = 0;
+  let stoppedEarly = false;
   for await (const chunk of decoded.chunks) {
     const end = at + chunk.length;
     // Files wholly before this chunk are done; the ones it overlaps take their part of it.
@@ -57,8 +73,14 @@ async function digestOnce(location: BlobLocation, files: readonly DeferredDigest
       hashes[i]!.parts?.push(part);
     }
     at = end;
+    // Past the last wanted byte: the same raw bytes decode to the same tar, so the rest of the blob
+    // is only hashed (below), not decoded (leaving the loop stops the decoder).
+    if (at >= lastEnd) {
+      stoppedEarly = true;
+      break;
+    }
   }
-  const { blobDigest } = decoded.info();
+  const blobDigest = stoppedEarly ? await hashBlob(location) : decoded.info().blobDigest;
   if (blobDigest !== options.blobDigest) {
     throw new EicBuildError('digest-mismatch', `${options.label}: the blob hashed to ${options.blobDigest} when scanned and to ${blobDigest} when read again`, {
       hint: 'the image changed while it was being scanned; do not trust it; scan it again when nothing writes to it.',

@@ -12,6 +12,7 @@ import { readImages } from './layout.js';
 import { assembleReport, type ScanReport } from './report.js';
 import { openDirStore, openTarStore } from './stores.js';
 import { resolveTarget } from './target.js';
+import { completeDeferredDigests } from './deferred-digests.js';
 import { triageImages, triageReport } from './provenance/index.js';
 import { parseScanTuning } from './scan-tuning.js';
 import { scanRegistryImage } from './registry-source.js';
@@ -85,7 +86,10 @@ async function scanStore(
     bytesDone += tasks[index]!.location.size;
     onProgress?.({ layersDone, layersTotal: tasks.length, bytesDone, bytesTotal });
   });
-  return { images, results: new Map(names.map((name, i) => [name, scanned[i]!])) };
+  const results = new Map(names.map((name, i) => [name, scanned[i]!]));
+  if (!provenance) return { images, results };
+  const layers = new Map(names.map((name, i) => [name, { location: tasks[i]!.location, label: tasks[i]!.job.label }]));
+  return { images, results: await completeDeferredDigests(images, results, layers, env) };
 }
 
 /**

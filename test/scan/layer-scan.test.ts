@@ -374,11 +374,20 @@ test('files too large to keep that hold findings get their digests and block ids
   const blob = gzipSync(tar, { level: 1 });
   const file = join(dir, 'layer.tar.gz');
   await writeFile(file, blob);
-  const fromFile = await scanLayerBlob({ file, offset: 0, size: blob.length }, job({ decodeTools: false }), createContentScanner);
+  const location = { file, offset: 0, size: blob.length };
+  const fromFile = await scanLayerBlob(location, job({ decodeTools: false }), createContentScanner);
   const fromStream = await scanLayerBlob(chunked(blob, 1 << 20), job(), createContentScanner);
+  // The walk of a file leaves the two large ones for later (deferred-digests.ts decides whether to read again).
+  const deferred = fromFile.provenance!.deferred;
+  t.deepEqual(
+    deferred.map((d) => d.path),
+    ['c/large-key.bin', 'd/mid-key.bin'],
+  );
+  t.false(fromFile.readTwice);
+  const reread = await digestLayerFiles(location, deferred, { label: 'layer 0 (test)', tools: false, offThread: false, blobDigest: fromFile.blobDigest });
   const byPath = <T extends { path: string }>(digests: T[]) => [...digests].sort((a, b) => a.path.localeCompare(b.path));
-  t.deepEqual(byPath(fromFile.provenance!.digests), byPath(fromStream.provenance!.digests));
-  const digests = byPath(fromFile.provenance!.digests);
+  t.deepEqual(byPath([...fromFile.provenance!.digests, ...reread]), byPath(fromStream.provenance!.digests));
+  const digests = byPath(fromStream.provenance!.digests);
   t.deepEqual(
     digests.map((d) => d.path),
     ['a/small.pem', 'c/large-key.bin', 'd/mid-key.bin'],
@@ -399,7 +408,7 @@ test('the second read refuses a blob that changed since the scan (its digest dif
   const blob = gzipSync(tar);
   const file = join(dir, 'layer.tar.gz');
   await writeFile(file, blob);
-  const files = [{ path: 'a.bin', size: 10_000, offset: 512, blockOffsets: [] }];
+  const files = [{ path: 'a.bin', size: 10_000, offset: 512, blockOffsets: [], links: [] }];
   const options = { label: 'layer 3 (test)', tools: false, offThread: false };
   const digests = await digestLayerFiles({ file, offset: 0, size: blob.length }, files, { ...options, blobDigest: sha(blob) });
   t.is(digests[0]!.sha256, createHash('sha256').update(tar.subarray(512, 10_512)).digest('hex'));
@@ -415,4 +424,28 @@ test('the second read refuses a blob that changed since the scan (its digest dif
     'input-unreadable',
     /cannot read the blob again/,
   );
+});
+
+test('the second read decodes only up to the end of the last file it needs: a damaged tail after it is hashed, not decoded', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'eic-scan-reread-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const wanted = randomBytes(10_000);
+  const tar = await layerTar({ files: { 'a.bin': wanted, 'b.bin': randomBytes(4 << 20) } });
+  // A second gzip member that does not inflate: a full decode fails on it.
+  const damaged = gzipSync(randomBytes(100_000));
+  damaged.fill(0xff, 20, 2000);
+  const blob = Buffer.concat([gzipSync(tar), damaged]);
+  const location = { file: join(dir, 'layer.tar.gz'), offset: 0, size: blob.length };
+  await writeFile(location.file, blob);
+  const files = [{ path: 'a.bin', size: wanted.length, offset: 512, blockOffsets: [], links: [] }];
+  const options = { label: 'layer 1 (test)', tools: false, offThread: false, blobDigest: sha(blob) };
+  const [digests] = await digestLayerFiles(location, files, options);
+  t.is(digests!.sha256, createHash('sha256').update(wanted).digest('hex'));
+  // The rest is still hashed: a blob changed after the last file is refused.
+  await writeFile(location.file, Buffer.concat([blob.subarray(0, -1), Buffer.from([blob.at(-1)! ^ 1])]));
+  await rejectsWith(t, digestLayerFiles(location, files, options), 'digest-mismatch', /when read again/);
+  // Bytes wanted from past the first member need the damaged part: that read fails.
+  await writeFile(location.file, blob);
+  const past = { path: 'past', size: 1, offset: tar.length + 10, blockOffsets: [], links: [] };
+  await rejectsWith(t, digestLayerFiles(location, [...files, past], options), 'input-unreadable', /cannot read the blob again/);
 });

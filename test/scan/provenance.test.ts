@@ -89,6 +89,27 @@ test('[integration] a key in a file dpkg recorded byte for byte is a note naming
   t.regex(formatReport(report, 'text'), /no private key material found \(1 published package key\(s\) listed as notes\)[\s\S]*published example key of libdemo-dev 1\.2\.37-2/);
 });
 
+test('[integration] a large file (over 1 MiB) is read again for its digests only when a record names it: recorded, a note; unrecorded, a finding and no second read', async (t) => {
+  const BIG = 'usr/share/doc/libdemo-dev/examples/big-key.pem';
+  const big = `${'#'.repeat(2 << 20)}\n${pem}`;
+  const base = dpkgLayer({ [BIG]: big, 'opt/app/big-mine.pem': `${'#'.repeat(2 << 20)}\n${otherPem}` });
+  const md5sums = 'var/lib/dpkg/info/libdemo-dev.md5sums';
+  const recorded = await scan({ layers: [{ files: { ...base.files, [md5sums]: `${base.files![md5sums] as string}${md5(big)}  ${BIG}\n` } }] });
+  t.deepEqual(
+    recorded.findings.map((f) => f.path),
+    ['opt/app/big-mine.pem'],
+  );
+  t.like(
+    recorded.notes.find((x) => x.path === BIG),
+    { kind: 'published-key', provenance: { package: 'libdemo-dev', recordedDigest: `md5:${md5(big)}` } },
+  );
+  t.is(recorded.stats.layersReadTwice, 1);
+  // No record names either big file: their digests could not change a verdict, so the layer is read once.
+  const unrecorded = await scan({ layers: [base] });
+  t.deepEqual(unrecorded.findings.map((f) => f.path).sort(), ['opt/app/big-mine.pem', BIG]);
+  t.is(unrecorded.stats.layersReadTwice, 0);
+});
+
 test('[integration] the :arch md5sums name finds the version in status', async (t) => {
   const report = await scan({ layers: [dpkgLayer({ 'usr/lib/x86_64-linux-gnu/libdemo.so.1': sshKey })] });
   t.false(report.leaked);

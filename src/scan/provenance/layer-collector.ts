@@ -5,7 +5,8 @@
 // end), so a file's chunks are kept, without copying, until it ends; they are hashed only when the
 // file produced a finding, and dropped otherwise. A file larger than RETAIN_LIMIT (its size is in
 // the tar header) cannot be kept: when the layer can be read again (a file, `deferLarge`), its
-// digests are taken by a second read only if it held a finding (scanLayerBlob does that read);
+// digests are taken by a second read only if it held a finding and triage can use them
+// (deferred-digests.ts does that read, after every layer of the image was walked);
 // else (a stream) it is hashed as it streams. Either way no more than RETAIN_LIMIT plus one chunk
 // is held per layer. Hashing every large file as it streamed cost the scanning thread about a third
 // of its time on real /usr content (md5 and sha256 of every library over 64 MiB, findings or not).
@@ -16,17 +17,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { EntrySink } from '../tar-parser.js';
 import { armoredBlockIdentity } from './block-identity.js';
 import { recordFileKind } from './record-paths.js';
-import type { CapturedRecord, FileDigests, LayerProvenance } from './types.js';
-
-/** A file too large to keep that held a finding: its digests come from a second read of the layer. */
-export interface DeferredDigest {
-  path: string;
-  size: number;
-  /** Where its bytes start in the uncompressed layer tar. */
-  offset: number;
-  /** Offsets of its findings without a public identity, for their block ids (files up to RETAIN_LIMIT). */
-  blockOffsets: number[];
-}
+import type { CapturedRecord, DeferredDigest, FileDigests, LayerProvenance } from './types.js';
 
 /**
  * Files up to this size are kept until their end (only hashed when they hold a finding). Measured on
@@ -75,7 +66,7 @@ export class LayerProvenanceCollector {
     const finish = (): void => {
       if (keepRecord) this.records.push({ path, kind, text: Buffer.concat(kept).toString('utf8') });
       if (this.findings.length > before) {
-        if (deferred) this.deferred.push({ path, size, offset: dataOffset, blockOffsets: size <= RETAIN_LIMIT ? anonymousOffsets(this.findings.slice(before)) : [] });
+        if (deferred) this.deferred.push({ path, size, offset: dataOffset, blockOffsets: size <= RETAIN_LIMIT ? anonymousOffsets(this.findings.slice(before)) : [], links: [] });
         else if (md5 && sha256) this.digests.push({ path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex') });
         else this.digests.push({ path, size, ...digestsOf(kept), ...blockIdsOf(this.findings.slice(before), kept) });
       }
@@ -103,22 +94,18 @@ export class LayerProvenanceCollector {
     return this.deferred;
   }
 
-  /** The digests of the pending files, from the second read. */
-  addDigests(digests: readonly FileDigests[]): void {
-    this.digests.push(...digests);
-    this.deferred.length = 0;
-  }
-
-  /** Add digests under hard-link names (a link shares its target's bytes). */
+  /** Add digests under hard-link names (a link shares its target's bytes); a waiting file notes its links. */
   addHardLinks(links: { path: string; target: string }[]): void {
     for (const link of links) {
+      if (link.path === link.target) continue;
       const target = this.digests.find((d) => d.path === link.target);
-      if (target && link.path !== link.target) this.digests.push({ ...target, path: link.path });
+      if (target) this.digests.push({ ...target, path: link.path });
+      this.deferred.find((d) => d.path === link.target)?.links.push(link.path);
     }
   }
 
   result(): LayerProvenance {
-    return { records: this.records, digests: this.digests, skippedRecords: this.skippedRecords };
+    return { records: this.records, digests: this.digests, deferred: this.deferred, skippedRecords: this.skippedRecords };
   }
 }
 

@@ -32,11 +32,28 @@ export interface FileDigests {
   blockIds?: { offset: number; id: string }[];
 }
 
+/**
+ * A layer file that held a finding but was too large to keep until its end: its digests need a
+ * second read of the layer, paid only when triage can use them (see deferred-needs.ts).
+ */
+export interface DeferredDigest {
+  path: string;
+  size: number;
+  /** Where its bytes start in the uncompressed layer tar. */
+  offset: number;
+  /** Offsets of its findings without a public identity, for their block ids (files up to RETAIN_LIMIT). */
+  blockOffsets: number[];
+  /** Hard links to it in the same layer: they get its digests under their own names. */
+  links: string[];
+}
+
 /** What the layer walk learns for triage. */
 export interface LayerProvenance {
   records: CapturedRecord[];
   /** Digests of the layer's files with findings (hard links included under their own names). */
   digests: FileDigests[];
+  /** Files with findings whose digests wait for a second read of the layer (a layer in a file only). */
+  deferred: DeferredDigest[];
   /** Record files too large to keep (their package's files then stay findings). */
   skippedRecords: string[];
 }
