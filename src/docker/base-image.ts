@@ -25,13 +25,20 @@ export type BaseImageSpec =
       name: string;
     };
 
-/** True when the engine already holds the image. */
+/**
+ * True when the engine already holds the image, false when it says it does not (404). An engine
+ * that cannot be asked is an error: taken for "absent", it would start minutes of debootstrap
+ * that can only fail at the import.
+ */
 export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw new EicBuildError('docker-unavailable', `cannot ask the Docker engine whether base image ${name} exists: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'is dockerd running, and do DOCKER_HOST / DOCKER_CONTEXT (docker context ls) name the engine you mean? eic-build doctor checks.',
+    });
   }
 }
 
@@ -189,13 +196,48 @@ async function busyboxRootfs(root: string): Promise<void> {
   await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
 }
 
-async function importRootfs(docker: Docker, root: string, name: string): Promise<void> {
+const TAR_STDERR_LIMIT = 4096;
+
+/**
+ * `tar` of `root` streamed into `docker import` as `name`. tar is always waited for: killed when the
+ * import fails (else it blocks on a full pipe and keeps the process alive), and its exit status
+ * checked, since the engine imports a cut stream as an image without complaint; such an image is
+ * removed, or the next run would take it for the finished one.
+ */
+export async function importRootfs(docker: Docker, root: string, name: string): Promise<void> {
   const [repo, tag] = splitReference(name);
-  const tar = spawn('tar', ['-C', root, '--numeric-owner', '--one-file-system', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stream = await docker.importImage(tar.stdout, { repo, tag });
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+  const tar = spawn('tar', ['-C', root, '--numeric-owner', '--one-file-system', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  tar.stderr.on('data', (data: Buffer) => {
+    if (stderr.length < TAR_STDERR_LIMIT) stderr += data.toString('utf8');
   });
+  const tarExit = new Promise<{ code: number | null; error: Error | null }>((resolve) => {
+    tar.once('error', (error) => resolve({ code: null, error }));
+    tar.once('close', (code) => resolve({ code, error: null }));
+  });
+  try {
+    const stream = await docker.importImage(tar.stdout, { repo, tag });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  } catch (error) {
+    tar.kill('SIGKILL');
+    await tarExit;
+    throw new EicBuildError('build-failed', `importing the root file system ${root} as ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'check that the Docker engine is running and has disk space.',
+    });
+  }
+  const exit = await tarExit;
+  if (exit.code !== 0) {
+    await docker
+      .getImage(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const why = exit.error ? exit.error.message : `exit ${exit.code}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+    throw new EicBuildError('build-failed', `tar of the root file system ${root} for base image ${name} failed (${why}); the partial image was removed`, {
+      hint: 'check that tar is installed and the file system under TMPDIR has space, then run again.',
+    });
+  }
   if (!(await imageExists(docker, name))) {
     throw new EicBuildError('build-failed', `importing the root file system as ${name} did not create the image`, {
       hint: 'check that the Docker engine is running and has disk space.',
