@@ -1,17 +1,18 @@
-// What an audit keeps about one blob once it has been scanned: the findings (with their paths) and
-// what the layer changes below it (whiteouts, opaque directories; the file list is kept on disk, see
-// fact-store). Per-image verdicts (visible or hidden) are computed from these, so a blob shared by
+// What an audit keeps about one blob once it has been scanned: the findings (with their paths),
+// what the layer changes below it (whiteouts, opaque directories; the file list and the package
+// records are kept apart, see fact-store) and the digests of its files with findings (triage). Per-image verdicts (visible or hidden) are computed from these, so a blob shared by
 // many tags is scanned once. Pure.
 import { createHash } from 'node:crypto';
 import { describeCreatedBy, historyIndexPerLayer, scanConfig, type ConfigFinding, type ConfigNote } from '../scan/config-scan.js';
 import { DETECTORS, type DetectorKeys } from '../scan/detector-api.js';
 import type { LayerFinding, LayerNote } from '../scan/entry-sink.js';
 import type { LayerScanResult } from '../scan/layer-scan.js';
+import type { FileDigests } from '../scan/provenance/index.js';
 import { platformOfConfig } from '../scan/registry-source.js';
 import { version } from '../version.js';
 
 /** Version of the records written to a --state directory; bump when their shape changes. */
-export const STATE_SCHEMA = 1;
+export const STATE_SCHEMA = 2;
 
 /** Facts about one layer blob. */
 export interface LayerFacts {
@@ -26,6 +27,12 @@ export interface LayerFacts {
   opaqueDirs: string[];
   /** How many non-directory entries the layer has (their paths are stored beside the facts). */
   fileCount: number;
+  /** Digests of the layer's files with findings (provenance triage). */
+  digests: FileDigests[];
+  /** Package record files too large to keep. */
+  skippedRecords: string[];
+  /** How many package record files the layer holds (their text is stored beside the facts). */
+  recordCount: number;
 }
 
 /** Facts about one image config blob. */
@@ -56,6 +63,9 @@ export function layerFacts(digest: string, format: 'tar' | 'raw', result: LayerS
     whiteouts: result.whiteouts,
     opaqueDirs: result.opaqueDirs,
     fileCount: result.files.length,
+    digests: result.provenance?.digests ?? [],
+    skippedRecords: result.provenance?.skippedRecords ?? [],
+    recordCount: result.provenance?.records.length ?? 0,
   };
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { EicBuildError } from '../errors.js';
 import { releaseOnExit, removeOnExit } from '../exit-cleanup.js';
 import { writeFileAtomically, describeWriteFailure } from '../io/output-file.js';
+import type { CapturedRecord } from '../scan/provenance/index.js';
 import { STATE_SCHEMA, type BlobFacts } from './blob-facts.js';
 
 /** The removeOnExit kind of an audit's temp store. */
@@ -21,10 +22,15 @@ export interface FactStore {
   readonly persistent: boolean;
   /** Facts an earlier run recorded for this blob (same fingerprint), or undefined. */
   load(kind: BlobFacts['kind'], digest: string): Promise<BlobFacts | undefined>;
-  /** Record facts; a layer's file list (`files`) is written first, so a record implies its list. */
-  save(facts: BlobFacts, files?: string[]): Promise<void>;
+  /**
+   * Record facts; a layer's file list (`files`) and package records (`records`) are written first,
+   * so a record implies them.
+   */
+  save(facts: BlobFacts, files?: string[], records?: CapturedRecord[]): Promise<void>;
   /** The non-directory paths of a recorded layer. */
   readFiles(digest: string): Promise<string[]>;
+  /** The package record files of a recorded layer (read only for tags with findings). */
+  readRecords(digest: string): Promise<CapturedRecord[]>;
   /** Remove a temp store (a --state directory is kept). */
   close(): Promise<void>;
 }
@@ -48,34 +54,42 @@ function listBytes(files: readonly string[]): number {
   return files.reduce((sum, path) => sum + path.length + 32, 0);
 }
 
+/** Rough heap cost of package records (dpkg's md5sums and status can be megabytes per layer). */
+function recordBytes(records: readonly CapturedRecord[]): number {
+  return records.reduce((sum, record) => sum + record.path.length + record.text.length + 64, 0);
+}
+
 /**
  * Without --state: facts live in memory (the caller keeps them), file lists too up to a budget,
  * past which they spill to a temp directory removed at exit. Nothing is ever loaded from an earlier run.
  */
 function openMemoryStore(budgetBytes: number): FactStore {
-  const lists = new Map<string, string[]>();
+  const kept = new Map<string, { files: string[]; records: CapturedRecord[] }>();
   let used = 0;
   let spill: Promise<FactStore> | undefined;
   return {
     dir: '(memory)',
     persistent: false,
     load: async () => undefined,
-    async save(facts, files) {
+    async save(facts, files = [], records = []) {
       if (facts.kind !== 'layer') return;
-      const cost = listBytes(files ?? []);
+      const cost = listBytes(files) + recordBytes(records);
       if (used + cost <= budgetBytes) {
         used += cost;
-        lists.set(facts.digest, files ?? []);
+        kept.set(facts.digest, { files, records });
         return;
       }
       spill ??= openDiskStore(undefined, '');
-      await (await spill).save(facts, files);
+      await (await spill).save(facts, files, records);
     },
     async readFiles(digest) {
-      return lists.get(digest) ?? (await (await spill!).readFiles(digest));
+      return kept.get(digest)?.files ?? (await (await spill!).readFiles(digest));
+    },
+    async readRecords(digest) {
+      return kept.get(digest)?.records ?? (await (await spill!).readRecords(digest));
     },
     async close() {
-      lists.clear();
+      kept.clear();
       if (spill) await (await spill).close();
     },
   };
@@ -129,23 +143,30 @@ async function openDiskStore(stateDir: string | undefined, fingerprint: string):
         return undefined;
       }
     },
-    async save(facts, files) {
-      if (facts.kind === 'layer') await write(join(dir, recordName('layer', facts.digest, '.files')), files ?? []);
+    async save(facts, files, records) {
+      if (facts.kind === 'layer') {
+        await write(join(dir, recordName('layer', facts.digest, '.files')), files ?? []);
+        await write(join(dir, recordName('layer', facts.digest, '.records')), records ?? []);
+      }
       await write(join(dir, recordName(facts.kind, facts.digest)), { schema: STATE_SCHEMA, facts });
     },
-    async readFiles(digest) {
-      try {
-        return JSON.parse(await readFile(join(dir, recordName('layer', digest, '.files')), 'utf8')) as string[];
-      } catch (error) {
-        throw new EicBuildError('input-corrupt', `the file list of layer ${digest} in ${dir} cannot be read: ${(error as Error).message}`, {
-          hint: 'remove the --state directory and audit again',
-        });
-      }
-    },
+    readFiles: (digest) => readSide<string[]>(dir, digest, '.files', 'file list'),
+    readRecords: (digest) => readSide<CapturedRecord[]>(dir, digest, '.records', 'package records'),
     async close() {
       if (stateDir !== undefined) return;
       await rm(root, { recursive: true, force: true });
       releaseOnExit(root);
     },
   };
+}
+
+/** A layer's file list or package records, stored beside its facts. */
+async function readSide<T>(dir: string, digest: string, suffix: string, what: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(join(dir, recordName('layer', digest, suffix)), 'utf8')) as T;
+  } catch (error) {
+    throw new EicBuildError('input-corrupt', `the ${what} of layer ${digest} in ${dir} cannot be read: ${(error as Error).message}`, {
+      hint: 'remove the --state directory and audit again',
+    });
+  }
 }

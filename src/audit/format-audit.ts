@@ -85,11 +85,14 @@ function formatSarif(report: AuditReport): object {
       owners.push(verdict);
     }
   }
+  // toSarif lists published keys (notes with provenance) after the findings, in note order.
+  const notes = report.tags.flatMap((verdict) => verdict.notes);
+  for (const verdict of report.tags) for (const note of verdict.notes) if (note.provenance && note.detector) owners.push(verdict);
   const sarif = toSarif({
     target: report.target,
     leaked: report.leaked,
     findings,
-    notes: report.tags.flatMap((verdict) => verdict.notes),
+    notes,
     stats: { layers: report.stats.blobs, bytesScanned: report.stats.bytesScanned, seconds: report.stats.seconds, images: report.stats.images, layersReadTwice: 0 },
     images: [],
   }) as {
@@ -103,13 +106,12 @@ function formatSarif(report: AuditReport): object {
   const run = sarif.runs[0]!;
   run.tool.driver.name = 'eic-build audit';
   run.results.forEach((result, i) => {
-    const verdict = owners[i];
-    if (!verdict) return; // a published-key note (audit notes carry no provenance today)
+    const verdict = owners[i]!;
     result.message.text = `${verdict.tag}: ${result.message.text}`;
     for (const location of result.locations) location.physicalLocation.artifactLocation.uri = `tags/${verdict.tag}/${location.physicalLocation.artifactLocation.uri}`;
     result.properties.tag = verdict.tag;
     result.properties.tagDigest = verdict.digest;
-    result.properties.image = findings[i]!.image;
+    if (i < findings.length) result.properties.image = findings[i]!.image;
   });
   run.invocations = [
     {

@@ -32,6 +32,12 @@ export interface AuditOptions {
   onProgress?: (counts: AuditCounts) => void;
   /** Tags per `/tags/list` page (default 1000). */
   tagPageSize?: number;
+  /**
+   * Provenance triage (default true): keys in files a package manager recorded byte for byte in
+   * the same image are notes naming the package, as `eic-build scan` says them. false
+   * (`--no-provenance`): every key is a finding.
+   */
+  provenance?: boolean;
 }
 
 /** The outcome of an audit. Data; only the command maps it to an exit code. */
@@ -110,7 +116,7 @@ export async function runAudit(targetText: string, options: AuditOptions = {}): 
         },
       );
     }
-    return await auditTags(target, tags, allTags.length, client, store, keys, env, options.onProgress, started);
+    return await auditTags(target, tags, allTags.length, client, store, keys, env, options.onProgress, started, options.provenance !== false);
   } finally {
     await store.close();
   }
@@ -126,6 +132,7 @@ async function auditTags(
   env: NodeJS.ProcessEnv,
   onProgress: ((counts: AuditCounts) => void) | undefined,
   started: number,
+  provenance: boolean,
 ): Promise<AuditReport> {
   const repository = target.repository;
   const facts = new Map<string, BlobFacts>();
@@ -169,7 +176,7 @@ async function auditTags(
     }
     bytesScanned += result.bytesScanned;
     const recorded = layerFacts(layer.digest, layer.format, result);
-    await store.save(recorded, result.files);
+    await store.save(recorded, result.files, result.provenance?.records ?? []);
     return recorded;
   };
 
@@ -235,10 +242,11 @@ async function auditTags(
     facts: ((kind: BlobFacts['kind'], digest: string) => facts.get(`${kind}:${digest}`)) as BlobOutcomes['facts'],
     failure: (kind, digest) => failures.get(`${kind}:${digest}`),
     files: (digest) => store.readFiles(digest),
+    records: (digest) => store.readRecords(digest),
     annotations: (values) => scanConfig(null, keys, values),
   };
   const verdicts: TagVerdict[] = [];
-  for (const resolution of resolutions) verdicts.push(await decideTag(resolution, outcomes));
+  for (const resolution of resolutions) verdicts.push(await decideTag(resolution, outcomes, { provenance }));
   return {
     target: target.text,
     leaked: verdicts.some((verdict) => verdict.findings.length > 0),

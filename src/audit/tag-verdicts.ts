@@ -5,6 +5,7 @@ import { reportConfigFinding, reportConfigNote, reportLayerFinding, reportLayerN
 import type { RegistryImage } from '../scan/registry-source.js';
 import { VisibilityIndex, type LayerChanges } from '../scan/visibility.js';
 import type { ConfigFinding, ConfigNote, ConfigValue } from '../scan/config-scan.js';
+import { triageFindings, type CapturedRecord, type TriageImage } from '../scan/provenance/index.js';
 import type { BlobFacts, ConfigFacts, LayerFacts } from './blob-facts.js';
 
 /** A tag resolved to its image manifests, or why it could not be. */
@@ -18,6 +19,8 @@ export interface BlobOutcomes {
   failure(kind: BlobFacts['kind'], digest: string): string | undefined;
   /** Non-directory paths of a scanned layer (read only for images with findings). */
   files(digest: string): Promise<string[]>;
+  /** Package record files of a scanned layer (read only for tags with findings); without it, no provenance triage. */
+  records?(digest: string): Promise<CapturedRecord[]>;
   /** Scan a manifest's annotation values (index, manifest, descriptors) like config values. */
   annotations?(values: readonly ConfigValue[]): { findings: ConfigFinding[]; notes: ConfigNote[] };
 }
@@ -48,8 +51,34 @@ function describeImage(image: RegistryImage, platform: string | null): string {
   return `${what} ${image.manifestDigest}`;
 }
 
-/** Decide one tag from the facts of its blobs. */
-export async function decideTag(resolution: TagResolution, outcomes: BlobOutcomes): Promise<TagVerdict> {
+/**
+ * What provenance triage reads of one image: its layers' records, digests and changes. File lists
+ * are read only when some layer holds package records (their visibility needs them).
+ */
+async function triageImage(image: RegistryImage, pointer: ImagePointer, outcomes: BlobOutcomes): Promise<TriageImage> {
+  const facts = image.layers.map((layer) => outcomes.facts('layer', layer.digest));
+  const anyRecords = facts.some((layer) => (layer?.recordCount ?? 0) > 0);
+  const layers: TriageImage['layers'] = [];
+  for (const [index, layer] of facts.entries()) {
+    layers.push({
+      digest: image.layers[index]!.digest,
+      files: layer && anyRecords ? await outcomes.files(layer.digest) : [],
+      whiteouts: layer?.whiteouts ?? [],
+      opaqueDirs: layer?.opaqueDirs ?? [],
+      records: layer && layer.recordCount > 0 && outcomes.records ? await outcomes.records(layer.digest) : [],
+      digests: layer?.digests ?? [],
+      skippedRecords: layer?.skippedRecords ?? [],
+    });
+  }
+  return { image: pointer, layers };
+}
+
+/**
+ * Decide one tag from the facts of its blobs. With provenance triage (the default, when the
+ * outcomes can read records), keys in files a package manager recorded byte for byte in the same
+ * image are `published-key` notes, as `eic-build scan` says them.
+ */
+export async function decideTag(resolution: TagResolution, outcomes: BlobOutcomes, options: { provenance?: boolean } = {}): Promise<TagVerdict> {
   if (!resolution.ok) {
     return { tag: resolution.tag, digest: null, status: 'unreadable', keys: [], findings: [], unreadable: [resolution.reason], notes: [], images: [] };
   }
@@ -96,7 +125,6 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
       }
       for (const finding of facts?.findings ?? []) {
         const seen = finding.path === null || !visibility ? ({ visible: true } as const) : visibility.decide(finding.path, index);
-        // The audit keeps per-blob facts, not package records: no provenance triage (see docs/incident.md).
         findings.push(
           reportLayerFinding(finding, { image: pointer, layer: { index, digest: image.layers[index]!.digest }, createdBy: config?.createdBy[index] ?? null, seen, layerDigests }),
         );
@@ -112,9 +140,15 @@ export async function decideTag(resolution: TagResolution, outcomes: BlobOutcome
     }
     for (const finding of [...(config?.findings ?? []), ...annotated.findings]) findings.push(reportConfigFinding(finding, pointer));
   }
-  const keys = [...new Set(findings.map(keyIdOf))].sort();
-  const status = findings.length > 0 ? 'leaked' : unreadable.length > 0 ? 'unreadable' : 'clean';
-  return { tag: resolution.tag, digest: resolution.digest, status, keys, findings, unreadable, notes, images };
+  let triaged = { findings, notes };
+  if (options.provenance !== false && outcomes.records && findings.some((finding) => finding.source === 'layer' && finding.path !== null)) {
+    const inputs: TriageImage[] = [];
+    for (const [index, image] of resolution.images.entries()) inputs.push(await triageImage(image, images[index]!, outcomes));
+    triaged = triageFindings(findings, notes, inputs);
+  }
+  const keys = [...new Set(triaged.findings.map(keyIdOf))].sort();
+  const status = triaged.findings.length > 0 ? 'leaked' : unreadable.length > 0 ? 'unreadable' : 'clean';
+  return { tag: resolution.tag, digest: resolution.digest, status, keys, findings: triaged.findings, unreadable, notes: triaged.notes, images };
 }
 
 /** One leaked key and the tags that ship it (every one of them must be deleted). */

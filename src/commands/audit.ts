@@ -11,7 +11,8 @@ import { parseProgressRequest, progressForIo, startAuditProgress } from '../prog
 import { readPublicKeys } from './scan.js';
 
 const HELP = `usage: eic-build audit docker://HOST/REPO [--tags GLOB]... [--public-key FILE]... [--allow-key IDENTITY]...
-                     [--format text|json|sarif] [--output FILE] [--state DIR] [--progress auto|tty|plain|quiet]
+                     [--no-provenance] [--format text|json|sarif] [--output FILE] [--state DIR]
+                     [--progress auto|tty|plain|quiet]
 
 Which published tags ship private key material? Lists the tags of a repository (every page of
 /tags/list), resolves each to its image manifests (every platform and attestation of an index),
@@ -30,6 +31,11 @@ options
   --tags GLOB           only tags matching GLOB (* ? [..]); repeatable; default every tag
   --public-key FILE     an OpenPGP public key: findings say whether they are its secret half (repeatable)
   --allow-key IDENTITY  a key that is not a leak (as for eic-build scan; repeatable)
+  --no-provenance       turn provenance triage off: every key is a finding. By default a key in a
+                        file that dpkg, a Python RECORD or Spack's own tree records byte for byte
+                        in the same image (or the same key elsewhere in it) is a note naming the
+                        package, as eic-build scan says it (docs/scan.md); never the secret half
+                        of a --public-key
   --format FORMAT       text (default), json or sarif
   --output FILE         write the report to FILE (atomically) instead of stdout
   --state DIR           keep each blob's facts in DIR (by blob digest, public keys, allow list and
@@ -51,6 +57,7 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     tags: { type: 'string', multiple: true },
     'public-key': { type: 'string', multiple: true },
     'allow-key': { type: 'string', multiple: true },
+    'no-provenance': { type: 'boolean' },
     format: { type: 'string', default: 'text' },
     output: { type: 'string' },
     state: { type: 'string' },
@@ -82,6 +89,7 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
       publicKeys,
       allowKeys,
       ...(state ? { stateDir: state } : {}),
+      provenance: values['no-provenance'] !== true,
       env: io.env,
       onProgress: auditing.onProgress,
     });

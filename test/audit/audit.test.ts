@@ -180,7 +180,7 @@ const killedMidway = test.macro({
       const killed = await child;
       armed = false;
       t.is(killed.signal, signal);
-      const records = (await readdir(join(state, (await readdir(state))[0]!))).filter((name) => !name.endsWith('.files.json') && name.endsWith('.json'));
+      const records = (await readdir(join(state, (await readdir(state))[0]!))).filter((name) => !/\.(files|records)\.json$/.test(name) && name.endsWith('.json'));
       const recorded = new Set(
         records.map((name) =>
           name

@@ -57,7 +57,22 @@ function finding(path: string | null, fingerprint: string): LayerFinding {
 }
 
 function layer(digest: string, extra: Partial<LayerFacts> = {}): LayerFacts {
-  return { kind: 'layer', digest, format: 'tar', blobBytes: 1, bytesScanned: 1, findings: [], notes: [], whiteouts: [], opaqueDirs: [], fileCount: 0, ...extra };
+  return {
+    kind: 'layer',
+    digest,
+    format: 'tar',
+    blobBytes: 1,
+    bytesScanned: 1,
+    findings: [],
+    notes: [],
+    whiteouts: [],
+    opaqueDirs: [],
+    fileCount: 0,
+    digests: [],
+    skippedRecords: [],
+    recordCount: 0,
+    ...extra,
+  };
 }
 
 test('visibility is decided per image from shared blob facts: one leaky blob, hidden in one tag, visible in another', async (t) => {
@@ -175,10 +190,12 @@ test('fact store: records by fingerprint, atomically; other keys see nothing; me
     const allowed = factsFingerprint({ knownKeys: [], allowKeys: ['A'.repeat(40)] });
     t.not(none, allowed);
     const store = await openFactStore(join(dir, 'state'), none);
-    await store.save(layer(D(1), { fileCount: 2 }), ['a', 'b/c']);
-    t.like(await store.load('layer', D(1)), { digest: D(1), fileCount: 2 });
+    const records = [{ path: 'var/lib/dpkg/status', kind: 'dpkg-status' as const, text: 'Package: a\n' }];
+    await store.save(layer(D(1), { fileCount: 2, recordCount: 1 }), ['a', 'b/c'], records);
+    t.like(await store.load('layer', D(1)), { digest: D(1), fileCount: 2, recordCount: 1 });
     t.is(await store.load('config', D(1)), undefined);
     t.deepEqual(await store.readFiles(D(1)), ['a', 'b/c']);
+    t.deepEqual(await store.readRecords(D(1)), records);
     t.is(await (await openFactStore(join(dir, 'state'), allowed)).load('layer', D(1)), undefined);
     // A damaged record is scanned again, not trusted.
     const recordDir = join(
@@ -196,9 +213,13 @@ test('fact store: records by fingerprint, atomically; other keys see nothing; me
       layer(D(3)),
       Array.from({ length: 10 }, (_, i) => `path/${i}`),
     );
+    // Package records count against the budget too: these spill.
+    await memory.save(layer(D(4), { recordCount: 1 }), [], records);
     t.is(liveDirCount(AUDIT_TEMP_KIND), 1);
     t.deepEqual(await memory.readFiles(D(2)), ['small']);
+    t.deepEqual(await memory.readRecords(D(2)), []);
     t.is((await memory.readFiles(D(3))).length, 10);
+    t.deepEqual(await memory.readRecords(D(4)), records);
     t.is(await memory.load('layer', D(2)), undefined);
     await memory.close();
     t.is(liveDirCount(AUDIT_TEMP_KIND), 0);

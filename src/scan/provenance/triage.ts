@@ -69,9 +69,19 @@ type Verdict = { kind: 'published'; provenance: Provenance; how: string } | { ki
  * `provenance`); the rest stay findings, their message saying why when a record was involved.
  */
 export function triageReport(report: ScanReport, images: TriageImage[]): ScanReport {
+  const { findings, notes } = triageFindings(report.findings, report.notes, images);
+  return { ...report, leaked: findings.length > 0, findings, notes };
+}
+
+/** triageReport's work on a list of findings and notes (an audit triages each tag's). */
+export function triageFindings(
+  reportFindings: readonly ReportFinding[],
+  reportNotes: readonly ReportNote[],
+  images: TriageImage[],
+): { findings: ReportFinding[]; notes: ReportNote[] } {
   const verdicts = new Map<ReportFinding, Verdict>();
   for (const { image, layers } of images) {
-    const findings = report.findings.filter((f) => sameImage(f.image, image));
+    const findings = reportFindings.filter((f) => sameImage(f.image, image));
     const wanted = new Set(findings.flatMap((f) => (f.source === 'layer' && f.path !== null ? [f.path] : [])));
     if (wanted.size === 0) continue;
     const views = new Map<number, PackageIndex>();
@@ -122,7 +132,7 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
     }
   }
   const findings: ReportFinding[] = [];
-  const notes: ReportNote[] = [...report.notes];
+  const notes: ReportNote[] = [...reportNotes];
   const said = new Set<string>();
   for (const { layers } of images) {
     layers.forEach((layer, index) => {
@@ -144,7 +154,7 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
       }
     });
   }
-  for (const finding of report.findings) {
+  for (const finding of reportFindings) {
     const verdict = verdicts.get(finding);
     if (verdict?.kind === 'published') {
       notes.push({
@@ -162,5 +172,5 @@ export function triageReport(report: ScanReport, images: TriageImage[]): ScanRep
       findings.push({ ...finding, message: defuseMarkers(`${finding.message} (${verdict.reason})`) });
     } else findings.push(finding);
   }
-  return { ...report, leaked: findings.length > 0, findings, notes };
+  return { findings, notes };
 }
