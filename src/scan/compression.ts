@@ -108,7 +108,11 @@ class FzstdTransform extends Transform {
     const pending = this.pendingFeed;
     this.pendingFeed = null;
     if (pending) pending();
-    else super._read(size);
+    // Then, unless feeding parked again, Transform's own step: it resumes a write callback it
+    // stashed while the readable side was full. Skipping it when a feed ran here stalled the
+    // stream for good: a read made while that feed pushed found nothing to resume yet, and
+    // left the stream marked as reading, so no later read came (seen 1 GB into a layer).
+    if (!this.pendingFeed) super._read(size);
   }
 
   override _flush(callback: TransformCallback): void {
