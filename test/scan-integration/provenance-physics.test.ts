@@ -11,9 +11,11 @@ import test from 'ava';
 import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runAudit } from '../../src/audit/index.js';
 import { scanTarget, type ScanReport } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { ensurePhysicsDevImage } from '../helpers/physics-dev-image.js';
+import { startRegistry } from '../helpers/registry.js';
 import { DOCKER, makeTempDir } from './harness.js';
 
 const RUN_ID = `${process.pid}`;
@@ -136,4 +138,48 @@ test.serial('[integration] one of our keys added as a plain file, over a recorde
   t.regex(report.findings.find((f) => f.path === appendedTo)!.message, /bytes differ from what dpkg recorded for/);
   // The original of the replaced file is still shipped in the lower layer, and still published.
   t.true(report.notes.some((note) => note.kind === 'published-key' && note.path === recordedKeyFile));
+});
+
+test.serial('[integration] audit of the image pushed to a registry with zstd layers: the same triage as scan, exactly the SSH host keys leak', async (t) => {
+  const image = await ensurePhysicsDevImage();
+  const registry = await startRegistry();
+  try {
+    // zstd layers, as skopeo writes them: a registry stream is decoded by Node (fzstd on Node 20),
+    // over a gigabyte for the package layer (where a backpressure stall once hung the audit).
+    const copied = await execa(
+      'skopeo',
+      [
+        'copy',
+        '-q',
+        '--dest-tls-verify=false',
+        '--format',
+        'oci',
+        '--dest-compress-format',
+        'zstd',
+        `docker-daemon:${image}`,
+        `docker://${registry.host}/eic/physics-dev:host-keys`,
+      ],
+      {
+        reject: false,
+        all: true,
+      },
+    );
+    t.is(copied.exitCode, 0, copied.all);
+    const report = await runAudit(`docker+http://${registry.host}/eic/physics-dev`);
+    const [verdict] = report.tags;
+    t.is(verdict!.status, 'leaked');
+    t.deepEqual([...new Set(verdict!.findings.map((f) => f.path))].sort(), HOST_KEYS);
+    const published = (notes: readonly { kind: string; path: string | null }[]) =>
+      notes
+        .filter((note) => note.kind === 'published-key')
+        .map((note) => note.path)
+        .sort();
+    t.deepEqual(published(verdict!.notes), published((await scanBase()).notes));
+    t.deepEqual(
+      report.leakedKeys.flatMap((key) => key.tags),
+      HOST_KEYS.map(() => 'host-keys'),
+    );
+  } finally {
+    await registry.stop();
+  }
 });
