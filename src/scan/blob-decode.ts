@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { CHUNK, createDecompressor, probeNativeZstd, SNIFF_BYTES, sniffCompression, type Compression } from './compression.js';
 import { hashRange, type RangeDigest } from './blob-hash.js';
 import { findDecodeTool, findRangeReader, markToolBroken, type DecodeTool } from './decoders/decode-tools.js';
 import { decodeRangeWithTool, RangeReadError, ToolDecodeError, ToolStartError, ToolStoppedEarly, type ToolInput } from './decoders/tool-decode.js';
+import { createProcessDecompressor } from './nested/process-decompressor.js';
 import { startScanWorker } from './start-worker.js';
 
 export { ToolStoppedEarly };
@@ -94,8 +95,24 @@ function compressionPromise(): { promise: Promise<Compression>; resolve: (compre
   return { promise, resolve, reject };
 }
 
-/** Decode in this thread with Node's decoders, hashing the raw bytes on the way. */
-export function decodeInThread(input: Readable, options: { hash?: boolean } = {}): DecodedBlob {
+/**
+ * The decompressor of a stream: Node's, except zstd on a Node without its own (fzstd, pure
+ * JavaScript, several times slower) when `tools` allows the zstd binary and it is on PATH: the
+ * stream's bytes go through its stdin (a stream has no file for dd to read).
+ */
+async function streamDecompressor(kind: Compression, tools: boolean): Promise<{ decompressor: Duplex | null; decoder: DecoderName }> {
+  if (kind === 'zstd' && tools && !probeNativeZstd()) {
+    const tool = await findDecodeTool('zstd');
+    if (tool) return { decompressor: createProcessDecompressor({ command: tool.path, args: [...tool.args], packageName: 'zstd' }), decoder: 'zstd' };
+  }
+  return { decompressor: createDecompressor(kind), decoder: nodeDecoderName(kind) };
+}
+
+/**
+ * Decode in this thread with Node's decoders (with `tools`, zstd through the zstd binary when Node
+ * has no zstd of its own), hashing the raw bytes on the way.
+ */
+export function decodeInThread(input: Readable, options: { hash?: boolean; tools?: boolean } = {}): DecodedBlob {
   const hashing = options.hash ?? true;
   const hash = createHash('sha256');
   let blobBytes = 0;
@@ -144,8 +161,9 @@ export function decodeInThread(input: Readable, options: { hash?: boolean } = {}
         yield next.value;
       }
     }
-    decoder = nodeDecoderName(kind);
-    const decompressor = createDecompressor(kind);
+    const chosen = await streamDecompressor(kind, options.tools ?? false);
+    decoder = chosen.decoder;
+    const decompressor = chosen.decompressor;
     if (!decompressor) {
       yield* replay();
       return;
@@ -166,6 +184,8 @@ export function decodeInThread(input: Readable, options: { hash?: boolean } = {}
       throw corruptData(kind, decoder, error instanceof Error ? error.message : String(error));
     } finally {
       source.destroy();
+      // A decoder process left behind by an early stop would wait on its stdin for good.
+      decompressor.destroy();
     }
   }
 

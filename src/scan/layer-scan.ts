@@ -176,7 +176,7 @@ export async function scanLayerBlob(source: Readable | BlobLocation, job: LayerS
   let decoded: DecodedBlob | undefined;
   let iterator: AsyncIterator<Uint8Array> | null = null;
   try {
-    decoded = isLocation ? decodeLocation(source, job) : decodeInThread(source);
+    decoded = isLocation ? decodeLocation(source, job) : decodeInThread(source, { tools: job.decodeTools ?? decodeToolsEnabled() });
     iterator = decoded.chunks[Symbol.asyncIterator]();
     let next = await iterator.next();
     // Sniffed before the first chunk: an uncompressed blob is its own diff, no second hash.

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { EicBuildError } from '../../src/errors.js';
 import { createContentScanner } from '../../src/detectors/index.js';
@@ -141,6 +142,39 @@ for (const name of BLOBS) {
     ]);
   });
 }
+
+/** A blob as a registry or the engine gives it: a stream in 64 KiB pieces, no file behind it. */
+function streamOf(bytes: Uint8Array): Readable {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 65536) pieces.push(Buffer.from(bytes.subarray(at, at + 65536)));
+  return Readable.from(pieces);
+}
+
+test('[integration] a zstd stream (registry, engine): the zstd binary decodes it through its stdin, same facts as fzstd; corrupt data the same error', async (t) => {
+  const { blobs, corrupt } = await fixtures;
+  for (const name of ['zstd', 'zstd, two frames'] as const) {
+    const bytes = blobs[name];
+    const viaTool = await scanLayerBlob(streamOf(bytes), job(bytes, { decodeTools: true }), createContentScanner);
+    const node = await scanLayerBlob(streamOf(bytes), job(bytes, { decodeTools: false }), createContentScanner);
+    t.is(viaTool.decoder, 'zstd');
+    t.is(node.decoder, 'fzstd');
+    const { decoder: _a, ...toolFacts } = viaTool;
+    const { decoder: _b, ...nodeFacts } = node;
+    t.deepEqual(toolFacts, nodeFacts, name);
+  }
+  for (const name of CORRUPT.filter((n) => n.startsWith('zstd'))) {
+    const bytes = corrupt[name];
+    const fail = (tools: boolean) =>
+      scanLayerBlob(streamOf(bytes), job(bytes, { decodeTools: tools }), createContentScanner).then(
+        () => null,
+        (e: unknown) => e as EicBuildError,
+      );
+    const [viaTool, node] = [await fail(true), await fail(false)];
+    t.is(viaTool?.code, 'input-corrupt', name);
+    t.is(viaTool?.code, node?.code, name);
+    t.is(withoutDecoderDetail(viaTool!.message), withoutDecoderDetail(node!.message), name);
+  }
+});
 
 /** The error without the decoder's own words (the parenthesis naming it). */
 function withoutDecoderDetail(message: string): string {
