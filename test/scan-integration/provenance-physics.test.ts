@@ -144,8 +144,8 @@ test.serial('[integration] audit of the image pushed to a registry with zstd lay
   const image = await ensurePhysicsDevImage();
   const registry = await startRegistry();
   try {
-    // zstd layers, as skopeo writes them: a registry stream is decoded by Node (fzstd on Node 20),
-    // over a gigabyte for the package layer (where a backpressure stall once hung the audit).
+    // zstd layers, as skopeo writes them: a registry stream goes through the zstd binary's stdin
+    // (fzstd without it: test/scan/fzstd-transform.test.ts), over a gigabyte for the package layer.
     const copied = await execa(
       'skopeo',
       [
