@@ -1,7 +1,8 @@
 // What an audit keeps about one blob once it has been scanned: the findings (with their paths),
 // what the layer changes below it (whiteouts, opaque directories; the file list and the package
-// records are kept apart, see fact-store) and the digests of its files with findings (triage). Per-image verdicts (visible or hidden) are computed from these, so a blob shared by
-// many tags is scanned once. Pure.
+// records are kept apart, see fact-store) and the digests of its files with findings (triage).
+// Per-image verdicts (visible or hidden, published or not) are computed from these, so a blob
+// shared by many tags is scanned once. Pure.
 import { createHash } from 'node:crypto';
 import { describeCreatedBy, historyIndexPerLayer, scanConfig, type ConfigFinding, type ConfigNote } from '../scan/config-scan.js';
 import { DETECTORS, type DetectorKeys } from '../scan/detector-api.js';

@@ -35,7 +35,7 @@ export async function completeDeferredDigests(
   await mapLimit(needed, availableParallelism(), async ([name, files]) => {
     const result = results.get(name)!;
     const layer = layers.get(name)!;
-    const digests = await digestLayerFiles(layer.location, files, { label: layer.label, tools, offThread: false, blobDigest: result.blobDigest });
+    const digests = await digestLayerFiles(layer.location, files, { label: layer.label, tools, blobDigest: result.blobDigest });
     const linked = digests.flatMap((digest): FileDigests[] => {
       const links = files.find((file) => file.path === digest.path)?.links ?? [];
       return [digest, ...links.map((path) => ({ ...digest, path }))];

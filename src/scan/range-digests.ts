@@ -14,7 +14,6 @@ import type { DeferredDigest, FileDigests } from './provenance/types.js';
 export interface RereadOptions {
   label: string;
   tools: boolean;
-  offThread: boolean;
   /** The blob digest of the first read: the second must see the same bytes. */
   blobDigest: string;
 }
@@ -57,7 +56,7 @@ async function digestOnce(location: BlobLocation, files: readonly DeferredDigest
   const lastEnd = Math.max(0, ...wanted.map((file) => file.offset + file.size));
   // Files whose findings need block ids keep their bytes (views of the decoded chunks) until the end.
   const hashes = wanted.map((file) => ({ md5: createHash('md5'), sha256: createHash('sha256'), parts: file.blockOffsets.length > 0 ? ([] as Uint8Array[]) : null }));
-  const decoded = decodeBlobLocation(location, { tools: options.tools, offThread: options.offThread });
+  const decoded = decodeBlobLocation(location, { tools: options.tools });
   let at = 0;
   let first = 0;
   let stoppedEarly = false;

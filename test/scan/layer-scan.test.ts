@@ -384,7 +384,7 @@ test('files too large to keep that hold findings get their digests and block ids
     ['c/large-key.bin', 'd/mid-key.bin'],
   );
   t.false(fromFile.readTwice);
-  const reread = await digestLayerFiles(location, deferred, { label: 'layer 0 (test)', tools: false, offThread: false, blobDigest: fromFile.blobDigest });
+  const reread = await digestLayerFiles(location, deferred, { label: 'layer 0 (test)', tools: false, blobDigest: fromFile.blobDigest });
   const byPath = <T extends { path: string }>(digests: T[]) => [...digests].sort((a, b) => a.path.localeCompare(b.path));
   t.deepEqual(byPath([...fromFile.provenance!.digests, ...reread]), byPath(fromStream.provenance!.digests));
   const digests = byPath(fromStream.provenance!.digests);
@@ -409,7 +409,7 @@ test('the second read refuses a blob that changed since the scan (its digest dif
   const file = join(dir, 'layer.tar.gz');
   await writeFile(file, blob);
   const files = [{ path: 'a.bin', size: 10_000, offset: 512, blockOffsets: [], links: [] }];
-  const options = { label: 'layer 3 (test)', tools: false, offThread: false };
+  const options = { label: 'layer 3 (test)', tools: false };
   const digests = await digestLayerFiles({ file, offset: 0, size: blob.length }, files, { ...options, blobDigest: sha(blob) });
   t.is(digests[0]!.sha256, createHash('sha256').update(tar.subarray(512, 10_512)).digest('hex'));
   await rejectsWith(
@@ -438,7 +438,7 @@ test('the second read decodes only up to the end of the last file it needs: a da
   const location = { file: join(dir, 'layer.tar.gz'), offset: 0, size: blob.length };
   await writeFile(location.file, blob);
   const files = [{ path: 'a.bin', size: wanted.length, offset: 512, blockOffsets: [], links: [] }];
-  const options = { label: 'layer 1 (test)', tools: false, offThread: false, blobDigest: sha(blob) };
+  const options = { label: 'layer 1 (test)', tools: false, blobDigest: sha(blob) };
   const [digests] = await digestLayerFiles(location, files, options);
   t.is(digests!.sha256, createHash('sha256').update(wanted).digest('hex'));
   // The rest is still hashed: a blob changed after the last file is refused.

@@ -16,7 +16,7 @@ import type { DeferredDigest } from './types.js';
  */
 export function neededDeferredDigests(images: readonly ImageRef[], results: ReadonlyMap<string, LayerScanResult>): Map<string, DeferredDigest[]> {
   const needed = new Map<string, Set<DeferredDigest>>();
-  const triage = triageImages([...images], new Map(results));
+  const triage = triageImages(images, results);
   images.forEach((image, imageIndex) => {
     const layers = triage[imageIndex]!.layers;
     image.layers.forEach((layer, index) => {

@@ -89,11 +89,6 @@ export class LayerProvenanceCollector {
     };
   }
 
-  /** Large files with findings still waiting for their digests (a second read of the layer). */
-  pendingDigests(): readonly DeferredDigest[] {
-    return this.deferred;
-  }
-
   /** Add digests under hard-link names (a link shares its target's bytes); a waiting file notes its links. */
   addHardLinks(links: { path: string; target: string }[]): void {
     for (const link of links) {

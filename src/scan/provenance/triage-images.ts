@@ -4,7 +4,7 @@ import type { LayerScanResult } from '../layer-scan.js';
 import type { TriageImage } from './triage.js';
 
 /** One TriageImage per scanned image, its layers bottom first (layers without collected data are empty). */
-export function triageImages(images: ImageRef[], results: Map<string, LayerScanResult>): TriageImage[] {
+export function triageImages(images: readonly ImageRef[], results: ReadonlyMap<string, LayerScanResult>): TriageImage[] {
   return images.map((image) => ({
     image: { manifestDigest: image.manifestDigest, configDigest: image.configDigest, platform: image.platform, kind: image.kind },
     layers: image.layers.map((layer) => {
